@@ -1,0 +1,1 @@
+"""Payment-terminal bridge: Concert (Caisse-AP) protocol, transports, simulator and service."""
