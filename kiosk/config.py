@@ -1,0 +1,315 @@
+"""Operator configuration: one TOML file, validated strictly.
+
+Every process loads it at start-up with :func:`load`. An error names the file, the key, the bad
+value and what was expected; an unknown key is an error, so a typo never passes silently.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+import os
+import re
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+DEFAULT_PATH = Path("/etc/kiosk/kiosk.toml")
+ENV_VAR = "KIOSK_CONFIG"
+
+CURRENCIES = {"EUR": "978", "CHF": "756", "GBP": "826", "USD": "840"}
+LANGUAGES = ("fr", "en")
+TERMINAL_PROTOCOLS = ("concert-v2", "concert-v3")
+TERMINAL_TRANSPORTS = ("serial", "tcp")
+
+
+class ConfigError(Exception):
+    """A configuration problem, phrased for the operator who has to fix the file."""
+
+    def __init__(self, path: Path | str, key: str, value: Any, expected: str):
+        self.path, self.key, self.value, self.expected = str(path), key, value, expected
+        shown = "(missing)" if value is _MISSING else repr(value)
+        super().__init__(f"{path}: {key} = {shown}: expected {expected}")
+
+
+_MISSING = object()
+
+
+@dataclass(frozen=True)
+class Key:
+    """One configuration key: its type, default and an optional extra check."""
+
+    kind: type | tuple[type, ...]
+    default: Any = _MISSING
+    expected: str = ""
+    check: Callable[[Any], bool] | None = None
+
+
+def _is_positive(v: Any) -> bool:
+    return v > 0
+
+
+def _is_non_negative(v: Any) -> bool:
+    return v >= 0
+
+
+def _is_abs_path(v: str) -> bool:
+    return os.path.isabs(v)
+
+
+def _is_device_id(v: str) -> bool:
+    return re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", v) is not None
+
+
+def is_loopback_host(host: str | None) -> bool:
+    if not host:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _is_api_url(v: str) -> bool:
+    parts = urlsplit(v)
+    if parts.scheme == "https" and parts.hostname:
+        return True
+    # Plain HTTP only to a loopback address (the demo and the tests); never on a network.
+    return parts.scheme == "http" and is_loopback_host(parts.hostname)
+
+
+def _is_amount_list(v: list) -> bool:
+    return 1 <= len(v) <= 6 and all(type(a) is int and a > 0 for a in v) and len(set(v)) == len(v)
+
+
+def _is_hhmm(v: str) -> bool:
+    return re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", v) is not None
+
+
+API_URL = "an https:// URL (plain http:// only to a loopback address such as 127.0.0.1)"
+
+SCHEMA: dict[str, dict[str, Key]] = {
+    "device": {
+        "id": Key(str, expected="a device id of letters, digits, '.', '_' or '-' (1-64 chars)",
+                  check=_is_device_id),
+        "data_dir": Key(str, "/var/lib/kiosk", "an absolute directory path", _is_abs_path),
+        "min_free_disk_mb": Key(int, 200, "a whole number of MiB >= 0", _is_non_negative),
+    },
+    "api": {
+        "base_url": Key(str, expected=API_URL, check=_is_api_url),
+        "ca_bundle": Key(str, "", "a path to a PEM CA bundle, or \"\" for the system's CAs"),
+        "token_file": Key(str, "/etc/kiosk/device-token", "an absolute file path", _is_abs_path),
+        "receipt_base_url": Key(str, "", "\"\" (use base_url) or " + API_URL,
+                                lambda v: v == "" or _is_api_url(v)),
+        "connect_timeout_s": Key((int, float), 5, "seconds > 0", _is_positive),
+        "read_timeout_s": Key((int, float), 20, "seconds > 0", _is_positive),
+        "batch_size": Key(int, 100, "a whole number from 1 to 100", lambda v: 1 <= v <= 100),
+        "heartbeat_interval_s": Key(int, 300, "seconds > 0", _is_positive),
+        "catalog_interval_s": Key(int, 900, "seconds > 0", _is_positive),
+        "max_backoff_s": Key(int, 600, "seconds > 0", _is_positive),
+    },
+    "terminal": {
+        "protocol": Key(str, "concert-v2", f"one of {', '.join(TERMINAL_PROTOCOLS)}",
+                        lambda v: v in TERMINAL_PROTOCOLS),
+        "transport": Key(str, "serial", f"one of {', '.join(TERMINAL_TRANSPORTS)}",
+                         lambda v: v in TERMINAL_TRANSPORTS),
+        "device": Key(str, "/dev/payment-terminal", "the serial device path", _is_abs_path),
+        "host": Key(str, "127.0.0.1", "the terminal's host name or IP address (tcp)"),
+        "port": Key(int, 8888, "a TCP port from 1 to 65535", lambda v: 1 <= v <= 65535),
+        "baudrate": Key(int, 9600, "a standard baud rate",
+                        lambda v: v in (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200)),
+        "bytesize": Key(int, 7, "7 or 8", lambda v: v in (7, 8)),
+        "parity": Key(str, "E", "one of N, E, O", lambda v: v in ("N", "E", "O")),
+        "stopbits": Key(int, 1, "1 or 2", lambda v: v in (1, 2)),
+        "pos_number": Key(str, "01", "two digits", lambda v: re.fullmatch(r"\d\d", v) is not None),
+        "register_id": Key(str, "000000000001", "twelve digits",
+                           lambda v: re.fullmatch(r"\d{12}", v) is not None),
+        "byte_timeout_s": Key((int, float), 3, "seconds > 0", _is_positive),
+        "card_wait_timeout_s": Key(int, 180, "seconds from 10 to 600", lambda v: 10 <= v <= 600),
+        "probe_interval_s": Key(int, 300, "seconds > 0", _is_positive),
+        "bridge_socket": Key(str, "/run/kiosk/bridge.sock", "an absolute socket path",
+                             _is_abs_path),
+        "journal": Key(str, "/var/lib/firmware-bridge/journal.db", "an absolute file path",
+                       _is_abs_path),
+    },
+    "donations": {
+        "currency": Key(str, "EUR", f"one of {', '.join(CURRENCIES)}", lambda v: v in CURRENCIES),
+        "preset_amounts_cents": Key(list, [200, 500, 1000, 2000],
+                                    "1 to 6 distinct whole numbers of cents > 0", _is_amount_list),
+        "custom_min_cents": Key(int, 100, "a whole number of cents > 0", _is_positive),
+        "custom_max_cents": Key(int, 15000, "a whole number of cents > 0", _is_positive),
+        "max_donation_cents": Key(int, 15000, "a whole number of cents > 0", _is_positive),
+        "offline_cap_cents": Key(int, 300000, "a whole number of cents > 0", _is_positive),
+        "retention_days": Key(int, 90, "a whole number of days >= 1", _is_positive),
+    },
+    "screen": {
+        "language": Key(str, "fr", f"one of {', '.join(LANGUAGES)}", lambda v: v in LANGUAGES),
+        "slide_duration_s": Key((int, float), 8, "seconds from 2 to 120", lambda v: 2 <= v <= 120),
+        "idle_timeout_s": Key(int, 45, "seconds from 10 to 600", lambda v: 10 <= v <= 600),
+        "payment_timeout_s": Key(int, 120, "seconds from 30 to 600", lambda v: 30 <= v <= 600),
+        "rotation": Key(int, 0, "0, 90, 180 or 270", lambda v: v in (0, 90, 180, 270)),
+        "invert_touch_x": Key(bool, False, "true or false"),
+        "invert_touch_y": Key(bool, False, "true or false"),
+        "fullscreen": Key(bool, True, "true or false"),
+        "max_featured": Key(int, 6, "a whole number from 1 to 30", lambda v: 1 <= v <= 30),
+        "opening_time": Key(str, "07:00", "a time as HH:MM", _is_hhmm),
+        "closing_time": Key(str, "21:00", "a time as HH:MM", _is_hhmm),
+    },
+}
+
+
+@dataclass(frozen=True)
+class Section:
+    """Attribute access to one validated section."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self.values[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path
+    device: Section
+    api: Section
+    terminal: Section
+    donations: Section
+    screen: Section
+
+    @property
+    def data_dir(self) -> Path:
+        return Path(self.device.data_dir)
+
+    @property
+    def ledger_path(self) -> Path:
+        return self.data_dir / "kiosk.db"
+
+    @property
+    def images_dir(self) -> Path:
+        return self.data_dir / "images"
+
+    @property
+    def receipt_base_url(self) -> str:
+        return (self.api.receipt_base_url or self.api.base_url).rstrip("/")
+
+    def as_dict(self) -> dict[str, dict[str, Any]]:
+        return {f.name: dict(getattr(self, f.name).values)
+                for f in dataclasses.fields(self) if f.name != "path"}
+
+
+def default_path() -> Path:
+    """The file named by ``KIOSK_CONFIG``, else ``/etc/kiosk/kiosk.toml``."""
+    return Path(os.environ.get(ENV_VAR) or DEFAULT_PATH)
+
+
+def _type_ok(value: Any, kind: type | tuple[type, ...]) -> bool:
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    # bool is an int in Python; a TOML `true` must not pass as a number of cents.
+    if isinstance(value, bool) and bool not in kinds:
+        return False
+    return isinstance(value, kinds)
+
+
+def validate(raw: dict[str, Any], path: Path | str = "<config>") -> Config:
+    """Check a parsed TOML document against :data:`SCHEMA` and fill in defaults."""
+    for section in raw:
+        if section not in SCHEMA:
+            raise ConfigError(path, section, raw[section],
+                              f"a known section (unknown sections are errors): "
+                              f"{', '.join(SCHEMA)}")
+    sections: dict[str, Section] = {}
+    for name, keys in SCHEMA.items():
+        given = raw.get(name, {})
+        if not isinstance(given, dict):
+            raise ConfigError(path, name, given, f"a [{name}] table")
+        for key in given:
+            if key not in keys:
+                raise ConfigError(path, f"{name}.{key}", given[key],
+                                  f"a key known in [{name}] (unknown keys are errors): "
+                                  f"{', '.join(keys)}")
+        values: dict[str, Any] = {}
+        for key, spec in keys.items():
+            dotted = f"{name}.{key}"
+            value = given.get(key, spec.default)
+            if value is _MISSING:
+                raise ConfigError(path, dotted, _MISSING, f"a value (required): {spec.expected}")
+            if not _type_ok(value, spec.kind) or (spec.check and not spec.check(value)):
+                raise ConfigError(path, dotted, value, spec.expected or _kind_name(spec.kind))
+            values[key] = value
+        sections[name] = Section(values)
+    _cross_checks(sections, path)
+    return Config(Path(path), **sections)
+
+
+def _kind_name(kind: type | tuple[type, ...]) -> str:
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    return " or ".join(k.__name__ for k in kinds)
+
+
+def _cross_checks(s: dict[str, Section], path: Path | str) -> None:
+    d = s["donations"]
+    if d.custom_min_cents > d.custom_max_cents:
+        raise ConfigError(path, "donations.custom_min_cents", d.custom_min_cents,
+                          f"at most donations.custom_max_cents ({d.custom_max_cents})")
+    if d.custom_max_cents > d.max_donation_cents:
+        raise ConfigError(path, "donations.custom_max_cents", d.custom_max_cents,
+                          f"at most donations.max_donation_cents ({d.max_donation_cents})")
+    for amount in d.preset_amounts_cents:
+        if amount > d.max_donation_cents:
+            raise ConfigError(path, "donations.preset_amounts_cents", d.preset_amounts_cents,
+                              f"amounts at most donations.max_donation_cents "
+                              f"({d.max_donation_cents})")
+    if d.max_donation_cents > d.offline_cap_cents:
+        raise ConfigError(path, "donations.max_donation_cents", d.max_donation_cents,
+                          f"at most donations.offline_cap_cents ({d.offline_cap_cents})")
+
+
+def load(path: Path | str | None = None) -> Config:
+    """Read and validate the configuration file (default: :func:`default_path`)."""
+    p = Path(path) if path is not None else default_path()
+    try:
+        text = p.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        raise ConfigError(p, "(file)", str(p), "an existing configuration file") from None
+    except PermissionError:
+        raise ConfigError(p, "(file)", str(p), "a file readable by this user") from None
+    except IsADirectoryError:
+        raise ConfigError(p, "(file)", str(p), "a file, not a directory") from None
+    except UnicodeDecodeError as e:
+        raise ConfigError(p, "(file)", f"byte {e.start}", "UTF-8 text") from None
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(p, "(syntax)", str(e), "valid TOML") from None
+    return validate(raw, p)
+
+
+def render_toml(values: dict[str, dict[str, Any]]) -> str:
+    """Write a minimal TOML document for ``values`` (used by the demo and provisioning)."""
+    lines: list[str] = []
+    for section, keys in values.items():
+        lines.append(f"[{section}]")
+        for key, value in keys.items():
+            lines.append(f"{key} = {_toml_value(value)}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _toml_value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, float)):
+        return repr(v)
+    if isinstance(v, list):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    s = str(v).replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{s}"'

@@ -1,0 +1,3 @@
+from kiosk.kioskctl import main
+
+raise SystemExit(main())

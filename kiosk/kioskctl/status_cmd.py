@@ -1,0 +1,122 @@
+"""kioskctl status [--json]"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import socket
+from typing import Any
+
+from kiosk import __version__
+from kiosk.cli import EXIT_OK, EXIT_PROBLEM, load_config_or_exit
+from kiosk.config import Config
+from kiosk.kioskctl.common import euros
+from kiosk.ledger import (
+    OUT_OF_SERVICE_MARKER,
+    Ledger,
+    LedgerError,
+    Limits,
+    free_disk_bytes,
+    out_of_service_reason,
+    quick_check,
+)
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("status", help="everything an operator needs at a glance")
+    parser.add_argument("--json", action="store_true", help="machine-readable output")
+    parser.set_defaults(func=run)
+
+
+def collect(cfg: Config) -> dict[str, Any]:
+    """The status document; ``problems`` lists what needs an operator, in plain words."""
+    problems: list[str] = []
+    info: dict[str, Any] = {"version": __version__, "device_id": cfg.device.id,
+                            "hostname": socket.gethostname(), "data_dir": str(cfg.data_dir)}
+    if (cfg.data_dir / OUT_OF_SERVICE_MARKER).exists():
+        problems.append(out_of_service_reason(cfg.data_dir))
+        info["database"] = {"ok": False}
+        info["problems"] = problems
+        return info
+    try:
+        ledger = Ledger.open(cfg.ledger_path, Limits.from_config(cfg), check=False)
+    except LedgerError as e:
+        problems.append(str(e))
+        info["database"] = {"ok": False}
+        info["problems"] = problems
+        return info
+    try:
+        free = free_disk_bytes(cfg.data_dir)
+        info["disk_free_bytes"] = free
+        if free < cfg.device.min_free_disk_mb * 2**20:
+            problems.append(f"disk nearly full: {free // 2**20} MiB free, "
+                            f"{cfg.device.min_free_disk_mb} MiB needed to take donations")
+        check = quick_check(ledger.db)
+        info["database"] = {"ok": not check, "quick_check": check or ["ok"],
+                            "path": str(cfg.ledger_path)}
+        if check:
+            problems.append(f"database check failed: {check[:3]}")
+        summary = ledger.summary()
+        info.update(summary)
+        oldest = summary["backlog"]["oldest_created_at"]
+        info["backlog"]["oldest_age_s"] = _age_seconds(oldest)
+        unknown = summary["by_state"]["unknown"]["count"]
+        if unknown:
+            problems.append(f"{unknown} donation(s) with an unknown outcome need reconciling "
+                            "against the acquirer's report")
+        quarantined = summary["by_sync_state"]["quarantined"]
+        if quarantined:
+            problems.append(f"{quarantined} donation(s) were refused by the central API and are "
+                            "kept in quarantine")
+        services = ledger.service_status()
+        info["services"] = services
+        for name, status in services.items():
+            for alarm in status.get("alarms", []):
+                problems.append(f"{name}: {alarm}")
+    finally:
+        ledger.close()
+    info["problems"] = problems
+    return info
+
+
+def _age_seconds(created_at: str | None) -> float | None:
+    if not created_at:
+        return None
+    then = dt.datetime.fromisoformat(created_at.replace("Z", "+00:00"))
+    return round((dt.datetime.now(dt.UTC) - then).total_seconds(), 1)
+
+
+def run(args: argparse.Namespace) -> int:
+    cfg = load_config_or_exit(args)
+    info = collect(cfg)
+    if args.json:
+        print(json.dumps(info, indent=2, sort_keys=True))
+    else:
+        print(render(info))
+    return EXIT_PROBLEM if info["problems"] else EXIT_OK
+
+
+def render(info: dict[str, Any]) -> str:
+    lines = [f"kiosk {info['device_id']} (version {info['version']}, host {info['hostname']})"]
+    free = info.get("disk_free_bytes")
+    lines.append(f"disk free: {free // 2**20} MiB" if free is not None else "disk free: ?")
+    db = info.get("database", {})
+    lines.append(f"database: {'ok' if db.get('ok') else 'PROBLEM'}")
+    if "by_state" in info:
+        lines.append("donations by state:")
+        for state, v in info["by_state"].items():
+            lines.append(f"  {state:<10} {v['count']:>7}  {euros(v['cents']):>12}")
+        b = info["backlog"]
+        age = b.get("oldest_age_s")
+        lines.append(f"unsynced backlog: {b['count']} donation(s), {euros(b['cents'])}"
+                     + (f", oldest {age / 3600:.1f} h ago (device clock)" if age else ""))
+    for name, status in info.get("services", {}).items():
+        brief = ", ".join(f"{k}={v}" for k, v in status.items() if k != "alarms")
+        lines.append(f"{name}: {brief}")
+    if info["problems"]:
+        lines.append("NEEDS ATTENTION:")
+        lines.extend(f"  - {p}" for p in info["problems"])
+    else:
+        lines.append("no problems found")
+    return "\n".join(lines)
