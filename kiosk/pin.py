@@ -23,7 +23,7 @@ SCHEME = "scrypt"
 LOG2_N = 14  # n = 16384, r = 8: about 16 MiB and a few tens of ms on a Pi 4
 R, P = 8, 1
 SALT_BYTES, HASH_BYTES = 16, 32
-PIN_PATTERN = re.compile(r"[0-9]{4,8}")  # ASCII digits only: \\d also matches "１"
+PIN_PATTERN = re.compile(r"[0-9]{4,8}")  # ASCII digits only: \d also matches "１"
 # Bounds on what a stored string may ask for, so a damaged setting cannot exhaust memory.
 _MAX_LOG2_N, _MAX_R, _MAX_P = 20, 16, 4
 

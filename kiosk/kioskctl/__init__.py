@@ -16,12 +16,18 @@ from kiosk.kioskctl import (
     config_cmd,
     db_cmd,
     export_cmd,
+    logs_cmd,
+    reconcile_cmd,
+    self_test_cmd,
     set_pin_cmd,
     simulate_cmd,
     status_cmd,
+    terminal_cmd,
+    update_cmd,
 )
 
-COMMAND_MODULES = [status_cmd, export_cmd, config_cmd, db_cmd, simulate_cmd, set_pin_cmd]
+COMMAND_MODULES = [status_cmd, export_cmd, config_cmd, db_cmd, simulate_cmd, set_pin_cmd,
+                   reconcile_cmd, terminal_cmd, logs_cmd, self_test_cmd, update_cmd]
 
 
 def build_parser() -> argparse.ArgumentParser:
