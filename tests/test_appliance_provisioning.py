@@ -53,9 +53,10 @@ def write_inventory(path: Path, target: SshTarget, root: Path, wheel: Path, hous
     host = {
         "ansible_host": target.host, "ansible_port": target.port, "ansible_user": target.user,
         "ansible_ssh_private_key_file": str(target.client_key),
+        # One SSH connection reused by every task; it closes itself 5 s after the last one.
         "ansible_ssh_common_args": f"-o UserKnownHostsFile={target.known_hosts} "
-                                   "-o StrictHostKeyChecking=yes -o ControlMaster=no "
-                                   "-o ControlPath=none",
+                                   "-o StrictHostKeyChecking=yes -o ControlMaster=auto "
+                                   f"-o ControlPersist=5s -o ControlPath={target.control_dir}/%C",
         "ansible_python_interpreter": "/usr/bin/python3",
         "kiosk_become": False, "kiosk_root": str(root), "kiosk_wheel": str(wheel),
         "kiosk_python": "/usr/bin/python3",
@@ -92,19 +93,23 @@ def run_playbook(inventory: Path, work: Path) -> tuple[subprocess.CompletedProce
 
 
 @pytest.fixture(scope="module")
-def sshd(tmp_path_factory: pytest.TempPathFactory):
-    with running_sshd(tmp_path_factory.mktemp("sshd")) as target:
-        yield target
+def provisioned(tmp_path_factory: pytest.TempPathFactory,
+                kiosk_wheels: dict[str, Path]):  # noqa: F811
+    """One staging root provisioned once over SSH; the tests below look at it and re-run."""
+    work = tmp_path_factory.mktemp("provisioning")
+    with running_sshd(work / "sshd") as target:
+        root = fresh_pi_os(work / "root")
+        inventory = write_inventory(work / "inventory.yml", target, root,
+                                    kiosk_wheels["0.9.0"], kiosk_wheels["house"])
+        first, recap = run_playbook(inventory, work)
+        yield {"work": work, "target": target, "root": root, "inventory": inventory,
+               "first": first, "recap": recap, "wheels": kiosk_wheels}
 
 
-def test_playbook_builds_a_kiosk_then_changes_nothing(
-        tmp_path: Path, sshd: SshTarget, kiosk_wheels: dict[str, Path]) -> None:  # noqa: F811
-    root = fresh_pi_os(tmp_path / "root")
-    inventory = write_inventory(tmp_path / "inventory.yml", sshd, root, kiosk_wheels["0.9.0"],
-                                kiosk_wheels["house"])
-    first, recap = run_playbook(inventory, tmp_path)
+def test_first_run_builds_a_kiosk_in_the_staging_root(provisioned: dict) -> None:
+    first, root = provisioned["first"], provisioned["root"]
     assert first.returncode == 0, first.stdout[-4000:] + first.stderr[-2000:]
-    ok, changed, unreachable, failed = recap
+    ok, changed, unreachable, failed = provisioned["recap"]
     assert changed > 0 and unreachable == 0 and failed == 0
 
     # The application: a release virtualenv behind the "current" link.
@@ -125,7 +130,8 @@ def test_playbook_builds_a_kiosk_then_changes_nothing(
         "firmware-bridge.service", "kiosk-sync.service", "kiosk.service"]
     # OS fragments.
     cmdline = (root / "boot/firmware/cmdline.txt").read_text()
-    assert cmdline.count("\n") == 1 and "console=tty3" in cmdline and "console=tty1" not in cmdline
+    assert cmdline.count("\n") == 1 and "console=tty3" in cmdline
+    assert "console=tty1" not in cmdline
     for param in ("consoleblank=0", "vt.global_cursor_default=0", "quiet"):
         assert cmdline.split().count(param) == 1
     assert "dtparam=watchdog=on" in (root / "boot/firmware/config.txt").read_text()
@@ -137,26 +143,24 @@ def test_playbook_builds_a_kiosk_then_changes_nothing(
     assert pin.verify_pin("4821", ledger.get_setting("pin_hash"))
     ledger.close()
 
-    second, recap = run_playbook(inventory, tmp_path)
+
+def test_second_run_changes_nothing(provisioned: dict) -> None:
+    second, recap = run_playbook(provisioned["inventory"], provisioned["work"])
     assert second.returncode == 0, second.stdout[-4000:]
     assert recap[1] == 0, "second run changed something:\n" + "\n".join(
         line for line in second.stdout.splitlines() if line.startswith("changed"))
 
 
-def test_a_bad_configuration_is_refused_before_it_is_written(
-        tmp_path: Path, sshd: SshTarget, kiosk_wheels: dict[str, Path]) -> None:  # noqa: F811
-    root = fresh_pi_os(tmp_path / "root")
-    inventory = write_inventory(tmp_path / "inventory.yml", sshd, root, kiosk_wheels["0.9.0"],
-                                kiosk_wheels["house"])
-    good, _ = run_playbook(inventory, tmp_path)
-    assert good.returncode == 0, good.stdout[-4000:]
+def test_a_bad_configuration_is_refused_before_it_is_written(provisioned: dict) -> None:
+    root, work = provisioned["root"], provisioned["work"]
     before = (root / "etc/kiosk/kiosk.toml").read_text()
-
-    bad_config = json.loads(inventory.read_text())["kiosks"]["hosts"]["kiosk-staging"]
-    bad_config["kiosk_config"]["donations"] = {"max_donation_cents": 0}
-    write_inventory(inventory, sshd, root, kiosk_wheels["0.9.0"], kiosk_wheels["house"],
-                    kiosk_config=bad_config["kiosk_config"])
-    bad, recap = run_playbook(inventory, tmp_path)
+    host = json.loads(provisioned["inventory"].read_text())["kiosks"]["hosts"]["kiosk-staging"]
+    host["kiosk_config"]["donations"] = {"max_donation_cents": 0}
+    bad_inventory = write_inventory(work / "bad-inventory.yml", provisioned["target"], root,
+                                    provisioned["wheels"]["0.9.0"],
+                                    provisioned["wheels"]["house"],
+                                    kiosk_config=host["kiosk_config"])
+    bad, recap = run_playbook(bad_inventory, work)
     assert bad.returncode != 0 and recap[3] == 1
     assert "donations.max_donation_cents = 0" in bad.stdout
     assert (root / "etc/kiosk/kiosk.toml").read_text() == before

@@ -9,6 +9,7 @@ import pwd
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,6 +25,8 @@ class SshTarget:
     user: str
     client_key: Path
     known_hosts: Path
+    # For ssh's ControlPath: a Unix socket path must stay under 108 bytes.
+    control_dir: Path
 
 
 def free_port() -> int:
@@ -55,6 +58,7 @@ def running_sshd(work: Path, timeout: float = 10.0) -> Iterator[SshTarget]:
     # sshd insists on its privilege-separation directory.
     Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)
     log = open(work / "sshd.log", "wb")
+    control_dir: Path | None = None
     proc = subprocess.Popen([SSHD, "-D", "-e", "-f", str(work / "sshd_config")],
                             stdout=log, stderr=subprocess.STDOUT)
     try:
@@ -65,9 +69,12 @@ def running_sshd(work: Path, timeout: float = 10.0) -> Iterator[SshTarget]:
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"sshd did not start: {(work / 'sshd.log').read_text()}")
             time.sleep(0.05)
+        control_dir = Path(tempfile.mkdtemp(prefix="ssh-cm-"))
         yield SshTarget("127.0.0.1", port, pwd.getpwuid(os.getuid()).pw_name,
-                        work / "client_key", work / "known_hosts")
+                        work / "client_key", work / "known_hosts", control_dir)
     finally:
+        if control_dir:
+            shutil.rmtree(control_dir, ignore_errors=True)
         proc.terminate()
         try:
             proc.wait(timeout=10)
