@@ -101,6 +101,11 @@ def decode_request(body: bytes) -> Request:
 
 def encode_answer(a: Answer) -> bytes:
     _check(0 <= a.amount_cents <= MAX_AMOUNT_CENTS, f"amount {a.amount_cents} out of range")
+    _digits(a.pos, 2, "POS")
+    _digits(a.currency_code, 3, "currency")
+    _check(re.fullmatch(r"[ -~]{0,10}", a.private) is not None and a.status in "079"
+           and len(a.status) == 1 and re.fullmatch(r"[ -~]{0,55}", a.repeat or "") is not None
+           and len(a.mode) == 1, "answer fields out of range")
     repeat = "" if a.repeat is None else f"{a.repeat:<55}"[:REPEAT_FIELD_LENGTH]
     body = (f"{a.pos}{a.status}{a.amount_cents:08d}{a.mode}{repeat}{a.currency_code}"
             f"{a.private:<10}")
