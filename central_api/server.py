@@ -188,7 +188,8 @@ class ApiHandler(BaseHTTPRequestHandler):
     def _send(self, reply: Reply, name: str | None = None, fault: Fault | None = None) -> None:
         if self.server.record and name and not name.startswith("admin_"):
             self.server.exchanges.append({
-                "method": self.command, "route": name, "path": urlsplit(self.path).path,
+                "at": time.monotonic(), "method": self.command, "route": name,
+                "path": urlsplit(self.path).path,
                 "request": self._json_or_none(self.raw_body), "status": reply.status,
                 "content_type": reply.content_type, "response": self._json_or_none(reply.body),
                 "headers": dict(reply.headers), "fault": fault.kind if fault else None})
