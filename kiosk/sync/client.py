@@ -159,13 +159,13 @@ class ApiClient:
         try:
             for chunk in resp.iter_content(64 * 1024):
                 size += len(chunk)
+                if sink is not None:
+                    sink(chunk)  # first: the sink knows the declared size and says so
                 if size > max_bytes:
                     raise Transient(f"the server's answer is larger than {max_bytes} bytes")
                 if time.monotonic() > deadline:
                     raise Transient(f"the server's answer took more than {self.deadline_s} s")
-                if sink is not None:
-                    sink(chunk)
-                else:
+                if sink is None:
                     chunks.append(chunk)
         except requests.RequestException as e:
             raise Transient(f"the answer was cut off ({type(e).__name__})") from None
