@@ -11,9 +11,18 @@ import sys
 
 from kiosk import __version__
 from kiosk.cli import EXIT_USAGE, add_config_argument
-from kiosk.kioskctl import config_cmd, db_cmd, export_cmd, simulate_cmd, status_cmd
+from kiosk.kioskctl import (
+    config_cmd,
+    db_cmd,
+    enroll_cmd,
+    export_cmd,
+    simulate_cmd,
+    status_cmd,
+    sync_cmd,
+)
 
-COMMAND_MODULES = [status_cmd, export_cmd, config_cmd, db_cmd, simulate_cmd]
+COMMAND_MODULES = [status_cmd, export_cmd, config_cmd, db_cmd, simulate_cmd, enroll_cmd,
+                   sync_cmd]
 
 
 def build_parser() -> argparse.ArgumentParser:
