@@ -41,6 +41,17 @@ OUTCOME_MESSAGES: dict[Outcome, OutcomeMessage] = {
         "give again for it. No receipt can be shown right now.", "yes"),
 }
 
+
+
+def message_for(outcome: str) -> OutcomeMessage:
+    """The message for an outcome name; anything unexpected is told as a terminal problem
+    (no money taken is only claimed where the flow knows it)."""
+    try:
+        return OUTCOME_MESSAGES[Outcome(outcome)]
+    except (ValueError, KeyError):
+        return OUTCOME_MESSAGES[Outcome.UNKNOWN]
+
+
 THANKS_TITLE = "Thank you!"
 THANKS_BODY = "{amount} for {project} — {association}"
 THANKS_QR = "Scan this code for your receipt or a tax receipt (reçu fiscal)."
