@@ -36,15 +36,15 @@ class OpeningHours:
         return cls(parse_hhmm(opens), parse_hhmm(closes))
 
     @classmethod
-    def for_kiosk(cls, ledger: Any, cfg: Any) -> OpeningHours:
-        """The owner's hours if set and readable, else the configuration's."""
+    def for_kiosk(cls, ledger: Any, default_opens: str, default_closes: str) -> OpeningHours:
+        """The owner's hours if set and readable, else the configuration's defaults."""
         chosen = ledger.get_setting(SETTING)
         if isinstance(chosen, dict):
             try:
                 return cls.parse(chosen.get("opens"), chosen.get("closes"))
             except ValueError:
                 pass  # a damaged setting falls back to the operator's hours
-        return cls.parse(cfg.screen.opening_time, cfg.screen.closing_time)
+        return cls.parse(default_opens, default_closes)
 
     def as_setting(self) -> dict[str, str]:
         return {"opens": self.opens.strftime("%H:%M"), "closes": self.closes.strftime("%H:%M")}
