@@ -52,11 +52,14 @@ def test_open_and_closed_partition_the_day(opens, closes, at):
 
 
 def test_owner_hours_override_config_and_damage_falls_back(ledger, cfg):
-    assert OpeningHours.for_kiosk(ledger, cfg.screen.opening_time, cfg.screen.closing_time) == OpeningHours.parse("07:00", "21:00")
+    def hours() -> OpeningHours:
+        return OpeningHours.for_kiosk(ledger, cfg.screen.opening_time, cfg.screen.closing_time)
+
+    assert hours() == OpeningHours.parse("07:00", "21:00")
     ledger.set_setting("opening_hours", OpeningHours.parse("18:00", "02:00").as_setting())
-    assert OpeningHours.for_kiosk(ledger, cfg.screen.opening_time, cfg.screen.closing_time) == OpeningHours.parse("18:00", "02:00")
+    assert hours() == OpeningHours.parse("18:00", "02:00")
     ledger.set_setting("opening_hours", {"opens": "25:00", "closes": "02:00"})
-    assert OpeningHours.for_kiosk(ledger, cfg.screen.opening_time, cfg.screen.closing_time) == OpeningHours.parse("07:00", "21:00")
+    assert hours() == OpeningHours.parse("07:00", "21:00")
 
 
 def test_idle_dims_after_closing_and_a_touch_wakes_it_for_a_while():
