@@ -3,23 +3,19 @@
 The settings never show while a donation is in progress (the customer's payment screen must
 stay in front of them), and close after ``timeout_s`` without a touch so a kiosk is never left
 in the owner's settings for the next customer. Driven by a monotonic clock passed in, so tests
-do not wait.
+do not wait. The caller audits the closing (``settings_closed``) with the reason returned.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from kiosk.ledger import Ledger
-from kiosk.owner.pin_lock import ACTOR
-
 DEFAULT_TIMEOUT_S = 90.0
 
 
 class OwnerSession:
-    def __init__(self, ledger: Ledger, donation_in_progress: Callable[[], bool],
+    def __init__(self, donation_in_progress: Callable[[], bool],
                  timeout_s: float = DEFAULT_TIMEOUT_S):
-        self.ledger = ledger
         self.donation_in_progress = donation_in_progress
         self.timeout_s = timeout_s
         self._last_touch: float | None = None
@@ -49,7 +45,8 @@ class OwnerSession:
             return "inactivity"
         return None
 
-    def close(self, reason: str) -> None:
-        if self._last_touch is not None:
-            self._last_touch = None
-            self.ledger.audit(ACTOR, "settings_closed", reason=reason)
+    def close(self) -> bool:
+        """Close; True if it was open (so the caller audits it exactly once)."""
+        was_open = self._last_touch is not None
+        self._last_touch = None
+        return was_open
