@@ -72,8 +72,10 @@ def start_watchdog() -> None:
         return
     from kivy.clock import Clock
 
+    # Half the unit's WatchdogSec when systemd says it (WATCHDOG_USEC), never rarer than 5 s.
+    interval = min(WATCHDOG_PING_S, systemd_notify.watchdog_interval_s() or WATCHDOG_PING_S)
     systemd_notify.notify("READY=1")
-    Clock.schedule_interval(lambda _dt: systemd_notify.notify("WATCHDOG=1"), WATCHDOG_PING_S)
+    Clock.schedule_interval(lambda _dt: systemd_notify.notify("WATCHDOG=1"), interval)
 
 
 def run(cfg: Config, *, size: tuple[int, int] | None = None, dev_mouse: bool = False) -> int:

@@ -135,7 +135,7 @@ def test_first_run_builds_a_kiosk_in_the_staging_root(provisioned: dict) -> None
     for param in ("consoleblank=0", "vt.global_cursor_default=0", "quiet"):
         assert cmdline.split().count(param) == 1
     assert "dtparam=watchdog=on" in (root / "boot/firmware/config.txt").read_text()
-    assert (root / "etc/kiosk/kivy/config.ini").exists()
+    assert "SDL_VIDEODRIVER=kmsdrm" in (root / "etc/kiosk/screen.env").read_text()
     assert (root / "etc/systemd/journald.conf.d/kiosk.conf").exists()
     assert (root / "etc/NetworkManager/conf.d/kiosk-wifi-powersave-off.conf").exists()
     # The first PIN, as a hash in the staged ledger.
