@@ -165,3 +165,22 @@ def test_a_bad_configuration_is_refused_before_it_is_written(provisioned: dict) 
     assert "donations.max_donation_cents = 0" in bad.stdout
     assert (root / "etc/kiosk/kiosk.toml").read_text() == before
     assert tomllib.loads(before)["device"]["id"] == "staging-01"
+
+
+def test_a_new_wheel_goes_through_the_safe_update(provisioned: dict) -> None:
+    root, work, wheels = provisioned["root"], provisioned["work"], provisioned["wheels"]
+    restarts = work / "restarts.log"
+    inventory = write_inventory(
+        work / "update-inventory.yml", provisioned["target"], root, wheels["0.9.1"],
+        wheels["house"], kiosk_update_deadline=30, kiosk_update_settle=0,
+        # Stand-ins for systemctl restart and for the services' health (no systemd as PID 1).
+        kiosk_update_restart_cmd=f"sh -c 'echo restart >> {restarts}'",
+        kiosk_update_health_cmd=f"{{release}}/bin/kioskctl --config "
+                                f"{root}/etc/kiosk/kiosk.toml self-test --no-terminal")
+    done, recap = run_playbook(inventory, work)
+    assert done.returncode == 0, done.stdout[-4000:]
+    version = subprocess.run([root / "opt/kiosk/current/bin/kioskctl", "version"],
+                             capture_output=True, text=True, check=True)
+    assert version.stdout.strip() == "0.9.1"
+    assert (root / "opt/kiosk/previous").resolve().name.startswith("0.9.0-")
+    assert restarts.read_text().splitlines() == ["restart"]
