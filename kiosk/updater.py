@@ -54,7 +54,8 @@ class Plan:
     # Run by the new release before the switch: it must at least start and read the config.
     smoke_cmd: Sequence[str] = ("{release}/bin/kioskctl", "version")
     restart_cmd: Sequence[str] = DEFAULT_RESTART
-    health_cmd: Sequence[str] = ("{release}/bin/kioskctl", "self-test", "--services")
+    health_cmd: Sequence[str] = ("{release}/bin/kioskctl", "self-test", "--services",
+                                 "--terminal-may-be-off")
     health_deadline_s: float = 120.0
     # Healthy means the health command passes without a break for this long (a crash loop
     # with Restart=always looks healthy between two crashes).

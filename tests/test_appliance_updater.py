@@ -16,8 +16,9 @@ import pytest
 
 from kiosk import updater
 from kiosk.ledger import Ledger, Limits
+from tests.appliance.fixtures import kiosk_wheels  # noqa: F401  (fixture)
 from tests.appliance.kiosk_config import write_config
-from tests.appliance.wheels import build_wheel, wheelhouse
+from tests.appliance.wheels import build_wheel
 
 BROKEN_MIGRATION = '''
 
@@ -30,13 +31,11 @@ MIGRATIONS.append(_broken)
 
 
 @pytest.fixture(scope="module")
-def releases(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    work = tmp_path_factory.mktemp("wheels")
-    wheels = {"0.9.0": build_wheel(work, "0.9.0"), "0.9.1": build_wheel(work, "0.9.1"),
-              "0.9.2": build_wheel(work, "0.9.2",
-                                   {"kiosk/migrations.py": BROKEN_MIGRATION})}
-    wheels["house"] = wheelhouse(work, wheels["0.9.0"])
-    return wheels
+def releases(tmp_path_factory: pytest.TempPathFactory,
+             kiosk_wheels: dict[str, Path]) -> dict[str, Path]:  # noqa: F811
+    work = tmp_path_factory.mktemp("broken-wheel")
+    broken = build_wheel(work, "0.9.2", {"kiosk/migrations.py": BROKEN_MIGRATION})
+    return {**kiosk_wheels, "0.9.2": broken}
 
 
 def kioskctl_update(base: Path, wheel: Path, house: Path, config: Path, restarts: Path,
