@@ -15,7 +15,7 @@ import socket
 import threading
 import time
 import tty
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -154,6 +154,7 @@ class PtySimulator:
         self.requests_seen: list[bytes] = []  # every request body received, in order
         self.probes = 0
         self.recreations = 0
+        self.on_session: Callable[[], None] | None = None  # called as each ENQ arrives
         self._master = self._slave = -1
         self._buffer = bytearray()
         self._stop = threading.Event()
@@ -244,6 +245,8 @@ class PtySimulator:
     def _serve_one(self) -> None:
         if self._read_byte(None) != ENQ:
             return  # idle line noise: a terminal waits for ENQ
+        if self.on_session:
+            self.on_session()
         if self.script.peek().has("silence"):
             self.script.take()
             self._drain_quiet()
