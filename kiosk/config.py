@@ -108,6 +108,8 @@ SCHEMA: dict[str, dict[str, Key]] = {
                                 lambda v: v == "" or _is_api_url(v)),
         "connect_timeout_s": Key((int, float), 5, "seconds > 0", _is_positive),
         "read_timeout_s": Key((int, float), 20, "seconds > 0", _is_positive),
+        "call_deadline_s": Key((int, float), 60, "seconds > 0", _is_positive),
+        "max_image_mb": Key(int, 8, "a whole number of MiB from 1 to 64", lambda v: 1 <= v <= 64),
         "batch_size": Key(int, 100, "a whole number from 1 to 100", lambda v: 1 <= v <= 100),
         "heartbeat_interval_s": Key(int, 300, "seconds > 0", _is_positive),
         "catalog_interval_s": Key(int, 900, "seconds > 0", _is_positive),
@@ -159,6 +161,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "max_featured": Key(int, 6, "a whole number from 1 to 30", lambda v: 1 <= v <= 30),
         "opening_time": Key(str, "07:00", "a time as HH:MM", _is_hhmm),
         "closing_time": Key(str, "21:00", "a time as HH:MM", _is_hhmm),
+        "settings_timeout_s": Key(int, 90, "seconds from 15 to 900", lambda v: 15 <= v <= 900),
     },
 }
 
