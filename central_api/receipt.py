@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import html
+import re
 
 
 def sign(receipt_key: str, device_id: str, donation_id: str, amount_cents: int,
@@ -19,7 +20,7 @@ def sign(receipt_key: str, device_id: str, donation_id: str, amount_cents: int,
 
 def verify(receipt_key: str | None, device_id: str, donation_id: str, amount: str,
            currency: str, project_id: str, sig: str) -> bool:
-    if not receipt_key or not amount.isdigit():
+    if not receipt_key or re.fullmatch(r"[0-9]{1,12}", amount) is None:
         return False
     expected = sign(receipt_key, device_id, donation_id, int(amount), currency, project_id)
     return hmac.compare_digest(expected, sig.lower())

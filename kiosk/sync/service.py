@@ -71,7 +71,7 @@ class SyncService:
         self.next_network_at = 0.0
         self.next_heartbeat_at = 0.0
         self.next_catalog_at = 0.0
-        self._heartbeat_error: str | None = "never sent"
+        self._outage_error: str | None = None
         self._written: dict[str, Any] | None = None
 
     # -- one round ---------------------------------------------------------------------------
@@ -108,10 +108,13 @@ class SyncService:
             if force or now >= self.next_catalog_at:
                 self._pull_catalog(client)
                 self.next_catalog_at = now + self.cfg.api.catalog_interval_s
+            recovered_from = self._outage_error
             self._succeeded()
-            if force or now >= self.next_heartbeat_at or self._heartbeat_error != self.last_error:
-                heartbeat.send(self.ledger, client, device, self.cfg.data_dir, self.last_error)
-                self._heartbeat_error = self.last_error
+            # On change: back from an outage (telling what it was), or new quarantined rows.
+            changed = recovered_from is not None or report.quarantined > 0
+            if force or changed or now >= self.next_heartbeat_at:
+                heartbeat.send(self.ledger, client, device, self.cfg.data_dir,
+                               recovered_from or self.last_error)
                 self.next_heartbeat_at = now + self.cfg.api.heartbeat_interval_s
         except AuthRefused as e:
             self._refused_token, self._alarm, self.online = self._token, token_alarm(e), False
@@ -119,7 +122,7 @@ class SyncService:
             log.error("%s", self._alarm)
         except ApiError as e:
             self.online = False
-            self.last_error = str(e)
+            self.last_error = self._outage_error = str(e)
             delay = self.backoff.next_delay(getattr(e, "retry_after", None))
             self.next_network_at = time.monotonic() + delay
             log.warning("sync failed, next try in %.1f s: %s", delay, e)
@@ -138,6 +141,7 @@ class SyncService:
 
     def _succeeded(self) -> None:
         self.backoff.reset()
+        self._outage_error = None
         self.online = True
         self.last_error = self.catalog_refusal
         self.last_success_at = utc_now()
