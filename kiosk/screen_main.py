@@ -1,12 +1,103 @@
-"""Start the touchscreen app (built with the kiosk screen)."""
+"""Start the touchscreen app: ``kiosk --config FILE``.
+
+Opens the ledger and the catalog, locks the window down, and pings the systemd watchdog from
+the Kivy clock (so a frozen UI thread stops the pings and systemd restarts the screen).
+"""
 
 from __future__ import annotations
 
+import logging
+import os
 import sys
+from pathlib import Path
+from typing import Any
 
 from kiosk.config import Config
+from kiosk.donation_flow import FlowSettings
+
+log = logging.getLogger("kiosk.screen")
+FONTS = Path(__file__).resolve().parent.parent / "assets" / "fonts"
+WATCHDOG_PING_S = 5.0
 
 
-def run(cfg: Config) -> int:
-    print("the kiosk screen is not built yet", file=sys.stderr)
-    return 1
+def register_font() -> None:
+    """DejaVu Sans (full French coverage, bundled) becomes Kivy's default font."""
+    from kivy.core.text import DEFAULT_FONT, LabelBase
+
+    LabelBase.register(DEFAULT_FONT, str(FONTS / "DejaVuSans.ttf"),
+                       fn_bold=str(FONTS / "DejaVuSans-Bold.ttf"))
+
+
+def bridge_port(cfg: Config) -> Any:
+    """The bridge socket client, or None while it is not installed (giving then stays out of
+    service: the screen never talks to the terminal any other way)."""
+    try:
+        from kiosk import bridge_port as adapter  # type: ignore[attr-defined]
+    except ImportError:
+        log.warning("no bridge client in this build: giving is out of service")
+        return None
+    return adapter.from_config(cfg)
+
+
+def build_context(cfg: Config, ledger: Any, port: Any) -> Any:
+    from kiosk import catalog
+    from kiosk.ui.app import KioskContext
+
+    cat = catalog.load(ledger.db, cfg.data_dir) if _has_catalog(ledger) else None
+    projects = catalog.featured(ledger.db, cat, cfg.screen.max_featured) if cat else []
+    language = ledger.get_setting("language") or cfg.screen.language
+    return KioskContext(flow_settings=FlowSettings.from_config(cfg), projects=projects,
+                        ledger=ledger, port=port, device_id=cfg.device.id,
+                        receipt_base_url=cfg.receipt_base_url, language=language,
+                        slide_duration_s=cfg.screen.slide_duration_s)
+
+
+def _has_catalog(ledger: Any) -> bool:
+    from kiosk import catalog
+
+    try:
+        return bool(ledger.db.conn.execute("SELECT 1 FROM catalog_projects LIMIT 1").fetchone()
+                    or catalog.DEMO_CATALOG.exists())
+    except Exception:  # noqa: BLE001
+        return False
+
+
+def start_watchdog() -> None:
+    if not os.environ.get("NOTIFY_SOCKET"):
+        return
+    try:
+        from firmware_bridge import systemd_notify  # type: ignore[attr-defined]
+    except ImportError:
+        log.warning("NOTIFY_SOCKET is set but systemd_notify is not installed")
+        return
+    from kivy.clock import Clock
+
+    systemd_notify.notify("READY=1")
+    Clock.schedule_interval(lambda _dt: systemd_notify.notify("WATCHDOG=1"), WATCHDOG_PING_S)
+
+
+def run(cfg: Config, *, size: tuple[int, int] | None = None, dev_mouse: bool = False) -> int:
+    from kiosk.ui import hardening
+
+    hardening.prepare_environment(cfg.data_dir / "kivy-home")
+    hardening.apply_config(width=(size or (800, 480))[0], height=(size or (800, 480))[1],
+                           fullscreen=cfg.screen.fullscreen and size is None,
+                           rotation=cfg.screen.rotation, invert_x=cfg.screen.invert_touch_x,
+                           invert_y=cfg.screen.invert_touch_y, dev_mouse=dev_mouse)
+    from kiosk.ledger import Ledger, LedgerError, Limits
+
+    try:
+        ledger = Ledger.open(cfg.ledger_path, Limits.from_config(cfg))
+    except LedgerError as e:
+        print(f"the ledger cannot be opened, the kiosk stays out of service: {e}",
+              file=sys.stderr)
+        return 1
+    register_font()
+    from kiosk.ui.app import KioskApp
+
+    app = KioskApp(build_context(cfg, ledger, bridge_port(cfg)))
+    hardening.lock_window(app)
+    start_watchdog()
+    app.run()
+    ledger.close()
+    return 0

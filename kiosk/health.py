@@ -1,0 +1,69 @@
+"""Can the kiosk take a donation right now? (plain Python, run on the screen's I/O thread)
+
+Combines the bridge's ``status`` answer with the ledger's guards, reads the sync service's
+online flag and the receipt key, and writes the screen's ``kiosk`` service-status row
+(docs/internal-apis.md section 1) so the heartbeat and ``kioskctl status`` can report it.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from kiosk.ledger import GuardRefused, Ledger, LedgerError
+
+log = logging.getLogger("kiosk.health")
+
+
+@dataclass(frozen=True)
+class Health:
+    available: bool
+    reason: str | None  # for the operator; the donor only sees "giving is unavailable"
+    online: bool
+    receipt_key: str | None
+    status_row: dict[str, Any] | None = None
+
+
+def terminal_problem(terminal: dict[str, Any] | None, has_port: bool) -> str | None:
+    if not has_port:
+        return "terminal: no bridge client installed"
+    if terminal is None:
+        return "terminal: no status yet"
+    if terminal.get("ok") is False:
+        return f"terminal: bridge unreachable ({terminal.get('last_error') or 'no answer'})"
+    if not terminal.get("connected"):
+        return f"terminal: not connected ({terminal.get('last_error') or 'no answer'})"
+    return None
+
+
+def check_health(ledger: Ledger, terminal: dict[str, Any] | None, min_amount_cents: int,
+                 has_port: bool = True, previous_row: dict[str, Any] | None = None) -> Health:
+    """``previous_row``: the status row written last time; it is only rewritten on change,
+    to spare the SD card a write every few seconds."""
+    reason = terminal_problem(terminal, has_port)
+    online, receipt_key, row = True, None, None
+    try:
+        if reason is None:
+            ledger.check_guards(min_amount_cents)
+    except GuardRefused as e:
+        reason = f"ledger guard {e.code}: {e}"
+    except (LedgerError, OSError) as e:
+        reason = f"ledger unavailable: {e}"
+    except Exception as e:  # noqa: BLE001 - sqlite errors: the database cannot be trusted now
+        reason = f"ledger unavailable: {e}"
+    try:
+        key = ledger.get_setting("receipt_key")
+        receipt_key = key if isinstance(key, str) and key else None
+        sync = ledger.service_status().get("sync") or {}
+        online = bool(sync.get("online", True))
+        row = {"terminal": {"connected": bool(terminal and terminal.get("connected")),
+                            "last_error": (terminal or {}).get("last_error")},
+               "out_of_service": reason}
+        if row != previous_row:
+            ledger.set_service_status("kiosk", row)
+    except Exception as e:  # noqa: BLE001 - cannot even write status: out of service
+        log.warning("cannot read or write the ledger: %s", e)
+        reason = reason or f"ledger unavailable: {e}"
+    return Health(available=reason is None, reason=reason, online=online,
+                  receipt_key=receipt_key, status_row=row)

@@ -1,0 +1,380 @@
+"""KioskApp: the screen process's Kivy application.
+
+Thin by design: every tap becomes one call on :class:`kiosk.donation_flow.DonationFlow`, whose
+effects are run here on worker threads (ledger and bridge I/O never on the UI thread); results
+come back through the Kivy Clock and only then touch widgets. Screens bind to the app's
+properties from their .kv files.
+
+Hooks for the shop-owner settings screen (added later):
+
+- ``on_hidden_gesture`` is dispatched by the attract loop's hidden corner (a long press); the
+  default handler shows the screen named ``settings`` if it is registered in
+  ``kiosk.ui.screens.SCREENS`` and ``donation_in_progress`` is False;
+- ``donation_in_progress`` (a BooleanProperty) is True from the amount screen until the outcome
+  screen is left: settings must never show then.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kivy.app import App
+from kivy.clock import Clock, mainthread
+from kivy.core.window import Window
+from kivy.graphics.texture import Texture
+from kivy.properties import (
+    BooleanProperty,
+    ListProperty,
+    NumericProperty,
+    ObjectProperty,
+    StringProperty,
+)
+from kivy.uix.screenmanager import NoTransition, ScreenManager
+
+from kiosk import i18n, receipt
+from kiosk.catalog import Project
+from kiosk.donation_flow import (
+    CancelPayment,
+    DonationFlow,
+    Effect,
+    FlowSettings,
+    Outcome,
+    PaymentResult,
+    PlayConfirmation,
+    StartPayment,
+    Step,
+)
+from kiosk.health import Health, check_health
+from kiosk.money import format_cents
+from kiosk.payment_runner import PaymentPort, run_donation
+from kiosk.ui import pictures, theme
+from kiosk.ui.screens import SCREENS
+
+log = logging.getLogger("kiosk.screen")
+ASSETS = Path(__file__).resolve().parent.parent.parent / "assets"
+STAGES = {
+    "connecting": "Connecting to the terminal…",
+    "sending": "Sending the amount to the terminal…",
+    "waiting_card": "Present your card on the terminal",
+    "receiving": "Payment in progress, keep your card in place…",
+}
+
+
+@dataclass
+class KioskContext:
+    """Everything the screen needs, built by ``kiosk.screen_main`` (or a test)."""
+
+    flow_settings: FlowSettings
+    projects: list[Project]
+    ledger: Any  # kiosk.ledger.Ledger
+    port: PaymentPort | None  # None: no bridge client available, giving is out of service
+    device_id: str
+    receipt_base_url: str
+    language: str = "fr"
+    slide_duration_s: float = 8.0
+    health_interval_s: float = 5.0
+    result_wait_s: float = 30.0
+    clock: Callable[[], float] = time.monotonic
+    sound_path: Path | None = field(default_factory=lambda: ASSETS / "sounds" / "thanks.wav")
+
+
+class KioskApp(App):
+    lang = StringProperty("fr")
+    scale = NumericProperty(1.0)
+    portrait = BooleanProperty(False)
+    available = BooleanProperty(False)
+    unavailable_reason = StringProperty("")
+    online = BooleanProperty(True)
+    donation_in_progress = BooleanProperty(False)
+    step = StringProperty("attract")
+    # the donation being made
+    project_title = StringProperty("")
+    project_association = StringProperty("")
+    amount_text = StringProperty("")
+    preset_labels = ListProperty([])
+    keypad_text = StringProperty("")
+    keypad_hint = StringProperty("")
+    keypad_ok = BooleanProperty(False)
+    stage_text = StringProperty("")
+    countdown_text = StringProperty("")
+    cancellable = BooleanProperty(False)
+    outcome = StringProperty("")
+    receipt_url = StringProperty("")
+    receipt_texture = ObjectProperty(None, allownone=True)
+
+    __events__ = ("on_hidden_gesture",)
+
+    def __init__(self, context: KioskContext, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.context = context
+        self.lang = context.language
+        self.flow = DonationFlow(context.flow_settings)
+        self.projects = list(context.projects)
+        self._io = ThreadPoolExecutor(1, thread_name_prefix="kiosk-io")   # ledger + pay
+        self._side = ThreadPoolExecutor(1, thread_name_prefix="kiosk-side")  # cancel, status
+        self._pictures = ThreadPoolExecutor(1, thread_name_prefix="kiosk-pictures")
+        self._refresh_trigger = Clock.create_trigger(self._refresh, -1)
+        self.receipt_key: str | None = None
+        self.health: Health | None = None
+        self._sound: Any = None
+        self._health_running = False
+        self.manager: ScreenManager | None = None
+
+    # -- build ------------------------------------------------------------------------
+
+    def build(self) -> ScreenManager:
+        self.title = "Kiosk"
+        importlib.import_module("kiosk.ui.widgets")
+        self.manager = ScreenManager(transition=NoTransition())
+        Window.bind(size=self._on_window_size, on_touch_down=self._on_any_touch)
+        self._on_window_size(Window, Window.size)
+        self.bind(lang=lambda *_: self._refresh_trigger())
+        self._show("attract")
+        Clock.schedule_interval(self._tick, 0.5)
+        self._schedule_health(0)
+        Clock.schedule_interval(lambda _dt: self._schedule_health(0),
+                                self.context.health_interval_s)
+        return self.manager
+
+    def on_stop(self) -> None:
+        self._io.shutdown(wait=False, cancel_futures=True)
+        self._side.shutdown(wait=False, cancel_futures=True)
+        self._pictures.shutdown(wait=False, cancel_futures=True)
+
+    def background(self, fn: Callable[..., Any], *args: Any,
+                   done: Callable[[Any], None]) -> None:
+        """Run ``fn(*args)`` off the UI thread (photos, QR codes); ``done`` gets the result on
+        the worker thread and must hand it back with @mainthread."""
+        def job() -> None:
+            try:
+                result = fn(*args)
+            except Exception as e:  # noqa: BLE001 - a broken picture must not stop the loop
+                log.warning("background job %s failed: %s", getattr(fn, "__name__", fn), e)
+                return
+            done(result)
+        self._pictures.submit(job)
+
+    def _on_window_size(self, _window: Any, size: tuple[int, int]) -> None:
+        self.scale = theme.layout_scale(*size)
+        self.portrait = size[1] > size[0]
+
+    def _on_any_touch(self, *_args: Any) -> bool:
+        self.flow.touched(self.context.clock())
+        return False
+
+    def screen(self, name: str) -> Any:
+        """The screen called ``name``, created (and its .kv loaded) the first time."""
+        assert self.manager is not None
+        if not self.manager.has_screen(name):
+            module, cls = SCREENS[name]
+            screen_cls = getattr(importlib.import_module(module), cls)
+            self.manager.add_widget(screen_cls(name=name))
+        return self.manager.get_screen(name)
+
+    def _show(self, name: str) -> None:
+        self.screen(name)
+        assert self.manager is not None
+        if self.manager.current != name:
+            self.manager.current = name
+
+    # -- words ------------------------------------------------------------------------
+
+    def tr(self, message: str, _language: str | None = None, **values: Any) -> str:
+        """Translate ``message``; kv passes ``app.lang`` so the text follows the language."""
+        text = i18n.tr(message, self.lang)
+        return text.format(**values) if values else text
+
+    def money(self, cents: int) -> str:
+        return format_cents(cents, self.context.flow_settings.currency, self.lang)
+
+    def toggle_language(self) -> None:
+        self.lang = "en" if self.lang == "fr" else "fr"
+
+    # -- taps (one flow call each) ----------------------------------------------------
+
+    def give(self, project_id: str) -> None:
+        if self.flow.choose_project(project_id, self.context.clock()):
+            self._refresh_trigger()
+
+    def choose_preset(self, index: int) -> None:
+        presets = self.context.flow_settings.preset_amounts_cents
+        if 0 <= index < len(presets):
+            self._run(self.flow.choose_amount(presets[index], self.context.clock()))
+
+    def open_keypad(self) -> None:
+        if self.flow.open_keypad(self.context.clock()):
+            self._refresh_trigger()
+
+    def keypad(self, key: str) -> None:
+        if self.flow.keypad_press(key, self.context.clock()):
+            self._refresh_trigger()
+
+    def confirm_keypad(self) -> None:
+        self._run(self.flow.confirm_keypad(self.context.clock()))
+
+    def back(self) -> None:
+        if self.flow.back(self.context.clock()):
+            self._refresh_trigger()
+
+    def cancel_payment(self) -> None:
+        self._run(self.flow.request_cancel(self.context.clock()))
+
+    def on_hidden_gesture(self) -> None:
+        if "settings" in SCREENS and self.flow.settings_allowed:
+            self._show("settings")
+
+    # -- effects ----------------------------------------------------------------------
+
+    def _run(self, effects: list[Effect]) -> None:
+        for effect in effects:
+            if isinstance(effect, StartPayment):
+                self._io.submit(self._payment_worker, effect)
+            elif isinstance(effect, CancelPayment):
+                self._side.submit(self._cancel_worker, effect.reference)
+            elif isinstance(effect, PlayConfirmation):
+                self._play_confirmation()
+        self._refresh_trigger()
+
+    def _payment_worker(self, start: StartPayment) -> None:
+        """Worker thread: the whole attempt, then one hand-back to the UI thread."""
+        ctx = self.context
+        if ctx.port is None:
+            result = PaymentResult(Outcome.NOT_STARTED, None, start.amount_cents,
+                                   "no terminal bridge client")
+        else:
+            result = run_donation(
+                ctx.ledger, ctx.port, start.project_id, start.amount_cents, start.currency,
+                on_started=self._payment_started, on_progress=self._payment_progress,
+                result_wait_s=ctx.result_wait_s)
+        qr = None
+        if result.outcome is Outcome.APPROVED and self.receipt_key and result.donation_id:
+            url = receipt.receipt_url(ctx.receipt_base_url, self.receipt_key, ctx.device_id,
+                                      result.donation_id, start.amount_cents, start.currency,
+                                      start.project_id)
+            qr = (url, pictures.qr_pixels(url, 320))
+        self._payment_finished(result, qr)
+
+    def _cancel_worker(self, reference: str) -> None:
+        try:
+            assert self.context.port is not None
+            self.context.port.cancel(reference)
+        except Exception as e:  # noqa: BLE001 - the terminal may already be past cancelling
+            log.info("cancel of %s not accepted: %s", reference, e)
+
+    @mainthread
+    def _payment_started(self, reference: str) -> None:
+        self._run(self.flow.payment_started(reference))
+
+    @mainthread
+    def _payment_progress(self, stage: str, cancellable: bool) -> None:
+        self.flow.payment_progress(stage, cancellable)
+        self._refresh_trigger()
+
+    @mainthread
+    def _payment_finished(self, result: PaymentResult, qr: tuple[str, Any] | None) -> None:
+        self.receipt_url, self.receipt_texture = "", None
+        if qr is not None:
+            self.receipt_url, self.receipt_texture = qr[0], texture_from(qr[1])
+        if result.outcome in (Outcome.NOT_STARTED, Outcome.NOT_RECORDED):
+            self._schedule_health(0)  # a guard or the ledger refused: re-check availability
+        self._run(self.flow.payment_finished(result, self.context.clock()))
+
+    def _play_confirmation(self) -> None:
+        path = self.context.sound_path
+        if path is None or not path.exists():
+            return
+        try:
+            from kivy.core.audio import SoundLoader
+
+            if self._sound is None:
+                self._sound = SoundLoader.load(str(path))
+            if self._sound is not None:
+                self._sound.play()
+        except Exception as e:  # noqa: BLE001 - no audio device must never stop a thank-you
+            log.info("confirmation sound unavailable: %s", e)
+
+    # -- health: terminal, ledger guards, sync ----------------------------------------
+
+    def _schedule_health(self, _dt: float) -> None:
+        if self._health_running:
+            return  # one check at a time; a payment may hold the I/O thread for minutes
+        self._health_running = True
+        self._side.submit(self._terminal_status_worker)
+
+    def _terminal_status_worker(self) -> None:
+        ctx = self.context
+        terminal = None
+        if ctx.port is not None:
+            try:
+                terminal = ctx.port.status()
+            except Exception as e:  # noqa: BLE001 - an absent bridge is a health finding
+                terminal = {"ok": False, "connected": False, "last_error": str(e)}
+        min_amount = min(ctx.flow_settings.preset_amounts_cents
+                         + (ctx.flow_settings.custom_min_cents,))
+        previous = self.health.status_row if self.health else None
+        future = self._io.submit(check_health, ctx.ledger, terminal, min_amount,
+                                 ctx.port is not None, previous)
+        future.add_done_callback(lambda f: self._health_done(f.result()))
+
+    @mainthread
+    def _health_done(self, health: Health) -> None:
+        self._health_running = False
+        self.health = health
+        self.receipt_key = health.receipt_key
+        self.online = health.online
+        self.flow.set_availability(health.available, health.reason)
+        self._refresh_trigger()
+
+    # -- time and view ----------------------------------------------------------------
+
+    def _tick(self, _dt: float) -> None:
+        before = self.flow.step
+        effects = self.flow.tick(self.context.clock())
+        if effects:
+            self._run(effects)
+        if self.flow.step is not before or before is Step.PAYMENT:
+            self._refresh_trigger()
+
+    def _refresh(self, *_args: Any) -> None:
+        """Copy the flow's state into the properties the screens bind to."""
+        flow, settings = self.flow, self.context.flow_settings
+        if flow.step is Step.ATTRACT and self.step != "attract":
+            self.lang = self.context.language  # the next donor starts in the default language
+        self.available = flow.available
+        self.unavailable_reason = flow.unavailable_reason or ""
+        self.donation_in_progress = flow.step is not Step.ATTRACT
+        project = next((p for p in self.projects if p.id == flow.project_id), None)
+        self.project_title = project.title if project else ""
+        self.project_association = project.association if project else ""
+        self.preset_labels = [self.money(c) for c in settings.preset_amounts_cents]
+        self.amount_text = self.money(flow.amount_cents) if flow.amount_cents else ""
+        cents = flow.keypad_cents
+        self.keypad_text = self.money(cents) if cents else "— €" if self.lang == "fr" else "€ —"
+        self.keypad_ok = flow.amount_allowed(cents)
+        self.keypad_hint = self.tr("Between {low} and {high}", self.lang,
+                                   low=self.money(settings.custom_min_cents),
+                                   high=self.money(settings.custom_max_cents))
+        stage = STAGES.get(flow.stage, STAGES["connecting"])
+        if flow.cancel_requested:
+            stage = "Cancelling…"
+        self.stage_text = self.tr(stage)
+        left = flow.seconds_left(self.context.clock())
+        self.countdown_text = self.tr("Time left: {time}", time=f"{left // 60}:{left % 60:02d}")
+        self.cancellable = flow.cancellable and not flow.cancel_requested
+        self.outcome = flow.result.outcome.value if flow.result else ""
+        self.step = flow.step.value
+        self._show(flow.step.value)
+
+
+def texture_from(pixels: pictures.Pixels) -> Texture:
+    texture = Texture.create(size=(pixels.width, pixels.height), colorfmt="rgb")
+    texture.blit_buffer(pixels.data, colorfmt="rgb", bufferfmt="ubyte")
+    texture.flip_vertical()  # Pillow's rows run top-down, OpenGL's bottom-up
+    return texture

@@ -1,0 +1,106 @@
+"""Amounts written the French way, the gettext catalogs, and the screen's contrast and
+touch-target sizes."""
+
+from __future__ import annotations
+
+import gettext
+import io
+import re
+from pathlib import Path
+
+import pytest
+from babel.messages.pofile import read_po
+
+from kiosk import donor_messages, i18n
+from kiosk.money import format_cents
+from kiosk.ui import theme
+
+ROOT = Path(__file__).resolve().parent.parent
+NNBSP, NBSP = "\u202f", "\xa0"
+
+
+@pytest.mark.parametrize(("cents", "language", "shown"), [
+    (500, "fr", f"5{NBSP}€"),
+    (124000, "fr", f"1{NNBSP}240{NBSP}€"),
+    (1250, "fr", f"12,50{NBSP}€"),
+    (500, "en", "€5"),
+    (124000, "en", "€1,240"),
+])
+def test_money_format(cents, language, shown):
+    assert format_cents(cents, "EUR", language) == shown
+
+
+def test_money_refuses_floats():
+    with pytest.raises(TypeError):
+        format_cents(5.0, "EUR", "fr")  # type: ignore[arg-type]
+
+
+def _catalog(language: str) -> dict[str, str]:
+    path = i18n.LOCALE_DIR / language / "LC_MESSAGES" / "kiosk.po"
+    with path.open("rb") as f:
+        return {m.id: m.string for m in read_po(f) if m.id}
+
+
+def used_message_ids() -> set[str]:
+    """Every message id the screens use: app.tr('…') in .kv/.py files, the stage texts and
+    the donor messages."""
+    ids: set[str] = set()
+    for path in (ROOT / "kiosk").rglob("*"):
+        if path.suffix in (".kv", ".py"):
+            ids |= set(re.findall(r"""\btr\(\s*'([^']+)'""", path.read_text()))
+    from kiosk.ui.app import STAGES
+
+    ids |= set(STAGES.values()) | {"Cancelling…", "Between {low} and {high}",
+                                   "Time left: {time}"}
+    for m in donor_messages.OUTCOME_MESSAGES.values():
+        ids |= {m.title, m.body}
+    ids |= {donor_messages.THANKS_TITLE, donor_messages.THANKS_BODY, donor_messages.THANKS_QR,
+            donor_messages.THANKS_NO_QR}
+    return ids
+
+
+@pytest.mark.parametrize("language", i18n.LANGUAGES)
+def test_every_screen_text_is_translated(language):
+    catalog = _catalog(language)
+    missing = sorted(i for i in used_message_ids() if not catalog.get(i))
+    assert missing == []
+    for msgid, text in catalog.items():
+        placeholders = set(re.findall(r"{\w+}", msgid))
+        assert set(re.findall(r"{\w+}", text)) == placeholders, msgid
+
+
+def test_french_is_really_french():
+    assert i18n.tr("I give", "fr") == "Je donne"
+    assert i18n.tr("{raised} raised of {goal}", "fr") == "{raised} collectés sur {goal}"
+
+
+@pytest.mark.parametrize("language", i18n.LANGUAGES)
+def test_committed_mo_matches_po(language):
+    po = i18n.LOCALE_DIR / language / "LC_MESSAGES" / "kiosk.po"
+    committed = gettext.GNUTranslations(io.BytesIO(po.with_suffix(".mo").read_bytes()))
+    fresh = gettext.GNUTranslations(io.BytesIO(i18n.compiled(po)))
+    # Compare the messages, not the bytes: Babel stamps the header with the compile time.
+    assert {k: v for k, v in committed._catalog.items() if k} == \
+        {k: v for k, v in fresh._catalog.items() if k}, "run: python -m kiosk.i18n"
+
+
+def test_unknown_language_is_an_error():
+    with pytest.raises(ValueError, match="unsupported"):
+        i18n.translation("de")
+
+
+@pytest.mark.parametrize("pair", sorted(theme.CONTRAST_PAIRS))
+def test_wcag_aa_contrast(pair):
+    fg, bg = theme.CONTRAST_PAIRS[pair]
+    assert theme.contrast_ratio(fg, bg) >= 4.5
+
+
+# (width px, height px, diagonal inches) of the three supported displays
+DISPLAYS = [(800, 480, 7.0), (720, 1280, 7.0), (1920, 1080, 21.5)]
+
+
+@pytest.mark.parametrize(("w", "h", "inches"), DISPLAYS)
+def test_touch_targets_at_least_9_mm(w, h, inches):
+    px_per_mm = (w * w + h * h) ** 0.5 / (inches * 25.4)
+    smallest_px = theme.MIN_TARGET * theme.layout_scale(w, h)
+    assert smallest_px / px_per_mm >= theme.MIN_TARGET_MM

@@ -1,0 +1,127 @@
+"""The real kiosk app in a real offscreen window (SDL2 + Mesa), driven by touch events.
+
+Each scenario runs tests/ui_driver.py in its own process (Kivy has one Window per process),
+against a real ledger file; the payment side is the ScriptedPort stand-in for the bridge
+client (see tests/screen_fixtures.py). Screenshots of every screen at the three display sizes
+are kept under test-artifacts/screenshots/.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from kiosk import i18n, receipt
+from kiosk.donation_flow import BRIDGE_STATUS
+from kiosk.donor_messages import OUTCOME_MESSAGES, THANKS_NO_QR, THANKS_QR, THANKS_TITLE
+from tests.ui_driver import RECEIPT_KEY
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts" / "screenshots"
+SIZES = ["800x480", "720x1280", "1920x1080"]
+
+
+def drive(tmp_path: Path, scenario: str, size: str = "800x480", lang: str = "fr",
+          *extra: str) -> dict:
+    workdir = tmp_path / f"{scenario}-{size}-{lang}"
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    env.update(SDL_AUDIODRIVER="dummy", KIVY_NO_ARGS="1", PYTHONPATH=str(ROOT))
+    proc = subprocess.run(
+        [sys.executable, "-m", "tests.ui_driver", "--size", size, "--scenario", scenario,
+         "--workdir", str(workdir), "--lang", lang, *extra],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=90)
+    report_path = workdir / "report.json"
+    assert report_path.exists(), proc.stderr[-3000:]
+    report = json.loads(report_path.read_text())
+    assert report["error"] is None, report["error"] + proc.stderr[-2000:]
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for shot in report["shots"].values():
+        assert Image.open(shot).size == tuple(int(v) for v in size.split("x"))
+        shutil.copy(shot, ARTIFACTS / Path(shot).name)
+    report["acquirer"] = [json.loads(line) for line in
+                          (workdir / "acquirer.jsonl").read_text().splitlines()] \
+        if (workdir / "acquirer.jsonl").exists() else []
+    return report
+
+
+def decode_qr(path: str) -> list[str]:
+    import zxingcpp
+
+    return [r.text for r in zxingcpp.read_barcodes(Image.open(path))
+            if r.format == zxingcpp.BarcodeFormat.QRCode]
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_approved_donation_end_to_end(tmp_path, size):
+    report = drive(tmp_path, "approved", size)
+    assert report["screens"] == ["amount", "payment", "thanks", "attract"]
+    assert report["keypad_text"] == "12\xa0€"  # typed 1, 2 on the keypad
+    [donation] = report["donations"]  # the preset was tapped twice: one donation
+    assert (donation["state"], donation["amount_cents"], donation["project_id"]) == \
+        ("approved", 500, "proj-1")
+    assert [c["reference"] for c in report["pay_calls"]] == [donation["id"]]
+    assert [(a["reference"], a["status"]) for a in report["acquirer"]] == \
+        [(donation["id"], "approved")]
+    # The QR as a phone would see it on the screen: decoded from the screenshot.
+    [url] = decode_qr(report["shots"]["thanks"])
+    assert url == report["receipt_url"]
+    signed = receipt.verify(url, RECEIPT_KEY)
+    assert (signed.device_id, signed.donation_id, signed.amount_cents, signed.currency,
+            signed.project_id) == ("kiosk-test-01", donation["id"], 500, "EUR", "proj-1")
+    assert report["kiosk_status"]["out_of_service"] is None
+    assert report["final_title"] == i18n.tr(THANKS_TITLE, "fr")
+    assert report["final_body"] == i18n.tr(THANKS_QR, "fr")
+
+
+def test_approved_in_english_without_receipt_key_shows_no_qr(tmp_path):
+    report = drive(tmp_path, "approved", "800x480", "en", "--no-receipt-key")
+    assert report["donations"][0]["state"] == "approved"
+    assert report["receipt_url"] == ""
+    assert decode_qr(report["shots"]["thanks"]) == []  # never a broken QR
+    assert report["keypad_text"] == "€12"
+    assert report["final_body"] == THANKS_NO_QR
+
+
+@pytest.mark.parametrize(("scenario", "state"), [
+    ("declined", "declined"), ("timeout", "failed"), ("link_error", "failed"),
+    ("unknown", "unknown"),
+])
+def test_unsuccessful_outcomes_are_recorded_and_explained(tmp_path, scenario, state):
+    report = drive(tmp_path, scenario)
+    assert report["screens"] == ["amount", "payment", "outcome", "attract"]
+    [donation] = report["donations"]
+    assert donation["state"] == state
+    assert [a["status"] for a in report["acquirer"]] == [scenario]
+    message = OUTCOME_MESSAGES[BRIDGE_STATUS[scenario][1]]
+    assert (report["final_title"], report["final_body"]) == \
+        (i18n.tr(message.title, "fr"), i18n.tr(message.body, "fr"))
+
+
+@pytest.mark.parametrize("size", ["720x1280", "1920x1080"])
+def test_longest_outcome_text_fits_other_sizes(tmp_path, size):
+    report = drive(tmp_path, "unknown", size)
+    assert report["donations"][0]["state"] == "unknown"
+
+
+def test_cancel_button_cancels_once(tmp_path):
+    report = drive(tmp_path, "cancelled")
+    [donation] = report["donations"]
+    assert donation["state"] == "cancelled"
+    assert report["cancel_calls"] == [donation["id"]]  # tapped twice, sent once
+    assert report["final_body"] == "Aucun montant n’a été débité."
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_terminal_absent_keeps_rotating_but_takes_no_payment(tmp_path, size):
+    report = drive(tmp_path, "unavailable", size)
+    assert report["screens"] == ["attract"]  # the call to action did nothing
+    assert report["donations"] == [] and report["pay_calls"] == []
+    assert report["kiosk_status"]["out_of_service"].startswith("terminal")
+    assert report["kiosk_status"]["terminal"]["connected"] is False

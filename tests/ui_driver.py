@@ -1,0 +1,206 @@
+"""Drive the real KioskApp in a real (offscreen) window with touch events, in its own process.
+
+    python -m tests.ui_driver --size 800x480 --scenario approved --workdir DIR [--lang en]
+
+Kivy's Window is one per process, so each scenario runs here in a subprocess started by the
+tests. Touches go through Kivy's input pipeline (UnitTestTouch posts to the event loop) and
+land on whatever widget is really under that point. Screenshots go to DIR/shots; a JSON report
+(screens seen, ledger rows, port calls) is written to DIR/report.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+import traceback
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+RECEIPT_KEY = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
+
+
+def tap(widget: Any) -> None:
+    from kivy.tests.common import UnitTestTouch
+
+    x, y = widget.to_window(*widget.center)
+    touch = UnitTestTouch(x, y)
+    touch.touch_down()
+    touch.touch_up()
+
+
+class Driver:
+    def __init__(self, app: Any, workdir: Path, size: str, lang: str):
+        self.app, self.workdir, self.size, self.lang = app, workdir, size, lang
+        self.report: dict[str, Any] = {"screens": [], "shots": {}, "errors": []}
+        (workdir / "shots").mkdir(parents=True, exist_ok=True)
+
+    def widget(self, screen: str, wid: str) -> Any:
+        return self.app.screen(screen).ids[wid]
+
+    def shot(self, name: str) -> str:
+        from kivy.core.window import Window
+
+        path = self.workdir / "shots" / f"{name}-{self.size}-{self.lang}.png"
+        Window.screenshot(str(path))  # Kivy numbers the file: name0001.png
+        produced = sorted(path.parent.glob(path.stem + "*.png"))[-1]
+        produced.rename(path)
+        self.report["shots"][name] = str(path)
+        return str(path)
+
+    def at(self, step: str) -> Callable[[], bool]:
+        # ScreenManager ignores touches while a transition runs (one frame with NoTransition).
+        return lambda: (self.app.manager.current == step and self.app.step == step
+                        and not self.app.manager.transition.is_active)
+
+
+def scenario_steps(d: Driver, name: str) -> Iterator[Any]:
+    app = d.app
+    yield lambda: app.health is not None
+    yield lambda: app.screen("attract").ids.slides.current_screen.photo is not None
+    yield 0.3
+    if name == "unavailable":
+        d.shot("attract-unavailable")
+        tap(d.widget("attract", "give"))
+        yield 0.5
+        d.report["screens"].append(app.manager.current)
+        return
+    d.shot("attract")
+    tap(d.widget("attract", "give"))
+    yield d.at("amount")
+    d.report["screens"].append("amount")
+    yield 0.2
+    d.shot("amount")
+    if name == "approved":
+        tap(d.widget("amount", "other"))
+        yield d.at("keypad")
+        for key in ("1", "2"):
+            tap(next(b for b in d.widget("keypad", "keys").children
+                     if getattr(b, "text", None) == key))
+            yield 0.05
+        yield 0.2
+        d.shot("keypad")
+        d.report["keypad_text"] = app.keypad_text
+        tap(d.widget("keypad", "back"))
+        yield d.at("amount")
+    grid = d.widget("amount", "presets")
+    first = list(reversed(grid.children))[1]
+    tap(first)
+    tap(first)  # a double tap must give once
+    yield d.at("payment")
+    d.report["screens"].append("payment")
+    yield lambda: app.cancellable
+    d.shot("payment")
+    if name == "cancelled":
+        tap(d.widget("payment", "cancel"))
+        tap(d.widget("payment", "cancel"))
+    final = "thanks" if name == "approved" else "outcome"
+    yield d.at(final)
+    d.report["screens"].append(final)
+    yield 0.3
+    d.shot(final if final == "thanks" else f"outcome-{name}")
+    d.report["receipt_url"] = app.receipt_url
+    d.report["final_title"] = d.widget(final, "title").text
+    d.report["final_body"] = (d.widget("outcome", "body").text if final == "outcome"
+                              else d.widget("thanks", "receipt_hint").text)
+    tap(d.widget(final, "done"))
+    yield d.at("attract")
+    d.report["screens"].append("attract")
+
+
+def run_steps(app: Any, steps: Iterator[Any], timeout_s: float, on_done: Callable) -> None:
+    from kivy.clock import Clock
+
+    state: dict[str, Any] = {"until": None, "deadline": None}
+
+    def advance(_dt: float) -> None:
+        try:
+            cond = state["until"]
+            if cond is not None:
+                if callable(cond) and not cond():
+                    if time.monotonic() > state["deadline"]:
+                        raise TimeoutError(f"condition not met in {timeout_s}s: {cond}")
+                    return
+                if isinstance(cond, float) and time.monotonic() < cond:
+                    return
+            step = next(steps)
+            state["until"] = (time.monotonic() + step) if isinstance(step, (int, float)) \
+                else step
+            state["deadline"] = time.monotonic() + timeout_s
+        except StopIteration:
+            event.cancel()
+            on_done(None)
+        except Exception:  # noqa: BLE001 - reported to the test, which fails
+            event.cancel()
+            on_done(traceback.format_exc())
+
+    event = Clock.schedule_interval(advance, 0.02)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--size", default="800x480")
+    parser.add_argument("--scenario", default="approved")
+    parser.add_argument("--workdir", type=Path, required=True)
+    parser.add_argument("--lang", default="fr")
+    parser.add_argument("--no-receipt-key", action="store_true")
+    args = parser.parse_args(argv)
+    width, height = (int(v) for v in args.size.split("x"))
+    workdir: Path = args.workdir
+    workdir.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
+
+    from kiosk.ui import hardening
+
+    hardening.prepare_environment(workdir / "kivy-home")
+    hardening.apply_config(width=width, height=height, fullscreen=False, rotation=0)
+
+    from kiosk.donation_flow import FlowSettings
+    from kiosk.screen_main import register_font
+    from kiosk.ui.app import KioskApp, KioskContext
+    from tests.screen_fixtures import ScriptedPort, make_projects, open_ledger
+
+    ledger = open_ledger(workdir / "data" / "kiosk.db")
+    if not args.no_receipt_key:
+        ledger.set_setting("receipt_key", RECEIPT_KEY)
+    outcome = {"unavailable": "approved"}.get(args.scenario, args.scenario)
+    port = ScriptedPort(outcome=outcome, card_wait_s=3.0 if args.scenario == "cancelled" else 0.6,
+                        connected=args.scenario != "unavailable",
+                        record=workdir / "acquirer.jsonl")
+    settings = FlowSettings(preset_amounts_cents=(200, 500, 1000, 2000), custom_min_cents=100,
+                            custom_max_cents=15000, idle_timeout_s=30, payment_timeout_s=60)
+    context = KioskContext(flow_settings=settings,
+                           projects=make_projects(workdir / "photos"), ledger=ledger, port=port,
+                           device_id="kiosk-test-01", receipt_base_url="http://127.0.0.1:9/api",
+                           language=args.lang, slide_duration_s=30, health_interval_s=0.5)
+    register_font()
+    app = KioskApp(context)
+    hardening.lock_window(app)
+    driver = Driver(app, workdir, args.size, args.lang)
+    result: dict[str, Any] = {}
+
+    def done(error: str | None) -> None:
+        result["error"] = error
+        app.stop()
+
+    from kivy.clock import Clock
+
+    Clock.schedule_once(lambda _dt: run_steps(
+        app, scenario_steps(driver, args.scenario), 10.0, done), 0.2)
+    app.run()
+    report = driver.report
+    report["error"] = result.get("error")
+    columns = ("id", "state", "amount_cents", "project_id", "auth_code", "card_suffix", "reason")
+    report["donations"] = [dict(zip(columns, row, strict=True)) for row in ledger.db.conn.execute(
+        f"SELECT {', '.join(columns)} FROM donations ORDER BY seq")]
+    report["pay_calls"], report["cancel_calls"] = port.pay_calls, port.cancel_calls
+    report["kiosk_status"] = ledger.service_status().get("kiosk")
+    (workdir / "report.json").write_text(json.dumps(report, indent=2))
+    return 0 if report["error"] is None else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
