@@ -1,0 +1,28 @@
+"""Words for the owner that the screen translates: an English gettext message id plus values.
+
+Domain code returns a :class:`Message`; the screen renders it with ``kiosk.i18n.tr`` in the
+current language, so the plain-Python parts stay free of the UI's language state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Message:
+    msgid: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def render(self, translate: Callable[[str], str] = str) -> str:
+        text = translate(self.msgid)
+        return text.format(**self.params) if self.params else text
+
+    def __str__(self) -> str:
+        return self.render()
+
+
+def msg(msgid: str, **params: Any) -> Message:
+    return Message(msgid, params)
