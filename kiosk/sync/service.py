@@ -23,6 +23,7 @@ from typing import Any
 from kiosk.cli import EXIT_OK, EXIT_PROBLEM, add_config_argument, load_config_or_exit
 from kiosk.config import Config
 from kiosk.ledger import Ledger, LedgerError, Limits, utc_now
+from kiosk.owner import sync_request
 from kiosk.sync import catalog_pull, featured_push, heartbeat
 from kiosk.sync.backoff import Backoff
 from kiosk.sync.client import ApiClient, ApiError, AuthRefused, Transient
@@ -94,6 +95,15 @@ class SyncService:
     def cycle(self, stop: threading.Event | None = None, *, force: bool = False) -> None:
         """Do whatever is due. ``force`` also pulls the catalog and sends a heartbeat now."""
         now = time.monotonic()
+        requested = sync_request.take(self.ledger)  # « Synchroniser maintenant » on the screen
+        force = force or requested is not None
+        try:
+            self._cycle(now, force, stop)
+        finally:
+            if requested is not None:
+                sync_request.done(self.ledger, requested)
+
+    def _cycle(self, now: float, force: bool, stop: threading.Event | None) -> None:
         client = self._current_client()
         if client is None or (now < self.next_network_at and not force):
             self.write_status()

@@ -77,3 +77,39 @@ def test_heartbeat_on_change_after_an_outage(kiosk: Kiosk) -> None:
     # Back online, the outage is reported at once (not in 300 s), saying what it was.
     assert len(beats) == 2 and "HTTP 500" in beats[-1]["last_error"]
     assert service.status()["last_error"] is None
+
+
+def test_audit_rows_ride_with_the_heartbeat_and_are_stored_once(kiosk: Kiosk) -> None:
+    from kiosk import audit
+
+    kiosk.ledger.audit("owner", "settings_opened")
+    kiosk.ledger.audit("owner", "featured_changed", after=["velo-ecole"])
+    service = kiosk.service()
+    # The first heartbeat is committed by the server but its answer is lost: resent later.
+    kiosk.central.faults.add("reset_after", route="heartbeat")
+    service.cycle(force=True)
+    assert audit.unsent(kiosk.ledger) != []  # not marked sent without a 2xx
+    service.next_network_at = 0
+    service.cycle(force=True)
+    assert audit.unsent(kiosk.ledger) == []
+    stored = kiosk.central.store.audit_rows(DEVICE_ID)
+    # enrollment's own row, then the owner's two, each stored once despite the resend
+    assert [r["action"] for r in stored] == ["enrolled", "settings_opened", "featured_changed"]
+    assert stored[2]["detail"] == {"after": ["velo-ecole"]}
+
+
+def test_sync_now_request_from_the_screen_runs_a_cycle_at_once(kiosk: Kiosk) -> None:
+    from kiosk.owner import sync_request
+
+    service = kiosk.service()
+    service.cycle(force=True)
+    add_donations(kiosk.ledger, 4)
+    service.next_network_at = time.monotonic() + 3600  # deep in a backoff wait
+    service.cycle()
+    assert service.backlog_count() == 4
+    number = sync_request.request(kiosk.ledger)
+    assert sync_request.waiting(kiosk.ledger)
+    service.cycle()
+    assert service.backlog_count() == 0
+    assert not sync_request.waiting(kiosk.ledger)
+    assert kiosk.ledger.get_setting(sync_request.HANDLED) == number
