@@ -32,6 +32,7 @@ from kiosk.sync.token_file import read_token
 
 log = logging.getLogger("kiosk.sync")
 
+PRUNE_INTERVAL_S = 6 * 3600
 NOT_ENROLLED = "this kiosk is not enrolled: run 'kioskctl enroll CODE' with a code from the office"
 
 
@@ -72,6 +73,7 @@ class SyncService:
         self.next_network_at = 0.0
         self.next_heartbeat_at = 0.0
         self.next_catalog_at = 0.0
+        self.next_prune_at = 0.0
         self._outage_error: str | None = None
         self._written: dict[str, Any] | None = None
 
@@ -120,6 +122,11 @@ class SyncService:
                 self.next_catalog_at = now + self.cfg.api.catalog_interval_s
             recovered_from = self._outage_error
             self._succeeded()
+            if now >= self.next_prune_at:
+                # Retention: only rows the server confirmed (never unsynced, quarantined or
+                # unknown ones); here because this is the process that knows what is confirmed.
+                self.ledger.prune(self.cfg.donations.retention_days)
+                self.next_prune_at = now + PRUNE_INTERVAL_S
             # On change: back from an outage (telling what it was), or new quarantined rows.
             changed = recovered_from is not None or report.quarantined > 0
             if force or changed or now >= self.next_heartbeat_at:

@@ -113,3 +113,24 @@ def test_sync_now_request_from_the_screen_runs_a_cycle_at_once(kiosk: Kiosk) -> 
     assert service.backlog_count() == 0
     assert not sync_request.waiting(kiosk.ledger)
     assert kiosk.ledger.get_setting(sync_request.HANDLED) == number
+
+
+def test_retention_prunes_only_confirmed_donations(kiosk: Kiosk) -> None:
+    ids = add_donations(kiosk.ledger, 6)
+    service = kiosk.service()
+    service.cycle(force=True)
+    kept_unsynced = add_donations(kiosk.ledger, 2, seed=9)
+    with dbmod.immediate(kiosk.ledger.db) as conn:
+        conn.execute("UPDATE donations SET synced_at = '2020-01-01T00:00:00.000Z'"
+                     " WHERE sync_state = 'synced'")
+        conn.execute("UPDATE donations SET created_at = '2020-01-01T00:00:00.000Z'")
+    kiosk.central.faults.add("status", route="batch", code=503, times=None)
+    service.next_prune_at = 0
+    service.cycle(force=True)  # offline: no round succeeded, nothing pruned
+    assert kiosk.ledger.get(ids[0]) is not None
+    kiosk.central.faults.clear()
+    service.next_network_at = 0
+    service.cycle(force=True)
+    left = {r[0] for r in kiosk.ledger.db.conn.execute("SELECT id FROM donations")}
+    unknown = {i for i in ids if kiosk.ledger.get(i) and kiosk.ledger.get(i).state == "unknown"}
+    assert left == set(kept_unsynced) | unknown  # the two just synced are recent
