@@ -76,6 +76,19 @@ def start_watchdog() -> None:
     Clock.schedule_interval(lambda _dt: systemd_notify.notify("WATCHDOG=1"), WATCHDOG_PING_S)
 
 
+def stop_on_signals(app: Any) -> None:
+    """SIGTERM (systemd) and SIGINT (Ctrl-C) stop the app cleanly from the Kivy clock."""
+    import signal
+
+    from kivy.clock import Clock
+
+    def handler(_signum: int, _frame: Any) -> None:
+        Clock.schedule_once(lambda _dt: app.stop(), 0)
+
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)
+
+
 def run(cfg: Config, *, size: tuple[int, int] | None = None, dev_mouse: bool = False) -> int:
     from kiosk.ui import hardening
 
@@ -98,6 +111,7 @@ def run(cfg: Config, *, size: tuple[int, int] | None = None, dev_mouse: bool = F
     app = KioskApp(build_context(cfg, ledger, bridge_port(cfg)))
     hardening.lock_window(app)
     start_watchdog()
+    stop_on_signals(app)
     app.run()
     ledger.close()
     return 0
