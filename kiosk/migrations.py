@@ -3,7 +3,9 @@
 ``PRAGMA user_version`` holds the number of the last migration applied. Each migration runs in
 its own ``BEGIN IMMEDIATE`` transaction together with the version bump, so a crash leaves the
 database at a whole version. Migrations only ever add: a new version must leave tables that the
-previous release can still read (the appliance rolls back one version on a failed update).
+previous release can still read and write (the appliance rolls back one version on a failed
+update and the database is never copied back): new tables, new columns with a DEFAULT (or
+nullable), new indexes; never a rename, a drop, or a new NOT NULL column without a default.
 """
 
 from __future__ import annotations
@@ -128,9 +130,9 @@ def migrate(db: sqlite_utils.Database, target: int | None = None) -> int:
     target = len(MIGRATIONS) if target is None else target
     current = schema_version(db)
     if current > len(MIGRATIONS):
-        raise RuntimeError(
-            f"database schema version {current} is newer than this software "
-            f"({len(MIGRATIONS)}); install the newer release again")
+        # A newer release migrated this file and was then rolled back (kiosk.updater). Every
+        # migration is additive, so this release's queries still work on the newer schema.
+        return current
     for number in range(current + 1, target + 1):
         with immediate(db) as conn:
             # Re-read inside the lock: another process may have migrated meanwhile.

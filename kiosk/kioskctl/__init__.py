@@ -7,13 +7,30 @@ own module with a ``register(subparsers)`` function that sets ``func`` on its pa
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from kiosk import __version__
 from kiosk.cli import EXIT_USAGE, add_config_argument
-from kiosk.kioskctl import config_cmd, db_cmd, export_cmd, simulate_cmd, status_cmd
+from kiosk.kioskctl import (
+    config_cmd,
+    db_cmd,
+    enroll_cmd,
+    export_cmd,
+    logs_cmd,
+    reconcile_cmd,
+    self_test_cmd,
+    set_pin_cmd,
+    simulate_cmd,
+    status_cmd,
+    sync_cmd,
+    terminal_cmd,
+    update_cmd,
+)
 
-COMMAND_MODULES = [status_cmd, export_cmd, config_cmd, db_cmd, simulate_cmd]
+COMMAND_MODULES = [status_cmd, export_cmd, config_cmd, db_cmd, simulate_cmd, enroll_cmd,
+                   sync_cmd, set_pin_cmd, reconcile_cmd, terminal_cmd, logs_cmd, self_test_cmd,
+                   update_cmd]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -28,6 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Operators run this as root in the shared data dir: a file it creates there (a WAL, a
+    # new ledger) must stay writable by the services' group, as their own UMask=0007 does.
+    os.umask(0o007)
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):

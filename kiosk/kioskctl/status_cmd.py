@@ -6,9 +6,10 @@ import argparse
 import datetime as dt
 import json
 import socket
+from pathlib import Path
 from typing import Any
 
-from kiosk import __version__
+from kiosk import __version__, reconcile, services, updater
 from kiosk.cli import EXIT_OK, EXIT_PROBLEM, load_config_or_exit
 from kiosk.config import Config
 from kiosk.kioskctl.common import euros
@@ -21,19 +22,22 @@ from kiosk.ledger import (
     out_of_service_reason,
     quick_check,
 )
+from kiosk.terminal_probe import ProbeError, bridge_status
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("status", help="everything an operator needs at a glance")
     parser.add_argument("--json", action="store_true", help="machine-readable output")
+    parser.add_argument("--base", default=str(updater.DEFAULT_BASE), help=argparse.SUPPRESS)
     parser.set_defaults(func=run)
 
 
-def collect(cfg: Config) -> dict[str, Any]:
+def collect(cfg: Config, base: Path = updater.DEFAULT_BASE) -> dict[str, Any]:
     """The status document; ``problems`` lists what needs an operator, in plain words."""
     problems: list[str] = []
     info: dict[str, Any] = {"version": __version__, "device_id": cfg.device.id,
                             "hostname": socket.gethostname(), "data_dir": str(cfg.data_dir)}
+    _appliance(cfg, base, info, problems)
     if (cfg.data_dir / OUT_OF_SERVICE_MARKER).exists():
         problems.append(out_of_service_reason(cfg.data_dir))
         info["database"] = {"ok": False}
@@ -61,10 +65,11 @@ def collect(cfg: Config) -> dict[str, Any]:
         info.update(summary)
         oldest = summary["backlog"]["oldest_created_at"]
         info["backlog"]["oldest_age_s"] = _age_seconds(oldest)
-        unknown = summary["by_state"]["unknown"]["count"]
+        unknown = len(reconcile.unresolved(ledger))
+        info["unreconciled"] = unknown
         if unknown:
             problems.append(f"{unknown} donation(s) with an unknown outcome need reconciling "
-                            "against the acquirer's report")
+                            "against the acquirer's report ('kioskctl reconcile')")
         quarantined = summary["by_sync_state"]["quarantined"]
         if quarantined:
             problems.append(f"{quarantined} donation(s) were refused by the central API and are "
@@ -80,6 +85,29 @@ def collect(cfg: Config) -> dict[str, Any]:
     return info
 
 
+def _appliance(cfg: Config, base: Path, info: dict[str, Any], problems: list[str]) -> None:
+    """Systemd units, the terminal, the clock and updates: what the ledger cannot tell."""
+    release = updater.current_release(base)
+    info["release"] = release.name if release else None
+    cut_short = updater.interrupted(base)
+    if cut_short:
+        problems.append(f"an update was cut short ({cut_short}); run 'kioskctl update --recover'")
+    units = services.unit_states()
+    info["systemd"] = units
+    problems.extend(services.unit_problems(units))
+    try:
+        info["terminal"] = bridge_status(cfg.terminal.bridge_socket)
+        if not info["terminal"]["connected"]:
+            problems.append("the payment terminal does not answer: "
+                            f"{info['terminal']['last_error'] or 'no answer yet'}")
+    except ProbeError as e:
+        info["terminal"] = {"connected": False, "error": str(e)}
+        problems.append(f"terminal: {e}")
+    info["clock_synchronised"] = services.clock_synchronised()
+    if not info["clock_synchronised"]:
+        problems.append("the clock is not synchronised (no time server reached yet)")
+
+
 def _age_seconds(created_at: str | None) -> float | None:
     if not created_at:
         return None
@@ -89,7 +117,7 @@ def _age_seconds(created_at: str | None) -> float | None:
 
 def run(args: argparse.Namespace) -> int:
     cfg = load_config_or_exit(args)
-    info = collect(cfg)
+    info = collect(cfg, Path(args.base))
     if args.json:
         print(json.dumps(info, indent=2, sort_keys=True))
     else:
@@ -99,6 +127,12 @@ def run(args: argparse.Namespace) -> int:
 
 def render(info: dict[str, Any]) -> str:
     lines = [f"kiosk {info['device_id']} (version {info['version']}, host {info['hostname']})"]
+    for name, unit in info.get("systemd", {}).get("units", {}).items():
+        lines.append(f"service {name}: {unit['state']}, restarts {unit.get('restarts')}")
+    terminal = info.get("terminal", {})
+    lines.append("terminal: " + ("connected" if terminal.get("connected") else "NOT connected"))
+    lines.append("clock: " + ("synchronised" if info.get("clock_synchronised")
+                              else "NOT synchronised"))
     free = info.get("disk_free_bytes")
     lines.append(f"disk free: {free // 2**20} MiB" if free is not None else "disk free: ?")
     db = info.get("database", {})

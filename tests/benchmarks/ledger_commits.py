@@ -1,0 +1,85 @@
+"""Durable donation commits per second through the ledger against raw sqlite3 single-row
+commits (WAL + synchronous=FULL) on the same disk, in the same run, interleaved in rounds so
+that noise from other work on the machine hits both alike. Goal: the ledger reaches >= 70 %
+of raw."""
+
+from __future__ import annotations
+
+import sqlite3
+import tempfile
+import time
+from pathlib import Path
+
+from kiosk.ledger import Ledger, Limits
+from tests.benchmarks._table import median, p95, print_table
+
+ROUNDS = 10
+PER_ROUND = 100
+
+
+def _raw(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = FULL")
+    conn.execute("CREATE TABLE IF NOT EXISTS t (id TEXT PRIMARY KEY, project TEXT,"
+                 " amount INTEGER, state TEXT) STRICT")
+    return conn
+
+
+def main() -> None:
+    # On the repository's disk (not a tmpfs), like the data dir on a device's SD card.
+    workdir = Path(tempfile.mkdtemp(prefix="bench-ledger-", dir=Path.cwd()))
+    raw = _raw(workdir / "raw.db")
+    ledger = Ledger.open(workdir / "kiosk.db",
+                         Limits(max_donation_cents=15_000, offline_cap_cents=10**12,
+                                min_free_disk_bytes=0))
+    raw_lat: list[float] = []
+    pending_lat: list[float] = []
+    final_lat: list[float] = []
+    raw_time = ledger_time = 0.0
+    n = 0
+    for _ in range(ROUNDS):
+        start = time.perf_counter()
+        for _ in range(PER_ROUND):
+            t0 = time.perf_counter()
+            raw.execute("INSERT INTO t VALUES (?, 'proj', 500, 'pending')", (f"id-{n}",))
+            raw_lat.append(time.perf_counter() - t0)
+            n += 1
+        raw_time += time.perf_counter() - start
+        start = time.perf_counter()
+        for _ in range(PER_ROUND):
+            t0 = time.perf_counter()
+            donation = ledger.create_pending("proj", 500, "EUR")
+            t1 = time.perf_counter()
+            ledger.finish(donation.id, "approved", auth_code="A1", card_suffix="4242")
+            t2 = time.perf_counter()
+            pending_lat.append(t1 - t0)
+            final_lat.append(t2 - t1)
+        ledger_time += time.perf_counter() - start
+    total = ROUNDS * PER_ROUND
+    raw_rate = total / raw_time
+    ledger_rate = 2 * total / ledger_time  # two durable commits per donation
+    rows = [
+        ("raw sqlite3 single-row commit", median(raw_lat) * 1e3, p95(raw_lat) * 1e3,
+         raw_rate, 1.0),
+        ("ledger create_pending (guards + commit)", median(pending_lat) * 1e3,
+         p95(pending_lat) * 1e3, 1 / median(pending_lat), median(raw_lat) / median(pending_lat)),
+        ("ledger finish (state check + commit)", median(final_lat) * 1e3,
+         p95(final_lat) * 1e3, 1 / median(final_lat), median(raw_lat) / median(final_lat)),
+        ("ledger, all commits", median(pending_lat + final_lat) * 1e3,
+         p95(pending_lat + final_lat) * 1e3, ledger_rate, ledger_rate / raw_rate),
+    ]
+    print(f"{total} donations, {ROUNDS} interleaved rounds, WAL + synchronous=FULL, "
+          f"data on the repository's disk")
+    print_table(["commit", "median ms", "p95 ms", "commits/s", "ratio vs raw"], rows)
+    verdict = "meets" if ledger_rate / raw_rate >= 0.7 else "MISSES"
+    print(f"ledger reaches {ledger_rate / raw_rate:.0%} of raw ({verdict} the 70 % goal)")
+    ledger.close()
+    raw.close()
+    for f in workdir.iterdir():
+        f.unlink()
+    workdir.rmdir()
+
+
+if __name__ == "__main__":
+    main()

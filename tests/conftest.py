@@ -1,0 +1,48 @@
+"""Shared fixtures: real configuration files and real ledgers in temporary directories."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kiosk import config as configmod
+from kiosk.ledger import Ledger, Limits
+
+
+def write_config(directory: Path, **sections: dict[str, Any]) -> Path:
+    """Write a valid kiosk.toml under ``directory``; ``sections`` override or add keys."""
+    values: dict[str, dict[str, Any]] = {
+        "device": {"id": "test-kiosk", "data_dir": str(directory / "data"),
+                   "min_free_disk_mb": 1},
+        "api": {"base_url": "http://127.0.0.1:9", "token_file": str(directory / "token")},
+        "terminal": {"device": str(directory / "terminal"),
+                     "bridge_socket": str(directory / "bridge.sock"),
+                     "journal": str(directory / "journal.db")},
+    }
+    for name, keys in sections.items():
+        values.setdefault(name, {}).update(keys)
+    path = directory / "kiosk.toml"
+    path.write_text(configmod.render_toml(values), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def config_file(tmp_path: Path) -> Path:
+    return write_config(tmp_path)
+
+
+@pytest.fixture
+def cfg(config_file: Path) -> configmod.Config:
+    return configmod.load(config_file)
+
+
+GENEROUS = Limits(max_donation_cents=15_000, offline_cap_cents=10_000_000, min_free_disk_bytes=0)
+
+
+@pytest.fixture
+def ledger(tmp_path: Path):
+    led = Ledger.open(tmp_path / "kiosk.db", GENEROUS)
+    yield led
+    led.close()

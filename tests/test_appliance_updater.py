@@ -1,0 +1,147 @@
+"""Safe updates with kiosk/updater.py through `kioskctl update`.
+
+Real: wheels built from this repository, fresh virtualenvs, pip, the symlink switch, the health
+check (the new release's own `kioskctl self-test` on a real ledger file). Stand-in: the restart
+command, which only records its calls, because systemd is not PID 1 here.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from kiosk import updater
+from kiosk.ledger import Ledger, Limits
+from tests.appliance.kiosk_config import write_config
+from tests.appliance.wheels import build_wheel, wheelhouse
+
+BROKEN_MIGRATION = '''
+
+def _broken(conn):  # the kind of mistake an update can ship: it fails on the device
+    conn.execute("ALTER TABLE no_such_table ADD COLUMN x INTEGER")
+
+
+MIGRATIONS.append(_broken)
+'''
+
+
+@pytest.fixture(scope="module")
+def releases(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    work = tmp_path_factory.mktemp("wheels")
+    wheels = {"0.9.0": build_wheel(work, "0.9.0"), "0.9.1": build_wheel(work, "0.9.1"),
+              "0.9.2": build_wheel(work, "0.9.2",
+                                   {"kiosk/migrations.py": BROKEN_MIGRATION})}
+    wheels["house"] = wheelhouse(work, wheels["0.9.0"])
+    return wheels
+
+
+def kioskctl_update(base: Path, wheel: Path, house: Path, config: Path, restarts: Path,
+                    deadline: float = 20) -> subprocess.CompletedProcess:
+    record = f"{sys.executable} -c \"open('{restarts}', 'a').write('restart\\n')\""
+    health = f"{{release}}/bin/kioskctl --config {config} self-test --no-terminal"
+    return subprocess.run(
+        [sys.executable, "-m", "kiosk.kioskctl", "--config", str(config), "update", str(wheel),
+         "--base", str(base), "--pip-arg=--no-index", f"--pip-arg=--find-links={house}",
+         "--restart-cmd", record, "--health-cmd", health, f"--deadline={deadline}",
+         "--settle=0.5", "--poll=0.2"],
+        capture_output=True, text=True, timeout=600)
+
+
+def test_update_switches_then_a_failing_release_rolls_back(
+        tmp_path: Path, releases: dict[str, Path]) -> None:
+    base, restarts = tmp_path / "opt-kiosk", tmp_path / "restarts.log"
+    config = write_config(tmp_path)
+    house = releases["house"]
+
+    first = kioskctl_update(base, releases["0.9.0"], house, config, restarts)
+    assert first.returncode == 0, first.stderr
+    assert updater.current_release(base).name.startswith("0.9.0-")
+
+    # A donation taken on 0.9.0 must survive everything below.
+    ledger = Ledger.open(tmp_path / "data/kiosk.db", Limits(15000, 300000, 0))
+    donation = ledger.create_pending("proj-1", 500, "EUR")
+    ledger.finish(donation.id, "approved", auth_code="A1", card_suffix="4242")
+    ledger.close()
+
+    good = kioskctl_update(base, releases["0.9.1"], house, config, restarts)
+    assert good.returncode == 0, good.stderr
+    assert "updated to 0.9.1" in good.stdout
+    assert updater.current_release(base).name.startswith("0.9.1-")
+    assert (base / "previous").resolve().name.startswith("0.9.0-")
+    on_good = subprocess.run([base / "current/bin/kioskctl", "version"],
+                             capture_output=True, text=True, check=True)
+    assert on_good.stdout.strip() == "0.9.1"
+
+    restarts.write_text("")
+    bad = kioskctl_update(base, releases["0.9.2"], house, config, restarts, deadline=3)
+    assert bad.returncode == 1
+    assert "rolled back" in bad.stderr and "no_such_table" in bad.stderr
+    assert updater.current_release(base).name.startswith("0.9.1-")
+    # Restarted once onto the new release, once back onto the old one.
+    assert restarts.read_text().splitlines() == ["restart", "restart"]
+    assert not any(p.name.startswith("0.9.2-") for p in (base / "releases").iterdir())
+    assert updater.interrupted(base) is None
+    log = [json.loads(line) for line in (base / "updates.log").read_text().splitlines()]
+    assert [(e["version"], e["ok"], e["rolled_back"]) for e in log] == [
+        ("0.9.0", True, False), ("0.9.1", True, False), ("0.9.2", False, True)]
+
+    # The previous release still works on the ledger, with the donation in it.
+    health = subprocess.run([base / "current/bin/kioskctl", "--config", config, "self-test",
+                             "--no-terminal"], capture_output=True, text=True)
+    assert health.returncode == 0, health.stdout
+    ledger = Ledger.open(tmp_path / "data/kiosk.db", Limits(15000, 300000, 0))
+    assert ledger.get(donation.id).state == "approved"
+    ledger.close()
+
+
+def test_a_release_that_does_not_install_changes_nothing(
+        tmp_path: Path, releases: dict[str, Path]) -> None:
+    base = tmp_path / "opt-kiosk"
+    config = write_config(tmp_path)
+    empty_house = tmp_path / "empty-house"
+    empty_house.mkdir()
+    # No dependencies reachable: pip fails before anything is switched.
+    done = kioskctl_update(base, releases["0.9.1"], empty_house, config, tmp_path / "r.log")
+    assert done.returncode == 1
+    assert "nothing changed" in done.stderr
+    assert updater.current_release(base) is None
+    assert list((base / "releases").iterdir()) == []
+
+
+def test_recover_goes_back_after_an_update_cut_short(tmp_path: Path) -> None:
+    base = tmp_path / "opt-kiosk"
+    old, new = base / "releases/0.9.0-a", base / "releases/0.9.1-b"
+    old.mkdir(parents=True)
+    new.mkdir()
+    updater.switch(base, "current", new)
+    # What update() writes before switching; a power cut left it behind.
+    (base / "update-state.json").write_text(json.dumps({"release": new.name,
+                                                        "previous": old.name}))
+    marker = tmp_path / "restarted"
+    message = updater.recover(base, [sys.executable, "-c", f"open('{marker}', 'w')"])
+    assert "back on 0.9.0-a" in message
+    assert updater.current_release(base) == old.resolve()
+    assert marker.exists() and updater.interrupted(base) is None
+
+
+def test_wheel_names_are_checked() -> None:
+    assert updater.wheel_version(Path("donation_kiosk-1.2.3-py3-none-any.whl")) == "1.2.3"
+    with pytest.raises(updater.UpdateError, match="not a wheel"):
+        updater.wheel_version(Path("../../etc/passwd"))
+
+
+def test_health_must_hold_for_the_settle_time(tmp_path: Path) -> None:
+    # A crash loop passes between two crashes; it must not count as healthy.
+    flag = tmp_path / "flip"
+    flip = [sys.executable, "-c",
+            f"import os,sys; p={str(flag)!r}; n=os.path.exists(p); "
+            "open(p,'w') if not n else os.remove(p); sys.exit(0 if n else 1)"]
+    healthy, _ = updater.wait_healthy(flip, deadline_s=1.5, settle_s=0.6, poll_s=0.1)
+    assert not healthy
+    ok, _ = updater.wait_healthy([sys.executable, "-c", "pass"], deadline_s=5, settle_s=0.3,
+                                 poll_s=0.1)
+    assert ok

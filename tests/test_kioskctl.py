@@ -1,0 +1,130 @@
+"""kioskctl: status, export, config and db commands, with their exit codes."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from kiosk import db as dbmod
+from kiosk.kioskctl import main
+from kiosk.ledger import Ledger, Limits
+from tests.conftest import write_config
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    try:
+        code = main(list(argv))
+    except SystemExit as e:  # argparse and load_config_or_exit exit this way
+        code = e.code
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+@pytest.fixture
+def filled(cfg):
+    led = Ledger.open(cfg.ledger_path, Limits.from_config(cfg))
+    ids = {}
+    for state, cents in [("approved", 500), ("approved", 1000), ("declined", 200),
+                         ("unknown", 300), ("pending", 700)]:
+        d = led.create_pending("proj-a", cents, "EUR")
+        if state != "pending":
+            led.finish(d.id, state)
+        ids.setdefault(state, []).append(d.id)
+    with dbmod.immediate(led.db) as conn:
+        conn.execute("UPDATE donations SET created_at = '2026-10-15T10:00:00.000Z' WHERE seq = 1")
+    led.close()
+    return ids
+
+
+def test_status_json_counts_sums_and_problems(capsys, config_file, filled):
+    code, out, _ = run(capsys, "--config", str(config_file), "status", "--json")
+    info = json.loads(out)
+    assert info["device_id"] == "test-kiosk"
+    assert info["by_state"]["approved"] == {"count": 2, "cents": 1500}
+    assert info["by_state"]["pending"]["count"] == 1
+    assert info["backlog"]["count"] == 4 and info["backlog"]["cents"] == 2000
+    assert info["backlog"]["oldest_age_s"] > 0
+    assert info["database"]["ok"] is True and info["disk_free_bytes"] > 0
+    assert any("unknown outcome" in p for p in info["problems"])
+    assert code == 1  # an unknown outcome needs the operator
+
+
+def test_status_human_and_clean_exit(capsys, config_file):
+    code, out, _ = run(capsys, "status", "--config", str(config_file))
+    assert code == 0
+    assert "no problems found" in out and "test-kiosk" in out
+
+
+def test_status_shows_service_alarms(capsys, cfg, config_file):
+    led = Ledger.open(cfg.ledger_path, Limits.from_config(cfg))
+    led.set_service_status("sync", {"online": False, "alarms": ["the device token was revoked"]})
+    led.close()
+    code, out, _ = run(capsys, "--config", str(config_file), "status")
+    assert code == 1 and "sync: the device token was revoked" in out
+
+
+def test_export_csv_and_json_over_a_date_range(capsys, config_file, filled, tmp_path):
+    code, out, _ = run(capsys, "--config", str(config_file), "export", "--format", "json")
+    assert code == 0 and len(json.loads(out)) == 5
+    code, out, _ = run(capsys, "--config", str(config_file), "export", "--from", "2026-10-01",
+                       "--to", "2026-10-31")
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert code == 0 and [r["amount_cents"] for r in rows] == ["500"]
+    target = tmp_path / "out.csv"
+    code, _, _ = run(capsys, "--config", str(config_file), "export", "--from", "2026-11-01",
+                     "-o", str(target))
+    assert code == 0 and len(list(csv.DictReader(target.open()))) >= 4
+    code, _, err = run(capsys, "--config", str(config_file), "export", "--from", "yesterday")
+    assert code == 2 and "YYYY-MM-DD" in err
+
+
+def test_config_validate_exit_codes(capsys, config_file, tmp_path):
+    assert run(capsys, "config", "validate", "--config", str(config_file))[0] == 0
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[device]\nid = "x"\nretention = 3\n')
+    code, _, err = run(capsys, "config", "validate", "--config", str(bad))
+    assert code == 2 and "device.retention" in err and str(bad) in err
+    code, out, _ = run(capsys, "config", "show", "--config", str(config_file))
+    assert code == 0 and json.loads(out)["device"]["id"] == "test-kiosk"
+
+
+def test_db_check_and_resume(capsys, cfg, config_file, filled):
+    assert run(capsys, "--config", str(config_file), "db", "check")[0] == 0
+    raw = bytearray(cfg.ledger_path.read_bytes())
+    raw[0:16] = b"not sqlite at al"
+    cfg.ledger_path.write_bytes(bytes(raw))
+    code, out, _ = run(capsys, "--config", str(config_file), "db", "check")
+    assert code == 1 and "FAILED" in out
+    code, _, err = run(capsys, "--config", str(config_file), "export")  # moves it aside
+    assert code == 1 and "moved to" in err
+    code, out, _ = run(capsys, "--config", str(config_file), "status")
+    assert code == 1 and "out of service" in out
+    code, out, _ = run(capsys, "--config", str(config_file), "db", "resume")
+    assert code == 0 and "corrupt" in out
+    assert run(capsys, "--config", str(config_file), "status")[0] == 0
+
+
+def test_usage_errors_exit_2(capsys, config_file):
+    assert run(capsys)[0] == 2
+    assert run(capsys, "--config", str(config_file), "no-such-command")[0] == 2
+    assert run(capsys, "--config", str(config_file), "export", "--format", "xml")[0] == 2
+
+
+def test_console_script_runs_and_reads_kiosk_config_env(tmp_path):
+    path = write_config(tmp_path)
+    result = subprocess.run([sys.executable, "-m", "kiosk.kioskctl", "status", "--json"],
+                            cwd=REPO, capture_output=True, text=True,
+                            env={"KIOSK_CONFIG": str(path), "PATH": "/usr/bin:/bin"})
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["device_id"] == "test-kiosk"
+    version = subprocess.run([sys.executable, "-m", "kiosk.kioskctl", "version"], cwd=REPO,
+                             capture_output=True, text=True)
+    assert version.stdout.strip() == __import__("kiosk").__version__
