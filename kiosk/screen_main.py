@@ -67,7 +67,8 @@ def start_watchdog() -> None:
 
     from firmware_bridge import systemd_notify
 
-    interval = systemd_notify.watchdog_interval_s() or WATCHDOG_PING_S
+    # Half the unit's WatchdogSec when systemd says it (WATCHDOG_USEC), never rarer than 5 s.
+    interval = min(WATCHDOG_PING_S, systemd_notify.watchdog_interval_s() or WATCHDOG_PING_S)
     Clock.schedule_once(lambda _dt: systemd_notify.ready("kiosk screen running"), 0)
     Clock.schedule_interval(lambda _dt: systemd_notify.watchdog(), interval)
 
