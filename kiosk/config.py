@@ -108,6 +108,8 @@ SCHEMA: dict[str, dict[str, Key]] = {
                                 lambda v: v == "" or _is_api_url(v)),
         "connect_timeout_s": Key((int, float), 5, "seconds > 0", _is_positive),
         "read_timeout_s": Key((int, float), 20, "seconds > 0", _is_positive),
+        "call_deadline_s": Key((int, float), 60, "seconds > 0", _is_positive),
+        "max_image_mb": Key(int, 8, "a whole number of MiB from 1 to 64", lambda v: 1 <= v <= 64),
         "batch_size": Key(int, 100, "a whole number from 1 to 100", lambda v: 1 <= v <= 100),
         "heartbeat_interval_s": Key(int, 300, "seconds > 0", _is_positive),
         "catalog_interval_s": Key(int, 900, "seconds > 0", _is_positive),

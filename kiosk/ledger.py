@@ -19,6 +19,7 @@ Example (runnable)::
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -163,7 +164,9 @@ class Ledger:
         self.db = db
         self.path = path
         self.limits = limits
-        self._columns = [c.name for c in db["donations"].columns]
+        # Name the columns this release knows: a newer release may have added more
+        # (migrations are additive), and a rolled-back release must still read the rows.
+        self._columns = [f.name for f in dataclasses.fields(Donation)]
         self._select = f"SELECT {', '.join(self._columns)} FROM donations"
 
     # -- opening -------------------------------------------------------------------------

@@ -18,7 +18,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from kiosk import receipt
+from kiosk import i18n, receipt
+from kiosk.donation_flow import BRIDGE_STATUS
+from kiosk.donor_messages import OUTCOME_MESSAGES, THANKS_NO_QR, THANKS_QR, THANKS_TITLE
 from tests.ui_driver import RECEIPT_KEY
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -74,6 +76,8 @@ def test_approved_donation_end_to_end(tmp_path, size):
     assert (signed.device_id, signed.donation_id, signed.amount_cents, signed.currency,
             signed.project_id) == ("kiosk-test-01", donation["id"], 500, "EUR", "proj-1")
     assert report["kiosk_status"]["out_of_service"] is None
+    assert report["final_title"] == i18n.tr(THANKS_TITLE, "fr")
+    assert report["final_body"] == i18n.tr(THANKS_QR, "fr")
 
 
 def test_approved_in_english_without_receipt_key_shows_no_qr(tmp_path):
@@ -82,6 +86,7 @@ def test_approved_in_english_without_receipt_key_shows_no_qr(tmp_path):
     assert report["receipt_url"] == ""
     assert decode_qr(report["shots"]["thanks"]) == []  # never a broken QR
     assert report["keypad_text"] == "€12"
+    assert report["final_body"] == THANKS_NO_QR
 
 
 @pytest.mark.parametrize(("scenario", "state"), [
@@ -94,6 +99,9 @@ def test_unsuccessful_outcomes_are_recorded_and_explained(tmp_path, scenario, st
     [donation] = report["donations"]
     assert donation["state"] == state
     assert [a["status"] for a in report["acquirer"]] == [scenario]
+    message = OUTCOME_MESSAGES[BRIDGE_STATUS[scenario][1]]
+    assert (report["final_title"], report["final_body"]) == \
+        (i18n.tr(message.title, "fr"), i18n.tr(message.body, "fr"))
 
 
 @pytest.mark.parametrize("size", ["720x1280", "1920x1080"])
@@ -107,6 +115,7 @@ def test_cancel_button_cancels_once(tmp_path):
     [donation] = report["donations"]
     assert donation["state"] == "cancelled"
     assert report["cancel_calls"] == [donation["id"]]  # tapped twice, sent once
+    assert report["final_body"] == "Aucun montant n’a été débité."
 
 
 @pytest.mark.parametrize("size", SIZES)

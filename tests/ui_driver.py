@@ -103,6 +103,9 @@ def scenario_steps(d: Driver, name: str) -> Iterator[Any]:
     yield 0.3
     d.shot(final if final == "thanks" else f"outcome-{name}")
     d.report["receipt_url"] = app.receipt_url
+    d.report["final_title"] = d.widget(final, "title").text
+    d.report["final_body"] = (d.widget("outcome", "body").text if final == "outcome"
+                              else d.widget("thanks", "receipt_hint").text)
     tap(d.widget(final, "done"))
     yield d.at("attract")
     d.report["screens"].append("attract")

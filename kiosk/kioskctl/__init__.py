@@ -15,6 +15,7 @@ from kiosk.cli import EXIT_USAGE, add_config_argument
 from kiosk.kioskctl import (
     config_cmd,
     db_cmd,
+    enroll_cmd,
     export_cmd,
     logs_cmd,
     reconcile_cmd,
@@ -22,12 +23,14 @@ from kiosk.kioskctl import (
     set_pin_cmd,
     simulate_cmd,
     status_cmd,
+    sync_cmd,
     terminal_cmd,
     update_cmd,
 )
 
-COMMAND_MODULES = [status_cmd, export_cmd, config_cmd, db_cmd, simulate_cmd, set_pin_cmd,
-                   reconcile_cmd, terminal_cmd, logs_cmd, self_test_cmd, update_cmd]
+COMMAND_MODULES = [status_cmd, export_cmd, config_cmd, db_cmd, simulate_cmd, enroll_cmd,
+                   sync_cmd, set_pin_cmd, reconcile_cmd, terminal_cmd, logs_cmd, self_test_cmd,
+                   update_cmd]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -8,9 +8,9 @@ from typing import Any
 
 from kivy.app import App
 from kivy.lang import Builder
-from kivy.properties import ObjectProperty, StringProperty
+from kivy.properties import StringProperty
 
-from kiosk.donor_messages import OutcomeMessage, message_for
+from kiosk.donor_messages import message_for
 from kiosk.ui import theme
 from kiosk.ui.widgets import KioskScreen
 
@@ -18,7 +18,9 @@ BANDS = {"no": theme.SECONDARY, "maybe": theme.WARNING, "yes": theme.SUCCESS}
 
 
 class OutcomeScreen(KioskScreen):
-    message: OutcomeMessage = ObjectProperty(message_for(""))
+    # Plain string properties: kv does not follow attributes of a non-Kivy object.
+    title = StringProperty("")
+    body = StringProperty("")
     band = StringProperty(theme.SECONDARY)
 
     def on_kv_post(self, _base_widget: Any) -> None:
@@ -27,8 +29,9 @@ class OutcomeScreen(KioskScreen):
         self._show_outcome(app, app.outcome)
 
     def _show_outcome(self, _app: Any, outcome: str) -> None:
-        self.message = message_for(outcome)
-        self.band = BANDS[self.message.money_taken]
+        message = message_for(outcome)
+        self.title, self.body = message.title, message.body
+        self.band = BANDS[message.money_taken]
 
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))

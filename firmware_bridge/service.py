@@ -1,0 +1,322 @@
+"""The bridge service: owns the terminal, journals every request, serves JSON lines on a socket.
+
+Protocol: docs/internal-apis.md §3. One payment at a time; it runs in its own thread so a
+client that goes away does not stop it (the outcome is journaled and answered by ``result``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import queue
+import socketserver
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from firmware_bridge import concert_v2, requests, systemd_notify
+from firmware_bridge.journal import DuplicateShortReference, Journal, JournalError
+from firmware_bridge.outcome import Outcome, Status
+from firmware_bridge.terminal import PaymentTerminal
+
+log = logging.getLogger("firmware_bridge")
+
+# Outcomes that prove the terminal answered (so the link is up).
+_ANSWERED = {Status.APPROVED, Status.DECLINED, Status.CANCELLED}
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def error(code: str, message: str) -> dict[str, Any]:
+    return {"ok": False, "error": {"code": code, "message": message}}
+
+
+def outcome_event(reference: str, outcome: Outcome) -> dict[str, Any]:
+    return {"event": "outcome", "reference": reference, **outcome.as_dict()}
+
+
+@dataclass
+class Payment:
+    """One payment in flight: its events for the waiting client, its cancel switch."""
+
+    reference: str
+    amount_cents: int
+    currency: str
+    cancel: threading.Event = field(default_factory=threading.Event)
+    cancellable: bool = False
+    outcome: Outcome | None = None
+    done: threading.Event = field(default_factory=threading.Event)
+    events: queue.Queue = field(default_factory=queue.Queue)
+
+
+class BridgeService:
+    def __init__(self, terminal: PaymentTerminal, journal: Journal, socket_path: Path | str, *,
+                 max_amount_cents: int = concert_v2.MAX_AMOUNT_CENTS,
+                 probe_interval_s: float = 300.0, socket_mode: int = 0o660):
+        self.terminal, self.journal = terminal, journal
+        self.socket_path = Path(socket_path)
+        self.max_amount_cents = max_amount_cents
+        self.probe_interval_s = probe_interval_s
+        self.socket_mode = socket_mode
+        self.connected = False
+        self.last_answer_at: str | None = None
+        self.last_error: str | None = None
+        self._lock = threading.Lock()  # guards _current
+        self._terminal_lock = threading.Lock()  # one exchange on the line at a time
+        self._current: Payment | None = None
+        self._stop = threading.Event()
+        self._server: socketserver.ThreadingUnixStreamServer | None = None
+        self._threads: list[threading.Thread] = []
+
+    # -- life ---------------------------------------------------------------------------------
+
+    def start(self) -> BridgeService:
+        for reference in self.journal.recover():
+            log.warning("payment %s was in flight when the bridge stopped: recorded as unknown",
+                        reference)
+        self.socket_path.parent.mkdir(parents=True, exist_ok=True)
+        self.socket_path.unlink(missing_ok=True)
+        service = self
+
+        class Handler(socketserver.StreamRequestHandler):
+            def handle(self) -> None:
+                service._handle_connection(self.rfile, self.wfile)
+
+        server = socketserver.ThreadingUnixStreamServer(str(self.socket_path), Handler,
+                                                        bind_and_activate=False)
+        server.daemon_threads = True
+        server.server_bind()
+        os.chmod(self.socket_path, self.socket_mode)
+        server.server_activate()
+        self._server = server
+        self._spawn(lambda: server.serve_forever(poll_interval=0.05), "bridge-socket")
+        self._spawn(self._background, "bridge-probe")
+        systemd_notify.ready(f"serving on {self.socket_path}")
+        return self
+
+    def _spawn(self, target: Any, name: str) -> None:
+        t = threading.Thread(target=target, name=name, daemon=True)
+        t.start()
+        self._threads.append(t)
+
+    def stop(self, drain_timeout_s: float = 10.0) -> None:
+        """Stop accepting; let a payment in flight finish and be journaled first."""
+        self._stop.set()
+        if self._server:
+            self._server.shutdown()
+            self._server.server_close()
+        current = self._current
+        if current:
+            current.done.wait(drain_timeout_s)
+        self.socket_path.unlink(missing_ok=True)
+        with self._terminal_lock:
+            self.terminal.close()
+
+    # -- background: probe an idle terminal, pet the watchdog ------------------------------
+
+    def _background(self) -> None:
+        watchdog = systemd_notify.watchdog_interval_s()
+        tick = min(self.probe_interval_s, watchdog or self.probe_interval_s)
+        next_probe = 0.0
+        clock = 0.0
+        while not self._stop.is_set():
+            if clock >= next_probe:
+                self.probe()
+                next_probe = clock + self.probe_interval_s
+            if watchdog:
+                systemd_notify.watchdog()
+            self._stop.wait(tick)
+            clock += tick
+
+    def probe(self) -> bool:
+        """Check the idle terminal is there (skipped while a payment runs)."""
+        if not self._terminal_lock.acquire(blocking=False):
+            return self.connected
+        try:
+            self.terminal.probe()
+            self.connected, self.last_error = True, None
+        except Exception as e:  # noqa: BLE001 - whatever the failure, the terminal is down
+            self.connected, self.last_error = False, f"probe failed: {e}"
+        finally:
+            self._terminal_lock.release()
+        return self.connected
+
+    # -- connections ----------------------------------------------------------------------
+
+    def _handle_connection(self, rfile: Any, wfile: Any) -> None:
+        def send(doc: dict[str, Any]) -> bool:
+            try:
+                wfile.write((json.dumps(doc) + "\n").encode())
+                wfile.flush()
+                return True
+            except OSError:
+                return False  # the client went away; a payment carries on regardless
+
+        while not self._stop.is_set():
+            try:
+                line = rfile.readline(requests.MAX_LINE + 1)
+            except OSError:
+                return
+            if not line:
+                return
+            if not line.strip():
+                continue
+            try:
+                req = requests.parse(line, max_amount_cents=self.max_amount_cents)
+            except requests.BadRequest as e:
+                if not send(error("bad_request", str(e))):
+                    return
+                continue
+            if req.op == "pay":
+                ok = self._pay(req, send)
+            else:
+                ok = send(self.answer(req))
+            if not ok:
+                return
+
+    def answer(self, req: requests.Request) -> dict[str, Any]:
+        """The one-line answer to cancel, result or status."""
+        if req.op == "status":
+            return {"ok": True, "connected": self.connected, "busy": self._current is not None,
+                    "protocol": self.terminal.protocol, "device": self.terminal.device,
+                    "last_answer_at": self.last_answer_at, "last_error": self.last_error}
+        if req.op == "cancel":
+            return self._cancel(req.reference)
+        return self._result(req.reference)
+
+    def _result(self, reference: str) -> dict[str, Any]:
+        try:
+            entry = self.journal.get(reference)
+        except Exception as e:  # noqa: BLE001 - the journal file is broken: say so plainly
+            return error("journal_unavailable", f"the bridge journal cannot be read: {e}")
+        if entry is None:
+            return {"ok": True, "event": "outcome", "reference": reference, "status": "not_found",
+                    "amount_cents": None, "currency": None, "auth_code": None,
+                    "card_suffix": None, "reason": "the bridge never received this reference"}
+        if entry.in_flight or entry.outcome is None:
+            return {"ok": True, "event": "outcome", "reference": reference,
+                    "status": "in_progress", "amount_cents": entry.amount_cents,
+                    "currency": entry.currency, "auth_code": None, "card_suffix": None,
+                    "reason": None}
+        return {"ok": True, **outcome_event(reference, entry.outcome)}
+
+    def _cancel(self, reference: str) -> dict[str, Any]:
+        with self._lock:
+            current = self._current
+            if current is None or current.reference != reference:
+                return error("not_cancellable", "no payment with this reference is in progress")
+            if not current.cancellable:
+                return error("not_cancellable", "the request is already on the terminal; the "
+                                                "customer can cancel it there")
+            current.cancel.set()
+        return {"ok": True, "cancel_requested": True}
+
+    # -- paying ---------------------------------------------------------------------------
+
+    def _pay(self, req: requests.Request, send: Any) -> bool:
+        reference = req.reference
+        refused = None
+        with self._lock:
+            current = self._current
+            if current is None:
+                refused = self._journal_new(req)
+                if refused is None:
+                    payment = Payment(reference, req.amount_cents, req.currency)
+                    self._current = payment
+                    self._spawn_payment(payment)
+        if refused is not None:
+            return send(refused)
+        if current is not None:
+            if current.reference != reference:
+                return send(error("busy", "another payment is in progress"))
+            # A repeated pay while it runs: the same outcome, never a second exchange.
+            current.done.wait()
+            return send(outcome_event(reference, current.outcome))
+        while True:
+            kind, doc = payment.events.get()
+            if kind == "done":
+                break
+            if not send(doc):
+                return False
+        return send(outcome_event(reference, payment.outcome))
+
+    def _journal_new(self, req: requests.Request) -> dict[str, Any] | None:
+        """Record the request before any byte is sent. Returns the answer if it must not run."""
+        try:
+            entry = self.journal.get(req.reference)
+            if entry is not None:
+                if (entry.amount_cents, entry.currency) != (req.amount_cents, req.currency):
+                    return error("bad_request", f"reference {req.reference} was already used for "
+                                                f"{entry.amount_cents} {entry.currency}")
+                return outcome_event(req.reference, entry.outcome or Outcome(
+                    Status.UNKNOWN, entry.amount_cents, entry.currency,
+                    reason="the bridge lost track of this payment"))
+            self.journal.begin(req.reference, concert_v2.short_reference(req.reference),
+                               req.amount_cents, req.currency, self.terminal.protocol)
+        except DuplicateShortReference:
+            return error("bad_request", f"reference {req.reference} shares its 10-character "
+                                        f"terminal form with an earlier one; use a new uuid")
+        except JournalError as e:
+            self.last_error = str(e)
+            return error("journal_unavailable", f"no payment taken: {e}")
+        return None
+
+    def _spawn_payment(self, payment: Payment) -> None:
+        t = threading.Thread(target=self._run_payment, args=(payment,),
+                             name=f"pay-{payment.reference[:8]}", daemon=False)
+        t.start()
+
+    def _run_payment(self, payment: Payment) -> None:
+        def progress(stage: str, cancellable: bool) -> None:
+            payment.cancellable = cancellable
+            payment.events.put(("progress", {"event": "progress", "reference": payment.reference,
+                                             "stage": stage, "cancellable": cancellable}))
+
+        try:
+            with self._terminal_lock:
+                outcome = self.terminal.pay(payment.amount_cents, payment.currency,
+                                            payment.reference, on_progress=progress,
+                                            cancel=payment.cancel)
+        except Exception as e:  # noqa: BLE001 - a driver bug must not lose the payment
+            log.exception("terminal driver failed")
+            outcome = Outcome(Status.UNKNOWN, payment.amount_cents, payment.currency,
+                              reason=f"the bridge failed during the payment: {e}")
+        self._note_health(outcome)
+        try:
+            self.journal.finish(payment.reference, outcome)
+        except JournalError as e:
+            # The outcome still goes to the caller; a restart will report this one as unknown.
+            self.last_error = str(e)
+            log.error("cannot journal the outcome of %s: %s", payment.reference, e)
+        with self._lock:
+            payment.outcome = outcome
+            payment.cancellable = False
+            self._current = None
+            payment.done.set()
+            payment.events.put(("done", None))
+
+    def _note_health(self, outcome: Outcome) -> None:
+        if outcome.status in _ANSWERED:
+            self.connected, self.last_error = True, None
+            self.last_answer_at = _now()
+        elif outcome.status in (Status.LINK_ERROR, Status.TIMEOUT, Status.UNKNOWN):
+            self.connected = outcome.status == Status.UNKNOWN and self.connected
+            self.last_error = outcome.reason
+
+
+def serve_forever(service: BridgeService) -> None:
+    """Run until SIGTERM / SIGINT, then stop cleanly."""
+    import signal
+
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    signal.signal(signal.SIGINT, lambda *_: stopping.set())
+    service.start()
+    while not stopping.wait(1.0):
+        pass
+    service.stop()

@@ -1,0 +1,122 @@
+"""Byte transports under the link layer: a serial device (pyserial) and a TCP socket.
+
+A transport reads with a timeout and returns ``b""`` when nothing came in time; a device
+that went away (USB unplugged, pty closed) raises :class:`TransportError`.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import socket
+from typing import Protocol
+
+import serial
+
+
+class TransportError(OSError):
+    """The device or connection is gone or cannot be opened."""
+
+
+class Transport(Protocol):
+    def write(self, data: bytes) -> None: ...
+
+    def read(self, size: int, timeout: float) -> bytes: ...
+
+    def discard_input(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+_PARITY = {"N": serial.PARITY_NONE, "E": serial.PARITY_EVEN, "O": serial.PARITY_ODD}
+
+
+class SerialTransport:
+    """A serial device opened by path (re-opened by path after errors: USB re-enumeration)."""
+
+    def __init__(self, device: str, *, baudrate: int = 9600, bytesize: int = 7,
+                 parity: str = "E", stopbits: int = 1):
+        try:
+            self._serial = serial.Serial(device, baudrate=baudrate, bytesize=bytesize,
+                                         parity=_PARITY[parity], stopbits=stopbits,
+                                         timeout=0, exclusive=True)
+        except (serial.SerialException, OSError, ValueError) as e:
+            raise TransportError(f"cannot open {device}: {e}") from None
+        self.device = device
+        # Reads go through select + os.read: re-setting pyserial's timeout costs a tcsetattr.
+        self._fd = self._serial.fileno()
+
+    def write(self, data: bytes) -> None:
+        view = memoryview(data)
+        try:
+            while view:
+                n = os.write(self._fd, view)
+                view = view[n:]
+        except OSError as e:
+            raise TransportError(f"write to {self.device} failed: {e}") from None
+
+    def read(self, size: int, timeout: float) -> bytes:
+        try:
+            ready, _, _ = select.select([self._fd], [], [], max(timeout, 0))
+            if not ready:
+                return b""
+            data = os.read(self._fd, size)
+        except OSError as e:
+            raise TransportError(f"read from {self.device} failed: {e}") from None
+        if not data:
+            raise TransportError(f"{self.device} was disconnected")
+        return data
+
+    def discard_input(self) -> None:
+        while self.read(4096, 0):
+            pass
+
+    def close(self) -> None:
+        try:
+            self._serial.close()
+        except (OSError, serial.SerialException):
+            pass
+
+
+class TcpTransport:
+    """One TCP connection (Caisse-AP IP: one request and one answer per connection)."""
+
+    def __init__(self, host: str, port: int, *, connect_timeout: float = 3.0):
+        try:
+            self._sock = socket.create_connection((host, port), timeout=connect_timeout)
+        except OSError as e:
+            raise TransportError(f"cannot connect to {host}:{port}: {e}") from None
+        self._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.device = f"{host}:{port}"
+        self.closed_by_peer = False
+
+    def write(self, data: bytes) -> None:
+        try:
+            self._sock.settimeout(None)
+            self._sock.sendall(data)
+        except OSError as e:
+            raise TransportError(f"send to {self.device} failed: {e}") from None
+
+    def read(self, size: int, timeout: float) -> bytes:
+        """``b""`` on timeout; sets :attr:`closed_by_peer` (and returns ``b""``) at EOF."""
+        if self.closed_by_peer:
+            return b""
+        try:
+            self._sock.settimeout(max(timeout, 0.0001))
+            data = self._sock.recv(size)
+        except TimeoutError:
+            return b""
+        except OSError as e:
+            raise TransportError(f"receive from {self.device} failed: {e}") from None
+        if not data:
+            self.closed_by_peer = True
+        return data
+
+    def discard_input(self) -> None:
+        pass
+
+    def close(self) -> None:
+        try:
+            self._sock.close()
+        except OSError:
+            pass

@@ -1,0 +1,133 @@
+"""Checking a catalog body from the central API before anything of it is used.
+
+A catalog that fails here is refused whole, with a reason naming the project and field, and
+the previous catalog stays live.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Any
+
+MAX_PROJECTS = 500
+
+
+class CatalogRefused(Exception):
+    """The catalog (or one of its images) is not acceptable; the message says why."""
+
+
+@dataclass(frozen=True)
+class ImageRef:
+    url: str
+    sha256: str
+    bytes: int
+
+
+@dataclass(frozen=True)
+class ProjectEntry:
+    id: str
+    association: str
+    title: str
+    summary: str
+    image: ImageRef | None
+    goal_cents: int
+    raised_cents: int
+    currency: str
+    url: str | None
+    starts_on: str | None
+    ends_on: str | None
+    active: bool
+
+
+@dataclass(frozen=True)
+class CatalogDoc:
+    version: str
+    projects: list[ProjectEntry]
+
+
+def _text(p: dict[str, Any], key: str, where: str, max_len: int, nullable: bool = False) -> Any:
+    v = p.get(key)
+    if v is None and nullable:
+        return None
+    if not isinstance(v, str) or not v.strip() or len(v) > max_len:
+        raise CatalogRefused(f"{where}.{key}: expected text of 1 to {max_len} characters")
+    return v
+
+
+def _cents(p: dict[str, Any], key: str, where: str) -> int:
+    v = p.get(key)
+    if type(v) is not int or v < 0:
+        raise CatalogRefused(f"{where}.{key}: expected a whole number of cents >= 0")
+    return v
+
+
+def _date(p: dict[str, Any], key: str, where: str) -> str | None:
+    v = p.get(key)
+    if v is None:
+        return None
+    try:
+        if not isinstance(v, str):
+            raise ValueError
+        dt.date.fromisoformat(v)
+    except ValueError:
+        raise CatalogRefused(f"{where}.{key}: expected a date YYYY-MM-DD or null") from None
+    return v
+
+
+def _image(p: dict[str, Any], where: str, max_bytes: int) -> ImageRef | None:
+    img = p.get("image")
+    if img is None:
+        return None
+    if not isinstance(img, dict):
+        raise CatalogRefused(f"{where}.image: expected an object with url, sha256, bytes")
+    url = _text(img, "url", f"{where}.image", 2048)
+    sha = img.get("sha256")
+    if not isinstance(sha, str) or re.fullmatch(r"[0-9a-f]{64}", sha) is None:
+        raise CatalogRefused(f"{where}.image.sha256: expected 64 lowercase hex digits")
+    size = img.get("bytes")
+    if type(size) is not int or not 0 < size <= max_bytes:
+        raise CatalogRefused(f"{where}.image.bytes: expected a size from 1 to {max_bytes}")
+    return ImageRef(url, sha, size)
+
+
+def parse_catalog(doc: Any, max_image_bytes: int) -> CatalogDoc:
+    """The catalog body, fully checked, or :class:`CatalogRefused`."""
+    if not isinstance(doc, dict):
+        raise CatalogRefused("catalog: expected a JSON object")
+    version = doc.get("version")
+    if type(version) is int:
+        version = str(version)
+    if not isinstance(version, str) or not version or len(version) > 128:
+        raise CatalogRefused("catalog.version: expected text of 1 to 128 characters")
+    raw = doc.get("projects")
+    if not isinstance(raw, list) or len(raw) > MAX_PROJECTS:
+        raise CatalogRefused(f"catalog.projects: expected a list of at most {MAX_PROJECTS}")
+    projects: list[ProjectEntry] = []
+    seen: set[str] = set()
+    for n, p in enumerate(raw):
+        where = f"projects[{n}]"
+        if not isinstance(p, dict):
+            raise CatalogRefused(f"{where}: expected an object")
+        pid = _text(p, "id", where, 128)
+        where = f"project {pid!r}"
+        if pid in seen:
+            raise CatalogRefused(f"{where}: the id appears twice")
+        seen.add(pid)
+        currency = p.get("currency")
+        if not isinstance(currency, str) or re.fullmatch(r"[A-Z]{3}", currency) is None:
+            raise CatalogRefused(f"{where}.currency: expected a 3-letter ISO 4217 code")
+        active = p.get("active")
+        if not isinstance(active, bool):
+            raise CatalogRefused(f"{where}.active: expected true or false")
+        projects.append(ProjectEntry(
+            id=pid, association=_text(p, "association", where, 200),
+            title=_text(p, "title", where, 200), summary=_text(p, "summary", where, 2000),
+            image=_image(p, where, max_image_bytes),
+            goal_cents=_cents(p, "goal_cents", where),
+            raised_cents=_cents(p, "raised_cents", where), currency=currency,
+            url=_text(p, "url", where, 2048, nullable=True),
+            starts_on=_date(p, "starts_on", where), ends_on=_date(p, "ends_on", where),
+            active=active))
+    return CatalogDoc(version, projects)

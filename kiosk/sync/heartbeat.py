@@ -1,0 +1,37 @@
+"""The heartbeat: what an operator's dashboard needs to know about this kiosk, on a schedule."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from kiosk import __version__
+from kiosk.ledger import Ledger, free_disk_bytes
+from kiosk.sync.client import ApiClient
+
+# systemd-timesyncd creates this file once the clock has been set from the network.
+TIMESYNC_MARKER = Path("/run/systemd/timesync/synchronized")
+
+
+def payload(ledger: Ledger, data_dir: Path, last_error: str | None) -> dict[str, Any]:
+    summary = ledger.summary()
+    kiosk_status = ledger.service_status().get("kiosk", {})
+    terminal = kiosk_status.get("terminal")
+    return {
+        "version": __version__,
+        "backlog_count": summary["backlog"]["count"],
+        "backlog_cents": summary["backlog"]["cents"],
+        "oldest_unsynced_seq": summary["backlog"]["oldest_seq"],
+        "unknown_count": summary["by_state"]["unknown"]["count"],
+        "quarantined_count": summary["by_sync_state"]["quarantined"],
+        "terminal": terminal if isinstance(terminal, dict) else None,
+        "disk_free_bytes": free_disk_bytes(data_dir),
+        "clock_synchronized": TIMESYNC_MARKER.exists(),
+        "last_error": last_error,
+    }
+
+
+def send(ledger: Ledger, client: ApiClient, device_id: str, data_dir: Path,
+         last_error: str | None) -> None:
+    client.call("POST", f"v1/devices/{device_id}/heartbeat",
+                body=payload(ledger, data_dir, last_error)).json()

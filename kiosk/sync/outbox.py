@@ -1,0 +1,124 @@
+"""Draining the outbox: final, unsynced donations sent in ``seq`` order, in batches.
+
+``created`` and ``duplicate`` mark rows synced (one transaction per batch); ``conflict`` and
+non-retryable rejects go to quarantine (kept, counted, shown to the operator, never deleted);
+anything else stays unsynced and is sent again later. Only one batch is in memory at a time,
+so a backlog of 100 000 costs no more memory than a backlog of 100.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from kiosk.ledger import Donation, Ledger
+from kiosk.sync.client import ApiClient, TooLarge, Transient
+
+STATUSES = ("created", "duplicate", "conflict", "rejected")
+
+
+@dataclass(frozen=True)
+class ItemResult:
+    id: str
+    status: str
+    retryable: bool = False
+    error: str | None = None
+
+
+@dataclass
+class DrainReport:
+    batches: int = 0
+    synced: int = 0
+    quarantined: int = 0
+    retry_later: int = 0
+
+    @property
+    def complete(self) -> bool:
+        return self.retry_later == 0
+
+
+def to_item(d: Donation) -> dict[str, Any]:
+    """A ledger row as the contract's batch item."""
+    return {"id": d.id, "seq": d.seq, "boot_id": d.boot_id, "project_id": d.project_id,
+            "amount_cents": d.amount_cents, "currency": d.currency, "state": d.state,
+            "created_at": d.created_at, "finished_at": d.finished_at,
+            "terminal": {"auth_code": d.auth_code, "card_suffix": d.card_suffix,
+                         "reason": d.reason}}
+
+
+def parse_results(doc: Any, sent_ids: list[str]) -> dict[str, ItemResult]:
+    """Check a batch answer: exactly one well-formed result per donation sent. Anything else
+    is a garbled answer (:class:`Transient`) and nothing of it is applied."""
+    if not isinstance(doc, dict) or not isinstance(doc.get("results"), list):
+        raise Transient("the batch answer has no 'results' list")
+    results: dict[str, ItemResult] = {}
+    for entry in doc["results"]:
+        if not isinstance(entry, dict) or not isinstance(entry.get("id"), str):
+            raise Transient("a batch result has no 'id'")
+        status = entry.get("status")
+        if status not in STATUSES:
+            raise Transient(f"a batch result has an unknown status {status!r}")
+        if entry["id"] in results:
+            raise Transient(f"the batch answer lists {entry['id']} twice")
+        retryable, error = False, None
+        if status == "rejected":
+            err = entry.get("error")
+            if not isinstance(err, dict) or not isinstance(err.get("retryable"), bool):
+                raise Transient("a rejected result has no error.retryable")
+            retryable = err["retryable"]
+            error = f"rejected by the server: {err.get('code')}" + (
+                f" ({err['message']})" if isinstance(err.get("message"), str) else "")
+        elif status == "conflict":
+            error = "conflict: the server holds different content under this id"
+        results[entry["id"]] = ItemResult(entry["id"], status, retryable, error)
+    if set(results) != set(sent_ids):
+        raise Transient("the batch answer does not match the donations sent")
+    return results
+
+
+class Outbox:
+    def __init__(self, ledger: Ledger, client: ApiClient, device_id: str, batch_size: int = 100):
+        self.ledger, self.client, self.device_id = ledger, client, device_id
+        self.batch_size = batch_size
+
+    def drain(self, stop: threading.Event | None = None) -> DrainReport:
+        """Send everything unsynced once, in seq order. Raises the client's errors for the
+        caller's backoff; what was confirmed before the error stays confirmed."""
+        report = DrainReport()
+        after_seq = 0
+        size = self.batch_size
+        while not (stop and stop.is_set()):
+            batch = self.ledger.outbox(size, after_seq)
+            if not batch:
+                break
+            try:
+                self.send(batch, report)
+            except TooLarge:
+                if size == 1:
+                    raise
+                size = max(1, size // 2)  # the server wants smaller batches: halve and resend
+                continue
+            after_seq = batch[-1].seq
+        return report
+
+    def send(self, batch: list[Donation], report: DrainReport) -> None:
+        ids = [d.id for d in batch]
+        answer = self.client.call("POST", f"v1/devices/{self.device_id}/donations:batch",
+                                  body={"donations": [to_item(d) for d in batch]})
+        results = parse_results(answer.json(), ids)
+        report.batches += 1
+        confirmed = [i for i in ids if results[i].status in ("created", "duplicate")]
+        if confirmed:
+            report.synced += self.ledger.mark_synced(confirmed)
+        retry = []
+        for i in ids:
+            r = results[i]
+            if r.status == "conflict" or (r.status == "rejected" and not r.retryable):
+                self.ledger.quarantine(i, r.error or r.status)
+                report.quarantined += 1
+            elif r.status == "rejected":
+                retry.append(i)
+        if retry:
+            self.ledger.record_sync_failure(retry, results[retry[0]].error or "rejected")
+            report.retry_later += len(retry)

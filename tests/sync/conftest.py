@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from central_api.server import Running, start
+from kiosk.config import Config
+from kiosk.ledger import Ledger
+from kiosk.sync.client import ApiClient
+from kiosk.sync.enroll import enroll
+from kiosk.sync.service import SyncService, Timing, make_client
+from tests.sync.helpers import open_ledger, write_config
+
+ENROLL_CODE = "CODE-TEST-1"
+FAST = Timing(poll_s=0.02, backoff_base_s=0.01, backoff_cap_s=0.2)
+
+
+@pytest.fixture
+def central(tmp_path: Path) -> Iterator[Running]:
+    """The reference central API on 127.0.0.1 (a thread of this process, real HTTP)."""
+    server = start(tmp_path / "central.db", enroll_codes=(ENROLL_CODE,), record=True)
+    yield server
+    server.stop()
+
+
+@dataclass
+class Kiosk:
+    cfg: Config
+    ledger: Ledger
+    central: Running
+
+    def service(self, timing: Timing = FAST) -> SyncService:
+        return SyncService(self.cfg, self.ledger, timing=timing)
+
+    def client(self) -> ApiClient:
+        from kiosk.sync.token_file import read_token
+
+        return make_client(self.cfg, read_token(Path(self.cfg.api.token_file)))
+
+
+def make_kiosk(tmp_path: Path, central: Running, enrolled: bool = True, **api: object) -> Kiosk:
+    cfg = write_config(tmp_path, central.url, **api)
+    ledger = open_ledger(cfg)
+    if enrolled:
+        client = make_client(cfg, None)
+        enroll(cfg, ledger, ENROLL_CODE, client)
+        client.close()
+    return Kiosk(cfg, ledger, central)
+
+
+@pytest.fixture
+def kiosk(tmp_path: Path, central: Running) -> Iterator[Kiosk]:
+    k = make_kiosk(tmp_path, central)
+    yield k
+    k.ledger.close()

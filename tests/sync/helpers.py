@@ -1,0 +1,84 @@
+"""Shared helpers for the sync tests and the drain benchmark: a kiosk configuration pointing
+at a reference server on 127.0.0.1, donations in a real ledger, and the invariant check."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from pathlib import Path
+from typing import Any
+
+from central_api.server import Running
+from kiosk import config as configmod
+from kiosk import db as dbmod
+from kiosk.ledger import Ledger, Limits
+from kiosk.sync.outbox import to_item
+
+DEVICE_ID = "cafe-test-01"
+LIMITS = Limits(max_donation_cents=15000, offline_cap_cents=10**12, min_free_disk_bytes=0)
+
+
+def write_config(workdir: Path, base_url: str, **api: Any) -> configmod.Config:
+    values = {
+        "device": {"id": DEVICE_ID, "data_dir": str(workdir / "data"), "min_free_disk_mb": 0},
+        "api": {"base_url": base_url, "token_file": str(workdir / "device-token"),
+                "connect_timeout_s": 2, "read_timeout_s": 2, "call_deadline_s": 5, **api},
+        "donations": {"offline_cap_cents": 10**9},
+    }
+    path = workdir / "kiosk.toml"
+    path.write_text(configmod.render_toml(values))
+    return configmod.load(path)
+
+
+def open_ledger(cfg: configmod.Config) -> Ledger:
+    return Ledger.open(cfg.ledger_path, LIMITS)
+
+
+def add_donations(ledger: Ledger, n: int, seed: int = 1) -> list[str]:
+    """``n`` donations through the real ledger path, in a mix of final states."""
+    rng = random.Random(seed)
+    ids = []
+    for _ in range(n):
+        d = ledger.create_pending(f"proj-{rng.randint(1, 6)}", rng.choice([200, 500, 1000]),
+                                  "EUR")
+        state = rng.choice(["approved"] * 6 + ["declined", "cancelled", "failed", "unknown"])
+        ledger.finish(d.id, state, auth_code="A1B2C3" if state == "approved" else None,
+                      card_suffix="4242" if state == "approved" else None,
+                      reason=None if state == "approved" else f"terminal said {state}")
+        ids.append(d.id)
+    return ids
+
+
+def bulk_insert(ledger: Ledger, n: int) -> None:
+    """``n`` final donations in one transaction (a backlog built in seconds, for big tests)."""
+    start = ledger.db.conn.execute("SELECT coalesce(max(seq), 0) FROM donations").fetchone()[0]
+    rows = [(str(uuid.UUID(int=random.getrandbits(128), version=4)), start + i, "boot-bulk",
+             f"proj-{i % 6 + 1}", 100 + i % 5000, "EUR", "approved",
+             "2026-11-20T10:00:00.000Z", 0, "2026-11-20T10:00:30.000Z", 0, f"A{i % 99999:05d}",
+             f"{i % 10000:04d}") for i in range(1, n + 1)]
+    with dbmod.immediate(ledger.db) as conn:
+        conn.executemany(
+            "INSERT INTO donations (id, seq, boot_id, project_id, amount_cents, currency, state,"
+            " created_at, created_mono_ns, finished_at, finished_mono_ns, auth_code,"
+            " card_suffix) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        conn.execute("INSERT INTO counters (name, value) VALUES ('donation_seq', ?)"
+                     " ON CONFLICT (name) DO UPDATE SET value = excluded.value", (start + n,))
+
+
+def ledger_final_items(ledger: Ledger) -> dict[str, dict[str, Any]]:
+    rows = ledger._query("WHERE state != 'pending' ORDER BY seq")
+    return {d.id: to_item(d) for d in rows}
+
+
+def assert_invariant(central: Running, ledger: Ledger, device_id: str = DEVICE_ID) -> None:
+    """The server's donations equal the ledger's final donations exactly: same ids, same
+    content, no duplicates, nothing missing, and every one marked synced on the device."""
+    server = central.store.donations(device_id)
+    server_ids = [d["id"] for d in server]
+    assert len(server_ids) == len(set(server_ids)), "the server holds a donation twice"
+    local = ledger_final_items(ledger)
+    assert {d["id"]: d for d in server} == local
+    counts = dict(ledger.db.conn.execute(
+        "SELECT sync_state, count(*) FROM donations WHERE state != 'pending'"
+        " GROUP BY sync_state").fetchall())
+    assert counts == ({"synced": len(local)} if local else {})

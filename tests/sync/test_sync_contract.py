@@ -1,0 +1,113 @@
+"""The OpenAPI document, checked against the reference server and against the client: every
+request the client sends and every answer the server gives in a full round is validated with
+jsonschema built from the document."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import requests
+from openapi_spec_validator import validate as validate_spec
+
+from central_api import demo_catalog
+from central_api.server import ROUTES
+from kiosk.sync.token_file import read_token
+from tests.sync.conftest import ENROLL_CODE, Kiosk
+from tests.sync.helpers import DEVICE_ID, add_donations, assert_invariant
+from tests.sync.openapi_check import check_exchange, document, operation
+
+
+def test_document_is_valid_openapi() -> None:
+    validate_spec(document())
+
+
+def test_every_server_route_is_documented_and_every_documented_path_served() -> None:
+    served = {(m, p.pattern) for m, p, name in ROUTES if not name.startswith("admin_")}
+    documented = set()
+    for template, item in document()["paths"].items():
+        for method in item:
+            concrete = re.sub(r"\{sha256\}", "a" * 64, template)
+            concrete = re.sub(r"\{donation_id\}", "0" * 8 + "-0000-4000-8000-" + "0" * 12,
+                              concrete)
+            concrete = re.sub(r"\{[a-z_]+\}", "dev-1", concrete)
+            matches = [p for m, p in served if m == method.upper() and re.fullmatch(p, concrete)]
+            assert matches, f"{method.upper()} {template} is documented but not served"
+            documented.add((method.upper(), matches[0]))
+    assert served - documented == {("GET", "/openapi.yaml")}
+
+
+def test_a_full_round_conforms_to_the_document(kiosk: Kiosk, tmp_path: Path) -> None:
+    central = kiosk.central
+    central.store.set_catalog(*demo_catalog.load())
+    add_donations(kiosk.ledger, 130)
+    kiosk.ledger.set_setting("featured_version", 1)
+    kiosk.ledger.db.conn.execute("INSERT INTO featured (position, project_id) VALUES (0, 'x')")
+    central.faults.add("status", route="batch", code=429, retry_after=0)
+    central.faults.add("status", route="heartbeat", code=503, retry_after=0)
+    service = kiosk.service()
+    for _ in range(200):
+        service.cycle(force=True)
+        if service.online and not central.faults.pending():
+            break
+    service.cycle(force=True)  # a second catalog pull: 304 with the ETag
+    assert_invariant(central, kiosk.ledger)
+    base = central.url
+    token = read_token(Path(kiosk.cfg.api.token_file))
+    auth = {"Authorization": f"Bearer {token}"}
+    batch = f"{base}/v1/devices/{DEVICE_ID}/donations:batch"
+    requests.post(batch, data=b"{not json", headers={**auth, "Content-Type": "application/json"})
+    requests.post(batch, json={"donations": [{"id": str(i)} for i in range(101)]}, headers=auth)
+    requests.post(batch, json={"donations": []}, headers={"Authorization": "Bearer nope"})
+    requests.post(f"{base}/v1/enroll", json={"code": ENROLL_CODE, "device_id": "other"})
+    requests.post(f"{base}/v1/enroll", json={"code": "never-issued", "device_id": "other"})
+    requests.get(f"{base}/v1/images/{'0' * 64}", headers=auth)
+    exchanges = central.server.exchanges
+    seen = {(e["route"], e["status"]) for e in exchanges}
+    for expected in [("enroll", 200), ("enroll", 409), ("enroll", 404), ("batch", 200),
+                     ("batch", 429), ("batch", 400), ("batch", 413), ("batch", 401),
+                     ("catalog", 200), ("catalog", 304), ("image", 200), ("image", 404),
+                     ("featured", 204), ("heartbeat", 200), ("heartbeat", 503)]:
+        assert expected in seen, f"the round did not exercise {expected}"
+    for exchange in exchanges:
+        check_exchange(exchange)
+
+
+def test_the_checker_catches_a_response_outside_the_document() -> None:
+    bad = {"method": "POST", "path": f"/v1/devices/{DEVICE_ID}/heartbeat", "status": 200,
+           "request": None, "content_type": "application/json", "headers": {},
+           "response": {"server_time": "yesterday"}, "fault": None}
+    try:
+        check_exchange(bad)
+    except AssertionError as e:
+        assert "server_time" in str(e) or "date-time" in str(e)
+    else:
+        raise AssertionError("a bad server_time passed the OpenAPI check")
+    assert operation("GET", "/r/dev-1/00000000-0000-4000-8000-000000000000")[0] == \
+        "/r/{device_id}/{donation_id}"
+
+
+def test_receipt_page_verifies_the_signature(kiosk: Kiosk) -> None:
+    from central_api.receipt import sign
+
+    key = kiosk.ledger.get_setting("receipt_key")
+    donation = "3f2b8c1e-5d4a-4c3b-9a8f-0e1d2c3b4a59"
+    sig = sign(key, DEVICE_ID, donation, 500, "EUR", "jardin-capucins")
+    url = f"{kiosk.central.url}/r/{DEVICE_ID}/{donation}"
+    ok = requests.get(url, params={"amount": 500, "currency": "EUR",
+                                   "project": "jardin-capucins", "sig": sig})
+    assert ok.status_code == 200 and "Reçu valide" in ok.text
+    tampered = requests.get(url, params={"amount": 5000, "currency": "EUR",
+                                         "project": "jardin-capucins", "sig": sig})
+    assert tampered.status_code == 400 and "non valide" in tampered.text
+    for ex in kiosk.central.server.exchanges:
+        if ex["route"] == "receipt":
+            check_exchange(ex)
+
+
+def test_a_token_only_works_for_its_own_device(kiosk: Kiosk) -> None:
+    token = read_token(Path(kiosk.cfg.api.token_file))
+    answer = requests.post(f"{kiosk.central.url}/v1/devices/someone-else/donations:batch",
+                           json={"donations": []}, headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == 403
+    assert answer.json()["error"]["code"] == "wrong_device"
