@@ -21,7 +21,8 @@ def write_token(path: Path, token: str) -> None:
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
         os.fchmod(fd, 0o600)
-        _give_to_service_user(fd)
+        _keep_owner(fd, path)  # an existing token file's owner...
+        _give_to_service_user(fd)  # ...and on a device, always kiosk-sync's
         os.write(fd, token.encode() + b"\n")
         os.fsync(fd)
     finally:
@@ -33,6 +34,18 @@ def write_token(path: Path, token: str) -> None:
             tmp.unlink()
         raise
     fsync_dir(path.parent)
+
+
+def _keep_owner(fd: int, path: Path) -> None:
+    """``kioskctl enroll`` runs as root, but the file must stay readable by the kiosk-sync user
+    that owns it (created by tmpfiles on a device): keep the old file's owner."""
+    if os.geteuid() != 0:
+        return
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return
+    os.fchown(fd, st.st_uid, st.st_gid)
 
 
 def read_token(path: Path) -> str | None:
