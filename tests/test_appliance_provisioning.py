@@ -146,6 +146,8 @@ def test_first_run_builds_a_kiosk_in_the_staging_root(provisioned: dict) -> None
     assert "SDL_VIDEODRIVER=kmsdrm" in (root / "etc/kiosk/screen.env").read_text()
     assert (root / "etc/systemd/journald.conf.d/kiosk.conf").exists()
     assert (root / "etc/NetworkManager/conf.d/kiosk-wifi-powersave-off.conf").exists()
+    rules = sorted(p.name for p in (root / "etc/udev/rules.d").iterdir())
+    assert rules == ["90-kiosk-backlight.rules", "99-payment-terminal.rules"]
     # The first PIN, as a hash in the staged ledger; enrolled with the one-time code.
     ledger = Ledger.open(root / "var/lib/kiosk/kiosk.db", Limits(15000, 300000, 0))
     assert pin.verify_pin("4821", ledger.get_setting("pin_hash"))
