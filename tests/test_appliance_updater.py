@@ -71,6 +71,7 @@ def test_update_switches_then_a_failing_release_rolls_back(
     assert "updated to 0.9.1" in good.stdout
     assert updater.current_release(base).name.startswith("0.9.1-")
     assert (base / "previous").resolve().name.startswith("0.9.0-")
+    assert len(list((base / "releases").iterdir())) == 2  # current and previous only
     on_good = subprocess.run([base / "current/bin/kioskctl", "version"],
                              capture_output=True, text=True, check=True)
     assert on_good.stdout.strip() == "0.9.1"
@@ -144,3 +145,28 @@ def test_health_must_hold_for_the_settle_time(tmp_path: Path) -> None:
     ok, _ = updater.wait_healthy([sys.executable, "-c", "pass"], deadline_s=5, settle_s=0.3,
                                  poll_s=0.1)
     assert ok
+
+
+def test_a_health_command_that_cannot_run_rolls_back(tmp_path: Path) -> None:
+    # After the switch nothing may escape as an exception: a missing health program is a
+    # failed health check, and the previous release comes back.
+    base = tmp_path / "opt-kiosk"
+    old = base / "releases/0.9.0-a"
+    old.mkdir(parents=True)
+    updater.switch(base, "current", old)
+    new = base / "releases/0.9.1-b"
+    new.mkdir()
+    plan = updater.Plan(wheel=Path("donation_kiosk-0.9.1-py3-none-any.whl"), base=base,
+                        restart_cmd=[sys.executable, "-c", "pass"],
+                        health_cmd=[str(tmp_path / "no-such-program")],
+                        health_deadline_s=0.3, settle_s=0, poll_s=0.1)
+    updater.switch(base, "current", new)
+    outcome = updater._restart_and_check(plan, new, old.resolve(), "0.9.1", lambda _s: None)
+    assert outcome.rolled_back and "no-such-program" in outcome.detail
+    assert updater.current_release(base) == old.resolve()
+
+
+def test_only_one_update_at_a_time(tmp_path: Path) -> None:
+    with updater._locked(tmp_path), pytest.raises(updater.UpdateError, match="another update"):
+        with updater._locked(tmp_path):
+            pass
