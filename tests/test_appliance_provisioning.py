@@ -168,21 +168,32 @@ def test_second_run_changes_nothing(provisioned: dict) -> None:
         line for line in second.stdout.splitlines() if line.startswith("changed"))
 
 
-def test_a_bad_configuration_is_refused_before_it_is_written(provisioned: dict) -> None:
+def test_a_bad_configuration_is_refused_and_stops_the_fleet(provisioned: dict) -> None:
     root, work = provisioned["root"], provisioned["work"]
     before = (root / "etc/kiosk/kiosk.toml").read_text()
-    host = json.loads(provisioned["inventory"].read_text())["kiosks"]["hosts"]["kiosk-staging"]
-    host["kiosk_config"]["donations"] = {"max_donation_cents": 0}
     bad_inventory = write_inventory(work / "bad-inventory.yml", provisioned["target"], root,
                                     provisioned["wheels"]["0.9.0"],
                                     provisioned["wheels"]["house"],
                                     api_url=provisioned["api"].url,
-                                    kiosk_config=host["kiosk_config"])
+                                    kiosk_config_host={"donations": {"max_donation_cents": 0}})
+    # A second kiosk in the fleet, fresh: the first batch (one host) fails, so it is never
+    # touched (serial + max_fail_percentage: 0).
+    fleet = json.loads(bad_inventory.read_text())
+    second_root = fresh_pi_os(work / "second-root")
+    second = json.loads(json.dumps(fleet["kiosks"]["hosts"]["kiosk-staging"])
+                        .replace(str(root), str(second_root)))
+    second.update(kiosk_root=str(second_root), kiosk_config_host={},
+                  kiosk_device_id="staging-02")
+    fleet["kiosks"]["hosts"]["kiosk-second"] = second
+    bad_inventory.write_text(json.dumps(fleet, indent=2))
+
     bad, recap = run_playbook(bad_inventory, work)
     assert bad.returncode != 0 and recap[3] == 1
     assert "donations.max_donation_cents = 0" in bad.stdout
     assert (root / "etc/kiosk/kiosk.toml").read_text() == before
     assert tomllib.loads(before)["device"]["id"] == "staging-01"
+    assert "kiosk-second" not in bad.stdout.split("PLAY RECAP")[1]
+    assert not (second_root / "opt").exists() and not (second_root / "etc/kiosk").exists()
 
 
 def test_a_new_wheel_goes_through_the_safe_update(provisioned: dict) -> None:
