@@ -61,7 +61,8 @@ def write_inventory(path: Path, target: SshTarget, root: Path, wheel: Path, hous
                                    f"-o ControlPersist=5s -o ControlPath={target.control_dir}/%C",
         "ansible_python_interpreter": "/usr/bin/python3",
         "kiosk_become": False, "kiosk_root": str(root), "kiosk_wheel": str(wheel),
-        "kiosk_python": "/usr/bin/python3",
+        # The interpreter the wheelhouse was built for (same Python version as the tests).
+        "kiosk_python": getattr(sys, "_base_executable", sys.executable),
         "kiosk_pip_args": ["--no-index", f"--find-links={house}"],
         "kiosk_device_id": "staging-01", "kiosk_first_pin": "4821",
         # Paths inside the staging root, so that set-pin writes the staged ledger.
