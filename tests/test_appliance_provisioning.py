@@ -136,7 +136,8 @@ def test_first_run_builds_a_kiosk_in_the_staging_root(provisioned: dict) -> None
     assert verify_strict(root).returncode == 0
     wants = root / "etc/systemd/system/multi-user.target.wants"
     assert sorted(p.name for p in wants.iterdir()) == [
-        "firmware-bridge.service", "kiosk-sync.service", "kiosk.service"]
+        "firmware-bridge.service", "kiosk-sync.service", "kiosk-update-recover.service",
+        "kiosk.service"]
     # OS fragments.
     cmdline = (root / "boot/firmware/cmdline.txt").read_text()
     assert cmdline.count("\n") == 1 and "console=tty3" in cmdline

@@ -170,3 +170,25 @@ def test_only_one_update_at_a_time(tmp_path: Path) -> None:
     with updater._locked(tmp_path), pytest.raises(updater.UpdateError, match="another update"):
         with updater._locked(tmp_path):
             pass
+
+
+def test_the_boot_unit_command_undoes_an_interrupted_update(tmp_path: Path) -> None:
+    # The command line of systemd/kiosk-update-recover.service, on a staged /opt/kiosk.
+    unit = (Path(__file__).parent.parent / "systemd/kiosk-update-recover.service").read_text()
+    exec_start = next(line for line in unit.splitlines() if line.startswith("ExecStart="))
+    argv = exec_start.split("=", 1)[1].split()[1:]  # after .../bin/kioskctl
+    base = tmp_path / "opt-kiosk"
+    old, new = base / "releases/0.9.0-a", base / "releases/0.9.1-b"
+    old.mkdir(parents=True)
+    new.mkdir()
+    updater.switch(base, "current", new)
+    (base / "update-state.json").write_text(json.dumps({"release": new.name,
+                                                        "previous": old.name}))
+    done = subprocess.run([sys.executable, "-m", "kiosk.kioskctl", *argv, "--base", str(base)],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "back on 0.9.0-a" in done.stdout
+    assert updater.current_release(base) == old.resolve()
+    again = subprocess.run([sys.executable, "-m", "kiosk.kioskctl", *argv, "--base", str(base)],
+                           capture_output=True, text=True, timeout=60)
+    assert again.returncode == 0 and "no interrupted update" in again.stdout
