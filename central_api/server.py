@@ -72,7 +72,6 @@ class CentralApiServer(ThreadingHTTPServer):
         self.faults = Faults()
         self.record = record
         self.exchanges: list[dict[str, Any]] = []  # with record=True: every request/answer
-        self.batch_requests = 0
 
     @property
     def url(self) -> str:
@@ -268,7 +267,6 @@ class ApiHandler(BaseHTTPRequestHandler):
         device = self._device(device_id)
         if isinstance(device, Reply):
             return device
-        self.server.batch_requests += 1
         try:
             items = validate.batch_body(self._json_body())
         except validate.TooLarge as e:

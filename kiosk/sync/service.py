@@ -75,6 +75,7 @@ class SyncService:
         self.next_catalog_at = 0.0
         self.next_prune_at = 0.0
         self._outage_error: str | None = None
+        self.catalog_refusal: str | None = None
         self._written: dict[str, Any] | None = None
 
     # -- one round ---------------------------------------------------------------------------
@@ -153,8 +154,6 @@ class SyncService:
             self.catalog_refusal = f"catalog refused: {result.reason}"
         else:
             self.catalog_refusal = None
-
-    catalog_refusal: str | None = None
 
     def _succeeded(self) -> None:
         self.backoff.reset()
