@@ -104,9 +104,14 @@ class Outbox:
 
     def send(self, batch: list[Donation], report: DrainReport) -> None:
         ids = [d.id for d in batch]
-        answer = self.client.call("POST", f"v1/devices/{self.device_id}/donations:batch",
-                                  body={"donations": [to_item(d) for d in batch]})
-        results = parse_results(answer.json(), ids)
+        try:
+            answer = self.client.call("POST", f"v1/devices/{self.device_id}/donations:batch",
+                                      body={"donations": [to_item(d) for d in batch]})
+            results = parse_results(answer.json(), ids)
+        except Transient as e:
+            # Counted on the rows so the operator sees how long they have been trying.
+            self.ledger.record_sync_failure(ids, str(e))
+            raise
         report.batches += 1
         confirmed = [i for i in ids if results[i].status in ("created", "duplicate")]
         if confirmed:

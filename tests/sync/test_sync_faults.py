@@ -72,6 +72,10 @@ def test_batch_fault_then_exactly_once(tmp_path: Path, central: Any, kind: str,
     central.faults.add(kind, route="batch", times=times, **params)
     drain_with_service(kiosk)
     assert_invariant(central, kiosk.ledger)
+    attempts = dict(kiosk.ledger.db.conn.execute(
+        "SELECT sync_attempts, count(*) FROM donations GROUP BY sync_attempts").fetchall())
+    if params.get("code") != 413:  # (a 413 is answered by halving, not counted)
+        assert max(attempts) > 1  # the failed tries were counted on the rows
     fired = [k for route, k in central.faults.fired if route == "batch"]
     assert fired.count(kind) == times + (kind == "slow")  # + the pass-through first batch
     kiosk.ledger.close()
