@@ -13,6 +13,7 @@ import argparse
 import logging
 import random
 import signal
+import sqlite3
 import sys
 import threading
 import time
@@ -141,10 +142,24 @@ class SyncService:
         except ApiError as e:
             self.online = False
             self.last_error = self._outage_error = str(e)
-            delay = self.backoff.next_delay(getattr(e, "retry_after", None))
-            self.next_network_at = time.monotonic() + delay
-            log.warning("sync failed, next try in %.1f s: %s", delay, e)
-        self.write_status()
+            self._back_off(getattr(e, "retry_after", None))
+        except (sqlite3.Error, OSError) as e:
+            # This side's storage (disk full, database busy or read-only): nothing is lost,
+            # what was confirmed stays confirmed; try again later rather than crash-loop.
+            self.last_error = self._outage_error = f"local storage problem: {e}"
+            self._back_off(None)
+        self._write_status_safely()
+
+    def _back_off(self, retry_after: float | None) -> None:
+        delay = self.backoff.next_delay(retry_after)
+        self.next_network_at = time.monotonic() + delay
+        log.warning("sync failed, next try in %.1f s: %s", delay, self.last_error)
+
+    def _write_status_safely(self) -> None:
+        try:
+            self.write_status()
+        except sqlite3.Error as e:
+            log.error("cannot record the sync status: %s", e)
 
     def _pull_catalog(self, client: ApiClient) -> None:
         result = catalog_pull.pull(self.ledger, client, self.cfg.device.id,
