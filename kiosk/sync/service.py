@@ -99,18 +99,22 @@ class SyncService:
     def cycle(self, stop: threading.Event | None = None, *, force: bool = False) -> None:
         """Do whatever is due. ``force`` also pulls the catalog and sends a heartbeat now."""
         now = time.monotonic()
-        requested = sync_request.take(self.ledger)  # « Synchroniser maintenant » on the screen
-        force = force or requested is not None
         try:
-            self._cycle(now, force, stop)
-        finally:
-            if requested is not None:
+            requested = sync_request.take(self.ledger)  # « Synchroniser maintenant »
+        except sqlite3.Error as e:
+            log.error("cannot read the screen's sync request: %s", e)
+            requested = None
+        self._cycle(now, force or requested is not None, stop)
+        if requested is not None:
+            try:
                 sync_request.done(self.ledger, requested)
+            except sqlite3.Error as e:
+                log.error("cannot acknowledge the screen's sync request: %s", e)
 
     def _cycle(self, now: float, force: bool, stop: threading.Event | None) -> None:
         client = self._current_client()
         if client is None or (now < self.next_network_at and not force):
-            self.write_status()
+            self._write_status_safely()
             return
         device = self.cfg.device.id
         try:
