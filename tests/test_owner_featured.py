@@ -46,7 +46,7 @@ def test_save_writes_order_bumps_version_and_audits_together(ledger):
 
 @pytest.mark.parametrize(("ids", "words"), [
     ([], "at least one"),
-    (["a", "b", "c", "d"], "at most 3"),
+    (["a", "b", "c", "d"], "At most 3"),
     (["a", "a"], "twice"),
     (["zzz"], "not in the catalog"),
     (["a", "old"], "ended on 2026-11-20"),
@@ -107,6 +107,15 @@ def test_draft_toggle_move_preview_and_save(ledger):
 def test_refusal_messages_translate():
     with pytest.raises(FeaturedRefused) as info:
         featured.validate(CATALOG, ["a"] * 2 + ["b"], limit=2, today=TODAY)
-    assert info.value.message.msgid == "at most {limit} projects can be featured on this kiosk"
-    assert info.value.message.render(lambda s: s.replace("at most", "au plus")).startswith(
-        "au plus 2")
+    assert info.value.message.msgid == "At most {limit} projects can be featured on this kiosk."
+    assert info.value.message.render(lambda s: s.replace("At most", "Au plus")).startswith(
+        "Au plus 2")
+
+
+def test_a_reason_inside_a_refusal_is_translated_too():
+    french = {"« {title} » cannot be featured: {reason}.": "« {title} » refusé : {reason}.",
+              "ended on {date}": "terminé le {date}"}
+    with pytest.raises(FeaturedRefused) as info:
+        featured.validate(CATALOG, ["old"], limit=2, today=TODAY)
+    assert info.value.message.render(lambda s: french.get(s, s)) == \
+        "« Title old » refusé : terminé le 2026-11-20."

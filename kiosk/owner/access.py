@@ -52,18 +52,18 @@ class OwnerAccess:
         status = self.lock.status()
         if status.locked:
             return Result(Outcome.LOCKED, status,
-                          msg("too many wrong PINs: wait before trying again"))
+                          msg("Too many wrong PINs: wait before trying again."))
         stored = self.ledger.get_setting(PIN_SETTING)
         if not stored:
             return Result(Outcome.NO_PIN, status,
-                          msg("no PIN is set on this kiosk: ask the operator to set one"))
+                          msg("No PIN is set on this kiosk: ask the operator to set one."))
         try:
             right = pinmod.verify_pin(pin, stored)
         except pinmod.BadPinHash:
             return Result(Outcome.NO_PIN, status,
-                          msg("the stored PIN is damaged: ask the operator to set a new one"))
+                          msg("The stored PIN is damaged: ask the operator to set a new one."))
         if not right:
-            return Result(Outcome.WRONG, self.lock.record_failure(), msg("wrong PIN"))
+            return Result(Outcome.WRONG, self.lock.record_failure(), msg("Wrong PIN."))
         self.lock.record_success()
         return Result(Outcome.OPEN, self.lock.status())
 
@@ -72,14 +72,14 @@ class OwnerAccess:
         checked = self._check(current)
         if checked.outcome is not Outcome.OPEN:
             return Result(Outcome.REFUSED, checked.lock,
-                          checked.message or msg("the current PIN is not right"))
+                          checked.message or msg("The current PIN is not right."))
         if new != repeated:
-            return Result(Outcome.REFUSED, checked.lock, msg("the two new PINs are not the same"))
+            return Result(Outcome.REFUSED, checked.lock, msg("The two new PINs are not the same."))
         try:
             stored = pinmod.hash_pin(new)
         except pinmod.BadPin:
-            return Result(Outcome.REFUSED, checked.lock, msg("a PIN is 4 to 8 digits"))
+            return Result(Outcome.REFUSED, checked.lock, msg("A PIN is 4 to 8 digits."))
         with dbmod.immediate(self.ledger.db) as conn:
             write_setting(conn, PIN_SETTING, stored)
             write_audit(conn, ACTOR, "pin_changed")
-        return Result(Outcome.CHANGED, checked.lock, msg("the PIN was changed"))
+        return Result(Outcome.CHANGED, checked.lock, msg("The PIN was changed."))

@@ -48,18 +48,19 @@ def current_choice(ledger: Ledger) -> list[str]:
 def validate(catalog: Catalog, project_ids: list[str], limit: int, today: dt.date) -> None:
     """Raise :class:`FeaturedRefused` naming the first problem with ``project_ids``."""
     if not project_ids:
-        raise FeaturedRefused("choose at least one project")
+        raise FeaturedRefused("Choose at least one project.")
     if len(project_ids) > limit:
-        raise FeaturedRefused("at most {limit} projects can be featured on this kiosk", limit=limit)
+        raise FeaturedRefused("At most {limit} projects can be featured on this kiosk.",
+                              limit=limit)
     if len(set(project_ids)) != len(project_ids):
-        raise FeaturedRefused("a project is chosen twice")
+        raise FeaturedRefused("A project is chosen twice.")
     by_id = catalog.by_id()
     for pid in project_ids:
         if pid not in by_id:
-            raise FeaturedRefused("project {id} is not in the catalog any more", id=pid)
+            raise FeaturedRefused("Project {id} is not in the catalog any more.", id=pid)
         reason = why_unavailable(by_id[pid], today)
         if reason:
-            raise FeaturedRefused("« {title} » cannot be featured: {reason}",
+            raise FeaturedRefused("« {title} » cannot be featured: {reason}.",
                                   title=by_id[pid].title, reason=reason)
 
 
@@ -131,13 +132,13 @@ class FeaturedDraft:
             return
         project = self.catalog.by_id().get(project_id)
         if project is None:
-            raise FeaturedRefused("project {id} is not in the catalog any more", id=project_id)
+            raise FeaturedRefused("Project {id} is not in the catalog any more.", id=project_id)
         reason = why_unavailable(project, self.today)
         if reason:
-            raise FeaturedRefused("« {title} » cannot be featured: {reason}",
+            raise FeaturedRefused("« {title} » cannot be featured: {reason}.",
                                   title=project.title, reason=reason)
         if self.full:
-            raise FeaturedRefused("at most {limit} projects can be featured: remove one first",
+            raise FeaturedRefused("At most {limit} projects can be featured: remove one first.",
                                   limit=self.limit)
         self.chosen.append(project_id)
 

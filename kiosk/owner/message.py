@@ -18,7 +18,12 @@ class Message:
 
     def render(self, translate: Callable[[str], str] = str) -> str:
         text = translate(self.msgid)
-        return text.format(**self.params) if self.params else text
+        if not self.params:
+            return text
+        # A message inside a message (a reason) is translated the same way.
+        values = {k: v.render(translate) if isinstance(v, Message) else v
+                  for k, v in self.params.items()}
+        return text.format(**values)
 
     def __str__(self) -> str:
         return self.render()

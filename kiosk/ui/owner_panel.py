@@ -159,6 +159,10 @@ class OwnerPanel(EventDispatcher):
     def words(self, message: Message | None) -> str:
         return message.render(lambda s: self.app.tr(s)) if message else ""
 
+    def holds_screen(self, name: str) -> bool:
+        """True for the owner's screens (the app's flow must not switch away from them)."""
+        return name in OWNER_SCREENS
+
     def show(self, name: str) -> None:
         self.app.show_owner_screen(name)
 
@@ -347,7 +351,7 @@ class OwnerPanel(EventDispatcher):
         if g is None:
             return
         money = self.app.money
-        self.today_text = self.tr("Today: {count} donations, {total}", count=g.today_count,
+        self.today_text = self.tr("Donations today: {count} ({total})", count=g.today_count,
                                   total=money(g.today_cents))
         self.backlog_text = (self.tr("Waiting to be sent: {count} ({total})",
                                      count=g.backlog_count, total=money(g.backlog_cents))

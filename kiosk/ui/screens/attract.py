@@ -57,7 +57,8 @@ class HiddenCorner(Widget):
         return False
 
     def on_touch_up(self, touch: Any) -> bool:
-        event = touch.ud.pop("hidden_corner", None)
+        # Keep the key: the slide below must see that this touch began in the corner.
+        event = touch.ud.get("hidden_corner")
         if event is not None:
             event.cancel()
         return False
@@ -116,6 +117,10 @@ class AttractScreen(KioskScreen):
     def give(self) -> None:
         if self.projects:
             App.get_running_app().give(self.current_project_id)
+
+    def reload(self) -> None:
+        """Show ``index`` again after the app's projects changed (a new featured choice)."""
+        self._fill(self.ids.slides.current_screen, self.index)
 
     def _fill(self, slide: ProjectSlide, index: int) -> None:
         if not self.projects:

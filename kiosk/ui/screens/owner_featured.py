@@ -41,27 +41,40 @@ class OwnerFeaturedScreen(OwnerScreen):
         self.panel.bind(entries=self._rebuild)
 
     def _rebuild(self, _panel: Any, entries: list[Any]) -> None:
-        app = App.get_running_app()
+        """Update the rows in place when the same projects are listed (a tap, a move), so the
+        list neither flickers nor loses its scroll position; rebuild them otherwise."""
         rows = self.ids.rows
-        rows.clear_widgets()
-        for entry in entries:
-            p = entry.project
-            dates = " – ".join(d for d in (p.starts_on, p.ends_on) if d)
-            details = app.tr("{raised} raised of {goal}", raised=app.money(p.raised_cents),
-                             goal=app.money(p.goal_cents)) if p.goal_cents else ""
-            if dates:
-                details = f"{details} · {dates}" if details else dates
-            status = self.panel.words(entry.unavailable) if entry.unavailable else ""
-            row = Factory.FeaturedRow(
-                project_id=p.id, association=p.association, title=p.title, details=details,
-                status=status, position=entry.position or 0, progress=entry.progress,
-                selectable=entry.unavailable is None)
-            row.bind(on_release=lambda r: self.panel.toggle_project(r.project_id))
+        existing = list(reversed(rows.children))
+        if [r.project_id for r in existing] != [e.project.id for e in entries]:
+            rows.clear_widgets()
+            existing = []
+            for entry in entries:
+                row = Factory.FeaturedRow(project_id=entry.project.id)
+                row.bind(on_release=lambda r: self.panel.toggle_project(r.project_id))
+                rows.add_widget(row)
+                existing.append(row)
+        for row, entry in zip(existing, entries, strict=True):
+            self._fill(row, entry)
+
+    def row(self, project_id: str) -> Any:
+        return next(r for r in self.ids.rows.children if r.project_id == project_id)
+
+    def _fill(self, row: Any, entry: Any) -> None:
+        app = App.get_running_app()
+        p = entry.project
+        dates = " – ".join(d for d in (p.starts_on, p.ends_on) if d)
+        details = app.tr("{raised} raised of {goal}", raised=app.money(p.raised_cents),
+                         goal=app.money(p.goal_cents)) if p.goal_cents else ""
+        row.association, row.title = p.association, p.title
+        row.details = f"{details} · {dates}" if details and dates else details or dates
+        row.status = self.panel.words(entry.unavailable) if entry.unavailable else ""
+        row.position, row.progress = entry.position or 0, entry.progress
+        row.selectable = entry.unavailable is None
+        if row.thumb is None:
             row.thumb = self._thumbs.get(p.id)
-            if row.thumb is None and p.image_path is not None:
-                app.background(pictures.load_photo, p.image_path, THUMB_PX, THUMB_PX,
-                               done=lambda px, pid=p.id: self._thumb_ready(pid, px))
-            rows.add_widget(row)
+        if row.thumb is None and p.image_path is not None:
+            app.background(pictures.load_photo, p.image_path, THUMB_PX, THUMB_PX,
+                           done=lambda px, pid=p.id: self._thumb_ready(pid, px))
 
     @mainthread
     def _thumb_ready(self, project_id: str, pixels: Any) -> None:
