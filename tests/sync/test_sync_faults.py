@@ -196,3 +196,12 @@ def test_overall_deadline_holds_against_a_trickling_server(tmp_path: Path, centr
         client.call("GET", f"v1/devices/{kiosk.cfg.device.id}/catalog")
     assert time.monotonic() - started < 1.6
     client.close()
+
+
+def test_unusual_but_legitimate_terminal_texts_are_accepted(kiosk: Kiosk) -> None:
+    """A real donation is never quarantined for the shape of what the terminal said."""
+    for auth, reason in (("", ""), ("A" * 64, "é" * 2000), (None, "ligne 1\nligne 2\t\x00")):
+        d = kiosk.ledger.create_pending("proj-1", 300, "EUR")
+        kiosk.ledger.finish(d.id, "declined", auth_code=auth, reason=reason)
+    assert kiosk.service().run_once() == 0
+    assert_invariant(kiosk.central, kiosk.ledger)
