@@ -10,7 +10,7 @@ from central_api.replies import Reply, error_reply, json_reply
 
 
 class AdminRoutes:
-    """Mixed into the request handler; every route refuses non-loopback clients."""
+    """Mixed into the request handler, which calls :meth:`admin_refusal` first."""
 
     server: Any
     raw_body: bytes
@@ -19,15 +19,13 @@ class AdminRoutes:
     def _is_loopback_client(self) -> bool:
         return self.client_address[0] in ("127.0.0.1", "::1")
 
-    def _admin(self) -> Reply | None:
+    def admin_refusal(self) -> Reply | None:
+        """403 for a client that is not on this machine (checked before any admin route)."""
         if not self._is_loopback_client():
             return error_reply(403, "forbidden", "administration only from loopback")
         return None
 
     def route_admin_add_fault(self) -> Reply:
-        denied = self._admin()
-        if denied:
-            return denied
         try:
             self.server.faults.add_json(json.loads(self.raw_body or b"null"))
         except ValueError as e:
@@ -35,16 +33,10 @@ class AdminRoutes:
         return Reply(204)
 
     def route_admin_clear_faults(self) -> Reply:
-        denied = self._admin()
-        if denied:
-            return denied
         self.server.faults.clear()
         return Reply(204)
 
     def route_admin_add_code(self) -> Reply:
-        denied = self._admin()
-        if denied:
-            return denied
         try:
             code = json.loads(self.raw_body or b"{}").get("code")
         except (ValueError, AttributeError):
@@ -55,14 +47,8 @@ class AdminRoutes:
         return Reply(204)
 
     def route_admin_revoke(self, device_id: str) -> Reply:
-        denied = self._admin()
-        if denied:
-            return denied
         self.server.store.revoke(device_id)
         return Reply(204)
 
     def route_admin_donations(self, device_id: str) -> Reply:
-        denied = self._admin()
-        if denied:
-            return denied
         return json_reply(200, {"donations": self.server.store.donations(device_id)})

@@ -114,6 +114,10 @@ class ApiHandler(AdminRoutes, BaseHTTPRequestHandler):
         if name is None:
             self._send(error_reply(404, "not_found", f"no route for {method} {parts.path}"))
             return
+        refusal = self.admin_refusal() if name.startswith("admin_") else None
+        if refusal:
+            self._send(refusal)
+            return
         fault = None if name.startswith("admin_") else self.server.faults.take(
             name if name in ("batch", "catalog", "image", "featured", "heartbeat", "enroll")
             else "other")
