@@ -152,4 +152,23 @@ def heartbeat_body(body: Any) -> dict[str, Any]:
         raise Invalid("terminal: expected an object or null")
     if body.get("last_error") is not None and not isinstance(body["last_error"], str):
         raise Invalid("last_error: expected text or null")
+    _audit_rows(body.get("audit", []))
     return body
+
+
+MAX_AUDIT_ROWS = 200
+
+
+def _audit_rows(rows: Any) -> None:
+    if not isinstance(rows, list) or len(rows) > MAX_AUDIT_ROWS:
+        raise Invalid(f"audit: expected a list of at most {MAX_AUDIT_ROWS} rows")
+    for i, row in enumerate(rows):
+        if not isinstance(row, dict):
+            raise Invalid(f"audit[{i}]: expected an object")
+        if not _is_int(row.get("seq")) or row["seq"] < 1:
+            raise Invalid(f"audit[{i}].seq: expected a whole number >= 1")
+        for key in ("at", "actor", "action"):
+            if not isinstance(row.get(key), str) or not 0 < len(row[key]) <= 64:
+                raise Invalid(f"audit[{i}].{key}: expected text of 1 to 64 characters")
+        if not isinstance(row.get("detail"), dict):
+            raise Invalid(f"audit[{i}].detail: expected an object")

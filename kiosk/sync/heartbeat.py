@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from kiosk import __version__
+from kiosk import audit as auditmod
 from kiosk.ledger import Ledger, free_disk_bytes
 from kiosk.sync.client import ApiClient
 
@@ -28,10 +29,13 @@ def payload(ledger: Ledger, data_dir: Path, last_error: str | None) -> dict[str,
         "disk_free_bytes": free_disk_bytes(data_dir),
         "clock_synchronized": TIMESYNC_MARKER.exists(),
         "last_error": last_error,
+        "audit": auditmod.unsent(ledger),
     }
 
 
 def send(ledger: Ledger, client: ApiClient, device_id: str, data_dir: Path,
          last_error: str | None) -> None:
-    client.call("POST", f"v1/devices/{device_id}/heartbeat",
-                body=payload(ledger, data_dir, last_error)).json()
+    body = payload(ledger, data_dir, last_error)
+    client.call("POST", f"v1/devices/{device_id}/heartbeat", body=body).json()
+    # Only after the server accepted them: a lost heartbeat sends the same rows again.
+    auditmod.mark_sent(ledger, [row["seq"] for row in body["audit"]])

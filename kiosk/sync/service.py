@@ -23,6 +23,7 @@ from typing import Any
 from kiosk.cli import EXIT_OK, EXIT_PROBLEM, add_config_argument, load_config_or_exit
 from kiosk.config import Config
 from kiosk.ledger import Ledger, LedgerError, Limits, utc_now
+from kiosk.owner import sync_request
 from kiosk.sync import catalog_pull, featured_push, heartbeat
 from kiosk.sync.backoff import Backoff
 from kiosk.sync.client import ApiClient, ApiError, AuthRefused, Transient
@@ -167,7 +168,10 @@ class SyncService:
 
     def run_forever(self, stop: threading.Event) -> None:
         while not stop.is_set():
-            self.cycle(stop)
+            requested = sync_request.take(self.ledger)  # « Synchroniser maintenant »
+            self.cycle(stop, force=requested is not None)
+            if requested is not None:
+                sync_request.done(self.ledger, requested)
             wait = self.timing.poll_s
             if self.next_network_at:
                 wait = min(wait, max(0.0, self.next_network_at - time.monotonic()))
