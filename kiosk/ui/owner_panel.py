@@ -480,7 +480,13 @@ class OwnerPanel(EventDispatcher):
 
     def _load_screen_settings(self, led: Ledger) -> tuple[OpeningHours, Any]:
         hours = OpeningHours.for_kiosk(led, self.options.opening_time, self.options.closing_time)
-        return hours, led.get_setting(BRIGHTNESS_SETTING)
+        brightness = led.get_setting(BRIGHTNESS_SETTING)
+        if not isinstance(brightness, int) and self.backlight is not None:
+            try:
+                brightness = self.backlight.percent()  # what the display is at now
+            except (OSError, ValueError) as e:
+                log.warning("brightness unreadable: %s", e)
+        return hours, brightness
 
     def _screen_settings_loaded(self, result: Any) -> None:
         hours, brightness = result
@@ -488,7 +494,8 @@ class OwnerPanel(EventDispatcher):
         self.opens, self.closes = (hours.as_setting()[k] for k in ("opens", "closes"))
         if isinstance(brightness, int) and self.backlight is not None:
             self.brightness = brightness
-            self._apply_brightness(brightness)
+            if not self.dimmed:
+                self._apply_brightness(brightness)
         self._idle_tick()
 
     def set_language(self, language: str) -> None:
