@@ -52,9 +52,8 @@ CREATE TABLE IF NOT EXISTS heartbeats (
 CREATE TABLE IF NOT EXISTS audit (
     device_id TEXT NOT NULL,
     seq INTEGER NOT NULL,
-    received_at TEXT NOT NULL,
-    entry TEXT NOT NULL,
-    PRIMARY KEY (device_id, seq)
+    row TEXT NOT NULL,
+    PRIMARY KEY (device_id, seq)            -- a resent row is stored once
 ) STRICT;
 CREATE TABLE IF NOT EXISTS catalog (
     singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
@@ -212,21 +211,17 @@ class Store:
         return json.loads(rows[0][0]) if rows else None
 
     def add_heartbeat(self, device_id: str, body: dict[str, Any]) -> None:
-        received = now_rfc3339()
-
-        def write(c: Any) -> None:
+        def tx(c: sqlite3.Connection) -> None:
             c.execute("INSERT INTO heartbeats (device_id, received_at, body) VALUES (?, ?, ?)",
-                      (device_id, received, json.dumps(body)))
-            # Audit rows ride along; a resent row (same device and seq) is kept once.
-            c.executemany("INSERT OR IGNORE INTO audit (device_id, seq, received_at, entry)"
-                          " VALUES (?, ?, ?, ?)",
-                          [(device_id, r["seq"], received, json.dumps(r))
-                           for r in body.get("audit", [])])
-        self._write(write)
+                      (device_id, now_rfc3339(), json.dumps(body)))
+            c.executemany("INSERT OR IGNORE INTO audit (device_id, seq, row) VALUES (?, ?, ?)",
+                          [(device_id, r["seq"], canonical(r)) for r in body.get("audit", [])])
 
-    def audit(self, device_id: str) -> list[dict[str, Any]]:
+        self._write(tx)
+
+    def audit_rows(self, device_id: str) -> list[dict[str, Any]]:
         return [json.loads(r[0]) for r in self._read(
-            "SELECT entry FROM audit WHERE device_id = ? ORDER BY seq", (device_id,))]
+            "SELECT row FROM audit WHERE device_id = ? ORDER BY seq", (device_id,))]
 
     def heartbeats(self, device_id: str) -> list[dict[str, Any]]:
         return [json.loads(r[0]) for r in self._read(

@@ -1,27 +1,52 @@
-"""``kiosk --demo``: the whole kiosk on a throwaway data directory."""
+"""``kiosk --demo``: the whole kiosk on a throwaway data directory.
+
+Starts, as child processes on 127.0.0.1 only: the reference central API (with the demo catalog
+and an enrolment code), ``kioskctl enroll``, the terminal simulator on a pseudo-terminal, the
+bridge service, ``kiosk-sync``, and the screen in a window. A part not built into this release
+is skipped with a plain note. With no display the services still run, so ``kioskctl status``
+and ``kioskctl simulate`` can be tried. Ctrl-C stops every child.
+"""
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import signal
+import socket
+import subprocess
 import sys
 import tempfile
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from kiosk import config as configmod
 from kiosk.ledger import Ledger, Limits
+
+ENROLL_CODE = "DEMO-2026"
+STOP_GRACE_S = 5.0
 
 
 def has_display() -> bool:
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def write_demo_config(workdir: Path, api_url: str = "http://127.0.0.1:8765") -> Path:
     values = {
         "device": {"id": "demo-kiosk", "data_dir": str(workdir / "data"), "min_free_disk_mb": 50},
-        "api": {"base_url": api_url, "token_file": str(workdir / "device-token")},
+        "api": {"base_url": api_url, "token_file": str(workdir / "device-token"),
+                "heartbeat_interval_s": 30, "catalog_interval_s": 60},
         "terminal": {"device": str(workdir / "terminal"),
                      "bridge_socket": str(workdir / "bridge.sock"),
-                     "journal": str(workdir / "bridge" / "journal.db")},
+                     "journal": str(workdir / "bridge" / "journal.db"),
+                     "card_wait_timeout_s": 60},
+        "screen": {"fullscreen": False},
     }
     path = workdir / "kiosk.toml"
     path.write_text(configmod.render_toml(values))
@@ -29,18 +54,109 @@ def write_demo_config(workdir: Path, api_url: str = "http://127.0.0.1:8765") -> 
     return path
 
 
+@dataclass
+class Part:
+    name: str
+    argv: list[str]
+    needs_module: str  # skipped, with a note, when this module is not in the release
+    wait_for: Path | None = None  # a file (socket, pty link) that shows it is up
+    one_shot: bool = False
+
+
+def demo_parts(workdir: Path, cfg_path: Path, api_port: int) -> list[Part]:
+    py = sys.executable
+    bin_dir = Path(py).parent  # the console scripts installed beside this interpreter
+    config = ["--config", str(cfg_path)]
+    return [
+        Part("central API", [py, "-m", "central_api", "--host", "127.0.0.1", "--port",
+                             str(api_port), "--db", str(workdir / "central.db"),
+                             "--enroll-code", ENROLL_CODE, "--demo-catalog"], "central_api"),
+        Part("enrolment", [str(bin_dir / "kioskctl"), *config, "enroll", ENROLL_CODE],
+             "kiosk.sync", one_shot=True),
+        Part("terminal simulator", [str(bin_dir / "firmware-bridge"), "simulate", "--link",
+                                    str(workdir / "terminal"), "--record",
+                                    str(workdir / "acquirer.jsonl")], "firmware_bridge.cli",
+             wait_for=workdir / "terminal"),
+        Part("terminal bridge", [str(bin_dir / "firmware-bridge"), "serve", *config],
+             "firmware_bridge.cli", wait_for=workdir / "bridge.sock"),
+        Part("sync", [str(bin_dir / "kiosk-sync"), *config], "kiosk.sync.service"),
+    ]
+
+
+def _available(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:
+        return False
+
+
+class Children:
+    """The demo's child processes, each in its own process group, stopped together."""
+
+    def __init__(self) -> None:
+        self.procs: list[tuple[str, subprocess.Popen]] = []
+
+    def start(self, part: Part, log_dir: Path, timeout_s: float = 15.0) -> bool:
+        log = (log_dir / f"{part.name.replace(' ', '-')}.log").open("ab")
+        proc = subprocess.Popen(part.argv, stdout=log, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+        if part.one_shot:
+            code = proc.wait(timeout=timeout_s)
+            print(f"  {part.name}: {'done' if code == 0 else f'failed (exit {code})'}")
+            return code == 0
+        self.procs.append((part.name, proc))
+        deadline = time.monotonic() + timeout_s
+        while part.wait_for is not None and not part.wait_for.exists():
+            if proc.poll() is not None or time.monotonic() > deadline:
+                print(f"  {part.name}: did not start, see {log.name}")
+                return False
+            time.sleep(0.1)
+        print(f"  {part.name}: running (pid {proc.pid})")
+        return True
+
+    def stop_all(self) -> None:
+        for _name, proc in reversed(self.procs):
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+        deadline = time.monotonic() + STOP_GRACE_S
+        for _name, proc in reversed(self.procs):
+            try:
+                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+
+
 def run() -> int:
     workdir = Path(tempfile.mkdtemp(prefix="kiosk-demo-"))
-    cfg = configmod.load(write_demo_config(workdir))
-    ledger = Ledger.open(cfg.ledger_path, Limits.from_config(cfg))
-    print(f"demo data directory: {workdir}")
-    print(f"ledger ready at {cfg.ledger_path} (schema version "
-          f"{ledger.summary()['schema_version']})")
-    ledger.close()
-    if not has_display():
-        print("No display found (DISPLAY / WAYLAND_DISPLAY unset): the kiosk screen needs one. "
-              "Run this from a desktop session, or on the device's touchscreen.",
-              file=sys.stderr)
-    print("The screen, terminal bridge and sync are not built yet; try "
-          f"'kioskctl --config {cfg.path} status'.")
+    api_port = free_port()
+    cfg_path = write_demo_config(workdir, f"http://127.0.0.1:{api_port}")
+    cfg = configmod.load(cfg_path)
+    Ledger.open(cfg.ledger_path, Limits.from_config(cfg)).close()
+    (workdir / "logs").mkdir()
+    print(f"demo data directory: {workdir}\nstarting:")
+    children = Children()
+    try:
+        for part in demo_parts(workdir, cfg_path, api_port):
+            if not _available(part.needs_module):
+                print(f"  {part.name}: not in this release yet, skipped")
+                continue
+            children.start(part, workdir / "logs")
+        print(f"try: kioskctl --config {cfg_path} status")
+        if has_display():
+            screen = subprocess.Popen([sys.executable, "-m", "kiosk", "--config",
+                                       str(cfg_path), "--window", "800x480"])
+            children.procs.append(("screen", screen))
+            print("the kiosk screen is open; close it or press Ctrl-C here to stop the demo")
+            screen.wait()
+        else:
+            print("No display here (DISPLAY and WAYLAND_DISPLAY are unset), so the screen "
+                  "cannot open. The services keep running: try 'kioskctl --config "
+                  f"{cfg_path} simulate --donations 3'. Press Ctrl-C to stop.")
+            while True:
+                time.sleep(3600)
+    except KeyboardInterrupt:
+        print("\nstopping the demo…")
+    finally:
+        children.stop_all()
     return 0

@@ -29,13 +29,9 @@ def register_font() -> None:
 
 
 def bridge_port(cfg: Config) -> Any:
-    """The bridge socket client, or None while it is not installed (giving then stays out of
-    service: the screen never talks to the terminal any other way)."""
-    try:
-        from kiosk import bridge_port as adapter  # type: ignore[attr-defined]
-    except ImportError:
-        log.warning("no bridge client in this build: giving is out of service")
-        return None
+    """The payment port over the bridge socket (the screen's only way to the terminal)."""
+    from kiosk import bridge_port as adapter
+
     return adapter.from_config(cfg)
 
 
@@ -65,17 +61,31 @@ def _has_catalog(ledger: Any) -> bool:
 
 
 def start_watchdog() -> None:
+    """READY=1 once the app runs, then WATCHDOG=1 from the Kivy clock: if the UI thread
+    freezes, the pings stop and systemd restarts the screen."""
     if not os.environ.get("NOTIFY_SOCKET"):
-        return
-    try:
-        from firmware_bridge import systemd_notify  # type: ignore[attr-defined]
-    except ImportError:
-        log.warning("NOTIFY_SOCKET is set but systemd_notify is not installed")
         return
     from kivy.clock import Clock
 
-    systemd_notify.notify("READY=1")
-    Clock.schedule_interval(lambda _dt: systemd_notify.notify("WATCHDOG=1"), WATCHDOG_PING_S)
+    from firmware_bridge import systemd_notify
+
+    # Half the unit's WatchdogSec when systemd says it (WATCHDOG_USEC), never rarer than 5 s.
+    interval = min(WATCHDOG_PING_S, systemd_notify.watchdog_interval_s() or WATCHDOG_PING_S)
+    Clock.schedule_once(lambda _dt: systemd_notify.ready("kiosk screen running"), 0)
+    Clock.schedule_interval(lambda _dt: systemd_notify.watchdog(), interval)
+
+
+def stop_on_signals(app: Any) -> None:
+    """SIGTERM (systemd) and SIGINT (Ctrl-C) stop the app cleanly from the Kivy clock."""
+    import signal
+
+    from kivy.clock import Clock
+
+    def handler(_signum: int, _frame: Any) -> None:
+        Clock.schedule_once(lambda _dt: app.stop(), 0)
+
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)
 
 
 def run(cfg: Config, *, size: tuple[int, int] | None = None, dev_mouse: bool = False) -> int:
@@ -100,6 +110,7 @@ def run(cfg: Config, *, size: tuple[int, int] | None = None, dev_mouse: bool = F
     app = KioskApp(build_context(cfg, ledger, bridge_port(cfg)))
     hardening.lock_window(app)
     start_watchdog()
+    stop_on_signals(app)
     app.run()
     ledger.close()
     return 0

@@ -77,13 +77,17 @@ def open_ledger(path: Path, offline_cap_cents: int = 300000) -> Ledger:
 class ScriptedPort:
     """Answers ``pay`` with a scripted outcome after the documented progress stages.
 
-    ``outcome``: a bridge status (approved, declined, cancelled, timeout, link_error, unknown);
-    ``card_wait_s``: how long it sits in ``waiting_card`` (cancellable) before answering.
+    Like the real bridge on Concert V2, a payment can be cancelled only while ``connecting``
+    (before the request reaches the terminal). ``connect_wait_s``: time spent connecting;
+    ``card_wait_s``: time in ``waiting_card``; ``outcome``: a bridge status (approved,
+    declined, cancelled, timeout, link_error, unknown).
     """
 
     def __init__(self, outcome: str = "approved", card_wait_s: float = 0.3,
-                 connected: bool = True, record: Path | None = None):
+                 connected: bool = True, record: Path | None = None,
+                 connect_wait_s: float = 0.0):
         self.outcome, self.card_wait_s, self.connected = outcome, card_wait_s, connected
+        self.connect_wait_s = connect_wait_s
         self.record = record
         self.pay_calls: list[dict[str, Any]] = []
         self.cancel_calls: list[str] = []
@@ -96,10 +100,15 @@ class ScriptedPort:
         self.pay_calls.append({"reference": reference, "amount_cents": amount_cents,
                                "currency": currency})
         self._cancelled.clear()
-        on_progress("sending", False)
-        on_progress("waiting_card", True)
-        status = "cancelled" if self._cancelled.wait(self.card_wait_s) else self.outcome
-        on_progress("receiving", False)
+        on_progress("connecting", True)
+        if self._cancelled.wait(self.connect_wait_s):
+            status = "cancelled"
+        else:
+            on_progress("sending", False)
+            on_progress("waiting_card", False)
+            time.sleep(self.card_wait_s)
+            on_progress("receiving", False)
+            status = self.outcome
         answer = {"event": "outcome", "reference": reference, "status": status,
                   "amount_cents": amount_cents, "currency": currency,
                   "auth_code": "A1B2C3" if status == "approved" else None,

@@ -104,3 +104,28 @@ def test_touch_targets_at_least_9_mm(w, h, inches):
     px_per_mm = (w * w + h * h) ** 0.5 / (inches * 25.4)
     smallest_px = theme.MIN_TARGET * theme.layout_scale(w, h)
     assert smallest_px / px_per_mm >= theme.MIN_TARGET_MM
+
+
+def test_bundled_assets():
+    """The font covers French (and the narrow no-break space Babel uses in « 1 240 € »); the
+    committed chime is what its script makes."""
+    import importlib.util
+
+    from PIL import ImageFont
+
+    font = ImageFont.truetype(str(ROOT / "assets" / "fonts" / "DejaVuSans.ttf"), 20)
+    notdef = font.getmask("\uffff").getbbox()
+    for ch in "àâæçéèêëîïôœùûüÿÀÂÆÇÉÈÊËÎÏÔŒÙÛÜŸ«»€’\u202f\xa0⌫":
+        assert font.getmask(ch).getbbox() != notdef or ch in "\u202f\xa0", repr(ch)
+    assert (ROOT / "assets" / "fonts" / "LICENSE-DejaVu.txt").exists()
+    spec = importlib.util.spec_from_file_location(
+        "make_thanks_sound", ROOT / "assets" / "sounds" / "make_thanks_sound.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    import struct
+    import wave
+
+    with wave.open(str(ROOT / "assets" / "sounds" / "thanks.wav")) as w:
+        frames = w.readframes(w.getnframes())
+        assert (w.getframerate(), w.getnchannels()) == (module.RATE, 1)
+    assert list(struct.unpack(f"<{len(frames) // 2}h", frames)) == module.samples()

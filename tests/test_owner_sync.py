@@ -68,7 +68,7 @@ def test_owner_audit_rows_ride_the_heartbeat_once(kiosk):  # noqa: F811
     kiosk.central.faults.clear()
 
     assert run_kiosk_sync_once(kiosk.cfg.path).returncode == 0
-    received = {r["seq"]: r for r in kiosk.central.store.audit(DEVICE_ID)}
+    received = {r["seq"]: r for r in kiosk.central.store.audit_rows(DEVICE_ID)}
     for row in mine:
         assert received[row["seq"]]["action"] == row["action"]
         assert received[row["seq"]]["detail"] == row["detail"]

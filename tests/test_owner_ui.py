@@ -119,7 +119,7 @@ def featured_reaches_the_central_api(report: dict, db: Path, central) -> None:  
         done = run_kiosk_sync_once(cfg.path)
         assert done.returncode == 0, done.stderr
         assert central.store.featured(DEVICE_ID) == report["draft"]
-        received = [r["action"] for r in central.store.audit(DEVICE_ID)
+        received = [r["action"] for r in central.store.audit_rows(DEVICE_ID)
                     if r["actor"] == "owner"]
         assert received == [a for a, _ in _audit(db)[:len(received)]]
         assert "featured_changed" in received and "pin_changed" in received

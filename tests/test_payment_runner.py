@@ -41,7 +41,7 @@ def test_each_bridge_outcome_is_recorded_before_it_is_shown(ledger, status, stat
     donation = ledger.get(result.donation_id)
     assert result.outcome is shown and donation.state == state
     assert seen["started"] == [donation.id] and port.pay_calls[0]["reference"] == donation.id
-    assert ("waiting_card", True) in seen["progress"]
+    assert ("waiting_card", False) in seen["progress"]
     if status == "approved":
         assert (donation.auth_code, donation.card_suffix) == ("A1B2C3", "4242")
 

@@ -13,7 +13,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
+import sqlite3
 import sys
+import tempfile
 import time
 import traceback
 from collections.abc import Callable, Iterator
@@ -21,6 +24,25 @@ from pathlib import Path
 from typing import Any
 
 RECEIPT_KEY = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
+# What the terminal simulator does for each scenario run against the real bridge.
+SIM_SCRIPTS = {"approved": "approve:0.8", "declined": "decline:0.8",
+               "unknown": "approve+lose_answer", "unavailable": ""}
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+def journal_rows(path: Path) -> list[dict]:
+    """The bridge's own journal, read as a separate SQLite reader."""
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        rows = conn.execute("SELECT reference, short_reference, amount_cents, state, outcome"
+                            " FROM payments ORDER BY created_at").fetchall()
+    finally:
+        conn.close()
+    return [{"reference": r[0], "short_reference": r[1], "amount_cents": r[2], "state": r[3],
+             "outcome": json.loads(r[4]) if r[4] else None} for r in rows]
 
 
 def tap(widget: Any) -> None:
@@ -68,6 +90,7 @@ def scenario_steps(d: Driver, name: str) -> Iterator[Any]:
         yield 0.5
         d.report["screens"].append(app.manager.current)
         return
+    yield lambda: app.available  # the bridge's first probe may still be running
     d.shot("attract")
     tap(d.widget("attract", "give"))
     yield d.at("amount")
@@ -92,11 +115,16 @@ def scenario_steps(d: Driver, name: str) -> Iterator[Any]:
     tap(first)  # a double tap must give once
     yield d.at("payment")
     d.report["screens"].append("payment")
-    yield lambda: app.cancellable
-    d.shot("payment")
     if name == "cancelled":
+        yield lambda: app.cancellable
+        yield 0.1
+        d.shot("payment-cancellable")
         tap(d.widget("payment", "cancel"))
         tap(d.widget("payment", "cancel"))
+    else:
+        yield lambda: app.flow.stage == "waiting_card"
+        yield 0.1
+        d.shot("payment")
     final = "thanks" if name == "approved" else "outcome"
     yield d.at(final)
     d.report["screens"].append(final)
@@ -147,6 +175,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", type=Path, required=True)
     parser.add_argument("--lang", default="fr")
     parser.add_argument("--no-receipt-key", action="store_true")
+    parser.add_argument("--port", choices=("bridge", "scripted"), default="bridge",
+                        help="bridge: the real simulator and bridge service; scripted: the "
+                             "stand-in for outcomes the simulator cannot be told to give")
     args = parser.parse_args(argv)
     width, height = (int(v) for v in args.size.split("x"))
     workdir: Path = args.workdir
@@ -158,18 +189,29 @@ def main(argv: list[str] | None = None) -> int:
     hardening.prepare_environment(workdir / "kivy-home")
     hardening.apply_config(width=width, height=height, fullscreen=False, rotation=0)
 
+    from kiosk.bridge_client import BridgeClient
+    from kiosk.bridge_port import BridgePort
     from kiosk.donation_flow import FlowSettings
     from kiosk.screen_main import register_font
     from kiosk.ui.app import KioskApp, KioskContext
+    from tests.real_bridge import start_bridge
     from tests.screen_fixtures import ScriptedPort, make_projects, open_ledger
 
     ledger = open_ledger(workdir / "data" / "kiosk.db")
     if not args.no_receipt_key:
         ledger.set_setting("receipt_key", RECEIPT_KEY)
-    outcome = {"unavailable": "approved"}.get(args.scenario, args.scenario)
-    port = ScriptedPort(outcome=outcome, card_wait_s=3.0 if args.scenario == "cancelled" else 0.6,
-                        connected=args.scenario != "unavailable",
-                        record=workdir / "acquirer.jsonl")
+    bridge = None
+    if args.port == "bridge":
+        bridge = start_bridge(Path(tempfile.mkdtemp(prefix="ks-")),
+                              SIM_SCRIPTS[args.scenario], card_wait_s=1.5,
+                              unplugged=args.scenario == "unavailable")
+        port = BridgePort(BridgeClient(bridge.socket_path, timeout_s=2, pay_timeout_s=10))
+    else:
+        outcome = {"unavailable": "approved"}.get(args.scenario, args.scenario)
+        port = ScriptedPort(outcome=outcome, card_wait_s=0.6,
+                            connect_wait_s=3.0 if args.scenario == "cancelled" else 0.0,
+                            connected=args.scenario != "unavailable",
+                            record=workdir / "acquirer.jsonl")
     settings = FlowSettings(preset_amounts_cents=(200, 500, 1000, 2000), custom_min_cents=100,
                             custom_max_cents=15000, idle_timeout_s=30, payment_timeout_s=60)
     context = KioskContext(flow_settings=settings,
@@ -196,7 +238,14 @@ def main(argv: list[str] | None = None) -> int:
     columns = ("id", "state", "amount_cents", "project_id", "auth_code", "card_suffix", "reason")
     report["donations"] = [dict(zip(columns, row, strict=True)) for row in ledger.db.conn.execute(
         f"SELECT {', '.join(columns)} FROM donations ORDER BY seq")]
-    report["pay_calls"], report["cancel_calls"] = port.pay_calls, port.cancel_calls
+    if bridge is not None:
+        bridge.stop()
+        report["journal"] = journal_rows(bridge.journal_path)
+        report["acquirer"] = read_jsonl(bridge.record_path)
+        shutil.rmtree(bridge.socket_path.parent, ignore_errors=True)
+    else:
+        report["pay_calls"], report["cancel_calls"] = port.pay_calls, port.cancel_calls
+        report["acquirer"] = read_jsonl(workdir / "acquirer.jsonl")
     report["kiosk_status"] = ledger.service_status().get("kiosk")
     (workdir / "report.json").write_text(json.dumps(report, indent=2))
     return 0 if report["error"] is None else 1

@@ -352,7 +352,10 @@ class KioskApp(App):
         self.health = health
         self.receipt_key = health.receipt_key
         self.online = health.online
-        self.flow.set_availability(health.available, health.reason)
+        if health.available and not self.projects:
+            self.flow.set_availability(False, "no project to give to in the catalog")
+        else:
+            self.flow.set_availability(health.available, health.reason)
         self._refresh_trigger()
 
     # -- time and view ----------------------------------------------------------------
