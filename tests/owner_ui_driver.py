@@ -221,7 +221,8 @@ def idle(d: Driver) -> Iterator[Any]:
     report["idle_backlight"] = backlight_file(app).read_text().strip()
     yield 0.3
     d.shot("owner-idle")
-    tap(app.manager.current_screen)  # the waking touch
+    # the waking touch, held a moment: the attract loop appears under the finger before it lifts
+    yield from finger(app.manager.current_screen, hold_s=0.3)
     yield on(app, "attract")
     report["screens"].append("attract")
     report["step_after_wake"] = app.step  # the waking touch did not start a donation

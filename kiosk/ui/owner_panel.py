@@ -110,7 +110,8 @@ class OwnerPanel(EventDispatcher):
         self._pad_since: float | None = None
         self._timer = Clock.schedule_interval(self._tick, 1.0)
         self._idle_timer = Clock.schedule_interval(self._idle_tick, options.idle_check_s)
-        Window.bind(on_touch_down=self._on_touch)
+        Window.bind(on_touch_down=self._on_touch, on_touch_move=self._swallow_waking,
+                    on_touch_up=self._swallow_waking)
         app.bind(lang=lambda *_: self._render_all())
         self._glance: Any = None
         self._terminal: Message | None = None
@@ -274,15 +275,21 @@ class OwnerPanel(EventDispatcher):
             self.run(lambda led: led.audit(ACTOR, "settings_closed", reason=reason))
         self.show("attract")
 
-    def _on_touch(self, _window: Any, _touch: Any) -> bool:
+    def _on_touch(self, _window: Any, touch: Any) -> bool:
         now = self.clock()
         if self.is_open:
             self.session.touched(now)
         if self.dimmed or self.app.manager.current == "owner_idle":
+            touch.ud["owner_wake"] = True
             self.wake()
             return True  # the waking touch never reaches a button
         self.idle.touched(self.now().time(), now)
         return False
+
+    def _swallow_waking(self, _window: Any, touch: Any) -> bool:
+        """The rest of a waking touch (its move and lift) must not reach the attract loop
+        that is now under the finger: lifting a finger never starts a donation."""
+        return bool(touch.ud.get("owner_wake"))
 
     def _tick(self, _dt: float) -> None:
         now = self.clock()
