@@ -238,6 +238,11 @@ def timeout(d: Driver) -> Iterator[Any]:
     yield on(app, "attract")
     yield from hidden_gesture(3.5)
     yield on(app, "settings")
+    shown = time.monotonic()
+    yield on(app, "attract")  # a PIN pad left alone closes too
+    report["pad_closed_after_s"] = round(time.monotonic() - shown, 1)
+    yield from hidden_gesture(3.5)
+    yield on(app, "settings")
     yield from press_keys(d, OWNER_PIN)
     tap(d.widget("settings", "ok"))
     yield on(app, "owner_home")

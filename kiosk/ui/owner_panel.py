@@ -279,6 +279,8 @@ class OwnerPanel(EventDispatcher):
         now = self.clock()
         if self.is_open:
             self.session.touched(now)
+        elif self._pad_since is not None:
+            self._pad_since = now  # a touch on the PIN pad keeps it open
         if self.dimmed or self.app.manager.current == "owner_idle":
             touch.ud["owner_wake"] = True
             self.wake()
