@@ -170,7 +170,13 @@ class OwnerPanel(EventDispatcher):
     def stop(self) -> None:
         self._timer.cancel()
         self._idle_timer.cancel()
-        self._worker.shutdown(wait=False, cancel_futures=True)
+        self._worker.submit(self._close_ledger)  # after whatever write is still queued
+        self._worker.shutdown(wait=False)
+
+    def _close_ledger(self) -> None:
+        if self._ledger is not None:
+            self._ledger.close()
+            self._ledger = None
 
     # -- getting in: the hidden gesture and the PIN pad -----------------------------------
 
