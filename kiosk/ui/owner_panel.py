@@ -108,6 +108,7 @@ class OwnerPanel(EventDispatcher):
         self.backlight = Backlight.find(options.backlight_root)
         self.brightness_available = self.backlight is not None
         self._pad_since: float | None = None
+        self._stopped = False
         self._timer = Clock.schedule_interval(self._tick, 1.0)
         self._idle_timer = Clock.schedule_interval(self._idle_tick, options.idle_check_s)
         Window.bind(on_touch_down=self._on_touch, on_touch_move=self._swallow_waking,
@@ -168,6 +169,10 @@ class OwnerPanel(EventDispatcher):
         self.app.show_owner_screen(name)
 
     def stop(self) -> None:
+        """Idempotent: Kivy may dispatch on_stop twice (app.stop(), then the loop's end)."""
+        if self._stopped:
+            return
+        self._stopped = True
         self._timer.cancel()
         self._idle_timer.cancel()
         self._worker.submit(self._close_ledger)  # after whatever write is still queued
