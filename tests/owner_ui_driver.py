@@ -128,6 +128,10 @@ def tour(d: Driver) -> Iterator[Any]:
     yield on(app, "owner_home")
     report["screens"].append("owner_home")
     yield until("today shown", lambda: bool(panel.today_text))
+    report.setdefault("targets", {}).update(
+        {f"home {name}": list(d.widget("owner_home", name).size)
+         for name in ("featured", "display", "test_terminal", "sync_now", "change_pin", "close")})
+    report["targets"]["pin ok"] = list(d.widget("settings", "ok").size)
     report["today_text"], report["backlog_text"] = panel.today_text, panel.backlog_text
     report["attention"] = list(panel.attention)
     tap(d.widget("owner_home", "test_terminal"))
@@ -156,6 +160,10 @@ def tour(d: Driver) -> Iterator[Any]:
             report["refused"] = panel.featured_message
             d.shot("owner-featured-refused")
     row = featured.row("proj-5")
+    targets = report.setdefault("targets", {})
+    targets["arrow up"] = list(row.ids.up.size)
+    targets["arrow down"] = list(row.ids.down.size)
+    targets["save"] = list(d.widget("owner_featured", "save").size)
     while panel.draft.chosen[0] != "proj-5":  # its ▲ arrow, tapped until it is first
         yield from scroll_into_view(scroll, row)
         place = panel.draft.chosen.index("proj-5")
@@ -192,6 +200,8 @@ def tour(d: Driver) -> Iterator[Any]:
     yield 0.3
     d.shot("owner-display")
     report["opens"] = panel.opens
+    report["targets"].update({name: list(d.widget("owner_display", name).size)
+                              for name in ("opens_later", "dimmer", "lang_en", "back")})
     tap(d.widget("owner_display", "back"))
     yield on(app, "owner_home")
     # Change the PIN on the screen.

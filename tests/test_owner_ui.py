@@ -22,6 +22,7 @@ from kiosk import pin as pinmod
 from kiosk.ledger import Ledger
 from kiosk.sync.enroll import enroll
 from kiosk.sync.service import make_client
+from kiosk.ui import theme
 from tests.conftest import GENEROUS
 from tests.sync.conftest import ENROLL_CODE, central  # noqa: F401 - fixture
 from tests.sync.helpers import DEVICE_ID, write_config
@@ -85,6 +86,11 @@ def test_owner_tour_by_touch(tmp_path, size, central):  # noqa: F811
     assert report["attract_project"] == "proj-5"
     assert report["opens"] == "00:30"
     assert report["pay_calls"] == []  # nothing in the settings ever starts a payment
+    # every button is at least one touch target (64 px at a 480 px short side) each way
+    width, height = (int(v) for v in size.split("x"))
+    smallest = theme.MIN_TARGET * theme.layout_scale(width, height) - 1
+    small = {name: wh for name, wh in report["targets"].items() if min(wh) < smallest}
+    assert len(report["targets"]) >= 14 and small == {}
     actions = _audit(db)
     assert [a for a, _ in actions] == [
         "pin_failed", "pin_failed", "settings_opened", "terminal_tested", "featured_changed",
