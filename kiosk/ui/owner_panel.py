@@ -78,6 +78,7 @@ class OwnerPanel(EventDispatcher):
     entries = ListProperty([])   # kiosk.owner.featured.Entry, catalog order
     chosen_count = NumericProperty(0)
     featured_message = StringProperty("")
+    featured_saved = BooleanProperty(False)  # the message is the « saved » confirmation
     featured_dirty = BooleanProperty(False)
     preview = ListProperty([])   # kiosk.catalog.Project, in loop order
     # -- display --------------------------------------------------------------------------
@@ -441,7 +442,7 @@ class OwnerPanel(EventDispatcher):
         def load(led: Ledger) -> FeaturedDraft:
             cat = catalogmod.load(led.db, opts.data_dir)
             return FeaturedDraft.start(led, cat, opts.max_featured, self.now().date())
-        self.featured_message = ""
+        self.featured_message, self.featured_saved = "", False
         self.run(load, self._draft_loaded)
         self.show("owner_featured")
 
@@ -460,6 +461,7 @@ class OwnerPanel(EventDispatcher):
     def toggle_project(self, project_id: str) -> None:
         if self.draft is None:
             return
+        self.featured_saved = False
         try:
             self.draft.toggle(project_id)
             self.featured_message = ""
@@ -469,6 +471,7 @@ class OwnerPanel(EventDispatcher):
 
     def move_project(self, project_id: str, step: int) -> None:
         if self.draft is not None and project_id in self.draft.chosen:
+            self.featured_saved = False
             self.draft.move(project_id, step)
             self._render_draft()
 
@@ -485,15 +488,16 @@ class OwnerPanel(EventDispatcher):
             except FeaturedRefused as e:
                 return e.message
             return catalogmod.featured(led.db, draft.catalog, limit, draft.today)
-        self.run(save, self._featured_saved)
+        self.run(save, self._featured_written)
 
-    def _featured_saved(self, result: Any) -> None:
+    def _featured_written(self, result: Any) -> None:
         if isinstance(result, Message):
             self.featured_message = self.words(result)
             return
         self._saved_choice = list(self.draft.chosen) if self.draft else []
         self.app.set_projects(result)  # the attract loop shows the new choice at once
         self.featured_message = self.tr("Saved: the kiosk now shows these projects.")
+        self.featured_saved = True
         self._render_draft()
 
     # -- display: language, opening hours, brightness -------------------------------------
