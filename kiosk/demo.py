@@ -21,9 +21,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kiosk import config as configmod
+from kiosk import pin
 from kiosk.ledger import Ledger, Limits
 
 ENROLL_CODE = "DEMO-2026"
+DEMO_PIN = "1234"  # the demo's shop-owner PIN; a device gets its own with set-pin
 STOP_GRACE_S = 5.0
 
 
@@ -132,7 +134,9 @@ def run() -> int:
     api_port = free_port()
     cfg_path = write_demo_config(workdir, f"http://127.0.0.1:{api_port}")
     cfg = configmod.load(cfg_path)
-    Ledger.open(cfg.ledger_path, Limits.from_config(cfg)).close()
+    ledger = Ledger.open(cfg.ledger_path, Limits.from_config(cfg))
+    ledger.set_setting("pin_hash", pin.hash_pin(DEMO_PIN))  # a demo only: shown below
+    ledger.close()
     (workdir / "logs").mkdir()
     print(f"demo data directory: {workdir}\nstarting:")
     children = Children()
@@ -143,6 +147,7 @@ def run() -> int:
                 continue
             children.start(part, workdir / "logs")
         print(f"try: kioskctl --config {cfg_path} status")
+        print(f"shop settings: hold the top-left corner of the screen for 3 s, PIN {DEMO_PIN}")
         if has_display():
             screen = subprocess.Popen([sys.executable, "-m", "kiosk", "--config",
                                        str(cfg_path), "--window", "800x480"])

@@ -78,6 +78,10 @@ def scroll_into_view(scroll: Any, widget: Any) -> Iterator[Any]:
     yield 0.1
 
 
+def backlight_file(app: Any) -> Path:
+    return app.owner.backlight.device / "brightness"
+
+
 def audit_actions(app: Any) -> list[str]:
     return [r[0] for r in app.context.ledger.db.conn.execute(
         "SELECT action FROM audit_log ORDER BY seq")]
@@ -123,7 +127,13 @@ def tour(d: Driver) -> Iterator[Any]:
     tap(d.widget("settings", "ok"))
     yield on(app, "owner_home")
     report["screens"].append("owner_home")
-    yield until("bool(panel.today_text)", lambda: bool(panel.today_text))
+    yield until("today shown", lambda: bool(panel.today_text))
+    report.setdefault("targets", {}).update(
+        {f"home {name}": list(d.widget("owner_home", name).size)
+         for name in ("featured", "display", "test_terminal", "sync_now", "change_pin", "close")})
+    report["targets"]["pin ok"] = list(d.widget("settings", "ok").size)
+    report["today_text"], report["backlog_text"] = panel.today_text, panel.backlog_text
+    report["attention"] = list(panel.attention)
     tap(d.widget("owner_home", "test_terminal"))
     yield until("not panel.terminal_testing", lambda: not panel.terminal_testing)
     report["terminal_text"] = panel.terminal_text
@@ -150,6 +160,10 @@ def tour(d: Driver) -> Iterator[Any]:
             report["refused"] = panel.featured_message
             d.shot("owner-featured-refused")
     row = featured.row("proj-5")
+    targets = report.setdefault("targets", {})
+    targets["arrow up"] = list(row.ids.up.size)
+    targets["arrow down"] = list(row.ids.down.size)
+    targets["save"] = list(d.widget("owner_featured", "save").size)
     while panel.draft.chosen[0] != "proj-5":  # its ▲ arrow, tapped until it is first
         yield from scroll_into_view(scroll, row)
         place = panel.draft.chosen.index("proj-5")
@@ -178,11 +192,16 @@ def tour(d: Driver) -> Iterator[Any]:
     yield on(app, "owner_display")
     tap(d.widget("owner_display", "opens_later"))
     yield 0.1
+    tap(d.widget("owner_display", "dimmer"))
+    yield until("brightness written", lambda: (backlight_file(app).read_text() == "230\n"))
+    report["brightness"] = panel.brightness
     tap(d.widget("owner_display", "lang_en"))
     yield until("app.lang == 'en'", lambda: app.lang == "en")
     yield 0.3
     d.shot("owner-display")
     report["opens"] = panel.opens
+    report["targets"].update({name: list(d.widget("owner_display", name).size)
+                              for name in ("opens_later", "dimmer", "lang_en", "back")})
     tap(d.widget("owner_display", "back"))
     yield on(app, "owner_home")
     # Change the PIN on the screen.
@@ -208,13 +227,17 @@ def idle(d: Driver) -> Iterator[Any]:
     app, panel, report = d.app, d.app.owner, d.report
     yield until("idle", lambda: app.manager.current == "owner_idle")
     report["screens"].append("owner_idle")
+    yield until("backlight dimmed", lambda: backlight_file(app).read_text() != "255\n")
+    report["idle_backlight"] = backlight_file(app).read_text().strip()
     yield 0.3
     d.shot("owner-idle")
-    tap(app.manager.current_screen)  # the waking touch
+    # the waking touch, held a moment: the attract loop appears under the finger before it lifts
+    yield from finger(app.manager.current_screen, hold_s=0.3)
     yield on(app, "attract")
     report["screens"].append("attract")
     report["step_after_wake"] = app.step  # the waking touch did not start a donation
     report["dimmed_after_wake"] = panel.dimmed
+    yield until("backlight restored", lambda: backlight_file(app).read_text() == "255\n")
     # dims again after wake_for_s
     yield until("idle again", lambda: app.manager.current == "owner_idle")
     report["screens"].append("owner_idle")
@@ -223,6 +246,11 @@ def idle(d: Driver) -> Iterator[Any]:
 def timeout(d: Driver) -> Iterator[Any]:
     app, report = d.app, d.report
     yield on(app, "attract")
+    yield from hidden_gesture(3.5)
+    yield on(app, "settings")
+    shown = time.monotonic()
+    yield on(app, "attract")  # a PIN pad left alone closes too
+    report["pad_closed_after_s"] = round(time.monotonic() - shown, 1)
     yield from hidden_gesture(3.5)
     yield on(app, "settings")
     yield from press_keys(d, OWNER_PIN)
@@ -281,6 +309,13 @@ def main(argv: list[str] | None = None) -> int:
     ledger = open_ledger(data_dir / "kiosk.db")
     ledger.set_setting("receipt_key", RECEIPT_KEY)
     ledger.set_setting("pin_hash", pinmod.hash_pin(OWNER_PIN, log2_n=10))
+    for state in ("approved", "approved", "unknown"):  # today's figures and one to check
+        donation = ledger.create_pending("proj-1", 500, "EUR")
+        ledger.finish(donation.id, state)
+    backlight = workdir / "sysfs-backlight"  # shaped like /sys/class/backlight
+    (backlight / "10-0045").mkdir(parents=True, exist_ok=True)
+    (backlight / "10-0045" / "max_brightness").write_text("255\n")
+    (backlight / "10-0045" / "brightness").write_text("255\n")
     projects = make_projects(workdir / "photos")
     catalog = store_catalog(ledger, data_dir, projects, ended=["proj-6"])
     port = ScriptedPort(outcome="approved", card_wait_s=0.5, connected=True,
@@ -293,7 +328,7 @@ def main(argv: list[str] | None = None) -> int:
     options = OwnerOptions(
         data_dir=data_dir, max_featured=4, opening_time=opens, closing_time=closes,
         inactivity_timeout_s=2.0 if args.scenario == "timeout" else 60.0,
-        wake_for_s=1.5, idle_check_s=0.3, backlight_root=workdir / "no-backlight",
+        wake_for_s=1.5, idle_check_s=0.3, backlight_root=backlight,
         lock_schedule=LOCK_SCHEDULE)
     settings = FlowSettings(preset_amounts_cents=(200, 500, 1000, 2000), custom_min_cents=100,
                             custom_max_cents=15000, idle_timeout_s=30, payment_timeout_s=60)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kiosk.owner.opening_hours import IdleClock, OpeningHours, parse_hhmm
@@ -73,3 +73,15 @@ def test_idle_dims_after_closing_and_a_touch_wakes_it_for_a_while():
     assert idle.tick(t("21:01"), 100) is True
     assert idle.tick(t("07:00"), 5000) is False  # opening time wakes it by itself
     assert idle.touched(t("07:01"), 5001) is False
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(stored=st.none() | st.text(max_size=6) | st.integers()
+       | st.dictionaries(st.sampled_from(["opens", "closes", "x"]),
+                         st.none() | st.integers() | st.text(max_size=6), max_size=3))
+def test_any_stored_hours_value_falls_back_or_parses(ledger, stored):
+    ledger.set_setting("opening_hours", stored)
+    hours = OpeningHours.for_kiosk(ledger, "07:00", "21:00")
+    if hours != OpeningHours.parse("07:00", "21:00"):
+        assert hours.as_setting() == stored  # only a well-formed value is ever used

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from kiosk import audit
 from kiosk.ledger import Ledger
@@ -122,3 +124,28 @@ def test_state_is_stored_as_json_in_settings(ledger, clock):
     _lock(ledger, clock).record_failure()
     raw = ledger.db.conn.execute("SELECT value FROM settings WHERE key = ?", (SETTING,)).fetchone()
     assert json.loads(raw[0])["failures"] == 1
+
+
+JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False)
+                    | st.text(max_size=8),
+                    lambda inner: st.lists(inner, max_size=3)
+                    | st.dictionaries(st.sampled_from(["failures", "boot_id",
+                                                       "locked_until_ns", "x"]), inner,
+                                      max_size=4), max_leaves=8)
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(stored=JSON)
+def test_any_stored_lockout_value_is_read_without_crashing_or_unlocking(ledger, stored):
+    """The setting is outside input to the pad (a damaged or hand-edited row): whatever it
+    holds, reading it never raises, and a damaged value never shortens the lock."""
+    clock = FakeBootClock()
+    ledger.set_setting(SETTING, stored)
+    status = _lock(ledger, clock).status()
+    assert status.failures >= 0 and status.locked_for_s >= 0
+    well_formed = (isinstance(stored, dict) and type(stored.get("failures")) is int
+                   and stored["failures"] >= 0 and isinstance(stored.get("boot_id"), str)
+                   and type(stored.get("locked_until_ns")) is int)
+    if not well_formed:
+        assert status.locked_for_s == 300  # the longest delay of the schedule

@@ -20,7 +20,13 @@ from PIL import Image
 
 from kiosk import pin as pinmod
 from kiosk.ledger import Ledger
+from kiosk.sync.enroll import enroll
+from kiosk.sync.service import make_client
+from kiosk.ui import theme
 from tests.conftest import GENEROUS
+from tests.sync.conftest import ENROLL_CODE, central  # noqa: F401 - fixture
+from tests.sync.helpers import DEVICE_ID, write_config
+from tests.test_owner_sync import run_kiosk_sync_once
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts" / "screenshots"
@@ -56,7 +62,7 @@ def _audit(db: Path) -> list[tuple[str, dict]]:
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_owner_tour_by_touch(tmp_path, size):
+def test_owner_tour_by_touch(tmp_path, size, central):  # noqa: F811
     report, db = drive(tmp_path, "tour", size)
     # the hidden gesture: a short press does nothing, a long one opens the PIN pad
     assert report["after_short_press"] == "attract"
@@ -66,6 +72,11 @@ def test_owner_tour_by_touch(tmp_path, size):
     assert report["ok_disabled_while_locked"] and report["pin_length_while_locked"] == 0
     assert report["waited_s"] >= 1.0
     assert report["terminal_text"].startswith("Le terminal de paiement répond")
+    assert report["today_text"] == "Dons aujourd’hui : 2 (10\xa0€)"
+    assert report["backlog_text"] == "En attente d’envoi : 3 (15\xa0€)"
+    assert report["attention"] == ["Dons au résultat inconnu : 1. L’opérateur doit les vérifier "
+                                   "sur le relevé de la banque."]
+    assert report["brightness"] == 90
     # featured: an ended project is refused with its reason; the order is the owner's
     assert "terminé le 2026-01-31" in report["refused"]
     assert report["draft"] == ["proj-5", "proj-2", "proj-3", "proj-4"]
@@ -75,10 +86,16 @@ def test_owner_tour_by_touch(tmp_path, size):
     assert report["attract_project"] == "proj-5"
     assert report["opens"] == "00:30"
     assert report["pay_calls"] == []  # nothing in the settings ever starts a payment
+    # every button is at least one touch target (64 px at a 480 px short side) each way
+    width, height = (int(v) for v in size.split("x"))
+    smallest = theme.MIN_TARGET * theme.layout_scale(width, height) - 1
+    small = {name: wh for name, wh in report["targets"].items() if min(wh) < smallest}
+    assert len(report["targets"]) >= 14 and small == {}
     actions = _audit(db)
     assert [a for a, _ in actions] == [
         "pin_failed", "pin_failed", "settings_opened", "terminal_tested", "featured_changed",
-        "opening_hours_changed", "language_changed", "pin_changed", "settings_closed"]
+        "opening_hours_changed", "brightness_changed", "language_changed", "pin_changed",
+        "settings_closed"]
     detail = dict(actions)
     assert detail["featured_changed"]["after"] == report["draft"]
     assert detail["pin_failed"]["failures"] == 2 and detail["pin_failed"]["locked_for_s"] == 2
@@ -91,10 +108,37 @@ def test_owner_tour_by_touch(tmp_path, size):
         assert ledger.get_setting("opening_hours") == {"opens": "00:30", "closes": "00:00"}
     finally:
         ledger.close()
+    if size == "800x480":  # once is enough for the network part
+        featured_reaches_the_central_api(report, db, central)
 
 
-def test_idle_outside_opening_hours_wakes_on_touch(tmp_path):
-    report, _db = drive(tmp_path, "idle")
+def featured_reaches_the_central_api(report: dict, db: Path, central) -> None:  # noqa: F811
+    """The tour's data directory, now served by the kiosk-sync command (its own process)
+    against the reference central API on 127.0.0.1."""
+    cfg = write_config(db.parent.parent, central.url)
+    assert cfg.ledger_path == db
+    ledger = Ledger.open(db, GENEROUS)
+    try:
+        client = make_client(cfg, None)
+        enroll(cfg, ledger, ENROLL_CODE, client)
+        client.close()
+        done = run_kiosk_sync_once(cfg.path)
+        assert done.returncode == 0, done.stderr
+        assert central.store.featured(DEVICE_ID) == report["draft"]
+        received = [r["action"] for r in central.store.audit_rows(DEVICE_ID)
+                    if r["actor"] == "owner"]
+        assert received == [a for a, _ in _audit(db)[:len(received)]]
+        assert "featured_changed" in received and "pin_changed" in received
+        assert ledger.db.conn.execute("SELECT count(*) FROM audit_log WHERE sent = 0"
+                                      ).fetchone()[0] == 0
+    finally:
+        ledger.close()
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_idle_outside_opening_hours_wakes_on_touch(tmp_path, size):
+    report, _db = drive(tmp_path, "idle", size)
+    assert report["idle_backlight"] == "13"  # 5 % of 255: the low-power idle
     assert report["screens"] == ["owner_idle", "attract", "owner_idle"]
     assert report["step_after_wake"] == "attract"  # the waking touch started nothing
     assert report["dimmed_after_wake"] is False
@@ -103,6 +147,8 @@ def test_idle_outside_opening_hours_wakes_on_touch(tmp_path):
 
 def test_settings_close_themselves_after_inactivity(tmp_path):
     report, db = drive(tmp_path, "timeout")
+    # counted from the gesture's 3 s mark, a little before the pad is first seen drawn
+    assert report["pad_closed_after_s"] >= 1.0
     assert report["closed_after_s"] >= 1.5
     assert _audit(db)[-2:] == [("settings_opened", {}), ("settings_closed",
                                                          {"reason": "inactivity"})]

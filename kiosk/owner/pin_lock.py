@@ -34,6 +34,7 @@ ACTOR = "owner"
 # Seconds locked after the 1st, 2nd, … wrong PIN; the last entry repeats. Three free tries cover
 # a mistyped digit; a guesser of a 4-digit PIN then needs days for a few hundred tries.
 DEFAULT_SCHEDULE: tuple[int, ...] = (0, 0, 0, 30, 60, 120, 300, 900)
+_NEVER_SET = object()
 
 
 @dataclass(frozen=True)
@@ -91,8 +92,8 @@ class PinLock:
         return {"failures": 0, "boot_id": self._boot, "locked_until_ns": 0}
 
     def _read(self, conn: Any) -> dict[str, Any]:
-        state = read_setting(conn, SETTING)
-        if state is None:
+        state = read_setting(conn, SETTING, _NEVER_SET)
+        if state is _NEVER_SET:
             return self._fresh()
         if not _well_formed(state):
             # A damaged value must not unlock the pad: treat it as a full lock from now.

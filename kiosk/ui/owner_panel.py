@@ -78,6 +78,7 @@ class OwnerPanel(EventDispatcher):
     entries = ListProperty([])   # kiosk.owner.featured.Entry, catalog order
     chosen_count = NumericProperty(0)
     featured_message = StringProperty("")
+    featured_saved = BooleanProperty(False)  # the message is the « saved » confirmation
     featured_dirty = BooleanProperty(False)
     preview = ListProperty([])   # kiosk.catalog.Project, in loop order
     # -- display --------------------------------------------------------------------------
@@ -108,9 +109,11 @@ class OwnerPanel(EventDispatcher):
         self.backlight = Backlight.find(options.backlight_root)
         self.brightness_available = self.backlight is not None
         self._pad_since: float | None = None
+        self._stopped = False
         self._timer = Clock.schedule_interval(self._tick, 1.0)
         self._idle_timer = Clock.schedule_interval(self._idle_tick, options.idle_check_s)
-        Window.bind(on_touch_down=self._on_touch)
+        Window.bind(on_touch_down=self._on_touch, on_touch_move=self._swallow_waking,
+                    on_touch_up=self._swallow_waking)
         app.bind(lang=lambda *_: self._render_all())
         self._glance: Any = None
         self._terminal: Message | None = None
@@ -167,9 +170,19 @@ class OwnerPanel(EventDispatcher):
         self.app.show_owner_screen(name)
 
     def stop(self) -> None:
+        """Idempotent: Kivy may dispatch on_stop twice (app.stop(), then the loop's end)."""
+        if self._stopped:
+            return
+        self._stopped = True
         self._timer.cancel()
         self._idle_timer.cancel()
-        self._worker.shutdown(wait=False, cancel_futures=True)
+        self._worker.submit(self._close_ledger)  # after whatever write is still queued
+        self._worker.shutdown(wait=False)
+
+    def _close_ledger(self) -> None:
+        if self._ledger is not None:
+            self._ledger.close()
+            self._ledger = None
 
     # -- getting in: the hidden gesture and the PIN pad -----------------------------------
 
@@ -274,15 +287,23 @@ class OwnerPanel(EventDispatcher):
             self.run(lambda led: led.audit(ACTOR, "settings_closed", reason=reason))
         self.show("attract")
 
-    def _on_touch(self, _window: Any, _touch: Any) -> bool:
+    def _on_touch(self, _window: Any, touch: Any) -> bool:
         now = self.clock()
         if self.is_open:
             self.session.touched(now)
+        elif self._pad_since is not None:
+            self._pad_since = now  # a touch on the PIN pad keeps it open
         if self.dimmed or self.app.manager.current == "owner_idle":
+            touch.ud["owner_wake"] = True
             self.wake()
             return True  # the waking touch never reaches a button
         self.idle.touched(self.now().time(), now)
         return False
+
+    def _swallow_waking(self, _window: Any, touch: Any) -> bool:
+        """The rest of a waking touch (its move and lift) must not reach the attract loop
+        that is now under the finger: lifting a finger never starts a donation."""
+        return bool(touch.ud.get("owner_wake"))
 
     def _tick(self, _dt: float) -> None:
         now = self.clock()
@@ -421,7 +442,7 @@ class OwnerPanel(EventDispatcher):
         def load(led: Ledger) -> FeaturedDraft:
             cat = catalogmod.load(led.db, opts.data_dir)
             return FeaturedDraft.start(led, cat, opts.max_featured, self.now().date())
-        self.featured_message = ""
+        self.featured_message, self.featured_saved = "", False
         self.run(load, self._draft_loaded)
         self.show("owner_featured")
 
@@ -440,6 +461,7 @@ class OwnerPanel(EventDispatcher):
     def toggle_project(self, project_id: str) -> None:
         if self.draft is None:
             return
+        self.featured_saved = False
         try:
             self.draft.toggle(project_id)
             self.featured_message = ""
@@ -449,6 +471,7 @@ class OwnerPanel(EventDispatcher):
 
     def move_project(self, project_id: str, step: int) -> None:
         if self.draft is not None and project_id in self.draft.chosen:
+            self.featured_saved = False
             self.draft.move(project_id, step)
             self._render_draft()
 
@@ -465,22 +488,29 @@ class OwnerPanel(EventDispatcher):
             except FeaturedRefused as e:
                 return e.message
             return catalogmod.featured(led.db, draft.catalog, limit, draft.today)
-        self.run(save, self._featured_saved)
+        self.run(save, self._featured_written)
 
-    def _featured_saved(self, result: Any) -> None:
+    def _featured_written(self, result: Any) -> None:
         if isinstance(result, Message):
             self.featured_message = self.words(result)
             return
         self._saved_choice = list(self.draft.chosen) if self.draft else []
         self.app.set_projects(result)  # the attract loop shows the new choice at once
         self.featured_message = self.tr("Saved: the kiosk now shows these projects.")
+        self.featured_saved = True
         self._render_draft()
 
     # -- display: language, opening hours, brightness -------------------------------------
 
     def _load_screen_settings(self, led: Ledger) -> tuple[OpeningHours, Any]:
         hours = OpeningHours.for_kiosk(led, self.options.opening_time, self.options.closing_time)
-        return hours, led.get_setting(BRIGHTNESS_SETTING)
+        brightness = led.get_setting(BRIGHTNESS_SETTING)
+        if not isinstance(brightness, int) and self.backlight is not None:
+            try:
+                brightness = self.backlight.percent()  # what the display is at now
+            except (OSError, ValueError) as e:
+                log.warning("brightness unreadable: %s", e)
+        return hours, brightness
 
     def _screen_settings_loaded(self, result: Any) -> None:
         hours, brightness = result
@@ -488,7 +518,8 @@ class OwnerPanel(EventDispatcher):
         self.opens, self.closes = (hours.as_setting()[k] for k in ("opens", "closes"))
         if isinstance(brightness, int) and self.backlight is not None:
             self.brightness = brightness
-            self._apply_brightness(brightness)
+            if not self.dimmed:
+                self._apply_brightness(brightness)
         self._idle_tick()
 
     def set_language(self, language: str) -> None:

@@ -35,7 +35,11 @@ class OwnerPreviewScreen(OwnerScreen):
 
     def on_pre_enter(self, *_args: Any) -> None:
         self.index = 0
-        self._fill()
+
+    def on_enter(self, *_args: Any) -> None:
+        self._fill()  # after layout: the photo is decoded at the size it is shown at
+        if self._event is not None:
+            self._event.cancel()
         self._event = Clock.schedule_interval(lambda _dt: self.step(1),
                                               App.get_running_app().context.slide_duration_s)
 
