@@ -95,8 +95,9 @@ class BridgeService:
         server.server_activate()
         self._server = server
         self._spawn(lambda: server.serve_forever(poll_interval=0.05), "bridge-socket")
-        self._spawn(self._background, "bridge-probe")
+        # READY before the first WATCHDOG: the background thread pings as soon as it runs.
         systemd_notify.ready(f"serving on {self.socket_path}")
+        self._spawn(self._background, "bridge-probe")
         return self
 
     def _spawn(self, target: Any, name: str) -> None:
