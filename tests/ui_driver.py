@@ -82,7 +82,7 @@ class Driver:
 def scenario_steps(d: Driver, name: str) -> Iterator[Any]:
     app = d.app
     yield lambda: app.health is not None
-    yield lambda: app.screen("attract").ids.slides.current_screen.photo is not None
+    yield lambda: getattr(app.screen("attract").ids.slides.current_screen, "photo", None)
     yield 0.3
     if name == "unavailable":
         d.shot("attract-unavailable")

@@ -70,5 +70,8 @@ class TextureCache:
         while len(self._items) > self.capacity:
             self._items.popitem(last=False)
 
+    def keys(self) -> list[Any]:
+        return list(self._items)
+
     def __len__(self) -> int:
         return len(self._items)
