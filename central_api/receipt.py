@@ -1,27 +1,29 @@
 """Receipt signatures: the thank-you QR code carries an HMAC the server can check.
 
-Lowercase hex HMAC-SHA256 keyed with the device's receipt key over
-``{device_id}|{donation_id}|{amount_cents}|{currency}|{project_id}``.
+Lowercase hex HMAC-SHA256 keyed with the device's receipt key (the bytes its hex encodes) over
+``{device_id}|{donation_id}|{amount_cents}|{currency}|{project_id}``: see kiosk/receipt.py.
 """
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import html
+import re
 
+from kiosk.receipt import BadReceiptKey, signature
 
-def sign(receipt_key: str, device_id: str, donation_id: str, amount_cents: int,
-         currency: str, project_id: str) -> str:
-    message = f"{device_id}|{donation_id}|{amount_cents}|{currency}|{project_id}"
-    return hmac.new(receipt_key.encode(), message.encode(), hashlib.sha256).hexdigest()
+# One definition of the signature for both sides: the screen signs with it, this server checks.
+sign = signature
 
 
 def verify(receipt_key: str | None, device_id: str, donation_id: str, amount: str,
            currency: str, project_id: str, sig: str) -> bool:
-    if not receipt_key or not amount.isdigit():
+    if not receipt_key or re.fullmatch(r"[0-9]{1,12}", amount) is None:
         return False
-    expected = sign(receipt_key, device_id, donation_id, int(amount), currency, project_id)
+    try:
+        expected = sign(receipt_key, device_id, donation_id, int(amount), currency, project_id)
+    except BadReceiptKey:
+        return False
     return hmac.compare_digest(expected, sig.lower())
 
 

@@ -49,6 +49,12 @@ CREATE TABLE IF NOT EXISTS heartbeats (
     received_at TEXT NOT NULL,
     body TEXT NOT NULL
 ) STRICT;
+CREATE TABLE IF NOT EXISTS audit (
+    device_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    row TEXT NOT NULL,
+    PRIMARY KEY (device_id, seq)            -- a resent row is stored once
+) STRICT;
 CREATE TABLE IF NOT EXISTS catalog (
     singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
     body TEXT NOT NULL
@@ -205,9 +211,17 @@ class Store:
         return json.loads(rows[0][0]) if rows else None
 
     def add_heartbeat(self, device_id: str, body: dict[str, Any]) -> None:
-        self._write(lambda c: c.execute(
-            "INSERT INTO heartbeats (device_id, received_at, body) VALUES (?, ?, ?)",
-            (device_id, now_rfc3339(), json.dumps(body))))
+        def tx(c: sqlite3.Connection) -> None:
+            c.execute("INSERT INTO heartbeats (device_id, received_at, body) VALUES (?, ?, ?)",
+                      (device_id, now_rfc3339(), json.dumps(body)))
+            c.executemany("INSERT OR IGNORE INTO audit (device_id, seq, row) VALUES (?, ?, ?)",
+                          [(device_id, r["seq"], canonical(r)) for r in body.get("audit", [])])
+
+        self._write(tx)
+
+    def audit_rows(self, device_id: str) -> list[dict[str, Any]]:
+        return [json.loads(r[0]) for r in self._read(
+            "SELECT row FROM audit WHERE device_id = ? ORDER BY seq", (device_id,))]
 
     def heartbeats(self, device_id: str) -> list[dict[str, Any]]:
         return [json.loads(r[0]) for r in self._read(

@@ -152,4 +152,20 @@ def heartbeat_body(body: Any) -> dict[str, Any]:
         raise Invalid("terminal: expected an object or null")
     if body.get("last_error") is not None and not isinstance(body["last_error"], str):
         raise Invalid("last_error: expected text or null")
+    audit_rows(body.get("audit", []))
     return body
+
+
+def audit_rows(rows: Any) -> list[dict[str, Any]]:
+    """The audit rows a heartbeat carries (optional; at most 200)."""
+    if not isinstance(rows, list) or len(rows) > 200:
+        raise Invalid("audit: expected a list of at most 200 rows")
+    for n, row in enumerate(rows):
+        if not isinstance(row, dict) or not _is_int(row.get("seq")) or row["seq"] < 1:
+            raise Invalid(f"audit[{n}].seq: expected a whole number >= 1")
+        for key in ("actor", "action"):
+            if not isinstance(row.get(key), str) or not row[key]:
+                raise Invalid(f"audit[{n}].{key}: expected text")
+        if not isinstance(row.get("detail"), dict):
+            raise Invalid(f"audit[{n}].detail: expected an object")
+    return rows

@@ -162,8 +162,11 @@ class BridgeService:
                 line = rfile.readline(requests.MAX_LINE + 1)
             except OSError:
                 return
-            if not line:
+            if len(line) > requests.MAX_LINE:
+                send(error("bad_request", f"request longer than {requests.MAX_LINE} bytes"))
                 return
+            if not line.endswith(b"\n"):
+                return  # closed, possibly mid-line: an incomplete request is never acted on
             if not line.strip():
                 continue
             try:

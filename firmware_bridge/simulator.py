@@ -15,7 +15,7 @@ import socket
 import threading
 import time
 import tty
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -100,6 +100,7 @@ class _Terminal:
     def __init__(self, script: Script, record: AcquirerRecord):
         self.script, self.record = script, record
         self.count = 0
+        self.card = "497010XXXXXX4242"  # masked card number sent with an approval
 
     def auth_code(self) -> str:
         self.count += 1
@@ -117,7 +118,7 @@ class _Terminal:
         if status == v2.STATUS_ACCEPTED:
             self.approve(req.private, req.amount_cents, req.currency_code)
         private = "XXXXXXXXXX" if step.has("wrong_reference") else req.private
-        repeat = "497010XXXXXX4242" if req.full_answer else None
+        repeat = self.card if req.full_answer else None
         return v2.encode_answer(v2.Answer(req.pos, status, req.amount_cents, req.mode,
                                           req.currency_code, private, repeat))
 
@@ -131,7 +132,7 @@ class _Terminal:
         return v3.encode_answer(v3.Answer(
             performed=reason is None, pos=req.pos, amount_cents=req.amount_cents,
             action=req.action, currency_code=req.currency_code, reason_code=reason,
-            auth_code=auth, card="497010XXXXXX4242" if auth else None,
+            auth_code=auth, card=self.card if auth else None,
             read_mode="2" if auth else None, reference=reference))
 
 
@@ -152,6 +153,8 @@ class PtySimulator:
         self.split_delay_s = split_delay_s
         self.requests_seen: list[bytes] = []  # every request body received, in order
         self.probes = 0
+        self.recreations = 0
+        self.on_session: Callable[[], None] | None = None  # called as each ENQ arrives
         self._master = self._slave = -1
         self._buffer = bytearray()
         self._stop = threading.Event()
@@ -186,6 +189,7 @@ class PtySimulator:
         """Close the device and create a new one under the same link (USB re-enumeration)."""
         self._close_pty()
         self._open_pty()
+        self.recreations += 1
 
     # -- bytes ----------------------------------------------------------------------------
 
@@ -241,6 +245,8 @@ class PtySimulator:
     def _serve_one(self) -> None:
         if self._read_byte(None) != ENQ:
             return  # idle line noise: a terminal waits for ENQ
+        if self.on_session:
+            self.on_session()
         if self.script.peek().has("silence"):
             self.script.take()
             self._drain_quiet()
@@ -338,6 +344,10 @@ class TcpV3Simulator:
         return self
 
     def stop(self) -> None:
+        try:
+            self._server.shutdown(socket.SHUT_RDWR)  # wakes the accept() in our thread
+        except OSError:
+            pass
         self._server.close()
         if self._thread:
             self._thread.join(timeout=5)

@@ -9,7 +9,8 @@ terminal answers (the card wait can last minutes).
 
 If the connection breaks during ``pay`` a :class:`BridgeUnavailable` is raised and the
 payment may still be running: ask :meth:`BridgeClient.result` later (never pay again with a new
-reference for the same donation).
+reference for the same donation). Its subclass :class:`BridgeNotReached` means the request
+never reached the bridge (no socket, refused): nothing was charged.
 """
 
 from __future__ import annotations
@@ -32,6 +33,11 @@ class BridgeClientError(Exception):
 
 class BridgeUnavailable(BridgeClientError):
     """No bridge listening (socket missing, refused) or the connection broke."""
+
+
+class BridgeNotReached(BridgeUnavailable):
+    """The request never reached the bridge (no socket, refused, send failed): nothing was
+    charged, it is safe to give up on this reference."""
 
 
 class BridgeProtocolError(BridgeClientError):
@@ -64,12 +70,12 @@ class BridgeClient:
             s.connect(self.socket_path)
         except FileNotFoundError:
             s.close()
-            raise BridgeUnavailable(f"the payment bridge is not running (no socket at "
-                                    f"{self.socket_path})") from None
+            raise BridgeNotReached(f"the payment bridge is not running (no socket at "
+                                   f"{self.socket_path})") from None
         except OSError as e:
             s.close()
-            raise BridgeUnavailable(f"cannot reach the payment bridge at {self.socket_path}: "
-                                    f"{e.strerror or e}") from None
+            raise BridgeNotReached(f"cannot reach the payment bridge at {self.socket_path}: "
+                                   f"{e.strerror or e}") from None
         return s
 
     @staticmethod
@@ -97,7 +103,8 @@ class BridgeClient:
         try:
             s.sendall((json.dumps(request) + "\n").encode())
         except OSError as e:
-            raise BridgeUnavailable(f"cannot send to the payment bridge: {e}") from None
+            # The bridge only acts on a complete line, and the newline goes last.
+            raise BridgeNotReached(f"cannot send to the payment bridge: {e}") from None
 
     def _request(self, request: dict[str, Any]) -> dict[str, Any]:
         with self._connect() as s, s.makefile("rb") as reader:

@@ -1,46 +1,50 @@
-"""The screen's payment port over the bridge socket client (kiosk/bridge_client.py).
+"""The screen's :class:`~kiosk.payment_runner.PaymentPort` over the bridge socket client.
 
-Adapts :class:`~kiosk.bridge_client.BridgeClient` to :class:`kiosk.payment_runner.PaymentPort`
-and tells apart the one failure that proves nothing was charged: the bridge could not be
-reached at all (or refused the request). Any other break during ``pay`` may hide a payment in
-flight, so the runner asks ``result`` and never pays again.
+Adapts :class:`kiosk.bridge_client.BridgeClient` to the shape the payment runner expects:
+``on_progress(stage, cancellable)``, :class:`~kiosk.payment_runner.RequestNotSent` when the
+request provably never started a payment, ``cancel`` returning False when not possible.
 """
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-from kiosk.bridge_client import BridgeClient, BridgeError, BridgeUnavailable
+from kiosk.bridge_client import BridgeClient, BridgeError, BridgeNotReached
+from kiosk.config import Config
 from kiosk.payment_runner import RequestNotSent
 
-
-class _Client(BridgeClient):
-    def _connect(self) -> socket.socket:
-        try:
-            return super()._connect()
-        except BridgeUnavailable as e:  # nothing was written: no payment can have started
-            raise RequestNotSent(str(e)) from None
+# The bridge refused these before anything reached the terminal.
+_REFUSED_BEFORE_SENDING = {"bad_request", "busy", "journal_unavailable"}
+# The socket is silent during the card wait: allow that much and some more between two lines.
+_PAY_MARGIN_S = 60
 
 
 class BridgePort:
-    def __init__(self, socket_path: Path | str, *, timeout_s: float = 5.0,
-                 pay_timeout_s: float = 240.0):
-        self.client = _Client(socket_path, timeout_s=timeout_s, pay_timeout_s=pay_timeout_s)
+    def __init__(self, client: BridgeClient):
+        self.client = client
 
     def pay(self, reference: str, amount_cents: int, currency: str,
             on_progress: Callable[[str, bool], None]) -> dict[str, Any]:
         def progress(event: dict[str, Any]) -> None:
-            on_progress(str(event.get("stage", "")), bool(event.get("cancellable")))
+            on_progress(str(event.get("stage")), bool(event.get("cancellable")))
+
         try:
             return self.client.pay(reference, amount_cents, currency, on_progress=progress)
-        except BridgeError as e:  # refused (busy, bad_request): the terminal was not asked
-            raise RequestNotSent(str(e)) from None
+        except BridgeNotReached as e:
+            raise RequestNotSent(str(e)) from e
+        except BridgeError as e:
+            if e.code in _REFUSED_BEFORE_SENDING:
+                raise RequestNotSent(str(e)) from e
+            raise
 
     def cancel(self, reference: str) -> bool:
-        return self.client.cancel(reference)
+        try:
+            return self.client.cancel(reference)
+        except BridgeError as e:
+            if e.code == "not_cancellable":
+                return False
+            raise
 
     def result(self, reference: str) -> dict[str, Any]:
         return self.client.result(reference)
@@ -49,7 +53,6 @@ class BridgePort:
         return self.client.status()
 
 
-def from_config(cfg: Any) -> BridgePort:
-    # Wait between two lines of a payment: longer than the terminal's own card wait.
-    return BridgePort(cfg.terminal.bridge_socket,
-                      pay_timeout_s=cfg.terminal.card_wait_timeout_s + 60)
+def from_config(cfg: Config) -> BridgePort:
+    return BridgePort(BridgeClient(cfg.terminal.bridge_socket,
+                                   pay_timeout_s=cfg.terminal.card_wait_timeout_s + _PAY_MARGIN_S))

@@ -161,6 +161,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "max_featured": Key(int, 6, "a whole number from 1 to 30", lambda v: 1 <= v <= 30),
         "opening_time": Key(str, "07:00", "a time as HH:MM", _is_hhmm),
         "closing_time": Key(str, "21:00", "a time as HH:MM", _is_hhmm),
+        "settings_timeout_s": Key(int, 90, "seconds from 15 to 900", lambda v: 15 <= v <= 900),
     },
 }
 

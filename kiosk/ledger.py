@@ -19,6 +19,7 @@ Example (runnable)::
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -163,7 +164,9 @@ class Ledger:
         self.db = db
         self.path = path
         self.limits = limits
-        self._columns = [c.name for c in db["donations"].columns]
+        # Name the columns this release knows: a newer release may have added more
+        # (migrations are additive), and a rolled-back release must still read the rows.
+        self._columns = [f.name for f in dataclasses.fields(Donation)]
         self._select = f"SELECT {', '.join(self._columns)} FROM donations"
 
     # -- opening -------------------------------------------------------------------------
@@ -367,23 +370,15 @@ class Ledger:
     # -- settings, audit, service status -------------------------------------------------------
 
     def get_setting(self, key: str, default: Any = None) -> Any:
-        row = self.db.conn.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
-        return json.loads(row[0]) if row else default
+        return read_setting(self.db.conn, key, default)
 
     def set_setting(self, key: str, value: Any) -> None:
         with dbmod.immediate(self.db) as conn:
-            conn.execute("INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)"
-                         " ON CONFLICT (key) DO UPDATE SET value = excluded.value,"
-                         " updated_at = excluded.updated_at",
-                         (key, json.dumps(value), utc_now()))
+            write_setting(conn, key, value)
 
     def audit(self, actor: str, action: str, **detail: Any) -> int:
         with dbmod.immediate(self.db) as conn:
-            cur = conn.execute(
-                "INSERT INTO audit_log (at, boot_id, mono_ns, actor, action, detail)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                (utc_now(), _BOOT_ID, boot_clock_ns(), actor, action, json.dumps(detail)))
-        return cur.lastrowid
+            return write_audit(conn, actor, action, **detail)
 
     def set_service_status(self, service: str, status: dict[str, Any]) -> None:
         with dbmod.immediate(self.db) as conn:
@@ -396,6 +391,29 @@ class Ledger:
         return {service: {**json.loads(status), "updated_at": updated}
                 for service, status, updated in self.db.conn.execute(
                     "SELECT service, status, updated_at FROM service_status")}
+
+
+def read_setting(conn: sqlite3.Connection, key: str, default: Any = None) -> Any:
+    row = conn.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
+    return json.loads(row[0]) if row else default
+
+
+def write_setting(conn: sqlite3.Connection, key: str, value: Any) -> None:
+    """Set one setting inside the caller's open write transaction."""
+    conn.execute("INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)"
+                 " ON CONFLICT (key) DO UPDATE SET value = excluded.value,"
+                 " updated_at = excluded.updated_at",
+                 (key, json.dumps(value), utc_now()))
+
+
+def write_audit(conn: sqlite3.Connection, actor: str, action: str, **detail: Any) -> int:
+    """Add one audit row inside the caller's open write transaction; returns its ``seq``.
+    Lets a change and its audit row commit together (or not at all)."""
+    cur = conn.execute(
+        "INSERT INTO audit_log (at, boot_id, mono_ns, actor, action, detail)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        (utc_now(), _BOOT_ID, boot_clock_ns(), actor, action, json.dumps(detail)))
+    return cur.lastrowid
 
 
 # -- integrity -----------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kiosk import db as dbmod
-from kiosk.ledger import Donation, Ledger, State, boot_clock_ns, boot_id, utc_now
+from kiosk.ledger import Donation, Ledger, State, write_audit
 
 ACTION = "reconcile"
 DECISIONS = ("charged", "not_charged")
@@ -69,7 +69,6 @@ def decide(ledger: Ledger, donation_id: str, decision: str, acquirer_reference: 
         raise ReconcileError("the note is longer than 500 characters")
     detail: dict[str, Any] = {"donation_id": donation_id, "decision": decision,
                               "acquirer_reference": acquirer_reference, "note": note}
-    at = utc_now()
     with dbmod.immediate(ledger.db) as conn:
         # Checked inside the write lock, so two operators cannot both decide.
         row = conn.execute("SELECT state FROM donations WHERE id = ?", (donation_id,)).fetchone()
@@ -84,7 +83,6 @@ def decide(ledger: Ledger, donation_id: str, decision: str, acquirer_reference: 
         if earlier:
             raise ReconcileError(f"donation {donation_id} was already reconciled as "
                                  f"{json.loads(earlier[0])['decision']}")
-        conn.execute("INSERT INTO audit_log (at, boot_id, mono_ns, actor, action, detail)"
-                     " VALUES (?, ?, ?, ?, ?, ?)",
-                     (at, boot_id(), boot_clock_ns(), operator, ACTION, json.dumps(detail)))
+        seq = write_audit(conn, operator, ACTION, **detail)
+        at = conn.execute("SELECT at FROM audit_log WHERE seq = ?", (seq,)).fetchone()[0]
     return Decision(donation_id, decision, acquirer_reference, operator, note, at)

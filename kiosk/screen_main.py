@@ -37,6 +37,7 @@ def bridge_port(cfg: Config) -> Any:
 
 def build_context(cfg: Config, ledger: Any, port: Any) -> Any:
     from kiosk import catalog
+    from kiosk.owner.options import OwnerOptions
     from kiosk.ui.app import KioskContext
 
     cat = catalog.load(ledger.db, cfg.data_dir) if _has_catalog(ledger) else None
@@ -45,7 +46,8 @@ def build_context(cfg: Config, ledger: Any, port: Any) -> Any:
     return KioskContext(flow_settings=FlowSettings.from_config(cfg), projects=projects,
                         ledger=ledger, port=port, device_id=cfg.device.id,
                         receipt_base_url=cfg.receipt_base_url, language=language,
-                        slide_duration_s=cfg.screen.slide_duration_s)
+                        slide_duration_s=cfg.screen.slide_duration_s,
+                        owner=OwnerOptions.from_config(cfg))
 
 
 def _has_catalog(ledger: Any) -> bool:
@@ -67,7 +69,8 @@ def start_watchdog() -> None:
 
     from firmware_bridge import systemd_notify
 
-    interval = systemd_notify.watchdog_interval_s() or WATCHDOG_PING_S
+    # Half the unit's WatchdogSec when systemd says it (WATCHDOG_USEC), never rarer than 5 s.
+    interval = min(WATCHDOG_PING_S, systemd_notify.watchdog_interval_s() or WATCHDOG_PING_S)
     Clock.schedule_once(lambda _dt: systemd_notify.ready("kiosk screen running"), 0)
     Clock.schedule_interval(lambda _dt: systemd_notify.watchdog(), interval)
 

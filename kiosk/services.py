@@ -17,6 +17,13 @@ SHOW_PROPERTIES = ("Id", "LoadState", "ActiveState", "SubState", "NRestarts",
                    "ActiveEnterTimestamp", "Result")
 # systemd-timesyncd touches this file once the clock is synchronised (systemd >= 239).
 TIMESYNC_FLAG = Path("/run/systemd/timesync/synchronized")
+# Exists only when systemd is PID 1 (the test sd_booted(3) makes).
+SYSTEMD_RUNTIME = Path("/run/systemd/system")
+
+
+def systemd_booted(runtime: Path = SYSTEMD_RUNTIME) -> bool:
+    """True on a device; False on a development machine or in a container."""
+    return runtime.is_dir()
 
 
 def parse_show(text: str) -> list[dict[str, str]]:

@@ -57,10 +57,15 @@ def test_status_json_counts_sums_and_problems(capsys, config_file, filled):
     assert code == 1  # an unknown outcome needs the operator
 
 
-def test_status_human_and_clean_exit(capsys, config_file):
+NO_BRIDGE = "terminal: the bridge is not running"
+
+
+def test_status_human_and_exit_code(capsys, config_file):
     code, out, _ = run(capsys, "status", "--config", str(config_file))
-    assert code == 0
-    assert "no problems found" in out and "test-kiosk" in out
+    # No bridge runs in this test, and that is the one thing the operator is told.
+    assert code == 1 and "test-kiosk" in out
+    code, out, _ = run(capsys, "status", "--json", "--config", str(config_file))
+    assert [p.split(" (")[0] for p in json.loads(out)["problems"]] == [NO_BRIDGE]
 
 
 def test_status_shows_service_alarms(capsys, cfg, config_file):
@@ -109,7 +114,8 @@ def test_db_check_and_resume(capsys, cfg, config_file, filled):
     assert code == 1 and "out of service" in out
     code, out, _ = run(capsys, "--config", str(config_file), "db", "resume")
     assert code == 0 and "corrupt" in out
-    assert run(capsys, "--config", str(config_file), "status")[0] == 0
+    code, out, _ = run(capsys, "--config", str(config_file), "status", "--json")
+    assert [p.split(" (")[0] for p in json.loads(out)["problems"]] == [NO_BRIDGE]
 
 
 def test_usage_errors_exit_2(capsys, config_file):
@@ -123,7 +129,7 @@ def test_console_script_runs_and_reads_kiosk_config_env(tmp_path):
     result = subprocess.run([sys.executable, "-m", "kiosk.kioskctl", "status", "--json"],
                             cwd=REPO, capture_output=True, text=True,
                             env={"KIOSK_CONFIG": str(path), "PATH": "/usr/bin:/bin"})
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 1, result.stderr  # 1: no bridge is running
     assert json.loads(result.stdout)["device_id"] == "test-kiosk"
     version = subprocess.run([sys.executable, "-m", "kiosk.kioskctl", "version"], cwd=REPO,
                              capture_output=True, text=True)

@@ -189,6 +189,7 @@ def main(argv: list[str] | None = None) -> int:
     hardening.prepare_environment(workdir / "kivy-home")
     hardening.apply_config(width=width, height=height, fullscreen=False, rotation=0)
 
+    from kiosk.bridge_client import BridgeClient
     from kiosk.bridge_port import BridgePort
     from kiosk.donation_flow import FlowSettings
     from kiosk.screen_main import register_font
@@ -204,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
         bridge = start_bridge(Path(tempfile.mkdtemp(prefix="ks-")),
                               SIM_SCRIPTS[args.scenario], card_wait_s=1.5,
                               unplugged=args.scenario == "unavailable")
-        port = BridgePort(bridge.socket_path, timeout_s=2, pay_timeout_s=10)
+        port = BridgePort(BridgeClient(bridge.socket_path, timeout_s=2, pay_timeout_s=10))
     else:
         outcome = {"unavailable": "approved"}.get(args.scenario, args.scenario)
         port = ScriptedPort(outcome=outcome, card_wait_s=0.6,

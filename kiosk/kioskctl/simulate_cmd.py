@@ -1,11 +1,20 @@
-"""kioskctl simulate --donations N --seed S: donations through the real path, no screen."""
+"""kioskctl simulate --donations N --seed S: donations through the real path, no screen.
+
+It starts its own terminal simulator (on a pseudo-terminal) and its own bridge service (on a
+socket in a throwaway directory), and uses a throwaway ledger with the configured limits: a
+simulation never touches the real terminal nor the device's ledger. Prints a JSON summary; exit
+1 if the ledger and the simulator's record of approvals disagree.
+"""
 
 from __future__ import annotations
 
 import argparse
-import sys
+import json
+from pathlib import Path
 
-from kiosk.cli import EXIT_PROBLEM
+from kiosk import simulation
+from kiosk.cli import EXIT_OK, EXIT_PROBLEM, EXIT_USAGE, load_config_or_exit
+from kiosk.ledger import Limits
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -14,10 +23,25 @@ def register(sub: argparse._SubParsersAction) -> None:
                          "simulator, and print a JSON summary")
     parser.add_argument("--donations", type=int, default=10, metavar="N")
     parser.add_argument("--seed", type=int, default=0, metavar="S")
+    parser.add_argument("--protocol", choices=("concert-v2", "concert-v3"), default=None,
+                        help="default: terminal.protocol from the configuration")
+    parser.add_argument("--work-dir", metavar="DIR", default=None,
+                        help="where the throwaway ledger, journal and socket go "
+                             "(default: a new temporary directory)")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    # Completed with the terminal bridge (it drives the simulator through the bridge service).
-    print("kioskctl simulate needs the terminal bridge, which is not built yet", file=sys.stderr)
-    return EXIT_PROBLEM
+    cfg = load_config_or_exit(args)
+    if not 0 < args.donations <= 100_000:
+        print("--donations must be from 1 to 100000")
+        return EXIT_USAGE
+    options = simulation.Options(
+        donations=args.donations, seed=args.seed,
+        protocol=args.protocol or cfg.terminal.protocol,
+        amounts_cents=tuple(cfg.donations.preset_amounts_cents),
+        currency=cfg.donations.currency)
+    limits = Limits.from_config(cfg)
+    summary = simulation.run(options, limits, Path(args.work_dir) if args.work_dir else None)
+    print(json.dumps(summary, indent=2))
+    return EXIT_OK if summary["consistent"] else EXIT_PROBLEM

@@ -92,9 +92,15 @@ def _appliance(cfg: Config, base: Path, info: dict[str, Any], problems: list[str
     cut_short = updater.interrupted(base)
     if cut_short:
         problems.append(f"an update was cut short ({cut_short}); run 'kioskctl update --recover'")
-    units = services.unit_states()
+    booted = services.systemd_booted()
+    if booted:
+        units = services.unit_states()
+        problems.extend(services.unit_problems(units))
+    else:
+        # A development machine or a container: nothing an operator must fix.
+        units = {"available": False, "units": {},
+                 "error": "systemd is not PID 1 here (not a kiosk device)"}
     info["systemd"] = units
-    problems.extend(services.unit_problems(units))
     try:
         info["terminal"] = bridge_status(cfg.terminal.bridge_socket)
         if not info["terminal"]["connected"]:
@@ -103,8 +109,8 @@ def _appliance(cfg: Config, base: Path, info: dict[str, Any], problems: list[str
     except ProbeError as e:
         info["terminal"] = {"connected": False, "error": str(e)}
         problems.append(f"terminal: {e}")
-    info["clock_synchronised"] = services.clock_synchronised()
-    if not info["clock_synchronised"]:
+    info["clock_synchronised"] = services.clock_synchronised() if booted else None
+    if booted and not info["clock_synchronised"]:
         problems.append("the clock is not synchronised (no time server reached yet)")
 
 
@@ -131,8 +137,9 @@ def render(info: dict[str, Any]) -> str:
         lines.append(f"service {name}: {unit['state']}, restarts {unit.get('restarts')}")
     terminal = info.get("terminal", {})
     lines.append("terminal: " + ("connected" if terminal.get("connected") else "NOT connected"))
-    lines.append("clock: " + ("synchronised" if info.get("clock_synchronised")
-                              else "NOT synchronised"))
+    clock = info.get("clock_synchronised")
+    lines.append("clock: " + {True: "synchronised", False: "NOT synchronised",
+                              None: "unknown (not under systemd)"}[clock])
     free = info.get("disk_free_bytes")
     lines.append(f"disk free: {free // 2**20} MiB" if free is not None else "disk free: ?")
     db = info.get("database", {})

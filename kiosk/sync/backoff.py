@@ -7,6 +7,7 @@ that all lost the network at the same moment, so they do not come back in lock-s
 from __future__ import annotations
 
 import random
+import re
 from email.utils import parsedate_to_datetime
 
 MAX_RETRY_AFTER_S = 24 * 3600
@@ -21,7 +22,7 @@ def parse_retry_after(value: str | None, server_date: str | None = None) -> floa
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
+    if re.fullmatch(r"[0-9]{1,15}", value):  # ASCII digits only: '¹'.isdigit() is True
         return float(min(int(value), MAX_RETRY_AFTER_S))
     if not server_date:
         return None

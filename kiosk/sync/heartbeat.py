@@ -1,11 +1,12 @@
-"""The heartbeat: what an operator's dashboard needs to know about this kiosk, on a schedule."""
+"""The heartbeat: what an operator's dashboard needs to know about this kiosk, on a schedule,
+with the audit log's unsent rows riding along (see kiosk/audit.py)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-from kiosk import __version__
+from kiosk import __version__, audit
 from kiosk.ledger import Ledger, free_disk_bytes
 from kiosk.sync.client import ApiClient
 
@@ -33,5 +34,9 @@ def payload(ledger: Ledger, data_dir: Path, last_error: str | None) -> dict[str,
 
 def send(ledger: Ledger, client: ApiClient, device_id: str, data_dir: Path,
          last_error: str | None) -> None:
-    client.call("POST", f"v1/devices/{device_id}/heartbeat",
-                body=payload(ledger, data_dir, last_error)).json()
+    """Send one heartbeat with the unsent audit rows; mark those sent only after a 2xx."""
+    body = payload(ledger, data_dir, last_error)
+    body["audit"] = audit.unsent(ledger)
+    client.call("POST", f"v1/devices/{device_id}/heartbeat", body=body).json()
+    if body["audit"]:
+        audit.mark_sent(ledger, [row["seq"] for row in body["audit"]])

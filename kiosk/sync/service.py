@@ -23,6 +23,7 @@ from typing import Any
 from kiosk.cli import EXIT_OK, EXIT_PROBLEM, add_config_argument, load_config_or_exit
 from kiosk.config import Config
 from kiosk.ledger import Ledger, LedgerError, Limits, utc_now
+from kiosk.owner import sync_request
 from kiosk.sync import catalog_pull, featured_push, heartbeat
 from kiosk.sync.backoff import Backoff
 from kiosk.sync.client import ApiClient, ApiError, AuthRefused, Transient
@@ -31,6 +32,7 @@ from kiosk.sync.token_file import read_token
 
 log = logging.getLogger("kiosk.sync")
 
+PRUNE_INTERVAL_S = 6 * 3600
 NOT_ENROLLED = "this kiosk is not enrolled: run 'kioskctl enroll CODE' with a code from the office"
 
 
@@ -71,7 +73,8 @@ class SyncService:
         self.next_network_at = 0.0
         self.next_heartbeat_at = 0.0
         self.next_catalog_at = 0.0
-        self._heartbeat_error: str | None = "never sent"
+        self.next_prune_at = 0.0
+        self._outage_error: str | None = None
         self._written: dict[str, Any] | None = None
 
     # -- one round ---------------------------------------------------------------------------
@@ -94,6 +97,15 @@ class SyncService:
     def cycle(self, stop: threading.Event | None = None, *, force: bool = False) -> None:
         """Do whatever is due. ``force`` also pulls the catalog and sends a heartbeat now."""
         now = time.monotonic()
+        requested = sync_request.take(self.ledger)  # « Synchroniser maintenant » on the screen
+        force = force or requested is not None
+        try:
+            self._cycle(now, force, stop)
+        finally:
+            if requested is not None:
+                sync_request.done(self.ledger, requested)
+
+    def _cycle(self, now: float, force: bool, stop: threading.Event | None) -> None:
         client = self._current_client()
         if client is None or (now < self.next_network_at and not force):
             self.write_status()
@@ -108,10 +120,18 @@ class SyncService:
             if force or now >= self.next_catalog_at:
                 self._pull_catalog(client)
                 self.next_catalog_at = now + self.cfg.api.catalog_interval_s
+            recovered_from = self._outage_error
             self._succeeded()
-            if force or now >= self.next_heartbeat_at or self._heartbeat_error != self.last_error:
-                heartbeat.send(self.ledger, client, device, self.cfg.data_dir, self.last_error)
-                self._heartbeat_error = self.last_error
+            if now >= self.next_prune_at:
+                # Retention: only rows the server confirmed (never unsynced, quarantined or
+                # unknown ones); here because this is the process that knows what is confirmed.
+                self.ledger.prune(self.cfg.donations.retention_days)
+                self.next_prune_at = now + PRUNE_INTERVAL_S
+            # On change: back from an outage (telling what it was), or new quarantined rows.
+            changed = recovered_from is not None or report.quarantined > 0
+            if force or changed or now >= self.next_heartbeat_at:
+                heartbeat.send(self.ledger, client, device, self.cfg.data_dir,
+                               recovered_from or self.last_error)
                 self.next_heartbeat_at = now + self.cfg.api.heartbeat_interval_s
         except AuthRefused as e:
             self._refused_token, self._alarm, self.online = self._token, token_alarm(e), False
@@ -119,7 +139,7 @@ class SyncService:
             log.error("%s", self._alarm)
         except ApiError as e:
             self.online = False
-            self.last_error = str(e)
+            self.last_error = self._outage_error = str(e)
             delay = self.backoff.next_delay(getattr(e, "retry_after", None))
             self.next_network_at = time.monotonic() + delay
             log.warning("sync failed, next try in %.1f s: %s", delay, e)
@@ -138,6 +158,7 @@ class SyncService:
 
     def _succeeded(self) -> None:
         self.backoff.reset()
+        self._outage_error = None
         self.online = True
         self.last_error = self.catalog_refusal
         self.last_success_at = utc_now()

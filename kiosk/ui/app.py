@@ -5,13 +5,14 @@ effects are run here on worker threads (ledger and bridge I/O never on the UI th
 come back through the Kivy Clock and only then touch widgets. Screens bind to the app's
 properties from their .kv files.
 
-Hooks for the shop-owner settings screen (added later):
+The shop owner's settings (``kiosk.ui.owner_panel``) plug in through ``context.owner``:
 
-- ``on_hidden_gesture`` is dispatched by the attract loop's hidden corner (a long press); the
-  default handler shows the screen named ``settings`` if it is registered in
-  ``kiosk.ui.screens.SCREENS`` and ``donation_in_progress`` is False;
+- ``on_hidden_gesture`` is dispatched by the attract loop's hidden corner (a long press); it
+  opens the owner's PIN pad only while ``flow.settings_allowed`` (the attract loop);
 - ``donation_in_progress`` (a BooleanProperty) is True from the amount screen until the outcome
-  screen is left: settings must never show then.
+  screen is left: settings never show then, and close themselves if it becomes True;
+- while an owner screen is showing, the flow's refresh does not switch screens;
+  ``set_projects`` puts a new featured choice on the attract loop at once.
 """
 
 from __future__ import annotations
@@ -84,6 +85,7 @@ class KioskContext:
     result_wait_s: float = 30.0
     clock: Callable[[], float] = time.monotonic
     sound_path: Path | None = field(default_factory=lambda: ASSETS / "sounds" / "thanks.wav")
+    owner: Any = None  # kiosk.owner.options.OwnerOptions; None: no settings screens
 
 
 class KioskApp(App):
@@ -130,6 +132,7 @@ class KioskApp(App):
         self._sound: Any = None
         self._health_running = False
         self.manager: ScreenManager | None = None
+        self.owner: Any = None  # kiosk.ui.owner_panel.OwnerPanel once built
 
     # -- build ------------------------------------------------------------------------
 
@@ -139,6 +142,10 @@ class KioskApp(App):
         self.manager = ScreenManager(transition=NoTransition())
         Window.bind(size=self._on_window_size, on_touch_down=self._on_any_touch)
         self._on_window_size(Window, Window.size)
+        if self.context.owner is not None:
+            from kiosk.ui.owner_panel import OwnerPanel
+
+            OwnerPanel.install(self, self.context.owner)
         self.bind(lang=lambda *_: self._refresh_trigger())
         self._show("attract")
         Clock.schedule_interval(self._tick, 0.5)
@@ -148,6 +155,8 @@ class KioskApp(App):
         return self.manager
 
     def on_stop(self) -> None:
+        if self.owner is not None:
+            self.owner.stop()
         self._io.shutdown(wait=False, cancel_futures=True)
         self._side.shutdown(wait=False, cancel_futures=True)
         self._pictures.shutdown(wait=False, cancel_futures=True)
@@ -231,8 +240,22 @@ class KioskApp(App):
         self._run(self.flow.request_cancel(self.context.clock()))
 
     def on_hidden_gesture(self) -> None:
-        if "settings" in SCREENS and self.flow.settings_allowed:
-            self._show("settings")
+        if self.owner is not None and self.flow.settings_allowed:
+            self.owner.open_pad()
+
+    def show_owner_screen(self, name: str) -> None:
+        self._show(name)
+
+    def set_projects(self, projects: list[Project]) -> None:
+        """A new featured choice: the attract loop starts again from its first project."""
+        self.projects = list(projects)
+        attract = self.screen("attract")
+        attract.index = 0
+        attract.reload()
+
+    def _owner_screen_showing(self) -> bool:
+        return (self.owner is not None and self.manager is not None
+                and self.owner.holds_screen(self.manager.current))
 
     # -- effects ----------------------------------------------------------------------
 
@@ -377,6 +400,8 @@ class KioskApp(App):
         self.cancellable = flow.cancellable and not flow.cancel_requested
         self.outcome = flow.result.outcome.value if flow.result else ""
         self.step = flow.step.value
+        if flow.step is Step.ATTRACT and self._owner_screen_showing():
+            return  # the owner's settings (or the idle) stay until they close themselves
         self._show(flow.step.value)
 
 

@@ -82,3 +82,28 @@ def assert_invariant(central: Running, ledger: Ledger, device_id: str = DEVICE_I
         "SELECT sync_state, count(*) FROM donations WHERE state != 'pending'"
         " GROUP BY sync_state").fetchall())
     assert counts == ({"synced": len(local)} if local else {})
+
+
+def proc_memory_kib(pid: int) -> dict[str, int]:
+    """VmRSS and VmHWM (peak) of a live process, from /proc. (ru_maxrss of children is no use
+    here: it counts the parent's pages a child has between fork and exec.)"""
+    values = {}
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            key, _, rest = line.partition(":")
+            if key in ("VmRSS", "VmHWM"):
+                values[key] = int(rest.split()[0])
+    return values
+
+
+def wait_for_sync_status(ledger: Ledger, timeout_s: float = 30) -> dict[str, Any]:
+    """Block until a kiosk-sync process has written its status once (one round done)."""
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        status = ledger.service_status().get("sync")
+        if status:
+            return status
+        time.sleep(0.02)
+    raise AssertionError("kiosk-sync wrote no status")

@@ -105,6 +105,25 @@ def test_receipt_page_verifies_the_signature(kiosk: Kiosk) -> None:
             check_exchange(ex)
 
 
+def test_the_screens_qr_url_verifies_on_the_server_end_to_end(kiosk: Kiosk) -> None:
+    """The key from enrollment, the URL the thank-you screen encodes, the page it opens."""
+    from kiosk import receipt as screen_receipt
+    from tests.sync.helpers import add_donations
+
+    donation_id = add_donations(kiosk.ledger, 1)[0]
+    d = kiosk.ledger.get(donation_id)
+    kiosk.service().run_once()
+    url = screen_receipt.receipt_url(kiosk.cfg.receipt_base_url,
+                                     kiosk.ledger.get_setting("receipt_key"), DEVICE_ID,
+                                     d.id, d.amount_cents, d.currency, d.project_id)
+    page = requests.get(url)
+    assert page.status_code == 200 and "Reçu valide" in page.text
+    assert ("confirmé dès que" in page.text) == (d.state != "approved")
+    forged = screen_receipt.receipt_url(kiosk.cfg.receipt_base_url, "cd" * 32, DEVICE_ID,
+                                        d.id, d.amount_cents, d.currency, d.project_id)
+    assert requests.get(forged).status_code == 400
+
+
 def test_a_token_only_works_for_its_own_device(kiosk: Kiosk) -> None:
     token = read_token(Path(kiosk.cfg.api.token_file))
     answer = requests.post(f"{kiosk.central.url}/v1/devices/someone-else/donations:batch",

@@ -60,7 +60,8 @@ class HiddenCorner(Widget):
         return False
 
     def on_touch_up(self, touch: Any) -> bool:
-        event = touch.ud.pop("hidden_corner", None)
+        # Keep the key: the slide below must see that this touch began in the corner.
+        event = touch.ud.get("hidden_corner")
         if event is not None:
             event.cancel()
         return False
@@ -103,6 +104,18 @@ class AttractScreen(KioskScreen):
     def give(self) -> None:
         if self.projects and self.current_project_id:
             App.get_running_app().give(self.current_project_id)
+
+    def reload(self) -> None:
+        """Start again after the app's projects changed (a new featured choice): every slide
+        is rebuilt from the new list."""
+        manager: ScreenManager = self.ids.slides
+        manager.transition = NoTransition()
+        for slide in sorted(manager.screens, key=lambda s: s is manager.current_screen):
+            manager.remove_widget(slide)  # the shown one last, so nothing animates
+        self._recent.clear()
+        self._textures = pictures.TextureCache(capacity=PHOTO_TEXTURES)
+        self.current_project_id = ""
+        self._show(min(self.index, max(0, len(self.projects) - 1)), animate=False)
 
     def _show(self, index: int, animate: bool) -> None:
         if not self.projects:

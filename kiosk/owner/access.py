@@ -1,0 +1,85 @@
+"""Getting into the settings with the owner's PIN, and changing that PIN.
+
+The PIN itself is never stored: :mod:`kiosk.pin` keeps a salted scrypt hash in the setting
+``pin_hash``. Every attempt goes through :class:`~kiosk.owner.pin_lock.PinLock`, so a locked pad
+does not even check the PIN. Checking costs tens of milliseconds on purpose: call these from a
+worker thread, never the UI thread.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from kiosk import db as dbmod
+from kiosk import pin as pinmod
+from kiosk.ledger import Ledger, write_audit, write_setting
+from kiosk.owner.message import Message, msg
+from kiosk.owner.pin_lock import ACTOR, LockStatus, PinLock
+
+PIN_SETTING = "pin_hash"
+
+
+class Outcome(StrEnum):
+    OPEN = "open"          # right PIN: show the settings
+    WRONG = "wrong"        # wrong PIN, counted
+    LOCKED = "locked"      # the pad is locked; the PIN was not even checked
+    NO_PIN = "no_pin"      # no usable PIN stored: only the operator can set one
+    REFUSED = "refused"    # a PIN change that was not made (see message)
+    CHANGED = "changed"    # the PIN was changed
+
+
+@dataclass(frozen=True)
+class Result:
+    outcome: Outcome
+    lock: LockStatus
+    message: Message | None = None  # plain words for the owner, if any
+
+
+class OwnerAccess:
+    def __init__(self, ledger: Ledger, lock: PinLock):
+        self.ledger = ledger
+        self.lock = lock
+
+    def try_pin(self, pin: str) -> Result:
+        """Check ``pin``: open the settings, count a wrong PIN, or say the pad is locked."""
+        result = self._check(pin)
+        if result.outcome is Outcome.OPEN:
+            self.ledger.audit(ACTOR, "settings_opened")
+        return result
+
+    def _check(self, pin: str) -> Result:
+        status = self.lock.status()
+        if status.locked:
+            return Result(Outcome.LOCKED, status,
+                          msg("Too many wrong PINs: wait before trying again."))
+        stored = self.ledger.get_setting(PIN_SETTING)
+        if not stored:
+            return Result(Outcome.NO_PIN, status,
+                          msg("No PIN is set on this kiosk: ask the operator to set one."))
+        try:
+            right = pinmod.verify_pin(pin, stored)
+        except pinmod.BadPinHash:
+            return Result(Outcome.NO_PIN, status,
+                          msg("The stored PIN is damaged: ask the operator to set a new one."))
+        if not right:
+            return Result(Outcome.WRONG, self.lock.record_failure(), msg("Wrong PIN."))
+        self.lock.record_success()
+        return Result(Outcome.OPEN, self.lock.status())
+
+    def change_pin(self, current: str, new: str, repeated: str) -> Result:
+        """Change the PIN from the settings screen; the current PIN is asked again."""
+        checked = self._check(current)
+        if checked.outcome is not Outcome.OPEN:
+            return Result(Outcome.REFUSED, checked.lock,
+                          checked.message or msg("The current PIN is not right."))
+        if new != repeated:
+            return Result(Outcome.REFUSED, checked.lock, msg("The two new PINs are not the same."))
+        try:
+            stored = pinmod.hash_pin(new)
+        except pinmod.BadPin:
+            return Result(Outcome.REFUSED, checked.lock, msg("A PIN is 4 to 8 digits."))
+        with dbmod.immediate(self.ledger.db) as conn:
+            write_setting(conn, PIN_SETTING, stored)
+            write_audit(conn, ACTOR, "pin_changed")
+        return Result(Outcome.CHANGED, checked.lock, msg("The PIN was changed."))

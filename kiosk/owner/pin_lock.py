@@ -1,0 +1,117 @@
+"""The PIN pad's lockout: wrong PINs lock the pad with growing delays.
+
+The count of wrong attempts and the end of the current lock live in the ledger (setting
+``pin_lockout``), so neither restarting the app nor pulling the plug resets them. Delays are
+measured on the boot clock (``CLOCK_BOOTTIME``), never the wall clock: a Pi has no real-time
+clock and its wall clock jumps when NTP comes back. After a reboot the boot clock starts again
+from zero, so a lock recorded under another boot restarts in full from the first check.
+
+Example (runnable)::
+
+    >>> import tempfile, pathlib
+    >>> from kiosk.ledger import Ledger, Limits
+    >>> ledger = Ledger.open(pathlib.Path(tempfile.mkdtemp()) / "kiosk.db",
+    ...                      Limits(5000, 100000, 0))
+    >>> lock = PinLock(ledger, schedule=(0, 0, 30))
+    >>> [lock.record_failure().locked_for_s for _ in range(3)]
+    [0, 0, 30]
+    >>> lock.status().locked
+    True
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from kiosk import db as dbmod
+from kiosk.ledger import Ledger, boot_clock_ns, boot_id, read_setting, write_audit, write_setting
+
+SETTING = "pin_lockout"
+ACTOR = "owner"
+# Seconds locked after the 1st, 2nd, … wrong PIN; the last entry repeats. Three free tries cover
+# a mistyped digit; a guesser of a 4-digit PIN then needs days for a few hundred tries.
+DEFAULT_SCHEDULE: tuple[int, ...] = (0, 0, 0, 30, 60, 120, 300, 900)
+
+
+@dataclass(frozen=True)
+class LockStatus:
+    failures: int
+    locked_for_s: int  # whole seconds left, rounded up; 0 when the pad accepts a PIN
+
+    @property
+    def locked(self) -> bool:
+        return self.locked_for_s > 0
+
+
+class PinLock:
+    """Counts wrong PINs and says how long the pad stays locked (see module docs)."""
+
+    def __init__(self, ledger: Ledger, *, schedule: Sequence[int] = DEFAULT_SCHEDULE,
+                 clock_ns: Callable[[], int] = boot_clock_ns,
+                 current_boot: Callable[[], str] = boot_id):
+        if not schedule or any(s < 0 for s in schedule):
+            raise ValueError("the lockout schedule needs at least one delay, none negative")
+        self.ledger = ledger
+        self.schedule = tuple(schedule)
+        self._clock_ns = clock_ns
+        self._boot = current_boot()
+
+    def delay_after(self, failures: int) -> int:
+        """Seconds the pad locks after the ``failures``-th wrong PIN in a row."""
+        if failures <= 0:
+            return 0
+        return self.schedule[min(failures, len(self.schedule)) - 1]
+
+    def status(self) -> LockStatus:
+        with dbmod.immediate(self.ledger.db) as conn:
+            return self._status(self._read(conn))
+
+    def record_failure(self, **audit_detail: Any) -> LockStatus:
+        """One more wrong PIN: lengthen the lock and audit it, in one transaction."""
+        with dbmod.immediate(self.ledger.db) as conn:
+            state = self._read(conn)
+            failures = state["failures"] + 1
+            until = self._clock_ns() + self.delay_after(failures) * 1_000_000_000
+            state = {"failures": failures, "boot_id": self._boot, "locked_until_ns": until}
+            write_setting(conn, SETTING, state)
+            status = self._status(state)
+            write_audit(conn, ACTOR, "pin_failed", failures=failures,
+                        locked_for_s=status.locked_for_s, **audit_detail)
+        return status
+
+    def record_success(self) -> None:
+        """A right PIN clears the count (auditing the entry is the session's job)."""
+        with dbmod.immediate(self.ledger.db) as conn:
+            write_setting(conn, SETTING, self._fresh())
+
+    def _fresh(self) -> dict[str, Any]:
+        return {"failures": 0, "boot_id": self._boot, "locked_until_ns": 0}
+
+    def _read(self, conn: Any) -> dict[str, Any]:
+        state = read_setting(conn, SETTING)
+        if state is None:
+            return self._fresh()
+        if not _well_formed(state):
+            # A damaged value must not unlock the pad: treat it as a full lock from now.
+            state = {"failures": len(self.schedule), "boot_id": "", "locked_until_ns": 0}
+        if state["boot_id"] != self._boot:
+            # Another boot's clock means nothing here: the lock restarts in full, now.
+            until = self._clock_ns() + self.delay_after(state["failures"]) * 1_000_000_000
+            state = {"failures": state["failures"], "boot_id": self._boot,
+                     "locked_until_ns": until if state["failures"] else 0}
+            write_setting(conn, SETTING, state)
+        return state
+
+    def _status(self, state: dict[str, Any]) -> LockStatus:
+        left_ns = max(0, state["locked_until_ns"] - self._clock_ns())
+        return LockStatus(state["failures"], math.ceil(left_ns / 1_000_000_000))
+
+
+def _well_formed(state: Any) -> bool:
+    return (isinstance(state, dict)
+            and type(state.get("failures")) is int and state["failures"] >= 0
+            and isinstance(state.get("boot_id"), str)
+            and type(state.get("locked_until_ns")) is int)
