@@ -84,6 +84,25 @@ def scenario_steps(d: Driver, name: str) -> Iterator[Any]:
     yield lambda: app.health is not None
     yield lambda: getattr(app.screen("attract").ids.slides.current_screen, "photo", None)
     yield 0.3
+    if name == "locked":
+        from kivy.config import Config
+        from kivy.core.window import Window
+
+        # What a customer (or a USB keyboard) could try to leave the kiosk.
+        Window.dispatch("on_keyboard", 27, 41, None, [])  # Escape
+        Window.dispatch("on_keyboard", 282, 58, None, [])  # F1: the settings panel
+        Window.dispatch("on_keyboard", 285, 61, None, ["alt"])  # Alt-F4
+        Window.dispatch("on_request_close")  # the window's close button
+        yield 0.5
+        d.report["still_running"] = app.manager.current == "attract" and app.root is not None
+        d.report["settings_panel_open"] = app._app_settings is not None and \
+            app._app_settings.parent is not None
+        d.report["show_cursor"] = Config.get("graphics", "show_cursor")
+        d.report["input"] = dict(Config.items("input"))
+        d.report["kivy_home_files"] = sorted(
+            str(p.relative_to(d.workdir / "kivy-home"))
+            for p in (d.workdir / "kivy-home").rglob("*") if p.is_file())
+        return
     if name == "unavailable":
         d.shot("attract-unavailable")
         tap(d.widget("attract", "give"))
