@@ -127,11 +127,19 @@ def run_tap(workdir: Path, count: int) -> None:
     setup_kivy(workdir)
     from kivy.clock import Clock
 
-    app = kiosk_app(workdir, make_projects(workdir / "photos", 2), BridgePort(socket_path))
+    app = kiosk_app(workdir, make_projects(workdir / "photos", 2),
+                    BridgePort(BridgeClient(socket_path)))
     taps: list[tuple[int, float]] = []
 
     def steps():  # noqa: ANN202 - a generator of waits, run on the Kivy clock
-        yield lambda: app.available
+        deadline = time.monotonic() + 30
+
+        def available() -> bool:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"giving never became available: {app.health}")
+            return app.available
+
+        yield available
         for _ in range(count):
             tap(app.screen("attract").ids.give)
             yield lambda: app.manager.current == "amount" and not app.manager.transition.is_active

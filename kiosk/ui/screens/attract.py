@@ -78,7 +78,7 @@ class AttractScreen(KioskScreen):
         super().__init__(**kwargs)
         self._rotate_event = None
         self._textures = pictures.TextureCache(capacity=PHOTO_TEXTURES)
-        self._refill = Clock.create_trigger(self._refill_current, 0.05)
+        self._refill = Clock.create_trigger(self._refill_current, 0)
         self._recent: list[str] = []
         Clock.schedule_once(lambda _dt: self._show(0, animate=False), 0)
 
@@ -159,6 +159,8 @@ class AttractScreen(KioskScreen):
 
     def _load_photo(self, slide: ProjectSlide, index: int) -> None:
         width, height = (int(v) for v in slide.ids.photo.size)
+        if (width, height) == (100, 100):
+            return  # not laid out yet (Kivy's default size): the size binding calls us again
         key = (slide.project_id, width, height)
         cached = self._textures.get(key)
         if cached is not None:
