@@ -24,7 +24,7 @@ from kiosk.ui.widgets import KioskScreen
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
 HIDDEN_GESTURE_HOLD_S = 3.0
-PHOTO_TEXTURES = 4  # photo textures kept: the shown one, the next, a little slack
+PHOTO_TEXTURES = 8  # photo textures kept: the default six featured never decode twice
 MAX_SLIDES = 8  # slides kept built; the default six featured projects never rebuild
 QR_PX = 160
 
