@@ -24,7 +24,8 @@ def verify(receipt_key: str | None, device_id: str, donation_id: str, amount: st
         expected = sign(receipt_key, device_id, donation_id, int(amount), currency, project_id)
     except BadReceiptKey:
         return False
-    return hmac.compare_digest(expected, sig.lower())
+    # compare_digest refuses non-ASCII str: compare bytes, so any query string is just invalid.
+    return hmac.compare_digest(expected.encode(), sig.lower().encode("utf-8", "replace"))
 
 
 def page(valid: bool, amount: str, currency: str, received: bool) -> str:
