@@ -86,6 +86,9 @@ class KioskContext:
     clock: Callable[[], float] = time.monotonic
     sound_path: Path | None = field(default_factory=lambda: ASSETS / "sounds" / "thanks.wav")
     owner: Any = None  # kiosk.owner.options.OwnerOptions; None: no settings screens
+    # Re-read on the I/O thread at each health check: (version key, featured projects).
+    projects_source: Callable[[], tuple[str, list[Project]]] | None = None
+    projects_version: str = ""
 
 
 class KioskApp(App):
@@ -346,9 +349,31 @@ class KioskApp(App):
         min_amount = min(ctx.flow_settings.preset_amounts_cents
                          + (ctx.flow_settings.custom_min_cents,))
         previous = self.health.status_row if self.health else None
+        if ctx.projects_source is not None:
+            self._io.submit(ctx.projects_source).add_done_callback(self._projects_read)
         future = self._io.submit(check_health, ctx.ledger, terminal, min_amount,
                                  ctx.port is not None, previous)
         future.add_done_callback(lambda f: self._health_done(f.result()))
+
+    def _projects_read(self, future: Any) -> None:
+        try:
+            version, projects = future.result()
+        except Exception as e:  # noqa: BLE001 - a broken catalog: keep showing the last one
+            log.warning("cannot re-read the catalog: %s", e)
+            return
+        self._projects_changed(version, projects)
+
+    @mainthread
+    def _projects_changed(self, version: str, projects: list[Project]) -> None:
+        """A new catalog from kiosk-sync (or featured choice): applied on the attract loop
+        only, never under a donor's finger; retried at the next check otherwise."""
+        if version == self.context.projects_version or self.flow.step is not Step.ATTRACT:
+            return
+        if self._owner_screen_showing():
+            return
+        self.context.projects_version = version
+        if list(projects) != self.projects:  # the owner's panel may have applied it already
+            self.set_projects(projects)
 
     @mainthread
     def _health_done(self, health: Health) -> None:
