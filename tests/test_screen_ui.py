@@ -157,3 +157,5 @@ def test_no_way_out_for_a_customer(tmp_path):
     assert report["show_cursor"] == "0"
     assert report["input"] == {"touchscreen": "probesysfs,provider=mtdev"}  # no mouse dots
     assert report["kivy_home_files"] == []  # no config.ini, no logs: nothing of the user's
+    # Offline from the central API: a discreet word, and giving still works.
+    assert report["offline_text"] == "Hors ligne" and report["available_offline"]

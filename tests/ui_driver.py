@@ -94,6 +94,9 @@ def scenario_steps(d: Driver, name: str) -> Iterator[Any]:
         Window.dispatch("on_keyboard", 285, 61, None, ["alt"])  # Alt-F4
         Window.dispatch("on_request_close")  # the window's close button
         yield 0.5
+        d.shot("attract-offline")
+        d.report["offline_text"] = d.widget("attract", "offline").text
+        d.report["available_offline"] = app.available
         d.report["still_running"] = app.manager.current == "attract" and app.root is not None
         d.report["settings_panel_open"] = app._app_settings is not None and \
             app._app_settings.parent is not None
@@ -265,6 +268,8 @@ def main(argv: list[str] | None = None) -> int:
         run_with_config(args, workdir)
         return 0
     ledger = open_ledger(workdir / "data" / "kiosk.db")
+    if args.scenario == "locked":  # also: the central API unreachable for a while
+        ledger.set_service_status("sync", {"online": False, "last_error": "timed out"})
     if not args.no_receipt_key:
         ledger.set_setting("receipt_key", RECEIPT_KEY)
     bridge = None
