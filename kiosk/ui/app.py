@@ -61,6 +61,8 @@ from kiosk.ui.screens import SCREENS
 
 log = logging.getLogger("kiosk.screen")
 ASSETS = Path(__file__).resolve().parent.parent.parent / "assets"
+PREWARM_AFTER_S = 2.0
+DONOR_SCREENS = ("amount", "payment", "thanks", "outcome", "keypad")
 STAGES = {
     "connecting": "Connecting to the terminal…",
     "sending": "Sending the amount to the terminal…",
@@ -151,11 +153,21 @@ class KioskApp(App):
             OwnerPanel.install(self, self.context.owner)
         self.bind(lang=lambda *_: self._refresh_trigger())
         self._show("attract")
+        Clock.schedule_once(self._prewarm, PREWARM_AFTER_S)
         Clock.schedule_interval(self._tick, 0.5)
         self._schedule_health(0)
         Clock.schedule_interval(lambda _dt: self._schedule_health(0),
                                 self.context.health_interval_s)
         return self.manager
+
+    def _prewarm(self, _dt: float) -> None:
+        """Once the loop runs, build the donor screens one per frame, so the first tap never
+        waits for a .kv file to be parsed (start-up stays lazy)."""
+        for name in DONOR_SCREENS:
+            if self.manager is not None and not self.manager.has_screen(name):
+                self.screen(name)
+                Clock.schedule_once(self._prewarm, 0)
+                return
 
     def on_stop(self) -> None:
         if self.owner is not None:
