@@ -14,34 +14,19 @@ import socket
 import struct
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from central_api import OPENAPI_PATH, receipt, validate
+from central_api.admin import AdminRoutes
 from central_api.faults import Fault, Faults
+from central_api.replies import JSON_TYPE, Reply, error_reply, json_reply
 from central_api.store import EnrollError, Store, now_rfc3339
 
 MAX_REQUEST_BYTES = 1 << 20
-JSON_TYPE = "application/json"
-
-
-@dataclass
-class Reply:
-    status: int
-    body: bytes = b""
-    content_type: str = JSON_TYPE
-    headers: dict[str, str] = field(default_factory=dict)
-
-
-def json_reply(status: int, doc: Any, **headers: str) -> Reply:
-    return Reply(status, json.dumps(doc, ensure_ascii=False).encode(), JSON_TYPE, headers)
-
-
-def error_reply(status: int, code: str, message: str, **headers: str) -> Reply:
-    return json_reply(status, {"error": {"code": code, "message": message}}, **headers)
 
 
 _DEVICE = r"(?P<device_id>[A-Za-z0-9][A-Za-z0-9._-]{0,63})"
@@ -72,7 +57,6 @@ class CentralApiServer(ThreadingHTTPServer):
         self.faults = Faults()
         self.record = record
         self.exchanges: list[dict[str, Any]] = []  # with record=True: every request/answer
-        self.batch_requests = 0
 
     @property
     def url(self) -> str:
@@ -83,7 +67,7 @@ class CentralApiServer(ThreadingHTTPServer):
         pass  # a reset connection is expected with the reset_* faults
 
 
-class ApiHandler(BaseHTTPRequestHandler):
+class ApiHandler(AdminRoutes, BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: CentralApiServer
     server_version = "central-api-reference"
@@ -129,6 +113,10 @@ class ApiHandler(BaseHTTPRequestHandler):
         self.raw_body = self.rfile.read(length) if length else b""
         if name is None:
             self._send(error_reply(404, "not_found", f"no route for {method} {parts.path}"))
+            return
+        refusal = self.admin_refusal() if name.startswith("admin_") else None
+        if refusal:
+            self._send(refusal)
             return
         fault = None if name.startswith("admin_") else self.server.faults.take(
             name if name in ("batch", "catalog", "image", "featured", "heartbeat", "enroll")
@@ -249,9 +237,6 @@ class ApiHandler(BaseHTTPRequestHandler):
             return error_reply(403, "wrong_device", "this token belongs to another device")
         return token_device
 
-    def _is_loopback_client(self) -> bool:
-        return self.client_address[0] in ("127.0.0.1", "::1")
-
     # -- the contract ------------------------------------------------------------------------
 
     def route_enroll(self) -> Reply:
@@ -268,7 +253,6 @@ class ApiHandler(BaseHTTPRequestHandler):
         device = self._device(device_id)
         if isinstance(device, Reply):
             return device
-        self.server.batch_requests += 1
         try:
             items = validate.batch_body(self._json_body())
         except validate.TooLarge as e:
@@ -348,53 +332,6 @@ class ApiHandler(BaseHTTPRequestHandler):
 
     def route_openapi(self) -> Reply:
         return Reply(200, OPENAPI_PATH.read_bytes(), "application/yaml")
-
-    # -- loopback-only administration (tests, demo) -------------------------------------------
-
-    def _admin(self) -> Reply | None:
-        if not self._is_loopback_client():
-            return error_reply(403, "forbidden", "administration only from loopback")
-        return None
-
-    def route_admin_add_fault(self) -> Reply:
-        denied = self._admin()
-        if denied:
-            return denied
-        try:
-            self.server.faults.add_json(json.loads(self.raw_body or b"null"))
-        except ValueError as e:
-            return error_reply(400, "bad_request", str(e))
-        return Reply(204)
-
-    def route_admin_clear_faults(self) -> Reply:
-        denied = self._admin()
-        if denied:
-            return denied
-        self.server.faults.clear()
-        return Reply(204)
-
-    def route_admin_add_code(self) -> Reply:
-        denied = self._admin()
-        if denied:
-            return denied
-        code = (self._json_or_none(self.raw_body) or {}).get("code")
-        if not isinstance(code, str) or not code:
-            return error_reply(400, "bad_request", "code: expected text")
-        self.server.store.add_enroll_code(code)
-        return Reply(204)
-
-    def route_admin_revoke(self, device_id: str) -> Reply:
-        denied = self._admin()
-        if denied:
-            return denied
-        self.server.store.revoke(device_id)
-        return Reply(204)
-
-    def route_admin_donations(self, device_id: str) -> Reply:
-        denied = self._admin()
-        if denied:
-            return denied
-        return json_reply(200, {"donations": self.server.store.donations(device_id)})
 
 
 @dataclass

@@ -44,8 +44,10 @@ def _rfc3339(v: Any, name: str) -> str:
 def _short_text(v: Any, name: str, max_len: int, *, nullable: bool = False) -> str | None:
     if v is None and nullable:
         return None
-    if not isinstance(v, str) or not v or len(v) > max_len:
-        raise Invalid(f"{name}: expected text of 1 to {max_len} characters")
+    # Optional terminal texts may be empty: a donation must not be refused for that.
+    shortest = 0 if nullable else 1
+    if not isinstance(v, str) or not shortest <= len(v) <= max_len:
+        raise Invalid(f"{name}: expected text of {shortest} to {max_len} characters")
     return v
 
 
@@ -88,10 +90,10 @@ def donation_item(item: Any) -> dict[str, Any]:
         "created_at": _rfc3339(item.get("created_at"), "created_at"),
         "finished_at": _rfc3339(item.get("finished_at"), "finished_at"),
         "terminal": {
-            "auth_code": _short_text(terminal["auth_code"], "terminal.auth_code", 32,
+            "auth_code": _short_text(terminal["auth_code"], "terminal.auth_code", 64,
                                      nullable=True),
             "card_suffix": suffix,
-            "reason": _short_text(terminal["reason"], "terminal.reason", 500, nullable=True),
+            "reason": _short_text(terminal["reason"], "terminal.reason", 2000, nullable=True),
         },
     }
 

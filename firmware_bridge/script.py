@@ -15,7 +15,7 @@ FAULTS = (
     "stray_byte",  # a stray byte on the line before the answer's ENQ
     "no_eot",  # omit the final EOT after the answer
     "split",  # write the answer one byte at a time
-    "silence",  # never answer the request's ENQ (terminal link disabled)
+    "silence",  # never answer the next ENQ, a probe's or a payment's (link disabled)
     "recreate",  # approve, then close and re-create the device before answering
     "lose_answer",  # approve, then never send the answer
     "wrong_reference",  # answer with another reference in the private data / CF

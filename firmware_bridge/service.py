@@ -114,8 +114,12 @@ class BridgeService:
         if current:
             current.done.wait(drain_timeout_s)
         self.socket_path.unlink(missing_ok=True)
-        with self._terminal_lock:
-            self.terminal.close()
+        # A payment still on the line keeps the device (and the process) until it is journaled.
+        if self._terminal_lock.acquire(timeout=1.0):
+            try:
+                self.terminal.close()
+            finally:
+                self._terminal_lock.release()
 
     # -- background: probe an idle terminal, pet the watchdog ------------------------------
 

@@ -54,7 +54,8 @@ class Plan:
     # Run by the new release before the switch: it must at least start and read the config.
     smoke_cmd: Sequence[str] = ("{release}/bin/kioskctl", "version")
     restart_cmd: Sequence[str] = DEFAULT_RESTART
-    health_cmd: Sequence[str] = ("{release}/bin/kioskctl", "self-test", "--services")
+    health_cmd: Sequence[str] = ("{release}/bin/kioskctl", "self-test", "--services",
+                                 "--terminal-may-be-off")
     health_deadline_s: float = 120.0
     # Healthy means the health command passes without a break for this long (a crash loop
     # with Restart=always looks healthy between two crashes).
@@ -127,6 +128,18 @@ def _run(cmd: Sequence[str], timeout: float) -> subprocess.CompletedProcess:
     return subprocess.run(list(cmd), capture_output=True, text=True, timeout=timeout)
 
 
+def _attempt(cmd: Sequence[str], timeout: float) -> tuple[bool, str]:
+    """Run ``cmd``; (passed, what it said). A missing program or a timeout is a failure,
+    never an exception: after the switch every failure must end in a rollback."""
+    try:
+        done = _run(cmd, timeout)
+    except subprocess.TimeoutExpired:
+        return False, f"{' '.join(cmd)}: no answer within {timeout:g} s"
+    except OSError as e:
+        return False, f"{' '.join(cmd)}: {e}"
+    return done.returncode == 0, (done.stdout + done.stderr).strip()[-800:]
+
+
 def install_release(plan: Plan, version: str) -> Path:
     """A fresh virtualenv with the wheel installed, beside the current release."""
     releases = plan.base / "releases"
@@ -155,11 +168,7 @@ def wait_healthy(cmd: Sequence[str], deadline_s: float, settle_s: float, poll_s:
     last = "no health check ran"
     while True:
         now = clock()
-        try:
-            done = _run(cmd, timeout=max(poll_s * 5, 10))
-            passed, last = done.returncode == 0, (done.stdout + done.stderr).strip()[-800:]
-        except subprocess.TimeoutExpired:
-            passed, last = False, f"health check timed out: {' '.join(cmd)}"
+        passed, last = _attempt(cmd, timeout=max(poll_s * 5, 10))
         if passed:
             healthy_since = now if healthy_since is None else healthy_since
             if now - healthy_since >= settle_s:
@@ -187,11 +196,10 @@ def update(plan: Plan, log: Callable[[str], None] = lambda _line: None) -> Outco
 
         step(f"installing {plan.wheel.name} into a fresh virtualenv")
         release = install_release(plan, version)
-        smoke = _run(_expand(plan.smoke_cmd, release), timeout=120)
-        if smoke.returncode != 0:
+        started, said = _attempt(_expand(plan.smoke_cmd, release), timeout=120)
+        if not started:
             shutil.rmtree(release, ignore_errors=True)
-            raise UpdateError(f"the new release does not start: "
-                              f"{(smoke.stderr or smoke.stdout).strip()[-800:]}")
+            raise UpdateError(f"the new release does not start: {said}")
         step(f"new release {release.name} starts; switching")
         state = {"release": release.name, "previous": previous.name if previous else None,
                  "started_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
@@ -211,9 +219,9 @@ def update(plan: Plan, log: Callable[[str], None] = lambda _line: None) -> Outco
 
 def _restart_and_check(plan: Plan, release: Path, previous: Path | None, version: str,
                        step: Callable[[str], None]) -> Outcome:
-    restart = _run(plan.restart_cmd, timeout=300)
-    if restart.returncode != 0:
-        healthy, detail = False, f"restart failed: {(restart.stderr or restart.stdout).strip()}"
+    restarted, said = _attempt(plan.restart_cmd, timeout=300)
+    if not restarted:
+        healthy, detail = False, f"restart failed: {said}"
     else:
         step(f"services restarted; waiting up to {plan.health_deadline_s:g} s for health")
         healthy, detail = wait_healthy(_expand(plan.health_cmd, release), plan.health_deadline_s,
@@ -226,9 +234,8 @@ def _restart_and_check(plan: Plan, release: Path, previous: Path | None, version
     if previous is None:
         return Outcome(False, version, release.name, None, detail=detail)
     switch(plan.base, "current", previous)
-    restarted = _run(plan.restart_cmd, timeout=300)
-    step(f"rolled back to {previous.name}"
-         + ("" if restarted.returncode == 0 else f" (restart failed: {restarted.stderr.strip()})"))
+    restarted, said = _attempt(plan.restart_cmd, timeout=300)
+    step(f"rolled back to {previous.name}" + ("" if restarted else f" (restart failed: {said})"))
     shutil.rmtree(release, ignore_errors=True)
     return Outcome(False, version, release.name, previous.name, rolled_back=True, detail=detail)
 
@@ -252,7 +259,7 @@ def recover(base: Path, restart_cmd: Sequence[str] = DEFAULT_RESTART) -> str:
     previous = state.get("previous")
     if previous and (base / "releases" / previous).is_dir():
         switch(base, "current", base / "releases" / previous)
-        _run(restart_cmd, timeout=300)
+        _attempt(restart_cmd, timeout=300)
         message = f"interrupted update undone: back on {previous}"
     else:
         message = "interrupted update had no previous release; the new one stays"

@@ -75,7 +75,7 @@ def test_bridge_sends_ready_then_watchdog_and_kioskctl_sees_the_terminal(
     wait_path(short_dir / "term", sim, short_dir / "sim.log")
     config = write_config(short_dir, terminal={
         "device": str(short_dir / "term"), "bridge_socket": str(short_dir / "bridge.sock"),
-        "journal": str(short_dir / "journal.db"), "byte_timeout_s": 0.5,
+        "journal": str(short_dir / "journal.db"), "byte_timeout_s": 0.5, "probe_interval_s": 1,
         "baudrate": 9600, "bytesize": 7, "parity": "E"})
     notify = NotifySocket(short_dir / "notify")
     try:
@@ -93,6 +93,19 @@ def test_bridge_sends_ready_then_watchdog_and_kioskctl_sees_the_terminal(
         selftest = kioskctl(config, "self-test")
         assert selftest.returncode == 0, selftest.stdout
         assert "OK    terminal: concert-v2" in selftest.stdout
+
+        # The terminal switched off: a failure for the operator's self-test, a warning for
+        # the update's health check (the bridge itself still answers).
+        sim.send_signal(signal.SIGKILL)
+        sim.wait(timeout=10)
+        deadline = time.monotonic() + 15
+        while json.loads(kioskctl(config, "terminal", "probe", "--json").stdout)["connected"]:
+            assert time.monotonic() < deadline, "the bridge never noticed the terminal left"
+            time.sleep(0.3)
+        assert kioskctl(config, "self-test").returncode == 1
+        lenient = kioskctl(config, "self-test", "--terminal-may-be-off")
+        assert lenient.returncode == 0, lenient.stdout
+        assert "WARN  terminal: the bridge runs but the terminal does not answer" in lenient.stdout
 
         bridge.send_signal(signal.SIGKILL)
         bridge.wait(timeout=10)

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from central_api.server import start as start_central_api
 from kiosk import pin
 from kiosk.config import load
 from kiosk.ledger import Ledger, Limits
@@ -27,6 +28,7 @@ from tests.appliance.sshd import SshTarget, running_sshd
 from tests.appliance.systemd_tools import REPO, verify_strict
 
 PLAYBOOK = REPO / "config/ansible/site.yml"
+ENROLL_CODE = "STAGE-7Q2K-19XF"
 PI_CMDLINE = ("console=serial0,115200 console=tty1 root=PARTUUID=4e639091-02 rootfstype=ext4 "
               "fsck.repair=yes rootwait cfg80211.ieee80211_regdom=FR\n")
 PI_CONFIG_TXT = "# For more options and information see\n[all]\ndtparam=audio=on\n"
@@ -49,7 +51,7 @@ def fresh_pi_os(root: Path) -> Path:
 
 
 def write_inventory(path: Path, target: SshTarget, root: Path, wheel: Path, house: Path,
-                    **overrides: object) -> Path:
+                    api_url: str = "https://dons.example.org", **overrides: object) -> Path:
     host = {
         "ansible_host": target.host, "ansible_port": target.port, "ansible_user": target.user,
         "ansible_ssh_private_key_file": str(target.client_key),
@@ -59,13 +61,14 @@ def write_inventory(path: Path, target: SshTarget, root: Path, wheel: Path, hous
                                    f"-o ControlPersist=5s -o ControlPath={target.control_dir}/%C",
         "ansible_python_interpreter": "/usr/bin/python3",
         "kiosk_become": False, "kiosk_root": str(root), "kiosk_wheel": str(wheel),
-        "kiosk_python": "/usr/bin/python3",
+        # The interpreter the wheelhouse was built for (same Python version as the tests).
+        "kiosk_python": getattr(sys, "_base_executable", sys.executable),
         "kiosk_pip_args": ["--no-index", f"--find-links={house}"],
         "kiosk_device_id": "staging-01", "kiosk_first_pin": "4821",
         # Paths inside the staging root, so that set-pin writes the staged ledger.
         "kiosk_config": {
             "device": {"data_dir": f"{root}/var/lib/kiosk"},
-            "api": {"base_url": "https://dons.example.org",
+            "api": {"base_url": api_url,
                     "token_file": f"{root}/etc/kiosk/device-token"},
             "terminal": {"bridge_socket": f"{root}/run/kiosk/bridge.sock",
                          "journal": f"{root}/var/lib/firmware-bridge/journal.db"},
@@ -97,13 +100,19 @@ def provisioned(tmp_path_factory: pytest.TempPathFactory,
                 kiosk_wheels: dict[str, Path]):  # noqa: F811
     """One staging root provisioned once over SSH; the tests below look at it and re-run."""
     work = tmp_path_factory.mktemp("provisioning")
-    with running_sshd(work / "sshd") as target:
-        root = fresh_pi_os(work / "root")
-        inventory = write_inventory(work / "inventory.yml", target, root,
-                                    kiosk_wheels["0.9.0"], kiosk_wheels["house"])
-        first, recap = run_playbook(inventory, work)
-        yield {"work": work, "target": target, "root": root, "inventory": inventory,
-               "first": first, "recap": recap, "wheels": kiosk_wheels}
+    # The reference central API on 127.0.0.1 accepts one enrollment code.
+    api = start_central_api(work / "central.db", enroll_codes=(ENROLL_CODE,))
+    try:
+        with running_sshd(work / "sshd") as target:
+            root = fresh_pi_os(work / "root")
+            inventory = write_inventory(work / "inventory.yml", target, root,
+                                        kiosk_wheels["0.9.0"], kiosk_wheels["house"],
+                                        api_url=api.url, kiosk_enroll_code=ENROLL_CODE)
+            first, recap = run_playbook(inventory, work)
+            yield {"work": work, "target": target, "root": root, "inventory": inventory,
+                   "first": first, "recap": recap, "wheels": kiosk_wheels, "api": api}
+    finally:
+        api.stop()
 
 
 def test_first_run_builds_a_kiosk_in_the_staging_root(provisioned: dict) -> None:
@@ -127,7 +136,8 @@ def test_first_run_builds_a_kiosk_in_the_staging_root(provisioned: dict) -> None
     assert verify_strict(root).returncode == 0
     wants = root / "etc/systemd/system/multi-user.target.wants"
     assert sorted(p.name for p in wants.iterdir()) == [
-        "firmware-bridge.service", "kiosk-sync.service", "kiosk.service"]
+        "firmware-bridge.service", "kiosk-sync.service", "kiosk-update-recover.service",
+        "kiosk.service"]
     # OS fragments.
     cmdline = (root / "boot/firmware/cmdline.txt").read_text()
     assert cmdline.count("\n") == 1 and "console=tty3" in cmdline
@@ -138,10 +148,19 @@ def test_first_run_builds_a_kiosk_in_the_staging_root(provisioned: dict) -> None
     assert "SDL_VIDEODRIVER=kmsdrm" in (root / "etc/kiosk/screen.env").read_text()
     assert (root / "etc/systemd/journald.conf.d/kiosk.conf").exists()
     assert (root / "etc/NetworkManager/conf.d/kiosk-wifi-powersave-off.conf").exists()
-    # The first PIN, as a hash in the staged ledger.
+    rules = sorted(p.name for p in (root / "etc/udev/rules.d").iterdir())
+    assert rules == ["90-kiosk-backlight.rules", "99-payment-terminal.rules"]
+    # The first PIN, as a hash in the staged ledger; enrolled with the one-time code.
     ledger = Ledger.open(root / "var/lib/kiosk/kiosk.db", Limits(15000, 300000, 0))
     assert pin.verify_pin("4821", ledger.get_setting("pin_hash"))
+    assert ledger.get_setting("receipt_key")
     ledger.close()
+    token = root / "etc/kiosk/device-token"
+    assert token.read_text().strip() and token.stat().st_mode & 0o777 == 0o600
+    # tmpfiles.d handed the token to kiosk-sync (its uid in the staged passwd).
+    sync_uid = next(int(line.split(":")[2]) for line in passwd.splitlines()
+                    if line.startswith("kiosk-sync:"))
+    assert token.stat().st_uid == sync_uid
 
 
 def test_second_run_changes_nothing(provisioned: dict) -> None:
@@ -151,20 +170,32 @@ def test_second_run_changes_nothing(provisioned: dict) -> None:
         line for line in second.stdout.splitlines() if line.startswith("changed"))
 
 
-def test_a_bad_configuration_is_refused_before_it_is_written(provisioned: dict) -> None:
+def test_a_bad_configuration_is_refused_and_stops_the_fleet(provisioned: dict) -> None:
     root, work = provisioned["root"], provisioned["work"]
     before = (root / "etc/kiosk/kiosk.toml").read_text()
-    host = json.loads(provisioned["inventory"].read_text())["kiosks"]["hosts"]["kiosk-staging"]
-    host["kiosk_config"]["donations"] = {"max_donation_cents": 0}
     bad_inventory = write_inventory(work / "bad-inventory.yml", provisioned["target"], root,
                                     provisioned["wheels"]["0.9.0"],
                                     provisioned["wheels"]["house"],
-                                    kiosk_config=host["kiosk_config"])
+                                    api_url=provisioned["api"].url,
+                                    kiosk_config_host={"donations": {"max_donation_cents": 0}})
+    # A second kiosk in the fleet, fresh: the first batch (one host) fails, so it is never
+    # touched (serial + max_fail_percentage: 0).
+    fleet = json.loads(bad_inventory.read_text())
+    second_root = fresh_pi_os(work / "second-root")
+    second = json.loads(json.dumps(fleet["kiosks"]["hosts"]["kiosk-staging"])
+                        .replace(str(root), str(second_root)))
+    second.update(kiosk_root=str(second_root), kiosk_config_host={},
+                  kiosk_device_id="staging-02")
+    fleet["kiosks"]["hosts"]["kiosk-second"] = second
+    bad_inventory.write_text(json.dumps(fleet, indent=2))
+
     bad, recap = run_playbook(bad_inventory, work)
     assert bad.returncode != 0 and recap[3] == 1
     assert "donations.max_donation_cents = 0" in bad.stdout
     assert (root / "etc/kiosk/kiosk.toml").read_text() == before
     assert tomllib.loads(before)["device"]["id"] == "staging-01"
+    assert "kiosk-second" not in bad.stdout.split("PLAY RECAP")[1]
+    assert not (second_root / "opt").exists() and not (second_root / "etc/kiosk").exists()
 
 
 def test_a_new_wheel_goes_through_the_safe_update(provisioned: dict) -> None:
@@ -172,7 +203,8 @@ def test_a_new_wheel_goes_through_the_safe_update(provisioned: dict) -> None:
     restarts = work / "restarts.log"
     inventory = write_inventory(
         work / "update-inventory.yml", provisioned["target"], root, wheels["0.9.1"],
-        wheels["house"], kiosk_update_deadline=30, kiosk_update_settle=0,
+        wheels["house"], api_url=provisioned["api"].url, kiosk_update_deadline=30,
+        kiosk_update_settle=0,
         # Stand-ins for systemctl restart and for the services' health (no systemd as PID 1).
         kiosk_update_restart_cmd=f"sh -c 'echo restart >> {restarts}'",
         kiosk_update_health_cmd=f"{{release}}/bin/kioskctl --config "

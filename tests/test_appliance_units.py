@@ -14,7 +14,9 @@ from pathlib import Path
 import pytest
 
 from tests.appliance.systemd_tools import (
+    ALL_UNITS,
     MAX_EXPOSURE,
+    RECOVER_UNIT,
     SYSTEMD_DIR,
     UNITS,
     run_tool,
@@ -65,7 +67,7 @@ def test_verify_check_fails_when_a_binary_is_missing(tmp_path: Path) -> None:
     assert "kiosk-sync" in result.stderr
 
 
-@pytest.mark.parametrize("unit", UNITS)
+@pytest.mark.parametrize("unit", ALL_UNITS)
 def test_security_exposure_within_limit(unit: str) -> None:
     result, exposure = security(SYSTEMD_DIR / unit, MAX_EXPOSURE[unit])
     assert result.returncode == 0, result.stdout
@@ -165,3 +167,13 @@ def test_os_drop_ins_parse_and_bound_what_they_must() -> None:
     # The Pi's hardware watchdog cannot count past about 15 s.
     assert 0 < int(manager["RuntimeWatchdogSec"]) <= 15
     assert "Time" in read("timesyncd.conf.d/kiosk.conf")
+
+
+def test_an_interrupted_update_is_undone_at_boot_before_the_services() -> None:
+    unit = unit_options(RECOVER_UNIT)
+    assert unit["Unit"]["ConditionPathExists"] == ["/opt/kiosk/update-state.json"]
+    assert set(" ".join(unit["Unit"]["Before"]).split()) == set(UNITS)
+    service = unit["Service"]
+    assert service["Type"] == ["oneshot"]
+    assert "update --recover" in service["ExecStart"][0]
+    assert service["ReadWritePaths"] == ["/opt/kiosk"]

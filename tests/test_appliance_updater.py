@@ -16,8 +16,9 @@ import pytest
 
 from kiosk import updater
 from kiosk.ledger import Ledger, Limits
+from tests.appliance.fixtures import kiosk_wheels  # noqa: F401  (fixture)
 from tests.appliance.kiosk_config import write_config
-from tests.appliance.wheels import build_wheel, wheelhouse
+from tests.appliance.wheels import build_wheel
 
 BROKEN_MIGRATION = '''
 
@@ -30,13 +31,11 @@ MIGRATIONS.append(_broken)
 
 
 @pytest.fixture(scope="module")
-def releases(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    work = tmp_path_factory.mktemp("wheels")
-    wheels = {"0.9.0": build_wheel(work, "0.9.0"), "0.9.1": build_wheel(work, "0.9.1"),
-              "0.9.2": build_wheel(work, "0.9.2",
-                                   {"kiosk/migrations.py": BROKEN_MIGRATION})}
-    wheels["house"] = wheelhouse(work, wheels["0.9.0"])
-    return wheels
+def releases(tmp_path_factory: pytest.TempPathFactory,
+             kiosk_wheels: dict[str, Path]) -> dict[str, Path]:  # noqa: F811
+    work = tmp_path_factory.mktemp("broken-wheel")
+    broken = build_wheel(work, "0.9.2", {"kiosk/migrations.py": BROKEN_MIGRATION})
+    return {**kiosk_wheels, "0.9.2": broken}
 
 
 def kioskctl_update(base: Path, wheel: Path, house: Path, config: Path, restarts: Path,
@@ -72,6 +71,7 @@ def test_update_switches_then_a_failing_release_rolls_back(
     assert "updated to 0.9.1" in good.stdout
     assert updater.current_release(base).name.startswith("0.9.1-")
     assert (base / "previous").resolve().name.startswith("0.9.0-")
+    assert len(list((base / "releases").iterdir())) == 2  # current and previous only
     on_good = subprocess.run([base / "current/bin/kioskctl", "version"],
                              capture_output=True, text=True, check=True)
     assert on_good.stdout.strip() == "0.9.1"
@@ -145,3 +145,50 @@ def test_health_must_hold_for_the_settle_time(tmp_path: Path) -> None:
     ok, _ = updater.wait_healthy([sys.executable, "-c", "pass"], deadline_s=5, settle_s=0.3,
                                  poll_s=0.1)
     assert ok
+
+
+def test_a_health_command_that_cannot_run_rolls_back(tmp_path: Path) -> None:
+    # After the switch nothing may escape as an exception: a missing health program is a
+    # failed health check, and the previous release comes back.
+    base = tmp_path / "opt-kiosk"
+    old = base / "releases/0.9.0-a"
+    old.mkdir(parents=True)
+    updater.switch(base, "current", old)
+    new = base / "releases/0.9.1-b"
+    new.mkdir()
+    plan = updater.Plan(wheel=Path("donation_kiosk-0.9.1-py3-none-any.whl"), base=base,
+                        restart_cmd=[sys.executable, "-c", "pass"],
+                        health_cmd=[str(tmp_path / "no-such-program")],
+                        health_deadline_s=0.3, settle_s=0, poll_s=0.1)
+    updater.switch(base, "current", new)
+    outcome = updater._restart_and_check(plan, new, old.resolve(), "0.9.1", lambda _s: None)
+    assert outcome.rolled_back and "no-such-program" in outcome.detail
+    assert updater.current_release(base) == old.resolve()
+
+
+def test_only_one_update_at_a_time(tmp_path: Path) -> None:
+    with updater._locked(tmp_path), pytest.raises(updater.UpdateError, match="another update"):
+        with updater._locked(tmp_path):
+            pass
+
+
+def test_the_boot_unit_command_undoes_an_interrupted_update(tmp_path: Path) -> None:
+    # The command line of systemd/kiosk-update-recover.service, on a staged /opt/kiosk.
+    unit = (Path(__file__).parent.parent / "systemd/kiosk-update-recover.service").read_text()
+    exec_start = next(line for line in unit.splitlines() if line.startswith("ExecStart="))
+    argv = exec_start.split("=", 1)[1].split()[1:]  # after .../bin/kioskctl
+    base = tmp_path / "opt-kiosk"
+    old, new = base / "releases/0.9.0-a", base / "releases/0.9.1-b"
+    old.mkdir(parents=True)
+    new.mkdir()
+    updater.switch(base, "current", new)
+    (base / "update-state.json").write_text(json.dumps({"release": new.name,
+                                                        "previous": old.name}))
+    done = subprocess.run([sys.executable, "-m", "kiosk.kioskctl", *argv, "--base", str(base)],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "back on 0.9.0-a" in done.stdout
+    assert updater.current_release(base) == old.resolve()
+    again = subprocess.run([sys.executable, "-m", "kiosk.kioskctl", *argv, "--base", str(base)],
+                           capture_output=True, text=True, timeout=60)
+    assert again.returncode == 0 and "no interrupted update" in again.stdout

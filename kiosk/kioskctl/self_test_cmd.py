@@ -34,6 +34,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                         help="also require the three systemd services to be running")
     parser.add_argument("--no-terminal", action="store_true",
                         help="skip asking the bridge about the terminal")
+    parser.add_argument("--terminal-may-be-off", action="store_true",
+                        help="the bridge must answer, but a terminal that is switched off is "
+                             "only a warning (the update's health check: updates at night)")
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     parser.set_defaults(func=run)
 
@@ -83,13 +86,14 @@ def _token(cfg: Config) -> Check:
     return Check("enrollment", "ok", f"{path} present, mode 0600")
 
 
-def _terminal(cfg: Config) -> Check:
+def _terminal(cfg: Config, may_be_off: bool = False) -> Check:
     try:
         status = bridge_status(cfg.terminal.bridge_socket)
     except ProbeError as e:
         return Check("terminal", "fail", str(e))
     if not status["connected"]:
-        return Check("terminal", "fail", f"the bridge runs but the terminal does not answer: "
+        return Check("terminal", "warn" if may_be_off else "fail",
+                     "the bridge runs but the terminal does not answer: "
                      f"{status['last_error'] or 'no answer yet'}")
     return Check("terminal", "ok", f"{status['protocol']} on {status['device']}")
 
@@ -107,11 +111,12 @@ def _clock() -> Check:
     return Check("clock", "warn", "not synchronised yet (timestamps are informative only)")
 
 
-def checks(cfg: Config, *, with_services: bool, with_terminal: bool) -> list[Check]:
+def checks(cfg: Config, *, with_services: bool, with_terminal: bool,
+           terminal_may_be_off: bool = False) -> list[Check]:
     todo: list[Callable[[], Check]] = [lambda: _data_dir(cfg), lambda: _ledger(cfg),
                                        lambda: _token(cfg), _clock]
     if with_terminal:
-        todo.append(lambda: _terminal(cfg))
+        todo.append(lambda: _terminal(cfg, terminal_may_be_off))
     if with_services:
         todo.append(_services)
     return [check() for check in todo]
@@ -120,7 +125,8 @@ def checks(cfg: Config, *, with_services: bool, with_terminal: bool) -> list[Che
 def run(args: argparse.Namespace) -> int:
     cfg = load_config_or_exit(args)
     results = [Check("configuration", "ok", f"{cfg.path} is valid")]
-    results += checks(cfg, with_services=args.services, with_terminal=not args.no_terminal)
+    results += checks(cfg, with_services=args.services, with_terminal=not args.no_terminal,
+                      terminal_may_be_off=args.terminal_may_be_off)
     failed = any(c.level == "fail" for c in results)
     if args.json:
         print(json.dumps({"ok": not failed, "checks": [asdict(c) for c in results]}, indent=2))

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
-from kiosk import simulation
 from kiosk.cli import EXIT_OK, EXIT_PROBLEM, EXIT_USAGE, load_config_or_exit
 from kiosk.ledger import Limits
 
@@ -32,9 +32,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # Imported here: the bridge and pyserial only when simulating, so kioskctl starts fast.
+    from kiosk import simulation
+
     cfg = load_config_or_exit(args)
     if not 0 < args.donations <= 100_000:
-        print("--donations must be from 1 to 100000")
+        print("--donations must be from 1 to 100000", file=sys.stderr)
         return EXIT_USAGE
     options = simulation.Options(
         donations=args.donations, seed=args.seed,

@@ -37,7 +37,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                              "of the three units)")
     parser.add_argument("--health-cmd", metavar="CMD",
                         help="health command; {release} is the new release's directory "
-                             "(default: {release}/bin/kioskctl self-test --services)")
+                             "(default: {release}/bin/kioskctl self-test --services "
+                             "--terminal-may-be-off)")
     parser.set_defaults(func=run)
 
 
@@ -51,7 +52,8 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     config = str(configmod.default_path() if args.config is None else args.config)
     health = (shlex.split(args.health_cmd) if args.health_cmd else
-              ["{release}/bin/kioskctl", "--config", config, "self-test", "--services"])
+              ["{release}/bin/kioskctl", "--config", config, "self-test", "--services",
+               "--terminal-may-be-off"])
     plan = updater.Plan(wheel=args.wheel.resolve(), base=args.base, pip_args=args.pip_arg,
                         system_site_packages=args.system_site_packages, restart_cmd=restart,
                         health_cmd=health, health_deadline_s=args.deadline,

@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import requests
+import urllib3
 
 from kiosk.config import is_loopback_host
 from kiosk.sync.backoff import parse_retry_after
@@ -157,7 +158,13 @@ class ApiClient:
         chunks: list[bytes] = []
         size = 0
         try:
-            for chunk in resp.iter_content(64 * 1024):
+            while True:
+                # read1: whatever has arrived, at most one socket read. (iter_content would
+                # block until 64 KiB came in, so a server trickling bytes under the read
+                # timeout could hold the call far past its deadline.)
+                chunk = resp.raw.read1(64 * 1024, decode_content=True)
+                if not chunk:
+                    break
                 size += len(chunk)
                 if sink is not None:
                     sink(chunk)  # first: the sink knows the declared size and says so
@@ -167,7 +174,7 @@ class ApiClient:
                     raise Transient(f"the server's answer took more than {self.deadline_s} s")
                 if sink is None:
                     chunks.append(chunk)
-        except requests.RequestException as e:
+        except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as e:
             raise Transient(f"the answer was cut off ({type(e).__name__})") from None
         return Answer(resp.status_code, headers, b"".join(chunks))
 

@@ -9,6 +9,7 @@ so a backlog of 100 000 costs no more memory than a backlog of 100.
 from __future__ import annotations
 
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -84,29 +85,46 @@ class Outbox:
 
     def drain(self, stop: threading.Event | None = None) -> DrainReport:
         """Send everything unsynced once, in seq order. Raises the client's errors for the
-        caller's backoff; what was confirmed before the error stays confirmed."""
+        caller's backoff; what was confirmed before the error stays confirmed.
+
+        The next batch is uploaded (by a helper thread that only does HTTP) while this one's
+        results are committed, so the durable commit and the network round trip overlap.
+        Uploads still go one at a time and in seq order; the ledger is only touched here."""
         report = DrainReport()
-        after_seq = 0
         size = self.batch_size
-        while not (stop and stop.is_set()):
-            batch = self.ledger.outbox(size, after_seq)
-            if not batch:
-                break
-            try:
-                self.send(batch, report)
-            except TooLarge:
-                if size == 1:
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kiosk-sync-upload") as pool:
+            batch = self.ledger.outbox(size, 0)
+            upload = pool.submit(self._upload, batch) if batch else None
+            while upload is not None:
+                try:
+                    results = upload.result()
+                except TooLarge:
+                    if size == 1:
+                        raise
+                    size = max(1, size // 2)  # the server wants smaller batches: resend half
+                    batch = self.ledger.outbox(size, batch[0].seq - 1)
+                    upload = pool.submit(self._upload, batch)
+                    continue
+                except Transient as e:
+                    # Counted on the rows so the operator sees how long they have been trying.
+                    self.ledger.record_sync_failure([d.id for d in batch], str(e))
                     raise
-                size = max(1, size // 2)  # the server wants smaller batches: halve and resend
-                continue
-            after_seq = batch[-1].seq
+                following = [] if stop and stop.is_set() else self.ledger.outbox(
+                    size, batch[-1].seq)
+                upload = pool.submit(self._upload, following) if following else None
+                self.apply(batch, results, report)
+                batch = following
         return report
 
-    def send(self, batch: list[Donation], report: DrainReport) -> None:
-        ids = [d.id for d in batch]
+    def _upload(self, batch: list[Donation]) -> dict[str, ItemResult]:
         answer = self.client.call("POST", f"v1/devices/{self.device_id}/donations:batch",
                                   body={"donations": [to_item(d) for d in batch]})
-        results = parse_results(answer.json(), ids)
+        return parse_results(answer.json(), [d.id for d in batch])
+
+    def apply(self, batch: list[Donation], results: dict[str, ItemResult],
+              report: DrainReport) -> None:
+        """Record the server's verdicts on one batch in the ledger."""
+        ids = [d.id for d in batch]
         report.batches += 1
         confirmed = [i for i in ids if results[i].status in ("created", "duplicate")]
         if confirmed:

@@ -13,6 +13,7 @@ import argparse
 import logging
 import random
 import signal
+import sqlite3
 import sys
 import threading
 import time
@@ -75,6 +76,7 @@ class SyncService:
         self.next_catalog_at = 0.0
         self.next_prune_at = 0.0
         self._outage_error: str | None = None
+        self.catalog_refusal: str | None = None
         self._written: dict[str, Any] | None = None
 
     # -- one round ---------------------------------------------------------------------------
@@ -97,18 +99,22 @@ class SyncService:
     def cycle(self, stop: threading.Event | None = None, *, force: bool = False) -> None:
         """Do whatever is due. ``force`` also pulls the catalog and sends a heartbeat now."""
         now = time.monotonic()
-        requested = sync_request.take(self.ledger)  # « Synchroniser maintenant » on the screen
-        force = force or requested is not None
         try:
-            self._cycle(now, force, stop)
-        finally:
-            if requested is not None:
+            requested = sync_request.take(self.ledger)  # « Synchroniser maintenant »
+        except sqlite3.Error as e:
+            log.error("cannot read the screen's sync request: %s", e)
+            requested = None
+        self._cycle(now, force or requested is not None, stop)
+        if requested is not None:
+            try:
                 sync_request.done(self.ledger, requested)
+            except sqlite3.Error as e:
+                log.error("cannot acknowledge the screen's sync request: %s", e)
 
     def _cycle(self, now: float, force: bool, stop: threading.Event | None) -> None:
         client = self._current_client()
         if client is None or (now < self.next_network_at and not force):
-            self.write_status()
+            self._write_status_safely()
             return
         device = self.cfg.device.id
         try:
@@ -140,10 +146,24 @@ class SyncService:
         except ApiError as e:
             self.online = False
             self.last_error = self._outage_error = str(e)
-            delay = self.backoff.next_delay(getattr(e, "retry_after", None))
-            self.next_network_at = time.monotonic() + delay
-            log.warning("sync failed, next try in %.1f s: %s", delay, e)
-        self.write_status()
+            self._back_off(getattr(e, "retry_after", None))
+        except (sqlite3.Error, OSError) as e:
+            # This side's storage (disk full, database busy or read-only): nothing is lost,
+            # what was confirmed stays confirmed; try again later rather than crash-loop.
+            self.last_error = self._outage_error = f"local storage problem: {e}"
+            self._back_off(None)
+        self._write_status_safely()
+
+    def _back_off(self, retry_after: float | None) -> None:
+        delay = self.backoff.next_delay(retry_after)
+        self.next_network_at = time.monotonic() + delay
+        log.warning("sync failed, next try in %.1f s: %s", delay, self.last_error)
+
+    def _write_status_safely(self) -> None:
+        try:
+            self.write_status()
+        except sqlite3.Error as e:
+            log.error("cannot record the sync status: %s", e)
 
     def _pull_catalog(self, client: ApiClient) -> None:
         result = catalog_pull.pull(self.ledger, client, self.cfg.device.id,
@@ -153,8 +173,6 @@ class SyncService:
             self.catalog_refusal = f"catalog refused: {result.reason}"
         else:
             self.catalog_refusal = None
-
-    catalog_refusal: str | None = None
 
     def _succeeded(self) -> None:
         self.backoff.reset()

@@ -19,7 +19,7 @@ from kiosk.bridge_client import BridgeClient
 
 # Short timeouts keep the suite fast; the production defaults are 3 s per byte, 180 s card wait.
 BYTE_TIMEOUT = 0.3
-CARD_WAIT = 1.0
+CARD_WAIT = 1.5
 
 
 @pytest.fixture

@@ -166,3 +166,26 @@ def test_silent_bridge_times_out_as_unavailable(short_dir: Path):
     with pytest.raises(BridgeUnavailable, match="in time"):
         BridgeClient(path, timeout_s=0.2).status()
     server.close()
+
+
+def test_arbitrary_lines_never_break_the_service(make_bridge):
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    bridge = make_bridge()
+
+    @given(st.lists(st.binary(max_size=200).filter(lambda b: b"\n" not in b), max_size=5))
+    @settings(max_examples=40, deadline=None,
+              suppress_health_check=[HealthCheck.function_scoped_fixture])
+    def check(lines):
+        with socket.socket(socket.AF_UNIX) as s:
+            s.settimeout(5)
+            s.connect(str(bridge.service.socket_path))
+            s.sendall(b"".join(line + b"\n" for line in lines) + b'{"op":"status"}\n')
+            reader = s.makefile("rb")
+            answers = [reader.readline() for _ in range(sum(1 for x in lines if x.strip()) + 1)]
+        assert all(a.endswith(b"\n") for a in answers)
+        assert b'"connected"' in answers[-1]
+
+    check()
+    assert bridge.sim.requests_seen == []

@@ -107,3 +107,46 @@ def test_kioskctl_simulate_is_repeatable_and_speaks_v3(tmp_path, capsys):
     assert first["ledger_states"] == second["ledger_states"]
     # V3 carries the whole reference to the terminal.
     assert all(len(r) == 36 for r in first["simulator_approved_references"])
+
+
+KIOSK_SIDE = """
+import sys
+from kiosk.bridge_client import BridgeClient
+from kiosk.bridge_port import BridgePort
+from kiosk.ledger import Ledger, Limits
+from kiosk.payment_runner import run_donation
+ledger = Ledger.open(sys.argv[1], Limits(15000, 10**7, 0))
+run_donation(ledger, BridgePort(BridgeClient(sys.argv[2])), "proj-1", 1700, "EUR",
+             on_started=lambda ref: print(ref, flush=True), on_progress=lambda *a: None)
+"""
+
+
+def test_kiosk_killed_mid_payment_recovers_the_approval_from_the_bridge(make_bridge, tmp_path):
+    import signal
+    import subprocess
+    import sys
+
+    bridge = make_bridge("approve:0.5")
+    ledger_path = tmp_path / "kiosk.db"
+    Ledger.open(ledger_path, GENEROUS).close()
+    kiosk = subprocess.Popen([sys.executable, "-c", KIOSK_SIDE, str(ledger_path),
+                              str(bridge.service.socket_path)], stdout=subprocess.PIPE, text=True)
+    reference = kiosk.stdout.readline().strip()  # pending committed, payment starting
+    deadline = time.monotonic() + 3
+    while not bridge.sim.requests_seen:  # the request is on the terminal
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    kiosk.send_signal(signal.SIGKILL)  # the screen dies while the customer pays
+    kiosk.wait()
+
+    ledger = Ledger.open(ledger_path, GENEROUS)
+    assert [d.id for d in ledger.pending()] == [reference]
+    deadline = time.monotonic() + 3
+    while resolve_pending(ledger, bridge.client).still_pending:  # bridge still finishing
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    donation = ledger.get(reference)
+    assert donation.state == "approved" and donation.amount_cents == 1700
+    assert [a.reference for a in bridge.sim.record.approvals] == [short_reference(reference)]
+    assert len(bridge.sim.requests_seen) == 1
+    ledger.close()

@@ -149,3 +149,36 @@ def test_serve_with_an_unwritable_journal_refuses_to_start(short_dir):
     proc = subprocess.run([sys.executable, "-m", "firmware_bridge.cli", "serve", "--config",
                            str(config)], capture_output=True, text=True, timeout=20)
     assert proc.returncode == 1 and "journal" in proc.stderr
+
+
+def test_serve_over_tcp_caisse_ap_ip(short_dir):
+    from firmware_bridge.simulator import TcpV3Simulator
+
+    sim = TcpV3Simulator(byte_timeout=0.3).start()
+    config = write_config(short_dir, terminal={
+        "transport": "tcp", "protocol": "concert-v3", "host": "127.0.0.1", "port": sim.port,
+        "bridge_socket": str(short_dir / "b.sock"), "journal": str(short_dir / "j.db"),
+        "byte_timeout_s": 0.3, "card_wait_timeout_s": 10})
+    client = BridgeClient(short_dir / "b.sock", timeout_s=5, pay_timeout_s=15)
+    proc = start_service(config)
+    try:
+        wait_ready(client, proc)
+        reference = str(uuid.uuid4())
+        outcome = client.pay(reference, 4200, "EUR")
+        assert outcome["status"] == "approved" and outcome["auth_code"] == "A00001"
+        assert [a.reference for a in sim.record.approvals] == [reference]
+        assert client.status()["device"] == f"127.0.0.1:{sim.port}"
+    finally:
+        proc.kill()
+        proc.wait()
+        sim.stop()
+
+
+def test_serve_refuses_a_corrupt_journal_and_keeps_it(short_dir):
+    journal = short_dir / "j.db"
+    journal.write_bytes(b"this is not a database" * 100)
+    config = write_config(short_dir, terminal={"journal": str(journal)})
+    proc = subprocess.run([sys.executable, "-m", "firmware_bridge.cli", "serve", "--config",
+                           str(config)], capture_output=True, text=True, timeout=20)
+    assert proc.returncode == 1 and "journal" in proc.stderr and str(journal) in proc.stderr
+    assert journal.read_bytes().startswith(b"this is not a database")  # nothing destroyed

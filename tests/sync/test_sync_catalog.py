@@ -178,3 +178,34 @@ def test_catalog_switch_is_one_transaction(kiosk: Kiosk) -> None:
     with pytest.raises(Exception, match="CHECK"):
         catalog_pull.switch(kiosk.ledger, broken, '"etag"', set())
     assert live(kiosk).version == "v1" and [p.id for p in live(kiosk).projects] == ["a"]
+
+
+def test_disk_full_while_storing_an_image_keeps_the_old_catalog(kiosk: Kiosk,
+                                                                monkeypatch: Any) -> None:
+    """A full disk cannot be made here without mounting a filesystem, so the image cache's
+    fsync is made to fail with ENOSPC (the one mock in these tests); the HTTP is real."""
+    import errno
+    import os
+
+    from kiosk.sync import image_cache
+
+    a, b = jpeg((1, 100, 1)), jpeg((100, 1, 1))
+    publish(kiosk.central, "v1", [(project("a", a), a)])
+    service = kiosk.service()
+    service.cycle(force=True)
+    publish(kiosk.central, "v2", [(project("b", b), b)])
+
+    def full(fd: int) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(image_cache.os, "fsync", full)
+    service.cycle(force=True)
+    status = service.status()
+    assert "local storage problem" in status["last_error"]
+    assert "No space left on device" in status["last_error"]
+    assert live(kiosk).version == "v1"
+    assert not [p for p in kiosk.cfg.images_dir.iterdir() if p.name.startswith(".part-")]
+    monkeypatch.undo()
+    service.next_network_at = 0
+    service.cycle(force=True)
+    assert live(kiosk).version == "v2" and service.status()["last_error"] is None

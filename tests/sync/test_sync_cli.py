@@ -56,7 +56,10 @@ def test_enroll_then_sync_once_shows_the_demo_projects(tmp_path: Path,
 def test_once_exits_1_while_the_backlog_cannot_drain(tmp_path: Path,
                                                      server_process: str) -> None:
     cfg = write_config(tmp_path, server_process)
-    assert run("kiosk.kioskctl", "--config", str(cfg.path), "enroll", "DEMO-CODE").returncode == 0
+    # A code issued over the admin endpoint, as the office would for a new device.
+    added = requests.post(f"{server_process}/admin/enroll-codes", json={"code": "NEW-1"})
+    assert added.status_code == 204
+    assert run("kiosk.kioskctl", "--config", str(cfg.path), "enroll", "NEW-1").returncode == 0
     ledger = open_ledger(cfg)
     add_donations(ledger, 5)
     fault = {"kind": "status", "route": "batch", "code": 503, "retry_after": 30, "times": None}

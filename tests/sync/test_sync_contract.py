@@ -130,3 +130,15 @@ def test_a_token_only_works_for_its_own_device(kiosk: Kiosk) -> None:
                            json={"donations": []}, headers={"Authorization": f"Bearer {token}"})
     assert answer.status_code == 403
     assert answer.json()["error"]["code"] == "wrong_device"
+
+
+def test_administration_is_refused_to_other_machines() -> None:
+    """Only loopback traffic is allowed here, so the check is called directly with the
+    address a remote client would have."""
+    from central_api.admin import AdminRoutes
+
+    remote, local = AdminRoutes(), AdminRoutes()
+    remote.client_address, local.client_address = ("192.0.2.7", 40000), ("127.0.0.1", 40000)
+    refusal = remote.admin_refusal()
+    assert refusal is not None and refusal.status == 403
+    assert local.admin_refusal() is None

@@ -135,3 +135,34 @@ def test_kioskctl_sync_now(kiosk: Kiosk, capsys: Any) -> None:
     assert out["backlog_count"] == 0 and out["online"] is True
     assert_invariant(kiosk.central, kiosk.ledger)
     assert kiosk.central.store.heartbeats(DEVICE_ID)[-1]["backlog_count"] == 0
+
+
+def test_enroll_waits_for_a_server_that_is_still_starting(tmp_path: Path) -> None:
+    """As in the demo (and a device just booted): the server comes up a moment later."""
+    import socket
+    import threading
+
+    from central_api.server import start
+    from kiosk.sync.enroll import enroll
+    from kiosk.sync.service import make_client
+    from tests.sync.helpers import open_ledger, write_config
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    cfg = write_config(tmp_path, f"http://127.0.0.1:{port}")
+    ledger = open_ledger(cfg)
+    started: list[Any] = []
+    timer = threading.Timer(0.8, lambda: started.append(
+        start(tmp_path / "central.db", port=port, enroll_codes=("LATE",))))
+    timer.start()
+    client = make_client(cfg, None)
+    try:
+        assert enroll(cfg, ledger, "LATE", client, wait_s=10).device_id == DEVICE_ID
+        assert read_token(Path(cfg.api.token_file))
+    finally:
+        timer.join()
+        client.close()
+        ledger.close()
+        for server in started:
+            server.stop()

@@ -10,6 +10,11 @@ from typing import Any
 
 import pytest
 
+from central_api import demo_catalog
+from central_api.server import start
+from kiosk import catalog as screen_catalog
+from kiosk.sync.client import Transient
+from kiosk.sync.outbox import to_item
 from tests.sync.conftest import Kiosk, make_kiosk
 from tests.sync.helpers import add_donations, assert_invariant
 
@@ -67,6 +72,10 @@ def test_batch_fault_then_exactly_once(tmp_path: Path, central: Any, kind: str,
     central.faults.add(kind, route="batch", times=times, **params)
     drain_with_service(kiosk)
     assert_invariant(central, kiosk.ledger)
+    attempts = dict(kiosk.ledger.db.conn.execute(
+        "SELECT sync_attempts, count(*) FROM donations GROUP BY sync_attempts").fetchall())
+    if params.get("code") != 413:  # (a 413 is answered by halving, not counted)
+        assert max(attempts) > 1  # the failed tries were counted on the rows
     fired = [k for route, k in central.faults.fired if route == "batch"]
     assert fired.count(kind) == times + (kind == "slow")  # + the pass-through first batch
     kiosk.ledger.close()
@@ -87,8 +96,6 @@ def test_retry_after_is_honoured(tmp_path: Path, central: Any, code: int) -> Non
 
 def test_network_down_then_back(tmp_path: Path, central: Any) -> None:
     """Nothing listening at all (connection refused) for a while, then the server returns."""
-    from central_api.server import start
-
     kiosk = make_kiosk(tmp_path, central)
     add_donations(kiosk.ledger, 120)
     host, port = central.server.server_address[:2]
@@ -112,8 +119,6 @@ def test_non_retryable_reject_and_conflict_go_to_quarantine(kiosk: Kiosk) -> Non
     central = kiosk.central
     ids = add_donations(kiosk.ledger, 30)
     # The server already holds ids[3] with different content: a conflict, never overwritten.
-    from kiosk.sync.outbox import to_item
-
     clash = to_item(kiosk.ledger.get(ids[3]))
     clash["amount_cents"] += 1
     central.store.ingest(kiosk.cfg.device.id, [clash])
@@ -143,4 +148,60 @@ def test_pending_donations_wait_until_final(kiosk: Kiosk) -> None:
     assert pending.id not in {d["id"] for d in kiosk.central.store.donations("cafe-test-01")}
     kiosk.ledger.finish(pending.id, "approved", auth_code="X1", card_suffix="1234")
     assert service.run_once() == 0
+    assert_invariant(kiosk.central, kiosk.ledger)
+
+
+@pytest.mark.parametrize("kind", ["status", "slow", "reset_before", "malformed_json",
+                                  "wrong_content_type", "oversized", "slow_body"])
+@pytest.mark.parametrize("route", ["catalog", "image", "heartbeat", "featured"])
+def test_faults_on_the_other_routes(tmp_path: Path, central: Any, kind: str,
+                                    route: str) -> None:
+    """The same faults on catalog, image, heartbeat and featured calls: the round is retried
+    (a garbled image refuses that catalog until the next pull), the catalog arrives whole, and
+    the donations still arrive exactly once."""
+    kiosk = make_kiosk(tmp_path, central, read_timeout_s=0.5, call_deadline_s=1.5)
+    central.store.set_catalog(*demo_catalog.load())
+    kiosk.ledger.set_setting("featured_version", 1)
+    add_donations(kiosk.ledger, 30)
+    params: dict[str, Any] = {"status": {"code": 500}, "slow": {"delay": 1.0},
+                              "oversized": {"size": 20 << 20},
+                              "slow_body": {"chunk": 512, "delay": 0.3}}.get(kind, {})
+    central.faults.add(kind, route=route, **params)
+    service = kiosk.service()
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        service.cycle(force=True)
+        live = screen_catalog.load(kiosk.ledger.db, kiosk.cfg.data_dir)
+        if service.online and not central.faults.pending() and live.source == "server":
+            break
+        time.sleep(0.02)
+    assert service.online and not central.faults.pending(), service.status()
+    assert (route, kind) in central.faults.fired
+    assert live.source == "server" and all(p.image_path.exists() for p in live.projects)
+    assert service.status()["last_error"] is None
+    assert central.store.featured(kiosk.cfg.device.id) == []
+    assert central.store.heartbeats(kiosk.cfg.device.id)
+    assert_invariant(central, kiosk.ledger)
+    kiosk.ledger.close()
+
+
+def test_overall_deadline_holds_against_a_trickling_server(tmp_path: Path, central: Any) -> None:
+    """Each piece arrives within the read timeout, so only the per-call deadline can stop it."""
+    kiosk = make_kiosk(tmp_path, central, read_timeout_s=0.5, call_deadline_s=1.0)
+    central.store.set_catalog(*demo_catalog.load())  # a body of a few KiB
+    central.faults.add("slow_body", route="catalog", chunk=16, delay=0.1)
+    client = kiosk.client()
+    started = time.monotonic()
+    with pytest.raises(Transient, match="took more than 1.0 s"):
+        client.call("GET", f"v1/devices/{kiosk.cfg.device.id}/catalog")
+    assert time.monotonic() - started < 1.6
+    client.close()
+
+
+def test_unusual_but_legitimate_terminal_texts_are_accepted(kiosk: Kiosk) -> None:
+    """A real donation is never quarantined for the shape of what the terminal said."""
+    for auth, reason in (("", ""), ("A" * 64, "é" * 2000), (None, "ligne 1\nligne 2\t\x00")):
+        d = kiosk.ledger.create_pending("proj-1", 300, "EUR")
+        kiosk.ledger.finish(d.id, "declined", auth_code=auth, reason=reason)
+    assert kiosk.service().run_once() == 0
     assert_invariant(kiosk.central, kiosk.ledger)
