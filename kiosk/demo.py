@@ -48,7 +48,8 @@ def write_demo_config(workdir: Path, api_url: str = "http://127.0.0.1:8765") -> 
                      "bridge_socket": str(workdir / "bridge.sock"),
                      "journal": str(workdir / "bridge" / "journal.db"),
                      "card_wait_timeout_s": 60},
-        "screen": {"fullscreen": False},
+        # Always open: a demo tried early in the morning must not show the closed screen.
+        "screen": {"fullscreen": False, "opening_time": "00:00", "closing_time": "23:59"},
     }
     path = workdir / "kiosk.toml"
     path.write_text(configmod.render_toml(values))
@@ -63,6 +64,7 @@ class Part:
     needs_module: str  # skipped, with a note, when this module is not in the release
     wait_for: Path | None = None  # a file (socket, pty link) that shows it is up
     one_shot: bool = False
+    wait_port: int | None = None  # a TCP port on 127.0.0.1 that shows it is up
 
 
 def demo_parts(workdir: Path, cfg_path: Path, api_port: int) -> list[Part]:
@@ -72,7 +74,8 @@ def demo_parts(workdir: Path, cfg_path: Path, api_port: int) -> list[Part]:
     return [
         Part("central API", [py, "-m", "central_api", "--host", "127.0.0.1", "--port",
                              str(api_port), "--db", str(workdir / "central.db"),
-                             "--enroll-code", ENROLL_CODE, "--demo-catalog"], "central_api"),
+                             "--enroll-code", ENROLL_CODE, "--demo-catalog"], "central_api",
+             wait_port=api_port),
         Part("enrolment", [str(bin_dir / "kioskctl"), *config, "enroll", ENROLL_CODE],
              "kiosk.sync", one_shot=True),
         Part("terminal simulator", [str(bin_dir / "firmware-bridge"), "simulate", "--link",
@@ -92,6 +95,31 @@ def _available(module: str) -> bool:
         return False
 
 
+def _is_up(part: Part) -> bool:
+    if part.wait_for is not None and not part.wait_for.exists():
+        return False
+    if part.wait_port is not None:
+        try:
+            socket.create_connection(("127.0.0.1", part.wait_port), timeout=0.5).close()
+        except OSError:
+            return False
+    return True
+
+
+def start_services(workdir: Path, cfg_path: Path, api_port: int,
+                   children: Children) -> list[str]:
+    """Start every part present in this release; returns the names of those skipped."""
+    (workdir / "logs").mkdir(exist_ok=True)
+    skipped = []
+    for part in demo_parts(workdir, cfg_path, api_port):
+        if not _available(part.needs_module):
+            print(f"  {part.name}: not in this release yet, skipped")
+            skipped.append(part.name)
+            continue
+        children.start(part, workdir / "logs")
+    return skipped
+
+
 class Children:
     """The demo's child processes, each in its own process group, stopped together."""
 
@@ -108,7 +136,7 @@ class Children:
             return code == 0
         self.procs.append((part.name, proc))
         deadline = time.monotonic() + timeout_s
-        while part.wait_for is not None and not part.wait_for.exists():
+        while not _is_up(part):
             if proc.poll() is not None or time.monotonic() > deadline:
                 print(f"  {part.name}: did not start, see {log.name}")
                 return False
@@ -137,15 +165,10 @@ def run() -> int:
     ledger = Ledger.open(cfg.ledger_path, Limits.from_config(cfg))
     ledger.set_setting("pin_hash", pin.hash_pin(DEMO_PIN))  # a demo only: shown below
     ledger.close()
-    (workdir / "logs").mkdir()
     print(f"demo data directory: {workdir}\nstarting:")
     children = Children()
     try:
-        for part in demo_parts(workdir, cfg_path, api_port):
-            if not _available(part.needs_module):
-                print(f"  {part.name}: not in this release yet, skipped")
-                continue
-            children.start(part, workdir / "logs")
+        start_services(workdir, cfg_path, api_port, children)
         print(f"try: kioskctl --config {cfg_path} status")
         print(f"shop settings: hold the top-left corner of the screen for 3 s, PIN {DEMO_PIN}")
         if has_display():

@@ -36,18 +36,30 @@ def bridge_port(cfg: Config) -> Any:
 
 
 def build_context(cfg: Config, ledger: Any, port: Any) -> Any:
-    from kiosk import catalog
     from kiosk.owner.options import OwnerOptions
     from kiosk.ui.app import KioskContext
 
-    cat = catalog.load(ledger.db, cfg.data_dir) if _has_catalog(ledger) else None
-    projects = catalog.featured(ledger.db, cat, cfg.screen.max_featured) if cat else []
+    version, projects = load_projects(ledger, cfg.data_dir, cfg.screen.max_featured)
     language = ledger.get_setting("language") or cfg.screen.language
     return KioskContext(flow_settings=FlowSettings.from_config(cfg), projects=projects,
                         ledger=ledger, port=port, device_id=cfg.device.id,
                         receipt_base_url=cfg.receipt_base_url, language=language,
                         slide_duration_s=cfg.screen.slide_duration_s,
-                        owner=OwnerOptions.from_config(cfg))
+                        owner=OwnerOptions.from_config(cfg), projects_version=version,
+                        projects_source=lambda: load_projects(ledger, cfg.data_dir,
+                                                              cfg.screen.max_featured))
+
+
+def load_projects(ledger: Any, data_dir: Path, limit: int) -> tuple[str, list[Any]]:
+    """The featured projects and a key that changes when they do (a new catalog from
+    kiosk-sync, or the owner's new choice). Runs on the screen's I/O thread."""
+    from kiosk import catalog
+
+    if not _has_catalog(ledger):
+        return "none", []
+    cat = catalog.load(ledger.db, data_dir)
+    projects = catalog.featured(ledger.db, cat, limit)
+    return f"{cat.source}:{cat.version}:{','.join(p.id for p in projects)}", projects
 
 
 def _has_catalog(ledger: Any) -> bool:
@@ -108,7 +120,7 @@ def run(cfg: Config, *, size: tuple[int, int] | None = None, dev_mouse: bool = F
     from kiosk.ui.app import KioskApp
 
     app = KioskApp(build_context(cfg, ledger, bridge_port(cfg)))
-    hardening.lock_window(app)
+    hardening.lock_window(app, dev_mouse=dev_mouse)
     start_watchdog()
     stop_on_signals(app)
     app.run()

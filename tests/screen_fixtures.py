@@ -59,7 +59,9 @@ def make_projects(directory: Path, count: int = 6,
     projects = []
     for i in range(count):
         association, title, summary = TITLES[i % len(TITLES)]
-        photo = draw_photo(directory / f"p{i}.jpg", PALETTE[i % len(PALETTE)], photo_size, i)
+        photo = directory / f"p{i}-{photo_size[0]}x{photo_size[1]}.jpg"
+        if not photo.exists():  # drawn once, reused by later runs (benchmarks)
+            draw_photo(photo, PALETTE[i % len(PALETTE)], photo_size, i)
         projects.append(Project(
             id=f"proj-{i + 1}", association=association, title=title, summary=summary,
             image_path=photo, goal_cents=300000 + 50000 * i, raised_cents=124000 + 33300 * i,

@@ -136,3 +136,20 @@ def test_health_follows_terminal_guards_and_sync(tmp_path):
     assert not capped.available and "offline_cap" in capped.reason
     assert not capped.online and capped.receipt_key == "abcd"
     assert not check_health(ledger, None, 200, has_port=False).available
+
+
+def test_featured_projects_key_follows_the_owners_choice(ledger, tmp_path):
+    """The screen re-reads the featured projects at each health check and reloads the loop
+    when this key changes (a new catalog from kiosk-sync, or a new featured choice)."""
+    from kiosk import db as dbmod
+    from kiosk.screen_main import load_projects
+
+    version, projects = load_projects(ledger, tmp_path, 6)
+    assert projects and version.startswith("demo:")  # never synced: the bundled catalog
+    chosen = [projects[2].id, projects[0].id]
+    with dbmod.immediate(ledger.db) as conn:
+        conn.executemany("INSERT INTO featured (position, project_id) VALUES (?, ?)",
+                         list(enumerate(chosen)))
+    new_version, new_projects = load_projects(ledger, tmp_path, 6)
+    assert [p.id for p in new_projects] == chosen and new_version != version
+    assert load_projects(ledger, tmp_path, 6)[0] == new_version  # stable while unchanged

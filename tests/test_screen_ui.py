@@ -149,3 +149,13 @@ def test_terminal_absent_keeps_rotating_but_takes_no_payment(tmp_path, size):
     assert report["donations"] == [] and report["journal"] == []
     assert report["kiosk_status"]["out_of_service"].startswith("terminal")
     assert report["kiosk_status"]["terminal"]["connected"] is False
+
+
+def test_no_way_out_for_a_customer(tmp_path):
+    report = drive(tmp_path, "locked", "800x480", "fr", "--port", "scripted")
+    assert report["still_running"] and not report["settings_panel_open"]
+    assert report["show_cursor"] == "0"
+    assert report["input"] == {"touchscreen": "probesysfs,provider=mtdev"}  # no mouse dots
+    assert report["kivy_home_files"] == []  # no config.ini, no logs: nothing of the user's
+    # Offline from the central API: a discreet word, and giving still works.
+    assert report["offline_text"] == "Hors ligne" and report["available_offline"]

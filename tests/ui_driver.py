@@ -82,8 +82,30 @@ class Driver:
 def scenario_steps(d: Driver, name: str) -> Iterator[Any]:
     app = d.app
     yield lambda: app.health is not None
-    yield lambda: app.screen("attract").ids.slides.current_screen.photo is not None
+    yield lambda: getattr(app.screen("attract").ids.slides.current_screen, "photo", None)
     yield 0.3
+    if name == "locked":
+        from kivy.config import Config
+        from kivy.core.window import Window
+
+        # What a customer (or a USB keyboard) could try to leave the kiosk.
+        Window.dispatch("on_keyboard", 27, 41, None, [])  # Escape
+        Window.dispatch("on_keyboard", 282, 58, None, [])  # F1: the settings panel
+        Window.dispatch("on_keyboard", 285, 61, None, ["alt"])  # Alt-F4
+        Window.dispatch("on_request_close")  # the window's close button
+        yield 0.5
+        d.shot("attract-offline")
+        d.report["offline_text"] = d.widget("attract", "offline").text
+        d.report["available_offline"] = app.available
+        d.report["still_running"] = app.manager.current == "attract" and app.root is not None
+        d.report["settings_panel_open"] = app._app_settings is not None and \
+            app._app_settings.parent is not None
+        d.report["show_cursor"] = Config.get("graphics", "show_cursor")
+        d.report["input"] = dict(Config.items("input"))
+        d.report["kivy_home_files"] = sorted(
+            str(p.relative_to(d.workdir / "kivy-home"))
+            for p in (d.workdir / "kivy-home").rglob("*") if p.is_file())
+        return
     if name == "unavailable":
         d.shot("attract-unavailable")
         tap(d.widget("attract", "give"))
@@ -97,7 +119,7 @@ def scenario_steps(d: Driver, name: str) -> Iterator[Any]:
     d.report["screens"].append("amount")
     yield 0.2
     d.shot("amount")
-    if name == "approved":
+    if name == "approved":  # ("approved-demo" skips the keypad detour)
         tap(d.widget("amount", "other"))
         yield d.at("keypad")
         for key in ("1", "2"):
@@ -122,10 +144,11 @@ def scenario_steps(d: Driver, name: str) -> Iterator[Any]:
         tap(d.widget("payment", "cancel"))
         tap(d.widget("payment", "cancel"))
     else:
-        yield lambda: app.flow.stage == "waiting_card"
-        yield 0.1
-        d.shot("payment")
-    final = "thanks" if name == "approved" else "outcome"
+        yield lambda: app.flow.stage == "waiting_card" or app.step != "payment"
+        if app.step == "payment":
+            yield 0.1
+            d.shot("payment")
+    final = "thanks" if name.startswith("approved") else "outcome"
     yield d.at(final)
     d.report["screens"].append(final)
     yield 0.3
@@ -168,6 +191,47 @@ def run_steps(app: Any, steps: Iterator[Any], timeout_s: float, on_done: Callabl
     event = Clock.schedule_interval(advance, 0.02)
 
 
+def run_app(app: Any, driver: Driver, scenario: str) -> dict[str, Any]:
+    from kiosk.ui import hardening
+
+    hardening.lock_window(app)
+    result: dict[str, Any] = {}
+
+    def done(error: str | None) -> None:
+        result["error"] = error
+        app.stop()
+
+    from kivy.clock import Clock
+
+    Clock.schedule_once(lambda _dt: run_steps(
+        app, scenario_steps(driver, scenario), 20.0, done), 0.2)
+    app.run()
+    return result
+
+
+def run_with_config(args: argparse.Namespace, workdir: Path) -> None:
+    """The app exactly as ``kiosk --config FILE`` builds it, on the demo's services."""
+    from kiosk import config as configmod
+    from kiosk import screen_main
+    from kiosk.ledger import Ledger, Limits
+
+    cfg = configmod.load(args.config)
+    ledger = Ledger.open(cfg.ledger_path, Limits.from_config(cfg))
+    context = screen_main.build_context(cfg, ledger, screen_main.bridge_port(cfg))
+    context.health_interval_s = 0.5
+    screen_main.register_font()
+    from kiosk.ui.app import KioskApp
+
+    app = KioskApp(context)
+    driver = Driver(app, workdir, args.size, args.lang)
+    result = run_app(app, driver, args.scenario)
+    report = driver.report | {"error": result.get("error")}
+    columns = ("id", "state", "amount_cents", "project_id")
+    report["donations"] = [dict(zip(columns, row, strict=True)) for row in ledger.db.conn.execute(
+        f"SELECT {', '.join(columns)} FROM donations ORDER BY seq")]
+    (workdir / "report.json").write_text(json.dumps(report, indent=2))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--size", default="800x480")
@@ -175,6 +239,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", type=Path, required=True)
     parser.add_argument("--lang", default="fr")
     parser.add_argument("--no-receipt-key", action="store_true")
+    parser.add_argument("--config", type=Path, default=None,
+                        help="run the app as `kiosk --config FILE` builds it (the demo's "
+                             "services must be running); the ledger is the config's")
     parser.add_argument("--port", choices=("bridge", "scripted"), default="bridge",
                         help="bridge: the real simulator and bridge service; scripted: the "
                              "stand-in for outcomes the simulator cannot be told to give")
@@ -197,7 +264,12 @@ def main(argv: list[str] | None = None) -> int:
     from tests.real_bridge import start_bridge
     from tests.screen_fixtures import ScriptedPort, make_projects, open_ledger
 
+    if args.config is not None:
+        run_with_config(args, workdir)
+        return 0
     ledger = open_ledger(workdir / "data" / "kiosk.db")
+    if args.scenario == "locked":  # also: the central API unreachable for a while
+        ledger.set_service_status("sync", {"online": False, "last_error": "timed out"})
     if not args.no_receipt_key:
         ledger.set_setting("receipt_key", RECEIPT_KEY)
     bridge = None
@@ -220,19 +292,8 @@ def main(argv: list[str] | None = None) -> int:
                            language=args.lang, slide_duration_s=30, health_interval_s=0.5)
     register_font()
     app = KioskApp(context)
-    hardening.lock_window(app)
     driver = Driver(app, workdir, args.size, args.lang)
-    result: dict[str, Any] = {}
-
-    def done(error: str | None) -> None:
-        result["error"] = error
-        app.stop()
-
-    from kivy.clock import Clock
-
-    Clock.schedule_once(lambda _dt: run_steps(
-        app, scenario_steps(driver, args.scenario), 10.0, done), 0.2)
-    app.run()
+    result = run_app(app, driver, args.scenario)
     report = driver.report
     report["error"] = result.get("error")
     columns = ("id", "state", "amount_cents", "project_id", "auth_code", "card_suffix", "reason")

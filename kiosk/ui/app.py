@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import sys
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -60,6 +61,8 @@ from kiosk.ui.screens import SCREENS
 
 log = logging.getLogger("kiosk.screen")
 ASSETS = Path(__file__).resolve().parent.parent.parent / "assets"
+PREWARM_AFTER_S = 2.0
+DONOR_SCREENS = ("amount", "payment", "thanks", "outcome", "keypad")
 STAGES = {
     "connecting": "Connecting to the terminal…",
     "sending": "Sending the amount to the terminal…",
@@ -85,6 +88,9 @@ class KioskContext:
     clock: Callable[[], float] = time.monotonic
     sound_path: Path | None = field(default_factory=lambda: ASSETS / "sounds" / "thanks.wav")
     owner: Any = None  # kiosk.owner.options.OwnerOptions; None: no settings screens
+    # Re-read on the I/O thread at each health check: (version key, featured projects).
+    projects_source: Callable[[], tuple[str, list[Project]]] | None = None
+    projects_version: str = ""
 
 
 class KioskApp(App):
@@ -115,6 +121,9 @@ class KioskApp(App):
 
     def __init__(self, context: KioskContext, **kwargs: Any):
         super().__init__(**kwargs)
+        # The UI thread hands the GIL over within 1 ms (default 5 ms), so the payment worker
+        # reaches the ledger and the bridge quickly after a tap (tap -> terminal latency).
+        sys.setswitchinterval(0.001)
         self.context = context
         self.lang = context.language
         self.flow = DonationFlow(context.flow_settings)
@@ -144,11 +153,21 @@ class KioskApp(App):
             OwnerPanel.install(self, self.context.owner)
         self.bind(lang=lambda *_: self._refresh_trigger())
         self._show("attract")
+        Clock.schedule_once(self._prewarm, PREWARM_AFTER_S)
         Clock.schedule_interval(self._tick, 0.5)
         self._schedule_health(0)
         Clock.schedule_interval(lambda _dt: self._schedule_health(0),
                                 self.context.health_interval_s)
         return self.manager
+
+    def _prewarm(self, _dt: float) -> None:
+        """Once the loop runs, build the donor screens one per frame, so the first tap never
+        waits for a .kv file to be parsed (start-up stays lazy)."""
+        for name in DONOR_SCREENS:
+            if self.manager is not None and not self.manager.has_screen(name):
+                self.screen(name)
+                Clock.schedule_once(self._prewarm, 0)
+                return
 
     def on_stop(self) -> None:
         if self.owner is not None:
@@ -342,9 +361,31 @@ class KioskApp(App):
         min_amount = min(ctx.flow_settings.preset_amounts_cents
                          + (ctx.flow_settings.custom_min_cents,))
         previous = self.health.status_row if self.health else None
+        if ctx.projects_source is not None:
+            self._io.submit(ctx.projects_source).add_done_callback(self._projects_read)
         future = self._io.submit(check_health, ctx.ledger, terminal, min_amount,
                                  ctx.port is not None, previous)
         future.add_done_callback(lambda f: self._health_done(f.result()))
+
+    def _projects_read(self, future: Any) -> None:
+        try:
+            version, projects = future.result()
+        except Exception as e:  # noqa: BLE001 - a broken catalog: keep showing the last one
+            log.warning("cannot re-read the catalog: %s", e)
+            return
+        self._projects_changed(version, projects)
+
+    @mainthread
+    def _projects_changed(self, version: str, projects: list[Project]) -> None:
+        """A new catalog from kiosk-sync (or featured choice): applied on the attract loop
+        only, never under a donor's finger; retried at the next check otherwise."""
+        if version == self.context.projects_version or self.flow.step is not Step.ATTRACT:
+            return
+        if self._owner_screen_showing():
+            return
+        self.context.projects_version = version
+        if list(projects) != self.projects:  # the owner's panel may have applied it already
+            self.set_projects(projects)
 
     @mainthread
     def _health_done(self, health: Health) -> None:

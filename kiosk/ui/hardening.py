@@ -68,15 +68,16 @@ def apply_config(*, width: int, height: int, fullscreen: bool, rotation: int,
     Config.add_section("modules")  # no inspector, no touchring, no monitor
 
 
-def lock_window(app: Any) -> None:
-    """Swallow the keys and requests that would leave or reconfigure the kiosk."""
+def lock_window(app: Any, *, dev_mouse: bool = False) -> None:
+    """Swallow the keys and requests that would leave or reconfigure the kiosk; the cursor
+    shows only in a development window (``dev_mouse``)."""
     from kivy.core.window import Window
 
     app.use_kivy_settings = False
     app.open_settings = lambda *_a, **_k: False  # F1 / menu key settings panel
     Window.bind(on_request_close=lambda *_a, **_k: True)  # window close, Alt-F4
     Window.bind(on_keyboard=_swallow_keys)
-    Window.show_cursor = False if not getattr(app, "dev_mouse", False) else Window.show_cursor
+    Window.show_cursor = dev_mouse
 
 
 def _swallow_keys(_window: Any, key: int, _scancode: int, _codepoint: str,

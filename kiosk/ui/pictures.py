@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import qrcode
 from PIL import Image, ImageOps
 
 
@@ -41,6 +40,8 @@ def load_photo(path: Path | None, width: int, height: int) -> Pixels | None:
 
 def qr_pixels(text: str, size: int, dark: str = "#000000", light: str = "#FFFFFF") -> Pixels:
     """A QR code of ``text`` at about ``size`` px, with its quiet zone, sharp edges."""
+    import qrcode  # here, on a worker thread: kept off the start-up path
+
     code = qrcode.QRCode(border=4, error_correction=qrcode.constants.ERROR_CORRECT_M)
     code.add_data(text)
     code.make(fit=True)
@@ -69,6 +70,9 @@ class TextureCache:
         self._items.move_to_end(key)
         while len(self._items) > self.capacity:
             self._items.popitem(last=False)
+
+    def keys(self) -> list[Any]:
+        return list(self._items)
 
     def __len__(self) -> int:
         return len(self._items)

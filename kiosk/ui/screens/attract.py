@@ -14,7 +14,7 @@ from kivy.app import App
 from kivy.clock import Clock, mainthread
 from kivy.lang import Builder
 from kivy.properties import NumericProperty, ObjectProperty, StringProperty
-from kivy.uix.screenmanager import Screen, ScreenManager, SlideTransition
+from kivy.uix.screenmanager import NoTransition, Screen, ScreenManager, SlideTransition
 from kivy.uix.widget import Widget
 
 from kiosk.catalog import Project
@@ -24,6 +24,9 @@ from kiosk.ui.widgets import KioskScreen
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
 HIDDEN_GESTURE_HOLD_S = 3.0
+PHOTO_TEXTURES = 8  # photo textures kept: the default six featured never decode twice
+MAX_SLIDES = 8  # slides kept built; the default six featured projects never rebuild
+QR_PX = 160
 
 
 class ProjectSlide(Screen):
@@ -65,32 +68,23 @@ class HiddenCorner(Widget):
 
 
 class AttractScreen(KioskScreen):
+    """One slide per project, built the first time it shows and kept (its words are rendered
+    once); photo textures are the only thing released, through a small LRU."""
+
     index = NumericProperty(0)
     current_project_id = StringProperty("")
 
     def __init__(self, **kwargs: Any):
         super().__init__(**kwargs)
         self._rotate_event = None
-        self._textures = pictures.TextureCache(capacity=4)
-        self._qr_cache = pictures.TextureCache(capacity=8)
-        self._refill = Clock.create_trigger(self._refill_current, 0.05)
-        Clock.schedule_once(self._bind_slides, 0)
+        self._textures = pictures.TextureCache(capacity=PHOTO_TEXTURES)
+        self._refill = Clock.create_trigger(self._refill_current, 0)
+        self._recent: list[str] = []
+        Clock.schedule_once(lambda _dt: self._show(0, animate=False), 0)
 
     @property
     def projects(self) -> list[Project]:
         return App.get_running_app().projects
-
-    def _bind_slides(self, _dt: float) -> None:
-        for slide in self.ids.slides.screens:
-            slide.ids.photo.bind(size=self._refill)
-        self._fill(self.ids.slides.current_screen, self.index)
-
-    def _refill_current(self, _dt: float) -> None:
-        """Once layout settles (or the window turns), reload the photo at its shown size."""
-        slide = self.ids.slides.current_screen
-        photo = slide.photo
-        if photo is None or tuple(photo.size) != tuple(int(v) for v in slide.ids.photo.size):
-            self._fill(slide, self.index)
 
     def on_enter(self, *_args: Any) -> None:
         app = App.get_running_app()
@@ -103,63 +97,95 @@ class AttractScreen(KioskScreen):
             self._rotate_event = None
 
     def next_slide(self, *_args: Any) -> None:
-        if len(self.projects) < 2:
+        if len(self.projects) < 2 or self.ids.slides.transition.is_active:
             return
-        manager: ScreenManager = self.ids.slides
-        if manager.transition.is_active:
-            return
-        self.index = (self.index + 1) % len(self.projects)
-        target = "b" if manager.current == "a" else "a"
-        self._fill(manager.get_screen(target), self.index)
-        manager.transition = SlideTransition(direction="left", duration=0.6)
-        manager.current = target
+        self._show((self.index + 1) % len(self.projects), animate=True)
 
     def give(self) -> None:
-        if self.projects:
+        if self.projects and self.current_project_id:
             App.get_running_app().give(self.current_project_id)
 
     def reload(self) -> None:
-        """Show ``index`` again after the app's projects changed (a new featured choice)."""
-        self._fill(self.ids.slides.current_screen, self.index)
+        """Start again after the app's projects changed (a new featured choice): every slide
+        is rebuilt from the new list."""
+        manager: ScreenManager = self.ids.slides
+        manager.transition = NoTransition()
+        for slide in sorted(manager.screens, key=lambda s: s is manager.current_screen):
+            manager.remove_widget(slide)  # the shown one last, so nothing animates
+        self._recent.clear()
+        self._textures = pictures.TextureCache(capacity=PHOTO_TEXTURES)
+        self.current_project_id = ""
+        self._show(min(self.index, max(0, len(self.projects) - 1)), animate=False)
 
-    def _fill(self, slide: ProjectSlide, index: int) -> None:
+    def _show(self, index: int, animate: bool) -> None:
         if not self.projects:
             return
+        manager: ScreenManager = self.ids.slides
+        slide = self._slide(index)
+        self.index, self.current_project_id = index, slide.project_id
+        self._load_photo(slide, index)
+        manager.transition = (SlideTransition(direction="left", duration=0.6) if animate
+                              else NoTransition())
+        manager.current = slide.name
+
+    def _slide(self, index: int) -> ProjectSlide:
+        manager: ScreenManager = self.ids.slides
+        name = f"p{index}"
+        if manager.has_screen(name):
+            self._recent.remove(name)
+            self._recent.append(name)
+            return manager.get_screen(name)
+        while len(self._recent) >= MAX_SLIDES:  # drop the least recently shown slide
+            oldest = next(n for n in self._recent if n != manager.current)
+            self._recent.remove(oldest)
+            manager.remove_widget(manager.get_screen(oldest))
+        self._recent.append(name)
         p = self.projects[index]
-        slide.project_id, slide.association, slide.title = p.id, p.association, p.title
-        slide.summary, slide.raised_cents, slide.goal_cents = p.summary, p.raised_cents, \
-            p.goal_cents
-        self.current_project_id = p.id
-        width, height = (int(v) for v in slide.ids.photo.size)
-        key = (p.id, width, height)
-        slide.photo = self._textures.get(key)
-        if slide.photo is None:
-            app = App.get_running_app()
-            app.background(pictures.load_photo, p.image_path, width, height,
-                           done=lambda px, s=slide, k=key: self._photo_ready(s, k, px))
-        slide.learn_more = None
+        slide = ProjectSlide(name=name, project_id=p.id, association=p.association,
+                             title=p.title, summary=p.summary, raised_cents=p.raised_cents,
+                             goal_cents=p.goal_cents)
+        manager.add_widget(slide)
+        slide.ids.photo.bind(size=self._refill)
         if p.url:
-            qr_size = int(slide.ids.learn_more.height) or 96
-            qr = self._qr_cache.get(p.url)
-            if qr is None:
-                App.get_running_app().background(
-                    pictures.qr_pixels, p.url, qr_size,
-                    done=lambda px, s=slide, u=p.url: self._qr_ready(s, u, px))
-            slide.learn_more = qr
+            App.get_running_app().background(
+                pictures.qr_pixels, p.url, QR_PX,
+                done=lambda px, s=slide: self._qr_ready(s, px))
+        return slide
+
+    def _refill_current(self, _dt: float) -> None:
+        """Once layout settles (or the window turns), reload the photo at its shown size."""
+        if self.projects:
+            self._load_photo(self._slide(self.index), self.index)
+
+    def _load_photo(self, slide: ProjectSlide, index: int) -> None:
+        width, height = (int(v) for v in slide.ids.photo.size)
+        if (width, height) == (100, 100):
+            return  # not laid out yet (Kivy's default size): the size binding calls us again
+        key = (slide.project_id, width, height)
+        cached = self._textures.get(key)
+        if cached is not None:
+            slide.photo = cached
+            return
+        App.get_running_app().background(
+            pictures.load_photo, self.projects[index].image_path, width, height,
+            done=lambda px, s=slide, k=key: self._photo_ready(s, k, px))
 
     @mainthread
     def _photo_ready(self, slide: ProjectSlide, key: tuple, pixels: Any) -> None:
         if pixels is None:
             return
         from kiosk.ui.app import texture_from
-        texture = texture_from(pixels)
-        self._textures.put(key, texture)
-        if slide.project_id == key[0]:
-            slide.photo = texture
+
+        self._textures.put(key, texture_from(pixels))
+        slide.photo = self._textures.get(key)
+        kept = set(self._textures.keys())
+        for other in self.ids.slides.screens:  # let evicted textures go
+            if other.photo is not None and other is not slide and not any(
+                    k[0] == other.project_id for k in kept):
+                other.photo = None
 
     @mainthread
-    def _qr_ready(self, slide: ProjectSlide, url: str, pixels: Any) -> None:
+    def _qr_ready(self, slide: ProjectSlide, pixels: Any) -> None:
         from kiosk.ui.app import texture_from
-        texture = texture_from(pixels)
-        self._qr_cache.put(url, texture)
-        slide.learn_more = texture
+
+        slide.learn_more = texture_from(pixels)

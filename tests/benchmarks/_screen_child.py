@@ -1,0 +1,347 @@
+"""The measured side of the screen benchmarks, run as its own process (one Kivy window per
+process): ``python -m tests.benchmarks._screen_child MODE WORKDIR [options]``.
+
+Modes print one JSON line on stdout:
+
+- ``tap``: N donations tapped through the real app against the real bridge and simulator;
+  tap → ENQ seen by the simulator, and the same for a bare BridgeClient.pay (the baseline);
+- ``attract`` / ``bare-attract``: CPU seconds used over D seconds by the kiosk's attract loop,
+  or by a bare Kivy app sliding the same photos at the same pace;
+- ``startup`` / ``hello``: seconds from process start to the first attract frame with its
+  photo, or to the first frame of a bare Kivy hello-world;
+- ``memory`` / ``hello-memory``: resident memory after the attract loop has shown 30
+  full-HD photos, or of the bare hello-world.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+START = float(os.environ.get("BENCH_T0", time.time()))
+ENQ = 0x05
+
+
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def setup_kivy(workdir: Path, size: tuple[int, int] = (800, 480)) -> None:
+    os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
+    from kiosk.ui import hardening
+
+    hardening.prepare_environment(workdir / "kivy-home")
+    hardening.apply_config(width=size[0], height=size[1], fullscreen=False, rotation=0)
+
+
+def kiosk_app(workdir: Path, projects: list, port: Any, slide_s: float = 30.0) -> Any:
+    from kiosk.donation_flow import FlowSettings
+    from kiosk.screen_main import register_font
+    from kiosk.ui.app import KioskApp, KioskContext
+    from tests.screen_fixtures import open_ledger
+
+    ledger = open_ledger(workdir / "data" / "kiosk.db")
+    settings = FlowSettings(preset_amounts_cents=(200, 500, 1000, 2000), custom_min_cents=100,
+                            custom_max_cents=15000)
+    register_font()
+    return KioskApp(KioskContext(flow_settings=settings, projects=projects, ledger=ledger,
+                                 port=port, device_id="bench", receipt_base_url="http://x",
+                                 slide_duration_s=slide_s, health_interval_s=5))
+
+
+def emit(result: dict[str, Any]) -> None:
+    print(json.dumps(result), flush=True)
+
+
+# -- tap -> ENQ ----------------------------------------------------------------------------
+
+
+def run_bridge_host(workdir: Path) -> None:
+    """The bridge service and the terminal simulator in their own process, as on a device;
+    each ENQ the simulator sees is appended to WORKDIR/enq.txt as a CLOCK_MONOTONIC time
+    (time.perf_counter is that clock on Linux, so it compares across processes)."""
+    from firmware_bridge.simulator import PtySimulator
+    from tests.real_bridge import start_bridge
+
+    out = (workdir / "enq.txt").open("a", buffering=1)
+    original = PtySimulator._read_byte
+
+    def timed_read(self: PtySimulator, timeout: float | None) -> int | None:
+        b = original(self, timeout)
+        if b == ENQ:
+            out.write(f"{time.perf_counter()!r}\n")
+        return b
+
+    PtySimulator._read_byte = timed_read  # measurement hook: when the terminal sees ENQ
+    bridge = start_bridge(Path(tempfile.mkdtemp(prefix="kb-")), "", card_wait_s=5)
+    emit({"socket": str(bridge.socket_path)})
+    sys.stdin.read()  # until the parent closes our stdin
+    bridge.stop()
+
+
+def run_tap(workdir: Path, count: int) -> None:
+    import subprocess
+
+    from kiosk.bridge_client import BridgeClient
+    from kiosk.bridge_port import BridgePort
+    from tests.screen_fixtures import make_projects
+    from tests.ui_driver import tap
+
+    host = subprocess.Popen([sys.executable, "-m", "tests.benchmarks._screen_child",
+                             "bridge-host", str(workdir)], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True)
+    socket_path = json.loads(host.stdout.readline())["socket"]
+    enq_file = workdir / "enq.txt"
+
+    def enq_times() -> list[float]:
+        return [float(x) for x in enq_file.read_text().split()] if enq_file.exists() else []
+
+    def enq_after(before: int) -> float:
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            times = enq_times()
+            if len(times) > before:
+                return times[before]
+            time.sleep(0.001)
+        raise TimeoutError("the simulator saw no ENQ")
+
+    baseline: list[float] = []
+    client = BridgeClient(socket_path)
+    time.sleep(0.3)
+    for _ in range(count):
+        before = len(enq_times())
+        t0 = time.perf_counter()
+        client.pay(str(uuid.uuid4()), 500, "EUR")
+        baseline.append(enq_after(before) - t0)
+
+    setup_kivy(workdir)
+    from kivy.clock import Clock
+
+    app = kiosk_app(workdir, make_projects(workdir / "photos", 2),
+                    BridgePort(BridgeClient(socket_path)))
+    taps: list[tuple[int, float]] = []
+
+    def steps():  # noqa: ANN202 - a generator of waits, run on the Kivy clock
+        deadline = time.monotonic() + 30
+
+        def available() -> bool:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"giving never became available: {app.health}")
+            return app.available
+
+        yield available
+        for _ in range(count):
+            tap(app.screen("attract").ids.give)
+            yield lambda: app.manager.current == "amount" and not app.manager.transition.is_active
+            button = list(reversed(app.screen("amount").ids.presets.children))[1]
+            before = len(enq_times())
+            t0 = time.perf_counter()
+            tap(button)
+            taps.append((before, t0))
+            yield lambda: app.step == "thanks" and not app.manager.transition.is_active
+            tap(app.screen("thanks").ids.done)
+            yield lambda: app.step == "attract" and not app.manager.transition.is_active
+
+    it = steps()
+    state = {"wait": next(it)}
+
+    def advance(_dt: float) -> None:
+        if not state["wait"]():
+            return
+        try:
+            state["wait"] = next(it)
+        except StopIteration:
+            app.stop()
+
+    Clock.schedule_interval(advance, 0)
+    app.run()
+    screen = [enq_after(before) - t0 for before, t0 in taps]
+    host.stdin.close()
+    host.wait(timeout=10)
+    emit({"screen_s": screen, "baseline_s": baseline})
+
+
+# -- attract loop CPU ----------------------------------------------------------------------
+
+
+def run_attract(workdir: Path, duration_s: float, slide_s: float, bare: bool) -> None:
+    from tests.screen_fixtures import make_projects
+
+    projects = make_projects(workdir / "photos", 6, (1920, 1080))
+    setup_kivy(workdir)
+    from kivy.clock import Clock
+
+    if bare:
+        app = bare_slider([str(p.image_path) for p in projects], slide_s)
+    else:
+        from tests.screen_fixtures import ScriptedPort
+
+        app = kiosk_app(workdir, projects, ScriptedPort(), slide_s)
+    marks: dict[str, float] = {}
+
+    def begin(_dt: float) -> None:
+        marks["cpu"], marks["wall"] = time.process_time(), time.perf_counter()
+        Clock.schedule_once(end, duration_s)
+
+    def end(_dt: float) -> None:
+        emit({"cpu_s": time.process_time() - marks["cpu"],
+              "wall_s": time.perf_counter() - marks["wall"]})
+        app.stop()
+
+    Clock.schedule_once(begin, 2.0)  # after start-up, first photos loaded
+    app.run()
+
+
+def bare_slider(paths: list[str], slide_s: float) -> Any:
+    """The baseline: plain Kivy, the same photos, the same slide transition and pace."""
+    from kivy.app import App
+    from kivy.clock import Clock
+    from kivy.uix.image import Image
+    from kivy.uix.screenmanager import Screen, ScreenManager, SlideTransition
+
+    class Bare(App):
+        def build(self) -> ScreenManager:
+            self.sm = ScreenManager(transition=SlideTransition(duration=0.6))
+            for i, path in enumerate(paths):
+                s = Screen(name=str(i))
+                s.add_widget(Image(source=path, fit_mode="contain"))
+                self.sm.add_widget(s)
+            Clock.schedule_interval(self.next, slide_s)
+            return self.sm
+
+        def next(self, _dt: float) -> None:
+            self.sm.current = str((int(self.sm.current) + 1) % len(paths))
+
+    return Bare()
+
+
+# -- start-up and memory ---------------------------------------------------------------------
+
+
+def run_startup(workdir: Path, hello: bool, memory_projects: int = 0) -> None:
+    projects: list = []
+    if not hello:
+        from tests.screen_fixtures import make_projects
+
+        # The parent drew the photos before starting the clock; these calls reuse them.
+        projects = make_projects(workdir / "photos", max(memory_projects, 6),
+                                 (1920, 1080) if memory_projects else (960, 640))
+    t0 = START
+    setup_kivy(workdir)
+    from kivy.app import App
+    from kivy.clock import Clock
+
+    if hello:
+        from kivy.uix.label import Label
+
+        class Hello(App):
+            def build(self) -> Label:
+                return Label(text="Hello")
+
+        app: Any = Hello()
+
+        def first_frame(_dt: float) -> None:
+            emit({"first_frame_s": time.time() - t0, "rss_mb": rss_mb()})
+            app.stop()
+
+        Clock.schedule_once(first_frame, 0)
+        app.run()
+        return
+    from tests.screen_fixtures import ScriptedPort
+
+    app = kiosk_app(workdir, projects, ScriptedPort(), slide_s=30)
+    result: dict[str, Any] = {}
+
+    def watch(_dt: float) -> bool:
+        attract = app.screen("attract") if app.manager else None
+        slide = attract.ids.slides.current_screen if attract else None
+        if slide is None or slide.photo is None:
+            return True
+        if "first_frame_s" not in result:
+            result["first_frame_s"] = time.time() - t0
+            if not memory_projects:
+                emit(result | {"rss_mb": rss_mb()})
+                app.stop()
+                return False
+            Clock.schedule_interval(lambda _dt: cycle(attract), 0.15)
+        return True
+
+    shown = {"n": 0}
+
+    def cycle(attract: Any) -> bool:
+        if attract.ids.slides.transition.is_active:
+            return True
+        attract.next_slide()
+        shown["n"] += 1
+        if shown["n"] >= memory_projects + 2:
+            emit(result | {"rss_mb": rss_mb(), "max_rss_mb":
+                           resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                           "slides_shown": shown["n"], "textures_kept": len(attract._textures)})
+            app.stop()
+            return False
+        return True
+
+    Clock.schedule_interval(watch, 0)
+    app.run()
+
+
+def run_bare_memory(workdir: Path, count: int) -> None:
+    """The naive way: plain Kivy Image widgets loading every full-HD photo as is."""
+    from tests.screen_fixtures import make_projects
+
+    paths = [str(p.image_path) for p in make_projects(workdir / "photos", count, (1920, 1080))]
+    setup_kivy(workdir)
+    from kivy.clock import Clock
+
+    app = bare_slider(paths, 3600)
+    shown = {"n": 0}
+
+    def cycle(_dt: float) -> bool:
+        if app.sm.transition.is_active:
+            return True
+        app.next(0)
+        shown["n"] += 1
+        if shown["n"] >= count + 2:
+            emit({"rss_mb": rss_mb(), "slides_shown": shown["n"],
+                  "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024})
+            app.stop()
+            return False
+        return True
+
+    Clock.schedule_interval(cycle, 0.15)
+    app.run()
+
+
+def main(argv: list[str]) -> None:
+    mode, workdir = argv[0], Path(argv[1])
+    workdir.mkdir(parents=True, exist_ok=True)
+    if mode == "bridge-host":
+        run_bridge_host(workdir)
+    elif mode == "tap":
+        run_tap(workdir, int(argv[2]))
+    elif mode in ("attract", "bare-attract"):
+        run_attract(workdir, float(argv[2]), float(argv[3]), bare=mode == "bare-attract")
+    elif mode in ("startup", "hello"):
+        run_startup(workdir, hello=mode == "hello")
+    elif mode == "memory":
+        run_startup(workdir, hello=False, memory_projects=int(argv[2]))
+    elif mode == "hello-memory":
+        run_startup(workdir, hello=True)
+    elif mode == "bare-memory":
+        run_bare_memory(workdir, int(argv[2]))
+    else:
+        raise SystemExit(f"unknown mode {mode!r}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,40 @@
+"""Resident memory with 30 projects whose photos are 1920×1080, after the attract loop has
+shown every one of them, against a bare Kivy hello-world and a naive Kivy slider (Image
+widgets loading the full-HD files) in the same run, all in an 800×480 window. Photos are scaled
+to the screen once and at most a few textures are kept. Goal: ≤ 250 MB.
+
+Without a GPU, Mesa's llvmpipe keeps per-thread tiles and JIT-compiled shaders in the
+process; the last row renders on the UI thread only (LP_NUM_THREADS=0), closer to a device."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from tests.benchmarks._screen_run import child
+from tests.benchmarks._table import print_table
+from tests.screen_fixtures import make_projects
+
+PROJECTS = 30
+
+
+def main() -> None:
+    workdir = Path(tempfile.mkdtemp(prefix="bench-memory-"))
+    make_projects(workdir / "photos", PROJECTS, (1920, 1080))
+    hello = child("hello-memory")
+    naive = child("bare-memory", PROJECTS, workdir=workdir)
+    kiosk = child("memory", PROJECTS, workdir=workdir)
+    kiosk_one = child("memory", PROJECTS, workdir=workdir, extra_env={"LP_NUM_THREADS": "0"})
+    print_table(
+        ["app", "slides shown", "RSS MB", "peak RSS MB", "ratio", "goal"],
+        [["bare Kivy hello-world", 0, hello["rss_mb"], "", 1.0, ""],
+         ["naive Kivy slider, 30 full-HD photos", naive["slides_shown"], naive["rss_mb"],
+          naive["max_rss_mb"], naive["rss_mb"] / hello["rss_mb"], ""],
+         ["kiosk, 30 full-HD photos", kiosk["slides_shown"], kiosk["rss_mb"],
+          kiosk["max_rss_mb"], kiosk["rss_mb"] / hello["rss_mb"], "<= 250 MB"],
+         ["kiosk, GL on UI thread", kiosk_one["slides_shown"], kiosk_one["rss_mb"],
+          kiosk_one["max_rss_mb"], kiosk_one["rss_mb"] / hello["rss_mb"], "<= 250 MB"]])
+
+
+if __name__ == "__main__":
+    main()
