@@ -14,10 +14,18 @@ reference; the kiosk never re-sends a debit on its own:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
-from kiosk.bridge_client import LEDGER_STATE, BridgeClient, BridgeClientError
+from kiosk.bridge_client import LEDGER_STATE, BridgeClientError
 from kiosk.ledger import Donation, IllegalTransition, Ledger
+
+
+class OutcomeSource(Protocol):
+    """The bridge client, or the screen's payment port over it: anything that can say what
+    became of a reference (``result``), raising BridgeClientError when it cannot be asked."""
+
+    def result(self, reference: str) -> dict[str, Any]: ...
+
 
 NEVER_SENT = "never reached the payment terminal (the bridge has no record of it)"
 
@@ -48,7 +56,7 @@ def record_outcome(ledger: Ledger, donation: Donation, outcome: dict[str, Any]) 
                          card_suffix=outcome.get("card_suffix"), reason=reason)
 
 
-def resolve_pending(ledger: Ledger, client: BridgeClient) -> Resolution:
+def resolve_pending(ledger: Ledger, client: OutcomeSource) -> Resolution:
     """Ask the bridge about every pending donation and record what it knows."""
     result = Resolution()
     for donation in ledger.pending():

@@ -13,7 +13,8 @@ from firmware_bridge.simulator import AcquirerRecord, PtySimulator, Script
 from firmware_bridge.terminal import SerialTerminal
 from firmware_bridge.transport import SerialTransport
 
-BYTE_TIMEOUT = 0.3
+# Generous per-byte timeout: the bridge runs inside the Kivy process, on a loaded CI machine.
+BYTE_TIMEOUT = 1.0
 
 
 @dataclass

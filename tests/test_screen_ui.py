@@ -159,3 +159,16 @@ def test_no_way_out_for_a_customer(tmp_path):
     assert report["kivy_home_files"] == []  # no config.ini, no logs: nothing of the user's
     # Offline from the central API: a discreet word, and giving still works.
     assert report["offline_text"] == "Hors ligne" and report["available_offline"]
+
+
+def test_a_donation_left_pending_by_a_crash_is_recovered_from_the_bridge(tmp_path):
+    # The previous run of the kiosk died after the terminal approved 7 EUR: the ledger says
+    # pending, the bridge's journal says approved. The screen asks, records, never pays again.
+    report = drive(tmp_path, "recover")
+    [donation] = report["donations"]
+    assert donation["id"] == report["recover_id"]
+    assert donation["state"] == "approved" and donation["amount_cents"] == 700
+    [entry] = report["journal"]
+    assert entry["reference"] == donation["id"] and entry["outcome"]["status"] == "approved"
+    assert len(report["acquirer"]) == 1  # charged once
+    assert report["screens"] == ["attract"]  # nothing shown to the customer for it

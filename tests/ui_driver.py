@@ -25,7 +25,7 @@ from typing import Any
 
 RECEIPT_KEY = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
 # What the terminal simulator does for each scenario run against the real bridge.
-SIM_SCRIPTS = {"approved": "approve:0.8", "declined": "decline:0.8",
+SIM_SCRIPTS = {"approved": "approve:0.8", "declined": "decline:0.8", "recover": "approve:0.1",
                "unknown": "approve+lose_answer", "unavailable": ""}
 
 
@@ -43,6 +43,16 @@ def journal_rows(path: Path) -> list[dict]:
         conn.close()
     return [{"reference": r[0], "short_reference": r[1], "amount_cents": r[2], "state": r[3],
              "outcome": json.loads(r[4]) if r[4] else None} for r in rows]
+
+
+def ledger_state(path: Path, donation_id: str) -> str:
+    """A donation's state, read through a connection of the test's own."""
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return conn.execute("SELECT state FROM donations WHERE id = ?",
+                            (donation_id,)).fetchone()[0]
+    finally:
+        conn.close()
 
 
 def tap(widget: Any) -> None:
@@ -84,6 +94,11 @@ def scenario_steps(d: Driver, name: str) -> Iterator[Any]:
     yield lambda: app.health is not None
     yield lambda: getattr(app.screen("attract").ids.slides.current_screen, "photo", None)
     yield 0.3
+    if name == "recover":  # a donation the previous run left pending, already paid
+        yield lambda: ledger_state(d.workdir / "data" / "kiosk.db",
+                                   d.report["recover_id"]) != "pending"
+        d.report["screens"].append(app.manager.current)
+        return
     if name == "locked":
         from kivy.config import Config
         from kivy.core.window import Window
@@ -278,6 +293,11 @@ def main(argv: list[str] | None = None) -> int:
                               SIM_SCRIPTS[args.scenario], card_wait_s=1.5,
                               unplugged=args.scenario == "unavailable")
         port = BridgePort(BridgeClient(bridge.socket_path, timeout_s=2, pay_timeout_s=10))
+        if args.scenario == "recover":
+            # The kiosk crashed after the terminal approved: pending in the ledger only.
+            left = ledger.create_pending("proj-1", 700, "EUR")
+            paid = BridgeClient(bridge.socket_path, pay_timeout_s=10).pay(left.id, 700, "EUR")
+            assert paid["status"] == "approved", paid
     else:
         outcome = {"unavailable": "approved"}.get(args.scenario, args.scenario)
         port = ScriptedPort(outcome=outcome, card_wait_s=0.6,
@@ -293,6 +313,8 @@ def main(argv: list[str] | None = None) -> int:
     register_font()
     app = KioskApp(context)
     driver = Driver(app, workdir, args.size, args.lang)
+    if args.scenario == "recover":
+        driver.report["recover_id"] = left.id
     result = run_app(app, driver, args.scenario)
     report = driver.report
     report["error"] = result.get("error")

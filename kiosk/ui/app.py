@@ -56,6 +56,7 @@ from kiosk.donation_flow import (
 from kiosk.health import Health, check_health
 from kiosk.money import format_cents
 from kiosk.payment_runner import PaymentPort, run_donation
+from kiosk.recovery import resolve_pending
 from kiosk.ui import pictures, theme
 from kiosk.ui.screens import SCREENS
 
@@ -363,9 +364,27 @@ class KioskApp(App):
         previous = self.health.status_row if self.health else None
         if ctx.projects_source is not None:
             self._io.submit(ctx.projects_source).add_done_callback(self._projects_read)
+        if terminal is not None and terminal.get("ok", True) is not False:
+            self._io.submit(self._recover_pending)
         future = self._io.submit(check_health, ctx.ledger, terminal, min_amount,
                                  ctx.port is not None, previous)
         future.add_done_callback(lambda f: self._health_done(f.result()))
+
+    def _recover_pending(self) -> None:
+        """Donations left pending by a crash or a lost answer: ask the bridge what became of
+        them and record it; never pay again. On the I/O thread, so never beside a payment."""
+        ledger = self.context.ledger
+        try:
+            if not ledger.pending():
+                return
+            outcome = resolve_pending(ledger, self.context.port)
+        except Exception:  # noqa: BLE001 - logged; asked again at the next health check
+            log.exception("cannot resolve pending donations")
+            return
+        for donation_id, state in outcome.resolved.items():
+            log.info("recovered donation %s: %s", donation_id, state)
+        if outcome.error:
+            log.warning("pending donations not resolved yet: %s", outcome.error)
 
     def _projects_read(self, future: Any) -> None:
         try:
