@@ -12,13 +12,39 @@ import contextlib
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-import sqlite_utils
+if TYPE_CHECKING:
+    import sqlite_utils
 
 BUSY_TIMEOUT_MS = 5000
 
 
-def connect(path: Path | str, *, readonly: bool = False) -> sqlite_utils.Database:
+class Database:
+    """A connection with sqlite-utils' ``Database`` API behind it, built on first use.
+
+    Every query here goes through ``.conn``; importing sqlite-utils costs ~50 ms (dateutil,
+    click, pluggy), which the kiosk screen would otherwise pay before its first frame."""
+
+    def __init__(self, conn: sqlite3.Connection):
+        self.conn = conn
+        self._full: sqlite_utils.Database | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        # Only reached for attributes not set in __init__: sqlite-utils' own API.
+        if name.startswith("__") or name == "_full":
+            raise AttributeError(name)
+        if self._full is None:
+            import sqlite_utils
+
+            self._full = sqlite_utils.Database(self.conn)
+        return getattr(self._full, name)
+
+    def __getitem__(self, table: str) -> Any:
+        return self.__getattr__("table")(table)
+
+
+def connect(path: Path | str, *, readonly: bool = False) -> Database:
     """Open ``path`` with WAL, ``synchronous=FULL``, busy timeout and foreign keys."""
     if readonly:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None,
@@ -34,11 +60,11 @@ def connect(path: Path | str, *, readonly: bool = False) -> sqlite_utils.Databas
             raise sqlite3.OperationalError(f"{path}: could not switch to WAL (got {mode})")
     conn.execute("PRAGMA synchronous = FULL")
     conn.execute("PRAGMA foreign_keys = ON")
-    return sqlite_utils.Database(conn)
+    return Database(conn)
 
 
 @contextlib.contextmanager
-def immediate(db: sqlite_utils.Database) -> Iterator[sqlite3.Connection]:
+def immediate(db: Database) -> Iterator[sqlite3.Connection]:
     """A write transaction taken with ``BEGIN IMMEDIATE``; commits on success."""
     conn = db.conn
     conn.execute("BEGIN IMMEDIATE")

@@ -13,9 +13,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
-import sqlite_utils
-
-from kiosk.db import immediate
+from kiosk.db import Database, immediate
 
 Migration = Callable[[sqlite3.Connection], None]
 
@@ -121,11 +119,11 @@ def _run_script(conn: sqlite3.Connection, script: str) -> None:
             conn.execute(statement)
 
 
-def schema_version(db: sqlite_utils.Database) -> int:
+def schema_version(db: Database) -> int:
     return db.conn.execute("PRAGMA user_version").fetchone()[0]
 
 
-def migrate(db: sqlite_utils.Database, target: int | None = None) -> int:
+def migrate(db: Database, target: int | None = None) -> int:
     """Apply pending migrations up to ``target`` (default: all). Returns the new version."""
     target = len(MIGRATIONS) if target is None else target
     current = schema_version(db)

@@ -63,6 +63,13 @@ from kiosk.ui.screens import SCREENS
 log = logging.getLogger("kiosk.screen")
 ASSETS = Path(__file__).resolve().parent.parent.parent / "assets"
 PREWARM_AFTER_S = 2.0
+# After a tap on an amount, the payment screen waits until the request is at the terminal
+# (the bridge says "waiting_card") or this long, so building and drawing it never competes
+# with the ledger commit and the bridge request (tap -> terminal latency). The pressed button
+# is the feedback meanwhile.
+PAYMENT_SCREEN_HOLD_S = 0.2
+# The bridge reports these once the request has been written to the terminal.
+REQUEST_SENT_STAGES = ("waiting_card", "receiving")
 DONOR_SCREENS = ("amount", "payment", "thanks", "outcome", "keypad")
 STAGES = {
     "connecting": "Connecting to the terminal…",
@@ -137,6 +144,7 @@ class KioskApp(App):
         self.health: Health | None = None
         self._sound: Any = None
         self._health_running = False
+        self._hold_payment_until: float | None = None  # see PAYMENT_SCREEN_HOLD_S
         self.manager: ScreenManager | None = None
         self.owner: Any = None  # kiosk.ui.owner_panel.OwnerPanel once built
 
@@ -157,8 +165,7 @@ class KioskApp(App):
         Clock.schedule_once(self._prewarm, PREWARM_AFTER_S)
         Clock.schedule_interval(self._tick, 0.5)
         self._schedule_health(0)
-        Clock.schedule_interval(lambda _dt: self._schedule_health(0),
-                                self.context.health_interval_s)
+        Clock.schedule_interval(self._periodic_health, self.context.health_interval_s)
         return self.manager
 
     def _prewarm(self, _dt: float) -> None:
@@ -278,6 +285,7 @@ class KioskApp(App):
     def _run(self, effects: list[Effect]) -> None:
         for effect in effects:
             if isinstance(effect, StartPayment):
+                self._hold_payment_until = time.monotonic() + PAYMENT_SCREEN_HOLD_S
                 self._io.submit(self._payment_worker, effect)
             elif isinstance(effect, CancelPayment):
                 self._side.submit(self._cancel_worker, effect.reference)
@@ -318,10 +326,13 @@ class KioskApp(App):
     @mainthread
     def _payment_progress(self, stage: str, cancellable: bool) -> None:
         self.flow.payment_progress(stage, cancellable)
+        if stage in REQUEST_SENT_STAGES:
+            self._hold_payment_until = None
         self._refresh_trigger()
 
     @mainthread
     def _payment_finished(self, result: PaymentResult, qr: tuple[str, Any] | None) -> None:
+        self._hold_payment_until = None
         self.receipt_url, self.receipt_texture = "", None
         if qr is not None:
             self.receipt_url, self.receipt_texture = qr[0], texture_from(qr[1])
@@ -344,6 +355,12 @@ class KioskApp(App):
             log.info("confirmation sound unavailable: %s", e)
 
     # -- health: terminal, ledger guards, sync ----------------------------------------
+
+    def _periodic_health(self, _dt: float) -> None:
+        # Not while a donor is choosing or paying: the I/O thread stays free for the payment
+        # (a check queued just before a tap would delay the request to the terminal).
+        if self.flow.step is Step.ATTRACT:
+            self._schedule_health(0)
 
     def _schedule_health(self, _dt: float) -> None:
         if self._health_running:
@@ -431,6 +448,8 @@ class KioskApp(App):
     def _refresh(self, *_args: Any) -> None:
         """Copy the flow's state into the properties the screens bind to."""
         flow, settings = self.flow, self.context.flow_settings
+        if self._holding_payment_screen():
+            return
         if flow.step is Step.ATTRACT and self.step != "attract":
             self.lang = self.context.language  # the next donor starts in the default language
         self.available = flow.available
@@ -459,6 +478,20 @@ class KioskApp(App):
         if flow.step is Step.ATTRACT and self._owner_screen_showing():
             return  # the owner's settings (or the idle) stay until they close themselves
         self._show(flow.step.value)
+
+
+    def _holding_payment_screen(self) -> bool:
+        """True while a payment request is on its way (nothing re-laid out or redrawn); the
+        refresh comes again when the hold ends."""
+        hold_until = self._hold_payment_until
+        if hold_until is None or self.flow.step is not Step.PAYMENT:
+            return False
+        left = hold_until - time.monotonic()
+        if left <= 0:
+            self._hold_payment_until = None
+            return False
+        Clock.schedule_once(lambda _dt: self._refresh_trigger(), left)
+        return True
 
 
 def texture_from(pixels: pictures.Pixels) -> Texture:
