@@ -22,11 +22,14 @@ import logging
 import sys
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kiosk.ui import warmup  # noqa: F401 - first: works while the window is created
+
+# isort: split
 from kivy.app import App
 from kivy.clock import Clock, mainthread
 from kivy.core.window import Window
@@ -162,6 +165,7 @@ class KioskApp(App):
             OwnerPanel.install(self, self.context.owner)
         self.bind(lang=lambda *_: self._refresh_trigger())
         self._show("attract")
+        self.screen("attract").start(Window.size)
         Clock.schedule_once(self._prewarm, PREWARM_AFTER_S)
         Clock.schedule_interval(self._tick, 0.5)
         self._schedule_health(0)
@@ -183,6 +187,10 @@ class KioskApp(App):
         self._io.shutdown(wait=False, cancel_futures=True)
         self._side.shutdown(wait=False, cancel_futures=True)
         self._pictures.shutdown(wait=False, cancel_futures=True)
+
+    def submit_picture(self, fn: Callable[..., Any], *args: Any) -> Future:
+        """Run ``fn(*args)`` on the pictures thread (decoding, scaling)."""
+        return self._pictures.submit(fn, *args)
 
     def background(self, fn: Callable[..., Any], *args: Any,
                    done: Callable[[Any], None]) -> None:

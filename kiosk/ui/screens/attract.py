@@ -7,6 +7,8 @@ thread to the size they are shown at; a small LRU keeps the textures.
 
 from __future__ import annotations
 
+import logging
+from concurrent.futures import Future, wait
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +16,7 @@ from kivy.app import App
 from kivy.clock import Clock, mainthread
 from kivy.lang import Builder
 from kivy.properties import NumericProperty, ObjectProperty, StringProperty
+from kivy.uix.layout import Layout
 from kivy.uix.screenmanager import NoTransition, Screen, ScreenManager, SlideTransition
 from kivy.uix.widget import Widget
 
@@ -21,12 +24,26 @@ from kiosk.catalog import Project
 from kiosk.ui import pictures
 from kiosk.ui.widgets import KioskScreen
 
+log = logging.getLogger("kiosk.screen")
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
 HIDDEN_GESTURE_HOLD_S = 3.0
 PHOTO_TEXTURES = 8  # photo textures kept: the default six featured never decode twice
 MAX_SLIDES = 8  # slides kept built; the default six featured projects never rebuild
 QR_PX = 160
+# Before the very first frame, the UI thread waits this long at most for the first photo
+# (decoded on the pictures thread), so the first frame shows the slide whole instead of an
+# empty frame the photo pops into a few frames later; after that it carries on without it.
+FIRST_PHOTO_WAIT_S = 0.15
+
+
+def _layout_now(widget: Widget) -> None:
+    """Lay ``widget`` and everything in it out at once, top-down (Kivy would do it over the
+    next frames, through its layout triggers)."""
+    if isinstance(widget, Layout):
+        widget.do_layout()
+    for child in widget.children:
+        _layout_now(child)
 
 
 class ProjectSlide(Screen):
@@ -80,7 +97,22 @@ class AttractScreen(KioskScreen):
         self._textures = pictures.TextureCache(capacity=PHOTO_TEXTURES)
         self._refill = Clock.create_trigger(self._refill_current, 0)
         self._recent: list[str] = []
-        Clock.schedule_once(lambda _dt: self._show(0, animate=False), 0)
+        self._decoding: set[tuple] = set()  # photos asked for and not back yet
+        Clock.schedule_once(lambda _dt: self._show_first(), 0)
+
+    def start(self, size: tuple[int, int]) -> None:
+        """Show the first slide laid out at ``size`` now, so its photo starts decoding while
+        the first frame is being built instead of after it (start-up to the first photo).
+        Kivy lays everything out again before drawing; a wrong guess only costs a decode."""
+        self._show_first()
+        self.size = size
+        _layout_now(self)
+        if self.projects:
+            self._load_photo(self._slide(self.index), self.index, wait_s=FIRST_PHOTO_WAIT_S)
+
+    def _show_first(self) -> None:
+        if not self.ids.slides.screens:
+            self._show(0, animate=False)
 
     @property
     def projects(self) -> list[Project]:
@@ -113,6 +145,7 @@ class AttractScreen(KioskScreen):
         for slide in sorted(manager.screens, key=lambda s: s is manager.current_screen):
             manager.remove_widget(slide)  # the shown one last, so nothing animates
         self._recent.clear()
+        self._decoding.clear()
         self._textures = pictures.TextureCache(capacity=PHOTO_TEXTURES)
         self.current_project_id = ""
         self._show(min(self.index, max(0, len(self.projects) - 1)), animate=False)
@@ -146,10 +179,9 @@ class AttractScreen(KioskScreen):
                              goal_cents=p.goal_cents)
         manager.add_widget(slide)
         slide.ids.photo.bind(size=self._refill)
-        if p.url:
-            App.get_running_app().background(
-                pictures.qr_pixels, p.url, QR_PX,
-                done=lambda px, s=slide: self._qr_ready(s, px))
+        if p.url:  # on the next frame: behind this slide's photo on the pictures thread
+            Clock.schedule_once(lambda _dt, url=p.url, s=slide: App.get_running_app().background(
+                pictures.qr_pixels, url, QR_PX, done=lambda px: self._qr_ready(s, px)), 0)
         return slide
 
     def _refill_current(self, _dt: float) -> None:
@@ -157,7 +189,7 @@ class AttractScreen(KioskScreen):
         if self.projects:
             self._load_photo(self._slide(self.index), self.index)
 
-    def _load_photo(self, slide: ProjectSlide, index: int) -> None:
+    def _load_photo(self, slide: ProjectSlide, index: int, wait_s: float = 0.0) -> None:
         width, height = (int(v) for v in slide.ids.photo.size)
         if (width, height) == (100, 100):
             return  # not laid out yet (Kivy's default size): the size binding calls us again
@@ -166,13 +198,28 @@ class AttractScreen(KioskScreen):
         if cached is not None:
             slide.photo = cached
             return
-        App.get_running_app().background(
-            pictures.load_photo, self.projects[index].image_path, width, height,
-            done=lambda px, s=slide, k=key: self._photo_ready(s, k, px))
+        if key in self._decoding:
+            return
+        self._decoding.add(key)
+        future = App.get_running_app().submit_picture(
+            pictures.load_photo, self.projects[index].image_path, width, height)
+        if wait_s > 0 and wait([future], timeout=wait_s).done:
+            self._apply_photo(slide, key, future)
+            return
+        future.add_done_callback(lambda f, s=slide, k=key: self._photo_ready(s, k, f))
 
     @mainthread
-    def _photo_ready(self, slide: ProjectSlide, key: tuple, pixels: Any) -> None:
-        if pixels is None:
+    def _photo_ready(self, slide: ProjectSlide, key: tuple, future: Future) -> None:
+        self._apply_photo(slide, key, future)
+
+    def _apply_photo(self, slide: ProjectSlide, key: tuple, future: Future) -> None:
+        self._decoding.discard(key)
+        try:
+            pixels = future.result()
+        except Exception as e:  # noqa: BLE001 - a broken photo: the slide shows without it
+            log.warning("cannot load the photo of %s: %s", slide.project_id, e)
+            return
+        if pixels is None or key[0] != slide.project_id:
             return
         from kiosk.ui.app import texture_from
 
