@@ -155,6 +155,7 @@ class KioskApp(App):
 
     def build(self) -> ScreenManager:
         self.title = "Kiosk"
+        Window.clearcolor = theme.rgba(theme.BACKGROUND)  # every screen's background
         importlib.import_module("kiosk.ui.widgets")
         self.manager = ScreenManager(transition=NoTransition())
         Window.bind(size=self._on_window_size, on_touch_down=self._on_any_touch)

@@ -7,6 +7,7 @@ the bytes into a texture. Photos are scaled once to the size they are shown at, 
 
 from __future__ import annotations
 
+import ctypes
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,7 +36,30 @@ def load_photo(path: Path | None, width: int, height: int) -> Pixels | None:
             fitted = ImageOps.fit(im.convert("RGB"), (width, height), Image.Resampling.BILINEAR)
     except (OSError, ValueError, Image.DecompressionBombError):
         return None
-    return Pixels(fitted.width, fitted.height, fitted.tobytes())
+    pixels = Pixels(fitted.width, fitted.height, fitted.tobytes())
+    del fitted
+    return_free_memory()
+    return pixels
+
+
+def return_free_memory() -> None:
+    """Hand memory freed since the last call back to the system (glibc's ``malloc_trim``).
+
+    Every photo decode frees a few MB of buffers and every evicted texture its pixels; glibc
+    keeps such freed pages mapped in its heaps (~30 MB after 30 full-HD photos). No-op where
+    the C library has no ``malloc_trim``."""
+    if _malloc_trim is not None:
+        _malloc_trim(0)
+
+
+def _find_malloc_trim() -> object | None:
+    try:
+        return getattr(ctypes.CDLL(None), "malloc_trim", None)
+    except OSError:
+        return None
+
+
+_malloc_trim = _find_malloc_trim()
 
 
 def qr_pixels(text: str, size: int, dark: str = "#000000", light: str = "#FFFFFF") -> Pixels:

@@ -16,7 +16,7 @@ from kiosk.ui import theme
 
 
 class KioskScreen(Screen):
-    """Base of every screen: the kiosk background; ``app`` is the running KioskApp."""
+    """Base of every screen (the kiosk background is the window's clear colour)."""
 
 
 class KioskButton(Button):
