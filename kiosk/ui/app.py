@@ -73,6 +73,9 @@ PREWARM_AFTER_S = 2.0
 PAYMENT_SCREEN_HOLD_S = 0.2
 # The bridge reports these once the request has been written to the terminal.
 REQUEST_SENT_STAGES = ("waiting_card", "receiving")
+# The payment screen stays at least this long, even when the terminal answers at once, so the
+# donor always sees the payment start before its outcome.
+MIN_PAYMENT_SCREEN_S = 0.3
 DONOR_SCREENS = ("amount", "payment", "thanks", "outcome", "keypad")
 STAGES = {
     "connecting": "Connecting to the terminal…",
@@ -148,6 +151,7 @@ class KioskApp(App):
         self._sound: Any = None
         self._health_running = False
         self._hold_payment_until: float | None = None  # see PAYMENT_SCREEN_HOLD_S
+        self._payment_shown_at: float | None = None  # see MIN_PAYMENT_SCREEN_S
         self.manager: ScreenManager | None = None
         self.owner: Any = None  # kiosk.ui.owner_panel.OwnerPanel once built
 
@@ -228,6 +232,8 @@ class KioskApp(App):
         assert self.manager is not None
         if self.manager.current != name:
             self.manager.current = name
+            if name == "payment":
+                self._payment_shown_at = time.monotonic()
 
     # -- words ------------------------------------------------------------------------
 
@@ -295,6 +301,7 @@ class KioskApp(App):
         for effect in effects:
             if isinstance(effect, StartPayment):
                 self._hold_payment_until = time.monotonic() + PAYMENT_SCREEN_HOLD_S
+                self._payment_shown_at = None
                 self._io.submit(self._payment_worker, effect)
             elif isinstance(effect, CancelPayment):
                 self._side.submit(self._cancel_worker, effect.reference)
@@ -342,6 +349,18 @@ class KioskApp(App):
     @mainthread
     def _payment_finished(self, result: PaymentResult, qr: tuple[str, Any] | None) -> None:
         self._hold_payment_until = None
+        if self.flow.step is Step.PAYMENT:
+            if self._payment_shown_at is None:
+                self._refresh()  # shows the payment screen now
+            shown_for = time.monotonic() - (self._payment_shown_at or time.monotonic())
+            if shown_for < MIN_PAYMENT_SCREEN_S:
+                Clock.schedule_once(lambda _dt: self._apply_payment_result(result, qr),
+                                    MIN_PAYMENT_SCREEN_S - shown_for)
+                return
+        self._apply_payment_result(result, qr)
+
+    def _apply_payment_result(self, result: PaymentResult,
+                              qr: tuple[str, Any] | None) -> None:
         self.receipt_url, self.receipt_texture = "", None
         if qr is not None:
             self.receipt_url, self.receipt_texture = qr[0], texture_from(qr[1])
