@@ -157,7 +157,17 @@ class Children:
                 proc.wait()
 
 
+def _stop_on_sigterm() -> None:
+    """SIGTERM (``timeout``, ``kill``) stops the demo like Ctrl-C: children are stopped too."""
+
+    def handler(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, handler)
+
+
 def run() -> int:
+    _stop_on_sigterm()
     workdir = Path(tempfile.mkdtemp(prefix="kiosk-demo-"))
     api_port = free_port()
     cfg_path = write_demo_config(workdir, f"http://127.0.0.1:{api_port}")

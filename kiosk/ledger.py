@@ -167,7 +167,8 @@ class Ledger:
         # Name the columns this release knows: a newer release may have added more
         # (migrations are additive), and a rolled-back release must still read the rows.
         self._columns = [f.name for f in dataclasses.fields(Donation)]
-        self._select = f"SELECT {', '.join(self._columns)} FROM donations"
+        self._returning = ", ".join(self._columns)
+        self._select = f"SELECT {self._returning} FROM donations"
 
     # -- opening -------------------------------------------------------------------------
 
@@ -244,14 +245,15 @@ class Ledger:
                     "INSERT INTO counters (name, value) VALUES ('donation_seq', 1) "
                     "ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value"
                 ).fetchone()[0]
-                conn.execute(
+                row = conn.execute(
                     "INSERT INTO donations (id, seq, boot_id, project_id, amount_cents, currency,"
-                    " created_at, created_mono_ns) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    " created_at, created_mono_ns) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                    f" RETURNING {self._returning}",
                     (donation_id, seq, _BOOT_ID, project_id, amount_cents, currency, utc_now(),
-                     boot_clock_ns()))
+                     boot_clock_ns())).fetchone()
         except sqlite3.Error as e:
             raise LedgerUnavailable(f"cannot record a new donation: {e}") from e
-        return self.get(donation_id)
+        return Donation.from_row(row, self._columns)
 
     def finish(self, donation_id: str, state: str, *, auth_code: str | None = None,
                card_suffix: str | None = None, reason: str | None = None) -> Donation:
@@ -267,14 +269,15 @@ class Ledger:
                 if new not in TRANSITIONS[old]:
                     raise IllegalTransition(
                         f"donation {donation_id}: {old} -> {new} is not allowed")
-                conn.execute(
+                row = conn.execute(
                     "UPDATE donations SET state = ?, finished_at = ?, finished_mono_ns = ?,"
-                    " auth_code = ?, card_suffix = ?, reason = ? WHERE id = ?",
+                    " auth_code = ?, card_suffix = ?, reason = ? WHERE id = ?"
+                    f" RETURNING {self._returning}",
                     (new.value, utc_now(), boot_clock_ns(), auth_code, mask_card(card_suffix),
-                     reason, donation_id))
+                     reason, donation_id)).fetchone()
         except sqlite3.Error as e:
             raise LedgerUnavailable(f"cannot record the outcome of {donation_id}: {e}") from e
-        return self.get(donation_id)
+        return Donation.from_row(row, self._columns)
 
     def get(self, donation_id: str) -> Donation | None:
         row = self.db.conn.execute(f"{self._select} WHERE id = ?", (donation_id,)).fetchone()

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 from kiosk import config as configmod
 from kiosk.ledger import Ledger, Limits
+
+# CI runs the property tests on a fixed seed, so a green run is reproducible and a red one can
+# be replayed; developers' runs keep exploring new inputs every time.
+settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+settings.register_profile("dev", print_blob=True)
+settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 
 def write_config(directory: Path, **sections: dict[str, Any]) -> Path:

@@ -59,6 +59,19 @@ def _validate(schema: dict[str, Any], value: Any, what: str) -> None:
     assert not errors, f"{what}: {errors[0].message} at {list(errors[0].absolute_path)}"
 
 
+def _documented_part(ex: dict[str, Any]) -> Any:
+    """The request less the batch items the server answered ``rejected`` /
+    ``invalid_donation``: the document says a malformed item is refused on its own (so one
+    bad row cannot hold back a whole batch), which is the one way such an item gets a 200."""
+    request, answer = ex["request"], ex.get("response")
+    if not (ex["path"].endswith("donations:batch") and ex["status"] == 200
+            and isinstance(answer, dict) and isinstance(request, dict)):
+        return request
+    kept = [item for item, result in zip(request["donations"], answer["results"], strict=True)
+            if (result.get("error") or {}).get("code") != "invalid_donation"]
+    return {**request, "donations": kept}
+
+
 def check_exchange(ex: dict[str, Any]) -> None:
     """One recorded request/answer against the document (faulted answers are skipped: they
     are deliberately outside the contract)."""
@@ -70,7 +83,7 @@ def check_exchange(ex: dict[str, Any]) -> None:
     body = op.get("requestBody")
     if body and ex["status"] not in (400, 413) and ex["request"] is not None:
         schema = _deref(doc, body)["content"]["application/json"]["schema"]
-        _validate(schema, ex["request"], f"{what} request")
+        _validate(schema, _documented_part(ex), f"{what} request")
     status = str(ex["status"])
     assert status in op["responses"], f"{what}: status {status} is not documented"
     response = _deref(doc, op["responses"][status])

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from central_api.server import Running, start
@@ -43,6 +43,11 @@ routes = st.sampled_from([("POST", f"/v1/devices/{DEVICE}/donations:batch"),
 
 
 @given(routes, bodies, st.sampled_from(["application/json", "text/plain", ""]))
+# Found by Hypothesis: items that are not donations get a per-item `rejected` answer.
+@example(route=("POST", f"/v1/devices/{DEVICE}/donations:batch"),
+         body=b'{"donations":[null]}', ctype="application/json")
+@example(route=("POST", f"/v1/devices/{DEVICE}/donations:batch"),
+         body=b'{"donations":[{"x":1}, 3]}', ctype="application/json")
 @settings(max_examples=150, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_any_body_gets_a_documented_answer(server: tuple[Running, str],
