@@ -2,7 +2,8 @@
 
 Message ids are English; ``kiosk/locale/{fr,en}/LC_MESSAGES/kiosk.po`` hold the translations
 and the compiled ``.mo`` files are committed beside them (``python -m kiosk.i18n`` rebuilds them
-after editing a ``.po``; a test checks they are up to date).
+after editing a ``.po``, and the money formats table of ``kiosk.money``; a test checks they are
+up to date).
 """
 
 from __future__ import annotations
@@ -53,5 +54,7 @@ def compile_all() -> list[Path]:
 
 
 if __name__ == "__main__":
-    for path in compile_all():
+    from kiosk import money
+
+    for path in [*compile_all(), money.write_formats()]:
         print(f"wrote {path.relative_to(LOCALE_DIR.parent.parent)}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -72,18 +73,35 @@ def _has_catalog(ledger: Any) -> bool:
         return False
 
 
-def start_watchdog() -> None:
-    """READY=1 once the app runs, then WATCHDOG=1 from the Kivy clock: if the UI thread
-    freezes, the pings stop and systemd restarts the screen."""
-    if not os.environ.get("NOTIFY_SOCKET"):
-        return
+def seconds_since_process_start() -> float | None:
+    """How long this process has been running, from the kernel's start time (Linux)."""
+    try:
+        fields = Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()
+        started = int(fields[19]) / os.sysconf("SC_CLK_TCK")  # field 22: starttime
+        return time.clock_gettime(time.CLOCK_BOOTTIME) - started
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def start_watchdog(app: Any) -> None:
+    """READY=1 once the first screen is shown whole (the app's ``on_shown``), then WATCHDOG=1
+    from the Kivy clock: if the UI thread freezes, the pings stop and systemd restarts the
+    screen."""
     from kivy.clock import Clock
 
     from firmware_bridge import systemd_notify
 
+    def shown(*_args: Any) -> None:
+        up = seconds_since_process_start()
+        log.info("screen shown %s after the process started",
+                 f"{up:.2f} s" if up is not None else "(time unknown)")
+        systemd_notify.ready("kiosk screen shown")
+
+    app.bind(on_shown=shown)
+    if not os.environ.get("NOTIFY_SOCKET"):
+        return
     # Half the unit's WatchdogSec when systemd says it (WATCHDOG_USEC), never rarer than 5 s.
     interval = min(WATCHDOG_PING_S, systemd_notify.watchdog_interval_s() or WATCHDOG_PING_S)
-    Clock.schedule_once(lambda _dt: systemd_notify.ready("kiosk screen running"), 0)
     Clock.schedule_interval(lambda _dt: systemd_notify.watchdog(), interval)
 
 
@@ -101,6 +119,8 @@ def stop_on_signals(app: Any) -> None:
 
 
 def run(cfg: Config, *, size: tuple[int, int] | None = None, dev_mouse: bool = False) -> int:
+    # To stderr, which systemd sends to the journal; Kivy logs through Python's logging too.
+    logging.basicConfig(level=logging.INFO, format="kiosk: %(levelname)s %(name)s: %(message)s")
     from kiosk.ui import hardening
 
     hardening.prepare_environment(cfg.data_dir / "kivy-home")
@@ -121,7 +141,7 @@ def run(cfg: Config, *, size: tuple[int, int] | None = None, dev_mouse: bool = F
 
     app = KioskApp(build_context(cfg, ledger, bridge_port(cfg)))
     hardening.lock_window(app, dev_mouse=dev_mouse)
-    start_watchdog()
+    start_watchdog(app)
     stop_on_signals(app)
     app.run()
     ledger.close()

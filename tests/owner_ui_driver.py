@@ -350,8 +350,12 @@ def main(argv: list[str] | None = None) -> int:
 
     from kivy.clock import Clock
 
-    Clock.schedule_once(lambda _dt: run_steps(
-        app, SCENARIOS[args.scenario](driver), 12.0, done), 0.2)
+    # The owner's settings are installed once the first frame is out (app.on_shown).
+    def start(*_args: Any) -> None:  # returns None: a true value would stop the event
+        Clock.schedule_once(lambda _dt: run_steps(
+            app, SCENARIOS[args.scenario](driver), 12.0, done), 0.2)
+
+    app.bind(on_shown=start)
     app.run()
     report = driver.report
     report["error"] = result.get("error")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -128,6 +129,11 @@ def test_screen_sends_ready_then_watchdog_and_a_frozen_screen_stops(
         try:
             notify.wait_for("READY=1", timeout=60)
             notify.wait_for("WATCHDOG=1", count=3, timeout=15)
+            # READY once the first attract frame is drawn whole; the log says how long it took.
+            assert "STATUS=kiosk screen shown" in [m for _, m in notify.messages
+                                                   if "READY=1" in m][0].splitlines()
+            assert re.search(r"screen shown \d+\.\d\d s after the process started",
+                             (short_dir / "screen.log").read_text())
         except AssertionError:
             raise AssertionError((short_dir / "screen.log").read_text()[-3000:]) from None
         # A frozen UI thread stops the pings: systemd would restart the screen.

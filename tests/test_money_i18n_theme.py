@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import gettext
 import io
+import json
 import re
 from pathlib import Path
 
 import pytest
 from babel.messages.pofile import read_po
+from hypothesis import given
+from hypothesis import strategies as st
 
-from kiosk import donor_messages, i18n
+from kiosk import donor_messages, i18n, money
+from kiosk.config import CURRENCIES
 from kiosk.money import format_cents
 from kiosk.ui import theme
 
@@ -28,6 +32,24 @@ NNBSP, NBSP = "\u202f", "\xa0"
 ])
 def test_money_format(cents, language, shown):
     assert format_cents(cents, "EUR", language) == shown
+
+
+@given(cents=st.integers(min_value=-10**12, max_value=10**12),
+       currency=st.sampled_from(sorted(CURRENCIES) + ["JPY", "SEK"]),
+       language=st.sampled_from(sorted(money.BABEL_LOCALES)))
+def test_money_table_writes_every_amount_as_babel_does(cents, currency, language):
+    assert format_cents(cents, currency, language) == money.format_with_babel(
+        cents, currency, language)
+
+
+def test_money_table_is_what_babel_says():
+    # Stale after a Babel upgrade or a new currency: `python -m kiosk.i18n` rewrites it.
+    assert json.loads(money.FORMATS_FILE.read_text(encoding="utf-8")) == money.extract_formats()
+
+
+def test_money_table_covers_every_configurable_currency():
+    for language in money.BABEL_LOCALES:
+        assert set(money.extract_formats()[language]["symbols"]) == set(CURRENCIES)
 
 
 def test_money_refuses_floats():

@@ -70,6 +70,7 @@ def decode_qr(path: str) -> list[str]:
 @pytest.mark.parametrize("size", SIZES)
 def test_approved_donation_end_to_end(tmp_path, size):
     report = drive(tmp_path, "approved", size)
+    assert report["shown"]["photo"], "on_shown came before the first slide had its photo"
     assert report["screens"] == ["amount", "payment", "thanks", "attract"]
     assert report["keypad_text"] == "12\xa0€"  # typed 1, 2 on the keypad
     # The preset was tapped twice: one donation, one request to the terminal, one approval.
@@ -172,3 +173,12 @@ def test_a_donation_left_pending_by_a_crash_is_recovered_from_the_bridge(tmp_pat
     assert entry["reference"] == donation["id"] and entry["outcome"]["status"] == "approved"
     assert len(report["acquirer"]) == 1  # charged once
     assert report["screens"] == ["attract"]  # nothing shown to the customer for it
+
+
+def test_screen_counts_as_shown_without_a_first_photo_that_never_decodes(tmp_path):
+    # The first project's photo is a FIFO nobody writes to: its decode blocks. systemd must
+    # still hear READY (on_shown) after the time limit, with the slide shown without it.
+    report = drive(tmp_path, "slow-photo", "800x480", "fr", "--port", "scripted")
+    shown = report["shown"]
+    assert shown["photo"] is False
+    assert shown["limit_s"] >= 1 and shown["limit_s"] <= shown["after_s"] < shown["limit_s"] + 10

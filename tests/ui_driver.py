@@ -11,6 +11,7 @@ land on whatever widget is really under that point. Screenshots go to DIR/shots;
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import shutil
@@ -91,6 +92,12 @@ class Driver:
 
 def scenario_steps(d: Driver, name: str) -> Iterator[Any]:
     app = d.app
+    if name == "slow-photo":  # the first photo never decodes (a FIFO nobody writes to)
+        yield 0.2
+        d.shot("attract-no-photo")
+        with open(d.workdir / "photos" / "never.jpg", "wb") as fifo:  # let the decoder go
+            fifo.write(b"not a photo")
+        return
     yield lambda: app.health is not None
     yield lambda: getattr(app.screen("attract").ids.slides.current_screen, "photo", None)
     yield 0.3
@@ -218,8 +225,20 @@ def run_app(app: Any, driver: Driver, scenario: str) -> dict[str, Any]:
 
     from kivy.clock import Clock
 
-    Clock.schedule_once(lambda _dt: run_steps(
-        app, scenario_steps(driver, scenario), 20.0, done), 0.2)
+    # Once the first frame is out (the owner's settings are installed then), and a moment.
+    started = time.monotonic()
+
+    def start(*_args: Any) -> None:  # returns None: a true value would stop the event
+        slide = app.screen("attract").ids.slides.current_screen
+        from kiosk.ui.app import SHOWN_AT_LATEST_S
+
+        driver.report["shown"] = {"after_s": time.monotonic() - started,
+                                  "photo": slide is not None and slide.photo is not None,
+                                  "limit_s": SHOWN_AT_LATEST_S}
+        Clock.schedule_once(lambda _dt: run_steps(
+            app, scenario_steps(driver, scenario), 20.0, done), 0.2)
+
+    app.bind(on_shown=start)
     app.run()
     return result
 
@@ -306,8 +325,13 @@ def main(argv: list[str] | None = None) -> int:
                             record=workdir / "acquirer.jsonl")
     settings = FlowSettings(preset_amounts_cents=(200, 500, 1000, 2000), custom_min_cents=100,
                             custom_max_cents=15000, idle_timeout_s=30, payment_timeout_s=60)
+    projects = make_projects(workdir / "photos")
+    if args.scenario == "slow-photo":
+        never = workdir / "photos" / "never.jpg"
+        os.mkfifo(never)
+        projects[0] = dataclasses.replace(projects[0], image_path=never)
     context = KioskContext(flow_settings=settings,
-                           projects=make_projects(workdir / "photos"), ledger=ledger, port=port,
+                           projects=projects, ledger=ledger, port=port,
                            device_id="kiosk-test-01", receipt_base_url="http://127.0.0.1:9/api",
                            language=args.lang, slide_duration_s=30, health_interval_s=0.5)
     register_font()

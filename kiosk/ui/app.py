@@ -13,6 +13,10 @@ The shop owner's settings (``kiosk.ui.owner_panel``) plug in through ``context.o
   screen is left: settings never show then, and close themselves if it becomes True;
 - while an owner screen is showing, the flow's refresh does not switch screens;
   ``set_projects`` puts a new featured choice on the attract loop at once.
+
+``on_shown`` is dispatched once, after the first frame that shows the first screen whole (on
+the attract loop: the first slide with its photo); ``kiosk.screen_main`` then tells systemd
+the screen is ready.
 """
 
 from __future__ import annotations
@@ -27,9 +31,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kiosk.ui import warmup  # noqa: F401 - first: works while the window is created
-
-# isort: split
 from kivy.app import App
 from kivy.clock import Clock, mainthread
 from kivy.core.window import Window
@@ -66,6 +67,9 @@ from kiosk.ui.screens import SCREENS
 log = logging.getLogger("kiosk.screen")
 ASSETS = Path(__file__).resolve().parent.parent.parent / "assets"
 PREWARM_AFTER_S = 2.0
+# The screen counts as shown at the latest this long after the first frame, even if the first
+# photo is still decoding (systemd is told the screen is ready then).
+SHOWN_AT_LATEST_S = 3.0
 # After a tap on an amount, the payment screen waits until the request is at the terminal
 # (the bridge says "waiting_card") or this long, so building and drawing it never competes
 # with the ledger commit and the bridge request (tap -> terminal latency). The pressed button
@@ -131,7 +135,7 @@ class KioskApp(App):
     receipt_url = StringProperty("")
     receipt_texture = ObjectProperty(None, allownone=True)
 
-    __events__ = ("on_hidden_gesture",)
+    __events__ = ("on_hidden_gesture", "on_shown")
 
     def __init__(self, context: KioskContext, **kwargs: Any):
         super().__init__(**kwargs)
@@ -154,6 +158,9 @@ class KioskApp(App):
         self._payment_shown_at: float | None = None  # see MIN_PAYMENT_SCREEN_S
         self.manager: ScreenManager | None = None
         self.owner: Any = None  # kiosk.ui.owner_panel.OwnerPanel once built
+        self._shown = False  # see on_shown
+        self._first_flip_at: float | None = None
+        self._shown_limit = Clock.create_trigger(self._shown_at_the_latest, 0.1)
 
     # -- build ------------------------------------------------------------------------
 
@@ -162,12 +169,9 @@ class KioskApp(App):
         Window.clearcolor = theme.rgba(theme.BACKGROUND)  # every screen's background
         importlib.import_module("kiosk.ui.widgets")
         self.manager = ScreenManager(transition=NoTransition())
-        Window.bind(size=self._on_window_size, on_touch_down=self._on_any_touch)
+        Window.bind(size=self._on_window_size, on_touch_down=self._on_any_touch,
+                    on_flip=self._check_shown)
         self._on_window_size(Window, Window.size)
-        if self.context.owner is not None:
-            from kiosk.ui.owner_panel import OwnerPanel
-
-            OwnerPanel.install(self, self.context.owner)
         self.bind(lang=lambda *_: self._refresh_trigger())
         self._show("attract")
         self.screen("attract").start(Window.size)
@@ -176,6 +180,44 @@ class KioskApp(App):
         self._schedule_health(0)
         Clock.schedule_interval(self._periodic_health, self.context.health_interval_s)
         return self.manager
+
+    def _check_shown(self, *_args: Any) -> None:
+        """After each frame until the first screen is whole (photo included) on the display."""
+        if self.manager is None or self._shown:
+            return
+        if getattr(self.manager.current_screen, "waiting_for_photo", False):
+            if self._first_flip_at is None:
+                self._first_flip_at = time.monotonic()
+            self._shown_limit()  # the photo redraws the frame; this is for the time limit
+            return
+        self._dispatch_shown()
+
+    def _shown_at_the_latest(self, _dt: float) -> None:
+        if self._shown or self._first_flip_at is None:
+            return
+        if time.monotonic() - self._first_flip_at < SHOWN_AT_LATEST_S:
+            self._shown_limit()
+            return
+        log.warning("the first photo took over %.0f s; the screen counts as shown without it",
+                    SHOWN_AT_LATEST_S)
+        self._dispatch_shown()
+
+    def _dispatch_shown(self) -> None:
+        Window.unbind(on_flip=self._check_shown)
+        from kivy.graphics.opengl import glFinish
+
+        glFinish()  # the frame is on the display, not only queued to the GPU
+        self._shown = True
+        # The owner's settings (and their opening hours) once the first frame is out: they
+        # are not needed to draw it, and they would delay it (start-up).
+        if self.context.owner is not None and self.owner is None:
+            from kiosk.ui.owner_panel import OwnerPanel
+
+            OwnerPanel.install(self, self.context.owner)
+        self.dispatch("on_shown")
+
+    def on_shown(self) -> None:
+        pass
 
     def _prewarm(self, _dt: float) -> None:
         """Once the loop runs, build the donor screens one per frame, so the first tap never

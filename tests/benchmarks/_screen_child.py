@@ -7,8 +7,8 @@ Modes print one JSON line on stdout:
   tap → ENQ seen by the simulator, and the same for a bare BridgeClient.pay (the baseline);
 - ``attract`` / ``bare-attract``: CPU seconds used over D seconds by the kiosk's attract loop,
   or by a bare Kivy app sliding the same photos at the same pace;
-- ``startup`` / ``hello``: seconds from process start to the first attract frame with its
-  photo, or to the first frame of a bare Kivy hello-world;
+- ``hello``: a bare Kivy hello-world sending READY=1 to $NOTIFY_SOCKET after its first frame
+  (the start-up baseline; the kiosk side is the real ``kiosk`` command);
 - ``memory`` / ``hello-memory``: resident memory after the attract loop has shown 30
   full-HD photos, or of the bare hello-world.
 """
@@ -25,7 +25,6 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-START = float(os.environ.get("BENCH_T0", time.time()))
 ENQ = 0x05
 
 
@@ -225,57 +224,20 @@ def bare_slider(paths: list[str], slide_s: float) -> Any:
     return Bare()
 
 
-# -- start-up and memory ---------------------------------------------------------------------
+# -- memory and start-up ------------------------------------------------------------------------
 
 
-def run_startup(workdir: Path, hello: bool, memory_projects: int = 0) -> None:
-    projects: list = []
-    if not hello:
-        from tests.screen_fixtures import make_projects
+def run_memory(workdir: Path, projects_count: int) -> None:
+    """Resident memory once the attract loop has shown every one of ``projects_count``
+    full-HD photos (and two more)."""
+    from tests.screen_fixtures import ScriptedPort, make_projects
 
-        # The parent drew the photos before starting the clock; these calls reuse them.
-        projects = make_projects(workdir / "photos", max(memory_projects, 6),
-                                 (1920, 1080) if memory_projects else (960, 640))
-    t0 = START
+    # The parent drew the photos; this call reuses them.
+    projects = make_projects(workdir / "photos", projects_count, (1920, 1080))
     setup_kivy(workdir)
-    from kivy.app import App
     from kivy.clock import Clock
 
-    if hello:
-        from kivy.uix.label import Label
-
-        class Hello(App):
-            def build(self) -> Label:
-                return Label(text="Hello")
-
-        app: Any = Hello()
-
-        def first_frame(_dt: float) -> None:
-            emit({"first_frame_s": time.time() - t0, "rss_mb": rss_mb()})
-            app.stop()
-
-        Clock.schedule_once(first_frame, 0)
-        app.run()
-        return
-    from tests.screen_fixtures import ScriptedPort
-
     app = kiosk_app(workdir, projects, ScriptedPort(), slide_s=30)
-    result: dict[str, Any] = {}
-
-    def watch(_dt: float) -> bool:
-        attract = app.screen("attract") if app.manager else None
-        slide = attract.ids.slides.current_screen if attract else None
-        if slide is None or slide.photo is None:
-            return True
-        if "first_frame_s" not in result:
-            result["first_frame_s"] = time.time() - t0
-            if not memory_projects:
-                emit(result | {"rss_mb": rss_mb()})
-                app.stop()
-                return False
-            Clock.schedule_interval(lambda _dt: cycle(attract), 0.15)
-        return True
-
     shown = {"n": 0}
 
     def cycle(attract: Any) -> bool:
@@ -283,15 +245,63 @@ def run_startup(workdir: Path, hello: bool, memory_projects: int = 0) -> None:
             return True
         attract.next_slide()
         shown["n"] += 1
-        if shown["n"] >= memory_projects + 2:
-            emit(result | {"rss_mb": rss_mb(), "max_rss_mb":
-                           resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                           "slides_shown": shown["n"], "textures_kept": len(attract._textures)})
+        if shown["n"] >= projects_count + 2:
+            emit({"rss_mb": rss_mb(), "slides_shown": shown["n"],
+                  "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "textures_kept": len(attract._textures)})
             app.stop()
             return False
         return True
 
-    Clock.schedule_interval(watch, 0)
+    def start(*_args: Any) -> None:  # returns None: a true value would stop the event
+        Clock.schedule_interval(lambda _dt: cycle(app.screen("attract")), 0.15)
+
+    app.bind(on_shown=start)
+    app.run()
+
+
+def run_hello_memory(workdir: Path) -> None:
+    setup_kivy(workdir)
+    from kivy.app import App
+    from kivy.clock import Clock
+    from kivy.uix.label import Label
+
+    class Hello(App):
+        def build(self) -> Label:
+            return Label(text="Hello")
+
+    app = Hello()
+    Clock.schedule_once(lambda _dt: (emit({"rss_mb": rss_mb()}), app.stop()), 0)
+    app.run()
+
+
+def run_hello_ready(workdir: Path) -> None:
+    """A bare Kivy hello-world that says READY=1 on $NOTIFY_SOCKET once its first frame is
+    drawn, as the kiosk does (the start-up baseline); it runs until SIGTERM."""
+    import signal
+
+    setup_kivy(workdir)
+    from kivy.app import App
+    from kivy.clock import Clock
+    from kivy.core.window import Window
+    from kivy.graphics.opengl import glFinish
+    from kivy.uix.label import Label
+
+    from firmware_bridge import systemd_notify
+
+    class Hello(App):
+        def build(self) -> Label:
+            return Label(text="Hello")
+
+    app = Hello()
+
+    def drawn(*_args: Any) -> None:
+        Window.unbind(on_flip=drawn)
+        glFinish()
+        systemd_notify.ready()
+
+    Window.bind(on_flip=drawn)
+    signal.signal(signal.SIGTERM, lambda *_a: Clock.schedule_once(lambda _dt: app.stop(), 0))
     app.run()
 
 
@@ -331,12 +341,12 @@ def main(argv: list[str]) -> None:
         run_tap(workdir, int(argv[2]))
     elif mode in ("attract", "bare-attract"):
         run_attract(workdir, float(argv[2]), float(argv[3]), bare=mode == "bare-attract")
-    elif mode in ("startup", "hello"):
-        run_startup(workdir, hello=mode == "hello")
+    elif mode == "hello":
+        run_hello_ready(workdir)
     elif mode == "memory":
-        run_startup(workdir, hello=False, memory_projects=int(argv[2]))
+        run_memory(workdir, int(argv[2]))
     elif mode == "hello-memory":
-        run_startup(workdir, hello=True)
+        run_hello_memory(workdir)
     elif mode == "bare-memory":
         run_bare_memory(workdir, int(argv[2]))
     else:

@@ -7,7 +7,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,7 @@ def child(mode: str, *args: object, workdir: Path | None = None, timeout_s: floa
     workdir = workdir or Path(tempfile.mkdtemp(prefix=f"bench-{mode}-"))
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
     env.update(SDL_AUDIODRIVER="dummy", KIVY_NO_ARGS="1", PYTHONPATH=str(ROOT),
-               BENCH_T0=repr(time.time()), **(extra_env or {}))
+               **(extra_env or {}))
     proc = subprocess.run([sys.executable, "-m", "tests.benchmarks._screen_child", mode,
                            str(workdir), *map(str, args)], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=timeout_s)

@@ -110,6 +110,14 @@ class AttractScreen(KioskScreen):
         if self.projects:
             self._load_photo(self._slide(self.index), self.index, wait_s=FIRST_PHOTO_WAIT_S)
 
+    @property
+    def waiting_for_photo(self) -> bool:
+        """The shown slide's photo is still being decoded (the app's ``on_shown`` waits)."""
+        slide = self.ids.slides.current_screen
+        if slide is None or slide.photo is not None:
+            return False
+        return any(key[0] == slide.project_id for key in self._decoding)
+
     def _show_first(self) -> None:
         if not self.ids.slides.screens:
             self._show(0, animate=False)
