@@ -70,6 +70,11 @@ class FlowSettings:
                    currency=d.currency, idle_timeout_s=s.idle_timeout_s,
                    payment_timeout_s=s.payment_timeout_s)
 
+    @property
+    def smallest_amount_cents(self) -> int:
+        """The least a donor can give here (what the ledger's guards are checked with)."""
+        return min((*self.preset_amounts_cents, self.custom_min_cents))
+
 
 # -- effects the UI performs --------------------------------------------------------------
 

@@ -37,6 +37,22 @@ def terminal_problem(terminal: dict[str, Any] | None, has_port: bool) -> str | N
     return None
 
 
+def terminal_status(port: Any) -> dict[str, Any] | None:
+    """The bridge's ``status`` answer; an absent or broken bridge is a finding, not an error."""
+    if port is None:
+        return None
+    try:
+        return port.status()
+    except Exception as e:  # noqa: BLE001 - an absent bridge is a health finding
+        return {"ok": False, "connected": False, "last_error": str(e)}
+
+
+def first_check(ledger: Ledger, port: Any, min_amount_cents: int) -> Health:
+    """The screen's first health check, run while Kivy starts (mostly waiting on the bridge's
+    socket and the disk), so the first frame already shows whether giving is available."""
+    return check_health(ledger, terminal_status(port), min_amount_cents, port is not None)
+
+
 def check_health(ledger: Ledger, terminal: dict[str, Any] | None, min_amount_cents: int,
                  has_port: bool = True, previous_row: dict[str, Any] | None = None) -> Health:
     """``previous_row``: the status row written last time; it is only rewritten on change,

@@ -10,6 +10,7 @@ import logging
 import os
 import sys
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +74,18 @@ def _has_catalog(ledger: Any) -> bool:
         return False
 
 
+def start_first_check(ledger: Any, port: Any, settings: FlowSettings) -> Future:
+    """The first health check on a thread of its own while Kivy starts (see
+    ``kiosk.health.first_check``); the app picks its result up (``KioskContext.first_health``)
+    and runs every later check on its I/O thread."""
+    from kiosk.health import first_check
+
+    pool = ThreadPoolExecutor(1, thread_name_prefix="kiosk-first-check")
+    future = pool.submit(first_check, ledger, port, settings.smallest_amount_cents)
+    pool.shutdown(wait=False)
+    return future
+
+
 def seconds_since_process_start() -> float | None:
     """How long this process has been running, from the kernel's start time (Linux)."""
     try:
@@ -93,8 +106,11 @@ def start_watchdog(app: Any) -> None:
 
     def shown(*_args: Any) -> None:
         up = seconds_since_process_start()
-        log.info("screen shown %s after the process started",
-                 f"{up:.2f} s" if up is not None else "(time unknown)")
+        health = app.health
+        state = ("giving available" if health and health.available else
+                 f"giving unavailable: {health.reason if health else 'not checked yet'}")
+        log.info("screen shown %s after the process started (%s)",
+                 f"{up:.2f} s" if up is not None else "(time unknown)", state)
         systemd_notify.ready("kiosk screen shown")
 
     app.bind(on_shown=shown)
@@ -136,10 +152,14 @@ def run(cfg: Config, *, size: tuple[int, int] | None = None, dev_mouse: bool = F
         print(f"the ledger cannot be opened, the kiosk stays out of service: {e}",
               file=sys.stderr)
         return 1
+    port = bridge_port(cfg)
+    first_health = start_first_check(ledger, port, FlowSettings.from_config(cfg))
     register_font()
     from kiosk.ui.app import KioskApp
 
-    app = KioskApp(build_context(cfg, ledger, bridge_port(cfg)))
+    context = build_context(cfg, ledger, port)
+    context.first_health = first_health
+    app = KioskApp(context)
     hardening.lock_window(app, dev_mouse=dev_mouse)
     start_watchdog(app)
     stop_on_signals(app)

@@ -71,6 +71,8 @@ def decode_qr(path: str) -> list[str]:
 def test_approved_donation_end_to_end(tmp_path, size):
     report = drive(tmp_path, "approved", size)
     assert report["shown"]["photo"], "on_shown came before the first slide had its photo"
+    # The first frame already says giving is available (no « unavailable » flash at start).
+    assert report["shown"]["available"] and report["shown"]["give_text"] == "Je donne"
     assert report["screens"] == ["amount", "payment", "thanks", "attract"]
     assert report["keypad_text"] == "12\xa0€"  # typed 1, 2 on the keypad
     # The preset was tapped twice: one donation, one request to the terminal, one approval.

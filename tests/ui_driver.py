@@ -234,7 +234,8 @@ def run_app(app: Any, driver: Driver, scenario: str) -> dict[str, Any]:
 
         driver.report["shown"] = {"after_s": time.monotonic() - started,
                                   "photo": slide is not None and slide.photo is not None,
-                                  "limit_s": SHOWN_AT_LATEST_S}
+                                  "limit_s": SHOWN_AT_LATEST_S, "available": app.available,
+                                  "give_text": app.screen("attract").ids.give.text}
         Clock.schedule_once(lambda _dt: run_steps(
             app, scenario_steps(driver, scenario), 20.0, done), 0.2)
 

@@ -14,9 +14,10 @@ The shop owner's settings (``kiosk.ui.owner_panel``) plug in through ``context.o
 - while an owner screen is showing, the flow's refresh does not switch screens;
   ``set_projects`` puts a new featured choice on the attract loop at once.
 
-``on_shown`` is dispatched once, after the first frame that shows the first screen whole (on
-the attract loop: the first slide with its photo); ``kiosk.screen_main`` then tells systemd
-the screen is ready.
+``on_shown`` is dispatched once, after the first frame that shows the first screen whole: the
+first health check is back (the call to action says whether giving is available) and, on the
+attract loop, the first slide has its photo; ``kiosk.screen_main`` then tells systemd the
+screen is ready.
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ from kiosk.donation_flow import (
     StartPayment,
     Step,
 )
-from kiosk.health import Health, check_health
+from kiosk.health import Health, check_health, terminal_status
 from kiosk.money import format_cents
 from kiosk.payment_runner import PaymentPort, run_donation
 from kiosk.recovery import resolve_pending
@@ -109,6 +110,9 @@ class KioskContext:
     # Re-read on the I/O thread at each health check: (version key, featured projects).
     projects_source: Callable[[], tuple[str, list[Project]]] | None = None
     projects_version: str = ""
+    # The first health check, when it was started before the app (kiosk.screen_main does, so
+    # the first frame shows whether giving is available); None: the app starts it.
+    first_health: Future | None = None
 
 
 class KioskApp(App):
@@ -177,15 +181,29 @@ class KioskApp(App):
         self.screen("attract").start(Window.size)
         Clock.schedule_once(self._prewarm, PREWARM_AFTER_S)
         Clock.schedule_interval(self._tick, 0.5)
-        self._schedule_health(0)
+        if self.context.first_health is not None:  # started before Kivy (kiosk.screen_main)
+            self._health_running = True
+            self.context.first_health.add_done_callback(self._first_health_done)
+        else:
+            self._schedule_health(0)
         Clock.schedule_interval(self._periodic_health, self.context.health_interval_s)
         return self.manager
+
+    def _first_health_done(self, future: Future) -> None:
+        try:
+            health = future.result()
+        except Exception:  # noqa: BLE001 - logged; the periodic check tries again
+            log.exception("the first health check failed")
+            Clock.schedule_once(lambda _dt: setattr(self, "_health_running", False), 0)
+            return
+        self._health_done(health)
 
     def _check_shown(self, *_args: Any) -> None:
         """After each frame until the first screen is whole (photo included) on the display."""
         if self.manager is None or self._shown:
             return
-        if getattr(self.manager.current_screen, "waiting_for_photo", False):
+        if self.health is None or getattr(self.manager.current_screen, "waiting_for_photo",
+                                          False):
             if self._first_flip_at is None:
                 self._first_flip_at = time.monotonic()
             self._shown_limit()  # the photo redraws the frame; this is for the time limit
@@ -198,8 +216,8 @@ class KioskApp(App):
         if time.monotonic() - self._first_flip_at < SHOWN_AT_LATEST_S:
             self._shown_limit()
             return
-        log.warning("the first photo took over %.0f s; the screen counts as shown without it",
-                    SHOWN_AT_LATEST_S)
+        log.warning("the first %s took over %.0f s; the screen counts as shown without it",
+                    "health check" if self.health is None else "photo", SHOWN_AT_LATEST_S)
         self._dispatch_shown()
 
     def _dispatch_shown(self) -> None:
@@ -208,13 +226,13 @@ class KioskApp(App):
 
         glFinish()  # the frame is on the display, not only queued to the GPU
         self._shown = True
+        self.dispatch("on_shown")
         # The owner's settings (and their opening hours) once the first frame is out: they
         # are not needed to draw it, and they would delay it (start-up).
         if self.context.owner is not None and self.owner is None:
             from kiosk.ui.owner_panel import OwnerPanel
 
             OwnerPanel.install(self, self.context.owner)
-        self.dispatch("on_shown")
 
     def on_shown(self) -> None:
         pass
@@ -440,14 +458,8 @@ class KioskApp(App):
 
     def _terminal_status_worker(self) -> None:
         ctx = self.context
-        terminal = None
-        if ctx.port is not None:
-            try:
-                terminal = ctx.port.status()
-            except Exception as e:  # noqa: BLE001 - an absent bridge is a health finding
-                terminal = {"ok": False, "connected": False, "last_error": str(e)}
-        min_amount = min(ctx.flow_settings.preset_amounts_cents
-                         + (ctx.flow_settings.custom_min_cents,))
+        terminal = terminal_status(ctx.port)
+        min_amount = ctx.flow_settings.smallest_amount_cents
         previous = self.health.status_row if self.health else None
         if ctx.projects_source is not None:
             self._io.submit(ctx.projects_source).add_done_callback(self._projects_read)
