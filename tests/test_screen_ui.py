@@ -45,8 +45,11 @@ def drive(tmp_path: Path, scenario: str, size: str = "800x480", lang: str = "fr"
     report = json.loads(report_path.read_text())
     assert report["error"] is None, report["error"] + proc.stderr[-2000:]
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    width, height = (int(v) for v in size.split("x"))
+    if "--rotation" in extra and int(extra[extra.index("--rotation") + 1]) in (90, 270):
+        width, height = height, width  # the panel turned: what the person sees
     for shot in report["shots"].values():
-        assert Image.open(shot).size == tuple(int(v) for v in size.split("x"))
+        assert Image.open(shot).size == (width, height)
         shutil.copy(shot, ARTIFACTS / Path(shot).name)
     return report
 
@@ -184,3 +187,16 @@ def test_screen_counts_as_shown_without_a_first_photo_that_never_decodes(tmp_pat
     shown = report["shown"]
     assert shown["photo"] is False
     assert shown["limit_s"] >= 1 and shown["limit_s"] <= shown["after_s"] < shown["limit_s"] + 10
+
+
+@pytest.mark.parametrize("rotation", [90, 270])
+def test_rotated_display_lays_out_upright_and_takes_the_panels_touches(tmp_path, rotation):
+    # The 7" 800x480 panel mounted portrait (screen.rotation). Touches come in the panel's own
+    # orientation, as its digitizer reports them, and Kivy turns them (tests/ui_driver.py).
+    report = drive(tmp_path, "approved", "800x480", "fr", "--rotation", str(rotation))
+    assert report["shown"]["portrait"] is True
+    assert report["screens"] == ["amount", "payment", "thanks", "attract"]
+    donation = assert_one_journaled(report, "approved")
+    assert (donation["state"], donation["amount_cents"]) == ("approved", 500)
+    [url] = decode_qr(report["shots"]["thanks"])  # the turned screenshot, read upright
+    assert f"/r/kiosk-test-01/{donation['id']}?amount=500" in url

@@ -57,12 +57,28 @@ def ledger_state(path: Path, donation_id: str) -> str:
 
 
 def tap(widget: Any) -> None:
-    from kivy.tests.common import UnitTestTouch
-
-    x, y = widget.to_window(*widget.center)
-    touch = UnitTestTouch(x, y)
+    touch = panel_touch(*widget.to_window(*widget.center))
     touch.touch_down()
     touch.touch_up()
+
+
+def panel_touch(x: float, y: float) -> Any:
+    """A touch at the app's window point (x, y), reported as a touch panel reports it: in the
+    panel's own orientation, which Kivy turns by the display's rotation (screen.rotation).
+    Kivy's UnitTestTouch takes the point as already turned; on a rotated display it would
+    land elsewhere."""
+    from kivy.core.window import Window
+    from kivy.tests.common import UnitTestTouch
+
+    width, height = Window._get_effective_size()  # the panel's pixels, before rotation
+    x_max, y_max = max(1, width - 1), max(1, height - 1)
+    nx, ny = {0: (x / x_max, y / y_max), 90: (1 - y / x_max, x / y_max),
+              180: (1 - x / x_max, 1 - y / y_max), 270: (y / x_max, 1 - x / y_max)}[
+                  Window.rotation]
+    touch = UnitTestTouch(0, 0)
+    touch.sx, touch.sy = nx, ny  # UnitTestTouch normalises by the turned size: set them
+    touch.osx, touch.osy, touch.psx, touch.psy = nx, ny, nx, ny
+    return touch
 
 
 class Driver:
@@ -78,11 +94,28 @@ class Driver:
         from kivy.core.window import Window
 
         path = self.workdir / "shots" / f"{name}-{self.size}-{self.lang}.png"
-        Window.screenshot(str(path))  # Kivy numbers the file: name0001.png
-        produced = sorted(path.parent.glob(path.stem + "*.png"))[-1]
-        produced.rename(path)
+        if Window.rotation:
+            self._turned_shot(path)
+        else:
+            Window.screenshot(str(path))  # Kivy numbers the file: name0001.png
+            produced = sorted(path.parent.glob(path.stem + "*.png"))[-1]
+            produced.rename(path)
         self.report["shots"][name] = str(path)
         return str(path)
+
+    @staticmethod
+    def _turned_shot(path: Path) -> None:
+        """The panel's pixels turned as the person in front of a rotated display sees them
+        (Window.screenshot reads the turned size from the unturned framebuffer)."""
+        from kivy.core.window import Window
+        from kivy.graphics.opengl import GL_RGB, GL_UNSIGNED_BYTE, glReadPixels
+        from PIL import Image
+
+        width, height = Window._get_effective_size()
+        pixels = glReadPixels(0, 0, width, height, GL_RGB, GL_UNSIGNED_BYTE)
+        image = Image.frombytes("RGB", (width, height), pixels)
+        image.transpose(Image.Transpose.FLIP_TOP_BOTTOM).rotate(
+            -Window.rotation, expand=True).save(path)
 
     def at(self, step: str) -> Callable[[], bool]:
         # ScreenManager ignores touches while a transition runs (one frame with NoTransition).
@@ -235,6 +268,7 @@ def run_app(app: Any, driver: Driver, scenario: str) -> dict[str, Any]:
         driver.report["shown"] = {"after_s": time.monotonic() - started,
                                   "photo": slide is not None and slide.photo is not None,
                                   "limit_s": SHOWN_AT_LATEST_S, "available": app.available,
+                                  "portrait": app.portrait,
                                   "give_text": app.screen("attract").ids.give.text}
         Clock.schedule_once(lambda _dt: run_steps(
             app, scenario_steps(driver, scenario), 20.0, done), 0.2)
@@ -274,6 +308,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", type=Path, required=True)
     parser.add_argument("--lang", default="fr")
     parser.add_argument("--no-receipt-key", action="store_true")
+    parser.add_argument("--rotation", type=int, default=0,
+                        help="the display turned by this many degrees (screen.rotation)")
     parser.add_argument("--config", type=Path, default=None,
                         help="run the app as `kiosk --config FILE` builds it (the demo's "
                              "services must be running); the ledger is the config's")
@@ -289,7 +325,8 @@ def main(argv: list[str] | None = None) -> int:
     from kiosk.ui import hardening
 
     hardening.prepare_environment(workdir / "kivy-home")
-    hardening.apply_config(width=width, height=height, fullscreen=False, rotation=0)
+    hardening.apply_config(width=width, height=height, fullscreen=False,
+                           rotation=args.rotation)
 
     from kiosk.bridge_client import BridgeClient
     from kiosk.bridge_port import BridgePort
@@ -337,7 +374,8 @@ def main(argv: list[str] | None = None) -> int:
                            language=args.lang, slide_duration_s=30, health_interval_s=0.5)
     register_font()
     app = KioskApp(context)
-    driver = Driver(app, workdir, args.size, args.lang)
+    driver = Driver(app, workdir, args.size + (f"-r{args.rotation}" if args.rotation else ""),
+                    args.lang)
     if args.scenario == "recover":
         driver.report["recover_id"] = left.id
     result = run_app(app, driver, args.scenario)
