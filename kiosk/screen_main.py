@@ -159,6 +159,7 @@ def run(cfg: Config, *, size: tuple[int, int] | None = None, dev_mouse: bool = F
 
     context = build_context(cfg, ledger, port)
     context.first_health = first_health
+    context.first_photo_cache = cfg.data_dir / "screen-cache" / "first-photo.rgb"
     app = KioskApp(context)
     hardening.lock_window(app, dev_mouse=dev_mouse)
     start_watchdog(app)

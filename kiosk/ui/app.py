@@ -113,6 +113,9 @@ class KioskContext:
     # The first health check, when it was started before the app (kiosk.screen_main does, so
     # the first frame shows whether giving is available); None: the app starts it.
     first_health: Future | None = None
+    # Where the first slide's photo is kept, scaled, across restarts (pictures.FirstPhotoCache);
+    # None: decoded at every start.
+    first_photo_cache: Path | None = None
 
 
 class KioskApp(App):

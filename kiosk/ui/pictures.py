@@ -8,12 +8,16 @@ the bytes into a texture. Photos are scaled once to the size they are shown at, 
 from __future__ import annotations
 
 import ctypes
+import logging
+import os
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from PIL import Image, ImageOps
+
+log = logging.getLogger("kiosk.screen")
 
 
 @dataclass(frozen=True)
@@ -39,6 +43,67 @@ def load_photo(path: Path | None, width: int, height: int) -> Pixels | None:
     pixels = Pixels(fitted.width, fitted.height, fitted.tobytes())
     del fitted
     return_free_memory()
+    return pixels
+
+
+class FirstPhotoCache:
+    """The photo of the attract loop's first slide, as pixels at its shown size, kept in one
+    file across restarts: a start with the same catalog and screen shows it without Pillow
+    (no decoder to load, nothing to decode), which is most of the way to the first frame's
+    photo. Keyed by the photo file (path, size, modification time) and the shown size; a
+    stale, truncated or unreadable file is simply a miss, and a write that fails is skipped
+    (it is only a cache)."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    @staticmethod
+    def key(source: Path, width: int, height: int) -> str:
+        st = source.stat()
+        return f"{source}|{st.st_size}|{st.st_mtime_ns}|{width}x{height}"
+
+    def get(self, source: Path, width: int, height: int) -> Pixels | None:
+        try:
+            key = self.key(source, width, height)
+            with self.path.open("rb") as f:
+                header = f.readline(4096)
+                data = f.read(width * height * 3 + 1)
+        except OSError:
+            return None
+        if header != (key + "\n").encode("utf-8", "surrogateescape") or \
+                len(data) != width * height * 3:
+            return None
+        return Pixels(width, height, data)
+
+    def put(self, source: Path, width: int, height: int, pixels: Pixels) -> None:
+        if (pixels.width, pixels.height) != (width, height):
+            return
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with tmp.open("wb") as f:
+                f.write((self.key(source, width, height) + "\n").encode("utf-8",
+                                                                         "surrogateescape"))
+                f.write(pixels.data)
+            os.replace(tmp, self.path)  # never a half-written file under the real name
+        except OSError as e:
+            log.info("first photo not cached: %s", e)
+            try:
+                tmp.unlink(missing_ok=True)
+            except OSError:
+                pass  # e.g. its directory is not one: nothing was written
+
+
+def load_first_photo(cache: FirstPhotoCache, path: Path | None, width: int,
+                     height: int) -> Pixels | None:
+    """``load_photo`` through the first-photo cache."""
+    if path is None:
+        return None
+    pixels = cache.get(path, width, height)
+    if pixels is None:
+        pixels = load_photo(path, width, height)
+        if pixels is not None:
+            cache.put(path, width, height, pixels)
     return pixels
 
 

@@ -2,7 +2,9 @@
 dir of its own, no terminal) to its READY=1 on a real sd_notify socket, which the screen sends
 once its first attract frame, photo included, is drawn; against a bare Kivy hello-world
 spawned and timed the same way (READY=1 after its first frame is drawn). 5 runs each,
-alternated. Goal: ≤ 1.5×.
+alternated: a restart (the first slide's photo kept scaled from the run before, as on any
+start with an unchanged catalog), and a start with that photo to decode (a new catalog).
+Goal: ≤ 1.5×.
 
 The project's modules are compiled to bytecode first, as in a release (pip compiles a wheel's
 files when it installs it; Kivy's own files were compiled the same way)."""
@@ -59,16 +61,22 @@ def main() -> None:
     config = demo.write_demo_config(workdir)  # the demo's catalog and settings, as tried
     hello_argv = [sys.executable, "-m", "tests.benchmarks._screen_child", "hello",
                   str(workdir / "hello")]
-    time_to_ready([str(KIOSK), "--config", str(config)], workdir)  # migrations, first run
-    hello, kiosk = [], []
+    kiosk_argv = [str(KIOSK), "--config", str(config)]
+    first_photo = workdir / "data" / "screen-cache" / "first-photo.rgb"
+    time_to_ready(kiosk_argv, workdir)  # the ledger's migrations, once
+    hello, restart, cold = [], [], []
     for _ in range(RUNS):
         hello.append(time_to_ready(hello_argv, workdir) * 1000)
-        kiosk.append(time_to_ready([str(KIOSK), "--config", str(config)], workdir) * 1000)
+        restart.append(time_to_ready(kiosk_argv, workdir) * 1000)
+        first_photo.unlink()  # as after a new catalog: the first photo is decoded again
+        cold.append(time_to_ready(kiosk_argv, workdir) * 1000)
     print_table(
         ["app", "runs", "median ms", "p95 ms", "median ratio", "goal"],
         [["bare Kivy hello-world", RUNS, median(hello), p95(hello), 1.0, ""],
-         ["kiosk, first attract frame", RUNS, median(kiosk), p95(kiosk),
-          median(kiosk) / median(hello), "<= 1.5"]])
+         ["kiosk, first attract frame", RUNS, median(restart), p95(restart),
+          median(restart) / median(hello), "<= 1.5"],
+         ["kiosk, first photo not cached", RUNS, median(cold), p95(cold),
+          median(cold) / median(hello), "<= 1.5"]])
 
 
 if __name__ == "__main__":

@@ -108,7 +108,8 @@ class AttractScreen(KioskScreen):
         self.size = size
         _layout_now(self)
         if self.projects:
-            self._load_photo(self._slide(self.index), self.index, wait_s=FIRST_PHOTO_WAIT_S)
+            self._load_photo(self._slide(self.index), self.index, wait_s=FIRST_PHOTO_WAIT_S,
+                             first=True)
 
     @property
     def waiting_for_photo(self) -> bool:
@@ -197,7 +198,8 @@ class AttractScreen(KioskScreen):
         if self.projects:
             self._load_photo(self._slide(self.index), self.index)
 
-    def _load_photo(self, slide: ProjectSlide, index: int, wait_s: float = 0.0) -> None:
+    def _load_photo(self, slide: ProjectSlide, index: int, wait_s: float = 0.0,
+                    first: bool = False) -> None:
         width, height = (int(v) for v in slide.ids.photo.size)
         if (width, height) == (100, 100):
             return  # not laid out yet (Kivy's default size): the size binding calls us again
@@ -209,8 +211,15 @@ class AttractScreen(KioskScreen):
         if key in self._decoding:
             return
         self._decoding.add(key)
-        future = App.get_running_app().submit_picture(
-            pictures.load_photo, self.projects[index].image_path, width, height)
+        app = App.get_running_app()
+        cache_path = app.context.first_photo_cache
+        if first and cache_path is not None:  # the start-up photo: kept across restarts
+            future = app.submit_picture(pictures.load_first_photo,
+                                        pictures.FirstPhotoCache(cache_path),
+                                        self.projects[index].image_path, width, height)
+        else:
+            future = app.submit_picture(pictures.load_photo, self.projects[index].image_path,
+                                        width, height)
         if wait_s > 0 and wait([future], timeout=wait_s).done:
             self._apply_photo(slide, key, future)
             return
