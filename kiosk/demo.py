@@ -187,6 +187,7 @@ def run() -> int:
             children.procs.append(("screen", screen))
             print("the kiosk screen is open; close it or press Ctrl-C here to stop the demo")
             screen.wait()
+            print("the screen was closed; stopping the demo…")
         else:
             print("No display here (DISPLAY and WAYLAND_DISPLAY are unset), so the screen "
                   "cannot open. The services keep running: try 'kioskctl --config "

@@ -69,13 +69,14 @@ def apply_config(*, width: int, height: int, fullscreen: bool, rotation: int,
 
 
 def lock_window(app: Any, *, dev_mouse: bool = False) -> None:
-    """Swallow the keys and requests that would leave or reconfigure the kiosk; the cursor
-    shows only in a development window (``dev_mouse``)."""
+    """Swallow the keys and requests that would leave or reconfigure the kiosk. A development
+    window (``dev_mouse``: ``kiosk --window``, the demo) shows the cursor and can be closed."""
     from kivy.core.window import Window
 
     app.use_kivy_settings = False
     app.open_settings = lambda *_a, **_k: False  # F1 / menu key settings panel
-    Window.bind(on_request_close=lambda *_a, **_k: True)  # window close, Alt-F4
+    if not dev_mouse:  # a development window (kiosk --window, the demo) closes as usual
+        Window.bind(on_request_close=lambda *_a, **_k: True)  # window close, Alt-F4
     Window.bind(on_keyboard=_swallow_keys)
     Window.show_cursor = dev_mouse
 
