@@ -37,12 +37,13 @@ def bridge_port(cfg: Config) -> Any:
     return adapter.from_config(cfg)
 
 
-def build_context(cfg: Config, ledger: Any, port: Any) -> Any:
+def build_context(cfg: Config, ledger: Any, port: Any,
+                  reads: tuple[str, list[Any], str] | None = None) -> Any:
+    """``reads``: :func:`first_reads` already done (on the start-up thread); None: read now."""
     from kiosk.owner.options import OwnerOptions
     from kiosk.ui.app import KioskContext
 
-    version, projects = load_projects(ledger, cfg.data_dir, cfg.screen.max_featured)
-    language = ledger.get_setting("language") or cfg.screen.language
+    version, projects, language = reads or first_reads(cfg, ledger)
     return KioskContext(flow_settings=FlowSettings.from_config(cfg), projects=projects,
                         ledger=ledger, port=port, device_id=cfg.device.id,
                         receipt_base_url=cfg.receipt_base_url, language=language,
@@ -50,6 +51,13 @@ def build_context(cfg: Config, ledger: Any, port: Any) -> Any:
                         owner=OwnerOptions.from_config(cfg), projects_version=version,
                         projects_source=lambda: load_projects(ledger, cfg.data_dir,
                                                               cfg.screen.max_featured))
+
+
+def first_reads(cfg: Config, ledger: Any) -> tuple[str, list[Any], str]:
+    """What the first frame shows from the ledger: the featured projects (with their version
+    key) and the screen's language (the owner's choice, else the configuration's)."""
+    version, projects = load_projects(ledger, cfg.data_dir, cfg.screen.max_featured)
+    return version, projects, ledger.get_setting("language") or cfg.screen.language
 
 
 def load_projects(ledger: Any, data_dir: Path, limit: int) -> tuple[str, list[Any]]:
@@ -74,16 +82,19 @@ def _has_catalog(ledger: Any) -> bool:
         return False
 
 
-def start_first_check(ledger: Any, port: Any, settings: FlowSettings) -> Future:
-    """The first health check on a thread of its own while Kivy starts (see
-    ``kiosk.health.first_check``); the app picks its result up (``KioskContext.first_health``)
-    and runs every later check on its I/O thread."""
+def start_first_reads(cfg: Config, ledger: Any, port: Any,
+                      settings: FlowSettings) -> tuple[Future, Future]:
+    """:func:`first_reads`, then the first health check (``kiosk.health.first_check``), on a
+    thread of their own while Kivy starts: mostly waiting on the disk and the bridge's socket.
+    One after the other on the ledger's connection, which nothing else uses until the app runs
+    (the app waits for both; every later check runs on its I/O thread)."""
     from kiosk.health import first_check
 
-    pool = ThreadPoolExecutor(1, thread_name_prefix="kiosk-first-check")
-    future = pool.submit(first_check, ledger, port, settings.smallest_amount_cents)
+    pool = ThreadPoolExecutor(1, thread_name_prefix="kiosk-start")
+    reads = pool.submit(first_reads, cfg, ledger)
+    health = pool.submit(first_check, ledger, port, settings.smallest_amount_cents)
     pool.shutdown(wait=False)
-    return future
+    return reads, health
 
 
 def seconds_since_process_start() -> float | None:
@@ -153,11 +164,11 @@ def run(cfg: Config, *, size: tuple[int, int] | None = None, dev_mouse: bool = F
               file=sys.stderr)
         return 1
     port = bridge_port(cfg)
-    first_health = start_first_check(ledger, port, FlowSettings.from_config(cfg))
+    reads, first_health = start_first_reads(cfg, ledger, port, FlowSettings.from_config(cfg))
     register_font()
     from kiosk.ui.app import KioskApp
 
-    context = build_context(cfg, ledger, port)
+    context = build_context(cfg, ledger, port, reads.result())
     context.first_health = first_health
     context.first_photo_cache = cfg.data_dir / "screen-cache" / "first-photo.rgb"
     app = KioskApp(context)
