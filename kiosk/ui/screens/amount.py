@@ -33,7 +33,8 @@ class AmountScreen(KioskScreen):
             return
         grid.clear_widgets()
         for index, label in enumerate(labels):
-            button = Factory.KioskButton(text=label, font_size=34 * app.scale)
+            # size_hint_y 1: the button fills its row (row_default_height in amount.kv).
+            button = Factory.KioskButton(text=label, font_size=34 * app.scale, size_hint_y=1)
             app.bind(scale=lambda _a, s, b=button: setattr(b, "font_size", 34 * s))
             button.bind(on_release=lambda _b, i=index: app.choose_preset(i))
             grid.add_widget(button)
