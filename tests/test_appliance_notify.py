@@ -119,7 +119,10 @@ def test_bridge_sends_ready_then_watchdog_and_kioskctl_sees_the_terminal(
 
 def test_screen_sends_ready_then_watchdog_and_a_frozen_screen_stops(
         short_dir: Path, processes: list) -> None:
-    config = write_config(short_dir, screen={"fullscreen": False})
+    terminal = {"device": str(short_dir / "term"), "bridge_socket": str(short_dir / "bridge.sock"),
+                "journal": str(short_dir / "journal.db"), "byte_timeout_s": 0.5,
+                "probe_interval_s": 1}
+    config = write_config(short_dir, screen={"fullscreen": False}, terminal=terminal)
     notify = NotifySocket(short_dir / "notify")
     env = {**notify.env(watchdog_usec=600_000), "SDL_AUDIODRIVER": "dummy",
            "KIVY_NO_ARGS": "1"}
@@ -146,5 +149,17 @@ def test_screen_sends_ready_then_watchdog_and_a_frozen_screen_stops(
         screen.send_signal(signal.SIGCONT)
         notify.wait_for("WATCHDOG=1", count=len([m for _, m in notify.messages
                                                  if m == "WATCHDOG=1"]) + 1, timeout=10)
+
+        # The terminal and its bridge come up: the journal says giving is available again.
+        sim = start(processes, [BIN / "firmware-bridge", "simulate", "--link",
+                                str(short_dir / "term"), "--byte-timeout", "0.5"], {},
+                    short_dir / "sim.log")
+        wait_path(short_dir / "term", sim, short_dir / "sim.log")
+        start(processes, [BIN / "firmware-bridge", "serve", "--config", str(config)], {},
+              short_dir / "bridge.log")
+        deadline = time.monotonic() + 40
+        while "giving is available again" not in (short_dir / "screen.log").read_text():
+            assert time.monotonic() < deadline, (short_dir / "screen.log").read_text()[-3000:]
+            time.sleep(0.2)
     finally:
         notify.close()

@@ -511,7 +511,13 @@ class KioskApp(App):
     @mainthread
     def _health_done(self, health: Health) -> None:
         self._health_running = False
-        self.health = health
+        previous, self.health = self.health, health
+        if previous is not None and (previous.available, previous.reason) != (
+                health.available, health.reason):  # the journal tells when and why it changed
+            if health.available:
+                log.info("giving is available again")
+            else:
+                log.warning("giving is unavailable: %s", health.reason)
         self.receipt_key = health.receipt_key
         self.online = health.online
         if health.available and not self.projects:
