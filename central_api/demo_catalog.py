@@ -1,5 +1,5 @@
-"""Serve the bundled demo catalog (``assets/demo-catalog``) so the demo shows the same projects
-after its first sync as before it."""
+"""Serve the bundled demo catalog (``kiosk/assets/demo-catalog``) so the demo shows the same
+projects after its first sync as before it."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 ``kiosk-sync`` is the only writer of the cache (tables ``catalog_projects`` and
 ``catalog_meta`` in the ledger, images in ``data_dir/images/<sha256>``). The screen only ever
 reads it through :func:`load`. A device that has never synced shows the bundled demo catalog
-from ``assets/demo-catalog/``, which has the same JSON shape as the central API's catalog.
+from ``kiosk/assets/demo-catalog/``, which has the same JSON shape as the central API's catalog.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
+ASSETS_DIR = Path(__file__).resolve().parent / "assets"
 DEMO_CATALOG = ASSETS_DIR / "demo-catalog" / "catalog.json"
 
 

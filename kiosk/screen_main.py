@@ -18,7 +18,7 @@ from kiosk.config import Config
 from kiosk.donation_flow import FlowSettings
 
 log = logging.getLogger("kiosk.screen")
-FONTS = Path(__file__).resolve().parent.parent / "assets" / "fonts"
+FONTS = Path(__file__).resolve().parent / "assets" / "fonts"
 WATCHDOG_PING_S = 5.0
 
 

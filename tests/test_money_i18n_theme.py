@@ -135,19 +135,19 @@ def test_bundled_assets():
 
     from PIL import ImageFont
 
-    font = ImageFont.truetype(str(ROOT / "assets" / "fonts" / "DejaVuSans.ttf"), 20)
+    font = ImageFont.truetype(str(ROOT / "kiosk" / "assets" / "fonts" / "DejaVuSans.ttf"), 20)
     notdef = font.getmask("\uffff").getbbox()
     for ch in "àâæçéèêëîïôœùûüÿÀÂÆÇÉÈÊËÎÏÔŒÙÛÜŸ«»€’\u202f\xa0⌫":
         assert font.getmask(ch).getbbox() != notdef or ch in "\u202f\xa0", repr(ch)
-    assert (ROOT / "assets" / "fonts" / "LICENSE-DejaVu.txt").exists()
+    assert (ROOT / "kiosk" / "assets" / "fonts" / "LICENSE-DejaVu.txt").exists()
     spec = importlib.util.spec_from_file_location(
-        "make_thanks_sound", ROOT / "assets" / "sounds" / "make_thanks_sound.py")
+        "make_thanks_sound", ROOT / "kiosk" / "assets" / "sounds" / "make_thanks_sound.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     import struct
     import wave
 
-    with wave.open(str(ROOT / "assets" / "sounds" / "thanks.wav")) as w:
+    with wave.open(str(ROOT / "kiosk" / "assets" / "sounds" / "thanks.wav")) as w:
         frames = w.readframes(w.getnframes())
         assert (w.getframerate(), w.getnchannels()) == (module.RATE, 1)
     assert list(struct.unpack(f"<{len(frames) // 2}h", frames)) == module.samples()

@@ -66,7 +66,7 @@ from kiosk.ui import pictures, theme
 from kiosk.ui.screens import SCREENS
 
 log = logging.getLogger("kiosk.screen")
-ASSETS = Path(__file__).resolve().parent.parent.parent / "assets"
+ASSETS = Path(__file__).resolve().parent.parent / "assets"
 PREWARM_AFTER_S = 2.0
 # The screen counts as shown at the latest this long after the first frame, even if the first
 # photo is still decoding (systemd is told the screen is ready then).

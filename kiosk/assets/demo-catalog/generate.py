@@ -1,5 +1,5 @@
 """Draw the demo catalog's illustrations and write catalog.json (run from the repository root:
-``python assets/demo-catalog/generate.py``). Everything here is made by the project: simple
+``python kiosk/assets/demo-catalog/generate.py``). Everything here is made by the project: simple
 scenes drawn with Pillow, fictional associations, no downloaded media. The output is committed;
 re-running it gives the same bytes."""
 

@@ -1,6 +1,6 @@
-"""Synthesise the thank-you chime (assets/sounds/thanks.wav): two soft bell tones, 0.5 s.
+"""Synthesise the thank-you chime (kiosk/assets/sounds/thanks.wav): two soft bell tones, 0.5 s.
 
-    python assets/sounds/make_thanks_sound.py
+    python kiosk/assets/sounds/make_thanks_sound.py
 
 Made here from sine waves with a decaying envelope, so the project ships no third-party media.
 """
