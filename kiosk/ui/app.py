@@ -525,6 +525,8 @@ class KioskApp(App):
         else:
             self.flow.set_availability(health.available, health.reason)
         self._refresh_trigger()
+        if not self._shown:  # a frame even if nothing changed, so _check_shown sees the health
+            Window.canvas.ask_update()
 
     # -- time and view ----------------------------------------------------------------
 
