@@ -30,6 +30,8 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from kiosk.durable import fsync_dir
+
 UNITS = ("firmware-bridge.service", "kiosk-sync.service", "kiosk.service")
 DEFAULT_BASE = Path("/opt/kiosk")
 DEFAULT_RESTART = ("systemctl", "restart", *UNITS)
@@ -98,15 +100,7 @@ def switch(base: Path, name: str, target: Path) -> None:
         tmp.unlink()
     tmp.symlink_to(target.relative_to(base))
     os.replace(tmp, base / name)
-    _fsync_dir(base)
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    fsync_dir(base)
 
 
 @contextlib.contextmanager
@@ -291,4 +285,4 @@ def _write_json(path: Path, value: dict) -> None:
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path)
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)

@@ -17,18 +17,11 @@ from pathlib import Path
 
 from PIL import Image
 
+from kiosk.durable import fsync_dir
 from kiosk.sync.catalog_parse import CatalogRefused, ImageRef
 from kiosk.sync.client import ApiClient
 
 PART_PREFIX = ".part-"
-
-
-def fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def prove_image(path: Path) -> None:
