@@ -9,6 +9,7 @@ and ``kioskctl simulate`` can be tried. Ctrl-C stops every child.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import signal
@@ -147,13 +148,15 @@ class Children:
     def stop_all(self) -> None:
         for _name, proc in reversed(self.procs):
             if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
+                with contextlib.suppress(ProcessLookupError):  # exited since poll()
+                    os.killpg(proc.pid, signal.SIGTERM)
         deadline = time.monotonic() + STOP_GRACE_S
         for _name, proc in reversed(self.procs):
             try:
                 proc.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
 
 
@@ -182,8 +185,10 @@ def run() -> int:
         print(f"try: kioskctl --config {cfg_path} status")
         print(f"shop settings: hold the top-left corner of the screen for 3 s, PIN {DEMO_PIN}")
         if has_display():
+            # Its own process group, like every child, so stop_all can stop it the same way.
             screen = subprocess.Popen([sys.executable, "-m", "kiosk", "--config",
-                                       str(cfg_path), "--window", "800x480"])
+                                       str(cfg_path), "--window", "800x480"],
+                                      start_new_session=True)
             children.procs.append(("screen", screen))
             print("the kiosk screen is open; close it or press Ctrl-C here to stop the demo")
             screen.wait()

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import queue
 import re
 import signal
 import sqlite3
@@ -133,15 +132,27 @@ def kiosk_row_ok(ledger: Path) -> bool:
     return bool(row) and json.loads(row[0]).get("out_of_service", "?") is None
 
 
-def test_demo_on_a_desktop_takes_a_clicked_donation_and_closes(xserver, processes_output):
-    notify = NotifySocket(Path(tempfile.mkdtemp(prefix="xn-", dir="/tmp")) / "notify")
-    demo_proc = subprocess.Popen([str(BIN / "kiosk"), "--demo"], env=screen_env(xserver, notify),
+def start_demo(display: str, notify: NotifySocket,
+               processes_output) -> tuple[subprocess.Popen, list[str], Path]:  # noqa: ANN001
+    """``kiosk --demo`` on ``display``: the process, its output lines, its data directory."""
+    demo_proc = subprocess.Popen([str(BIN / "kiosk"), "--demo"], env=screen_env(display, notify),
                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     lines = processes_output(demo_proc)
+    workdir = Path(wait_until("the demo's data directory", lambda: next(
+        (m.group(1) for line in list(lines) if (m := re.match(
+            r"demo data directory: (\S+)", line))), None)))
+    return demo_proc, lines, workdir
+
+
+def still_running(workdir: Path) -> list[str]:
+    """The processes whose command line names ``workdir`` (the demo's services, its screen)."""
+    return [pid for pid in os.listdir("/proc") if pid.isdigit() and _mentions(pid, str(workdir))]
+
+
+def test_demo_on_a_desktop_takes_a_clicked_donation_and_closes(xserver, processes_output):
+    notify = NotifySocket(Path(tempfile.mkdtemp(prefix="xn-", dir="/tmp")) / "notify")
+    demo_proc, lines, workdir = start_demo(xserver, notify, processes_output)
     try:
-        workdir = Path(wait_until("the demo's data directory", lambda: next(
-            (m.group(1) for line in list(lines) if (m := re.match(
-                r"demo data directory: (\S+)", line))), None)))
         ledger = workdir / "data" / "kiosk.db"
         notify.wait_for("STATUS=kiosk screen shown", timeout=90)
         wid, box = kiosk_window(xserver)
@@ -159,19 +170,38 @@ def test_demo_on_a_desktop_takes_a_clicked_donation_and_closes(xserver, processe
         assert amount == 500 and len(donations(ledger)) == 1  # one click, one donation
         time.sleep(1.0)  # the thank-you screen, its QR drawn
         thanks = shot(xserver, box, "thanks")
-        [url] = decode_qr_image(thanks)
+        [url] = decode_qr(thanks)
         assert f"/r/demo-kiosk/{donation_id}?amount=500" in url
         click(xserver, wid, DONE)
 
         close_like_a_window_manager(xserver, wid)
         assert demo_proc.wait(timeout=30) == 0, "\n".join(lines)
         assert any("the screen was closed; stopping the demo" in line for line in lines)
-        assert not [pid for pid in os.listdir("/proc") if pid.isdigit() and _mentions(
-            pid, str(workdir))], "demo services still running after the demo stopped"
+        assert not still_running(workdir), "demo services still running after the demo stopped"
     finally:
         if demo_proc.poll() is None:
             demo_proc.send_signal(signal.SIGTERM)
             demo_proc.wait(timeout=30)
+        notify.close()
+
+
+def test_demo_on_a_desktop_stops_its_screen_and_services_on_sigterm(xserver, processes_output):
+    # With a display the demo also runs the screen; a SIGTERM (or Ctrl-C) must stop it and
+    # every service, not leave them running.
+    notify = NotifySocket(Path(tempfile.mkdtemp(prefix="xn-", dir="/tmp")) / "notify")
+    demo_proc, lines, workdir = start_demo(xserver, notify, processes_output)
+    try:
+        notify.wait_for("STATUS=kiosk screen shown", timeout=90)
+        assert len(still_running(workdir)) >= 5  # API, simulator, bridge, sync, screen
+        demo_proc.send_signal(signal.SIGTERM)
+        assert demo_proc.wait(timeout=30) == 0, "\n".join(lines)
+        wait_until("every demo process gone", lambda: not still_running(workdir), timeout=10)
+    finally:
+        if demo_proc.poll() is None:
+            demo_proc.kill()
+            demo_proc.wait(timeout=30)
+        for pid in still_running(workdir):  # a failed run must not leave them behind
+            os.kill(int(pid), signal.SIGKILL)
         notify.close()
 
 
@@ -205,23 +235,15 @@ def _mentions(pid: str, text: str) -> bool:
         return False
 
 
-def decode_qr_image(image: Image.Image) -> list[str]:
-    path = Path(tempfile.mkdtemp(prefix="qr-")) / "shot.png"
-    image.save(path)
-    return decode_qr(str(path))
-
-
 @pytest.fixture
 def processes_output():  # noqa: ANN201
     """Collect a process's output lines on a thread (a full pipe would block it)."""
     def collect(proc: subprocess.Popen) -> list[str]:
         lines: list[str] = []
-        done: queue.Queue = queue.Queue()
 
         def pump() -> None:
             for line in proc.stdout:
                 lines.append(line.rstrip("\n"))
-            done.put(True)
 
         threading.Thread(target=pump, daemon=True).start()
         return lines

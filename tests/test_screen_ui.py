@@ -63,10 +63,12 @@ def assert_one_journaled(report: dict, status: str) -> dict:
     return donation
 
 
-def decode_qr(path: str) -> list[str]:
+def decode_qr(shot: str | Image.Image) -> list[str]:
+    """The QR codes in a screenshot (a file, or pixels read from an X server)."""
     import zxingcpp
 
-    return [r.text for r in zxingcpp.read_barcodes(Image.open(path))
+    image = shot if isinstance(shot, Image.Image) else Image.open(shot)
+    return [r.text for r in zxingcpp.read_barcodes(image)
             if r.format == zxingcpp.BarcodeFormat.QRCode]
 
 
