@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +20,15 @@ from kiosk.ledger import Ledger, Limits
 settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
 settings.register_profile("dev", print_blob=True)
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
+
+
+@pytest.fixture
+def short_dir() -> Iterator[Path]:
+    """A short directory under /tmp: a Unix socket's path must stay under 108 bytes, which
+    pytest's own tmp_path can exceed."""
+    d = Path(tempfile.mkdtemp(prefix="ks-"))
+    yield d
+    shutil.rmtree(d, ignore_errors=True)
 
 
 def write_config(directory: Path, **sections: dict[str, Any]) -> Path:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
 import shutil
 import sys
 import time
@@ -25,7 +24,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from tests.ui_driver import RECEIPT_KEY, Driver, run_steps, tap
+from tests.ui_driver import RECEIPT_KEY, Driver, configure_window, run_steps, tap
 
 OWNER_PIN = "4821"
 WRONG_PIN = "1111"
@@ -285,15 +284,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", type=Path, required=True)
     parser.add_argument("--lang", default="fr")
     args = parser.parse_args(argv)
-    width, height = (int(v) for v in args.size.split("x"))
     workdir: Path = args.workdir
-    workdir.mkdir(parents=True, exist_ok=True)
-    os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
-
-    from kiosk.ui import hardening
-
-    hardening.prepare_environment(workdir / "kivy-home")
-    hardening.apply_config(width=width, height=height, fullscreen=False, rotation=0)
+    configure_window(workdir, *(int(v) for v in args.size.split("x")))
 
     from kiosk import pin as pinmod
     from kiosk.catalog import Catalog
@@ -340,6 +332,8 @@ def main(argv: list[str] | None = None) -> int:
     assert isinstance(catalog, Catalog)
     register_font()
     app = KioskApp(context)
+    from kiosk.ui import hardening
+
     hardening.lock_window(app)
     driver = Driver(app, workdir, args.size, args.lang)
     result: dict[str, Any] = {}

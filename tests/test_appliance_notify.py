@@ -11,11 +11,9 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,14 +24,6 @@ from tests.appliance.kiosk_config import write_config
 from tests.appliance.notify_socket import NotifySocket
 
 BIN = Path(sys.executable).parent
-
-
-@pytest.fixture
-def short_dir() -> Iterator[Path]:
-    """Unix socket paths must stay under 108 bytes."""
-    d = Path(tempfile.mkdtemp(prefix="ntf-"))
-    yield d
-    shutil.rmtree(d, ignore_errors=True)
 
 
 @pytest.fixture

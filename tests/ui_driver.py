@@ -56,6 +56,17 @@ def ledger_state(path: Path, donation_id: str) -> str:
         conn.close()
 
 
+def configure_window(workdir: Path, width: int, height: int, rotation: int = 0) -> None:
+    """Kivy set up as the kiosk sets it up, for an offscreen window of width x height, its
+    home under ``workdir``; before anything imports Kivy (one window per process)."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
+    from kiosk.ui import hardening
+
+    hardening.prepare_environment(workdir / "kivy-home")
+    hardening.apply_config(width=width, height=height, fullscreen=False, rotation=rotation)
+
+
 def tap(widget: Any) -> None:
     touch = panel_touch(*widget.to_window(*widget.center))
     touch.touch_down()
@@ -317,16 +328,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="bridge: the real simulator and bridge service; scripted: the "
                              "stand-in for outcomes the simulator cannot be told to give")
     args = parser.parse_args(argv)
-    width, height = (int(v) for v in args.size.split("x"))
     workdir: Path = args.workdir
-    workdir.mkdir(parents=True, exist_ok=True)
-    os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
-
-    from kiosk.ui import hardening
-
-    hardening.prepare_environment(workdir / "kivy-home")
-    hardening.apply_config(width=width, height=height, fullscreen=False,
-                           rotation=args.rotation)
+    configure_window(workdir, *(int(v) for v in args.size.split("x")), args.rotation)
 
     from kiosk.bridge_client import BridgeClient
     from kiosk.bridge_port import BridgePort

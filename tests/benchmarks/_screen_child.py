@@ -16,7 +16,6 @@ Modes print one JSON line on stdout:
 from __future__ import annotations
 
 import json
-import os
 import resource
 import sys
 import tempfile
@@ -36,11 +35,9 @@ def rss_mb() -> float:
 
 
 def setup_kivy(workdir: Path, size: tuple[int, int] = (800, 480)) -> None:
-    os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
-    from kiosk.ui import hardening
+    from tests.ui_driver import configure_window
 
-    hardening.prepare_environment(workdir / "kivy-home")
-    hardening.apply_config(width=size[0], height=size[1], fullscreen=False, rotation=0)
+    configure_window(workdir, *size)
 
 
 def kiosk_app(workdir: Path, projects: list, port: Any, slide_s: float = 30.0) -> Any:
@@ -260,40 +257,39 @@ def run_memory(workdir: Path, projects_count: int) -> None:
     app.run()
 
 
-def run_hello_memory(workdir: Path) -> None:
+def hello_app(workdir: Path) -> Any:
+    """The baseline of the memory and start-up benchmarks: a bare Kivy hello-world, in a window
+    set up as the kiosk's."""
     setup_kivy(workdir)
     from kivy.app import App
-    from kivy.clock import Clock
     from kivy.uix.label import Label
 
     class Hello(App):
         def build(self) -> Label:
             return Label(text="Hello")
 
-    app = Hello()
+    return Hello()
+
+
+def run_hello_memory(workdir: Path) -> None:
+    app = hello_app(workdir)
+    from kivy.clock import Clock
+
     Clock.schedule_once(lambda _dt: (emit({"rss_mb": rss_mb()}), app.stop()), 0)
     app.run()
 
 
 def run_hello_ready(workdir: Path) -> None:
-    """A bare Kivy hello-world that says READY=1 on $NOTIFY_SOCKET once its first frame is
-    drawn, as the kiosk does (the start-up baseline); it runs until SIGTERM."""
+    """The hello-world saying READY=1 on $NOTIFY_SOCKET once its first frame is drawn, as the
+    kiosk does (the start-up baseline); it runs until SIGTERM."""
     import signal
 
-    setup_kivy(workdir)
-    from kivy.app import App
+    app = hello_app(workdir)
     from kivy.clock import Clock
     from kivy.core.window import Window
     from kivy.graphics.opengl import glFinish
-    from kivy.uix.label import Label
 
     from firmware_bridge import systemd_notify
-
-    class Hello(App):
-        def build(self) -> Label:
-            return Label(text="Hello")
-
-    app = Hello()
 
     def drawn(*_args: Any) -> None:
         Window.unbind(on_flip=drawn)

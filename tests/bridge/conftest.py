@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -20,14 +18,6 @@ from kiosk.bridge_client import BridgeClient
 # Short timeouts keep the suite fast; the production defaults are 3 s per byte, 180 s card wait.
 BYTE_TIMEOUT = 0.3
 CARD_WAIT = 1.5
-
-
-@pytest.fixture
-def short_dir() -> Iterator[Path]:
-    """A short directory path: a Unix socket path must stay under 108 bytes."""
-    d = Path(tempfile.mkdtemp(prefix="fb-"))
-    yield d
-    shutil.rmtree(d, ignore_errors=True)
 
 
 @pytest.fixture
