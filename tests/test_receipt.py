@@ -59,3 +59,14 @@ def test_any_project_id_round_trips(project_id, amount, device_suffix):
                               project_id)
     r = receipt.verify(url, KEY)
     assert (r.project_id, r.amount_cents, r.device_id) == (project_id, amount, device)
+
+
+def test_the_suites_hypothesis_profile_has_no_deadline():
+    """tests/conftest.py loads it for every property test: a noisy CI machine must not fail a
+    test for one slow example; CI keeps its fixed seed."""
+    import os
+
+    from hypothesis import settings
+
+    assert settings().deadline is None
+    assert settings().derandomize == bool(os.environ.get("CI"))
