@@ -116,6 +116,18 @@ def test_bad_json_gets_a_clear_error_and_the_connection_stays_usable(make_bridge
     assert b'"connected"' in second
 
 
+def test_deeply_nested_json_is_answered_bad_request_on_the_socket(make_bridge):
+    bridge = make_bridge()
+    with socket.socket(socket.AF_UNIX) as s:
+        s.settimeout(5)
+        s.connect(str(bridge.service.socket_path))
+        s.sendall(b"[" * 60000 + b'\n{"op": "status"}\n')
+        reader = s.makefile("rb")
+        first, second = reader.readline(), reader.readline()
+    assert b'"bad_request"' in first and b"nested too deeply" in first
+    assert b'"connected"' in second  # the connection is still served
+
+
 def test_absent_socket_raises_bridge_unavailable(short_dir: Path):
     client = BridgeClient(short_dir / "nothing.sock")
     with pytest.raises(BridgeUnavailable, match="not running"):
