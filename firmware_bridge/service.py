@@ -242,6 +242,11 @@ class BridgeService:
         if current is not None:
             if current.reference != reference:
                 return send(error("busy", "another payment is in progress"))
+            if (current.amount_cents, current.currency) != (req.amount_cents, req.currency):
+                # Never answer a 9 999-cent request with a 100-cent payment's outcome.
+                return send(error("bad_request", f"reference {reference} is in progress for "
+                                                 f"{current.amount_cents} {current.currency}, "
+                                                 f"not {req.amount_cents} {req.currency}"))
             # A repeated pay while it runs: the same outcome, never a second exchange.
             current.done.wait()
             return send(outcome_event(reference, current.outcome))

@@ -48,6 +48,28 @@ def test_repeated_pay_answers_the_recorded_outcome_without_reaching_the_terminal
     assert bridge.sim.record.approvals == []
 
 
+@pytest.mark.parametrize("amount, currency", [(9999, "EUR"), (100, "CHF")])
+def test_repeated_pay_while_running_with_another_amount_is_refused(make_bridge, amount,
+                                                                   currency):
+    bridge = make_bridge("approve:0.5")
+    reference = ref()
+    first: list[dict] = []
+    payer = threading.Thread(target=lambda: first.append(bridge.client.pay(reference, 100,
+                                                                           "EUR")))
+    payer.start()
+    deadline = time.monotonic() + 3
+    while bridge.client.result(reference)["status"] != "in_progress":
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    with pytest.raises(BridgeError) as err:
+        bridge.client.pay(reference, amount, currency)
+    assert err.value.code == "bad_request"
+    assert "100 EUR" in str(err.value) and f"{amount} {currency}" in str(err.value)
+    payer.join()
+    assert first[0]["status"] == "approved" and first[0]["amount_cents"] == 100
+    assert len(bridge.sim.requests_seen) == 1
+
+
 def test_result_in_progress_then_final_and_not_found(make_bridge):
     bridge = make_bridge("approve:0.6")
     reference = ref()
