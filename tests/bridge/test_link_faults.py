@@ -303,3 +303,30 @@ def test_send_never_completes_without_an_ack(raw_pty, reply, naks):
 def _drain(master: int) -> None:
     while select.select([master], [], [], 0)[0]:
         os.read(master, 4096)
+
+
+def test_device_whose_setup_fails_is_a_link_error_and_is_opened_again(make_sim, monkeypatch):
+    """A pty accepts every setting, so the failing tcsetattr is the one thing mocked here: the
+    kernel's EINVAL for a device that refuses the line settings."""
+    import errno
+    import termios
+
+    sim = make_sim("approve")
+    terminal = serial_terminal(sim, reopen_timeout=0.3)
+    real_tcsetattr = termios.tcsetattr
+
+    def refuse(*_args):
+        raise termios.error(errno.EINVAL, "Invalid argument")
+
+    monkeypatch.setattr(termios, "tcsetattr", refuse)
+    outcome = pay(terminal)
+    assert outcome.status == Status.LINK_ERROR, outcome  # nothing sent: no money at stake
+    assert "Invalid argument" in outcome.reason
+    with pytest.raises(TransportError):
+        terminal.probe()
+    assert sim.requests_seen == [] and sim.probes == 0
+
+    monkeypatch.setattr(termios, "tcsetattr", real_tcsetattr)  # the device settles
+    terminal.probe()
+    assert pay(terminal).status == Status.APPROVED
+    assert len(sim.requests_seen) == 1
