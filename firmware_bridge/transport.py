@@ -92,10 +92,11 @@ class TcpTransport:
         self._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.device = f"{host}:{port}"
         self.closed_by_peer = False
+        self._send_timeout = connect_timeout
 
     def write(self, data: bytes) -> None:
         try:
-            self._sock.settimeout(None)
+            self._sock.settimeout(self._send_timeout)  # a peer that never reads must not hang us
             self._sock.sendall(data)
         except OSError as e:
             raise TransportError(f"send to {self.device} failed: {e}") from None

@@ -330,3 +330,31 @@ def test_device_whose_setup_fails_is_a_link_error_and_is_opened_again(make_sim, 
     terminal.probe()
     assert pay(terminal).status == Status.APPROVED
     assert len(sim.requests_seen) == 1
+
+
+# -- a babbling line: the exchange ends by its deadline ---------------------------------------
+
+
+@pytest.mark.parametrize("protocol", BOTH)
+def test_endless_answer_on_the_serial_line_ends_unknown_by_the_deadline(make_sim, protocol):
+    sim = make_sim("approve+endless_answer", protocol)
+    terminal = serial_terminal(sim)
+    started = time.monotonic()
+    outcome = pay(terminal)
+    elapsed = time.monotonic() - started
+    # The request went out, the answer never ended: money may be at stake.
+    assert outcome.status == Status.UNKNOWN, outcome
+    assert "did not end within" in outcome.reason
+    assert elapsed <= terminal.payment_deadline_s() + 2.0  # generous: a loaded machine
+    assert len(sim.requests_seen) == 1
+
+
+def test_trickling_tcp_answer_ends_unknown_by_the_deadline(tcp_sim):
+    sim = tcp_sim("approve+endless_answer")
+    terminal = TcpV3Terminal("127.0.0.1", sim.port, byte_timeout=0.3, card_wait_timeout=0.5)
+    started = time.monotonic()
+    outcome = terminal.pay(2000, "EUR", ref())
+    elapsed = time.monotonic() - started
+    assert outcome.status == Status.UNKNOWN, outcome
+    assert "did not end within" in outcome.reason
+    assert elapsed <= terminal.payment_deadline_s() + 2.0
