@@ -13,6 +13,7 @@ import os
 import queue
 import socketserver
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,7 @@ class Payment:
     currency: str
     cancel: threading.Event = field(default_factory=threading.Event)
     cancellable: bool = False
+    started: float = field(default_factory=time.monotonic)
     outcome: Outcome | None = None
     done: threading.Event = field(default_factory=threading.Event)
     events: queue.Queue = field(default_factory=queue.Queue)
@@ -57,12 +59,15 @@ class Payment:
 class BridgeService:
     def __init__(self, terminal: PaymentTerminal, journal: Journal, socket_path: Path | str, *,
                  max_amount_cents: int = concert_v2.MAX_AMOUNT_CENTS,
-                 probe_interval_s: float = 300.0, socket_mode: int = 0o660):
+                 probe_interval_s: float = 300.0, socket_mode: int = 0o660,
+                 watchdog_margin_s: float = 30.0):
         self.terminal, self.journal = terminal, journal
         self.socket_path = Path(socket_path)
         self.max_amount_cents = max_amount_cents
         self.probe_interval_s = probe_interval_s
         self.socket_mode = socket_mode
+        # A payment running this long past its own deadline is stuck: stop petting the watchdog.
+        self.watchdog_margin_s = watchdog_margin_s
         self.connected = False
         self.last_answer_at: str | None = None
         self.last_error: str | None = None
@@ -134,9 +139,21 @@ class BridgeService:
                 self.probe()
                 next_probe = clock + self.probe_interval_s
             if watchdog:
-                systemd_notify.watchdog()
+                stuck = self.stuck_payment()
+                if stuck is None:
+                    systemd_notify.watchdog()
+                else:  # systemd restarts us; the journal keeps the reference in flight
+                    log.error("payment %s has overrun its deadline: no watchdog ping", stuck)
             self._stop.wait(tick)
             clock += tick
+
+    def stuck_payment(self) -> str | None:
+        """The reference of a payment running past its deadline plus the margin, if any."""
+        current = self._current
+        if current is None:
+            return None
+        limit = self.terminal.payment_deadline_s() + self.watchdog_margin_s
+        return current.reference if time.monotonic() - current.started > limit else None
 
     def probe(self) -> bool:
         """Check the idle terminal is there (skipped while a payment runs)."""
