@@ -60,7 +60,8 @@ class BridgeService:
     def __init__(self, terminal: PaymentTerminal, journal: Journal, socket_path: Path | str, *,
                  max_amount_cents: int = concert_v2.MAX_AMOUNT_CENTS,
                  probe_interval_s: float = 300.0, socket_mode: int = 0o660,
-                 watchdog_margin_s: float = 30.0):
+                 watchdog_margin_s: float = 30.0, probe_retry_s: float = 1.0,
+                 probe_retry_max_s: float = 30.0):
         self.terminal, self.journal = terminal, journal
         self.socket_path = Path(socket_path)
         self.max_amount_cents = max_amount_cents
@@ -68,6 +69,9 @@ class BridgeService:
         self.socket_mode = socket_mode
         # A payment running this long past its own deadline is stuck: stop petting the watchdog.
         self.watchdog_margin_s = watchdog_margin_s
+        # A failed probe is retried soon (doubling up to the cap), not probe_interval_s later: after
+        # a restart the terminal may still be busy with the exchange that was cut short.
+        self.probe_retry_s, self.probe_retry_max_s = probe_retry_s, probe_retry_max_s
         self.connected = False
         self.last_answer_at: str | None = None
         self.last_error: str | None = None
@@ -131,21 +135,30 @@ class BridgeService:
 
     def _background(self) -> None:
         watchdog = systemd_notify.watchdog_interval_s()
-        tick = min(self.probe_interval_s, watchdog or self.probe_interval_s)
-        next_probe = 0.0
-        clock = 0.0
+        next_probe = time.monotonic()
+        retry = self.probe_retry_s
+        failing = False
         while not self._stop.is_set():
-            if clock >= next_probe:
-                self.probe()
-                next_probe = clock + self.probe_interval_s
+            now = time.monotonic()
+            if now >= next_probe:
+                if self.probe():
+                    if failing:
+                        log.info("the terminal answers again")
+                    failing, retry = False, self.probe_retry_s
+                    next_probe = now + self.probe_interval_s
+                else:
+                    wait = min(retry, self.probe_interval_s)
+                    log.warning("%s; next probe in %g s", self.last_error, wait)
+                    failing, retry = True, min(retry * 2, self.probe_retry_max_s)
+                    next_probe = now + wait
             if watchdog:
                 stuck = self.stuck_payment()
                 if stuck is None:
                     systemd_notify.watchdog()
                 else:  # systemd restarts us; the journal keeps the reference in flight
                     log.error("payment %s has overrun its deadline: no watchdog ping", stuck)
-            self._stop.wait(tick)
-            clock += tick
+            pause = next_probe - time.monotonic()
+            self._stop.wait(max(min(pause, watchdog) if watchdog else pause, 0.01))
 
     def stuck_payment(self) -> str | None:
         """The reference of a payment running past its deadline plus the margin, if any."""

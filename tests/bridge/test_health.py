@@ -105,3 +105,22 @@ def test_watchdog_is_not_petted_while_a_payment_overruns_its_deadline(make_sim, 
     finally:
         service.stop()
         listener.close()
+
+
+def test_a_failed_start_up_probe_is_retried_soon_and_logged(make_sim, short_dir, caplog):
+    import logging
+
+    caplog.set_level(logging.INFO, logger="firmware_bridge")
+    # The terminal is still busy with the exchange a killed bridge left: two ENQs unanswered.
+    sim = make_sim("approve+silence,approve+silence")
+    service = BridgeService(serial_terminal(sim), Journal(short_dir / "j.db"),
+                            short_dir / "s.sock", probe_interval_s=300,
+                            probe_retry_s=0.2).start()
+    try:
+        wait_for(lambda: service.connected, timeout=10)  # not 300 s later
+        assert sim.probes >= 1 and service.last_error is None
+        failures = [r for r in caplog.records if "probe failed" in r.getMessage()]
+        assert len(failures) == 2 and failures[0].levelname == "WARNING"
+        assert any("answers again" in r.getMessage() for r in caplog.records)
+    finally:
+        service.stop()
