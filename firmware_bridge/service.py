@@ -12,6 +12,7 @@ import logging
 import os
 import queue
 import socketserver
+import stat
 import threading
 import time
 from dataclasses import dataclass, field
@@ -39,6 +40,10 @@ def error(code: str, message: str) -> dict[str, Any]:
 
 def outcome_event(reference: str, outcome: Outcome) -> dict[str, Any]:
     return {"event": "outcome", "reference": reference, **outcome.as_dict()}
+
+
+class ServiceError(Exception):
+    """The service cannot start (the message says why)."""
 
 
 @dataclass
@@ -89,7 +94,7 @@ class BridgeService:
             log.warning("payment %s was in flight when the bridge stopped: recorded as unknown",
                         reference)
         self.socket_path.parent.mkdir(parents=True, exist_ok=True)
-        self.socket_path.unlink(missing_ok=True)
+        self._remove_socket()
         service = self
 
         class Handler(socketserver.StreamRequestHandler):
@@ -109,6 +114,17 @@ class BridgeService:
         self._spawn(self._background, "bridge-probe")
         return self
 
+    def _remove_socket(self) -> None:
+        """Remove a stale socket; never anything else (a misconfigured path may be the journal)."""
+        try:
+            mode = os.lstat(self.socket_path).st_mode
+        except FileNotFoundError:
+            return
+        if not stat.S_ISSOCK(mode):
+            raise ServiceError(f"{self.socket_path} exists and is not a socket: refusing to "
+                               f"remove it (check terminal.bridge_socket)")
+        self.socket_path.unlink(missing_ok=True)
+
     def _spawn(self, target: Any, name: str) -> None:
         t = threading.Thread(target=target, name=name, daemon=True)
         t.start()
@@ -123,7 +139,10 @@ class BridgeService:
         current = self._current
         if current:
             current.done.wait(drain_timeout_s)
-        self.socket_path.unlink(missing_ok=True)
+        try:
+            self._remove_socket()
+        except ServiceError as e:
+            log.error("%s", e)
         # A payment still on the line keeps the device (and the process) until it is journaled.
         if self._terminal_lock.acquire(timeout=1.0):
             try:
