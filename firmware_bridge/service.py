@@ -66,7 +66,8 @@ class BridgeService:
                  max_amount_cents: int = concert_v2.MAX_AMOUNT_CENTS,
                  probe_interval_s: float = 300.0, socket_mode: int = 0o660,
                  watchdog_margin_s: float = 30.0, probe_retry_s: float = 1.0,
-                 probe_retry_max_s: float = 30.0):
+                 probe_retry_max_s: float = 30.0, max_clients: int = 16,
+                 idle_timeout_s: float = 60.0):
         self.terminal, self.journal = terminal, journal
         self.socket_path = Path(socket_path)
         self.max_amount_cents = max_amount_cents
@@ -77,6 +78,9 @@ class BridgeService:
         # A failed probe is retried soon (doubling up to the cap), not probe_interval_s later: after
         # a restart the terminal may still be busy with the exchange that was cut short.
         self.probe_retry_s, self.probe_retry_max_s = probe_retry_s, probe_retry_max_s
+        # Each client costs a thread and a descriptor: a few are plenty (screen, kioskctl).
+        self.max_clients, self.idle_timeout_s = max_clients, idle_timeout_s
+        self._client_slots = threading.BoundedSemaphore(max_clients)
         self.connected = False
         self.last_answer_at: str | None = None
         self.last_error: str | None = None
@@ -99,7 +103,17 @@ class BridgeService:
 
         class Handler(socketserver.StreamRequestHandler):
             def handle(self) -> None:
-                service._handle_connection(self.rfile, self.wfile)
+                if not service._client_slots.acquire(blocking=False):
+                    self.wfile.write((json.dumps(error(
+                        "too_many_clients", f"the bridge serves at most {service.max_clients} "
+                                            f"connections at once; try again")) + "\n").encode())
+                    return
+                try:
+                    # An idle client is closed (its readline times out); a payment carries on.
+                    self.request.settimeout(service.idle_timeout_s)
+                    service._handle_connection(self.rfile, self.wfile)
+                finally:
+                    service._client_slots.release()
 
         server = socketserver.ThreadingUnixStreamServer(str(self.socket_path), Handler,
                                                         bind_and_activate=False)

@@ -223,3 +223,34 @@ def test_arbitrary_lines_never_break_the_service(make_bridge):
 
     check()
     assert bridge.sim.requests_seen == []
+
+
+def test_clients_over_the_cap_are_refused_and_idle_ones_closed(make_sim, short_dir):
+    import json
+
+    from firmware_bridge.journal import Journal
+    from firmware_bridge.service import BridgeService
+    from tests.bridge.conftest import serial_terminal
+
+    path = short_dir / "c.sock"
+    service = BridgeService(serial_terminal(make_sim()), Journal(short_dir / "j.db"), path,
+                            probe_interval_s=60, max_clients=3, idle_timeout_s=0.5).start()
+    idle = []
+    for _ in range(3):
+        s = socket.socket(socket.AF_UNIX)
+        s.settimeout(5)
+        s.connect(str(path))
+        s.sendall(b'{"op": "status"}\n')  # answered: this client holds a slot, then idles
+        assert b'"connected"' in s.makefile("rb").readline()
+        idle.append(s)
+    with socket.socket(socket.AF_UNIX) as extra:
+        extra.settimeout(5)
+        extra.connect(str(path))
+        answer = json.loads(extra.makefile("rb").readline())
+        assert answer["ok"] is False and answer["error"]["code"] == "too_many_clients"
+        assert extra.recv(10) == b""  # then closed
+    for s in idle:  # idle past the timeout: closed by the bridge
+        assert s.recv(10) == b""
+        s.close()
+    assert BridgeClient(path, timeout_s=5).status()["ok"] is True  # slots are free again
+    service.stop()
