@@ -15,6 +15,11 @@ from dataclasses import dataclass
 from firmware_bridge.protocol import ACK, ENQ, EOT, ETX, MAX_BODY, NAK, STX, frame, lrc
 from firmware_bridge.transport import Transport
 
+# Once the terminal starts an answer, how long its bytes may take to arrive: a 1 KiB body at
+# 9 600 baud takes 1.1 s. Beyond it the line is babbling (an endless frame, a trickle) and the
+# exchange must end rather than hold the payment (and the device) for ever.
+ANSWER_TRANSFER_S = 2.0
+
 
 class LinkError(Exception):
     """The exchange failed. ``maybe_accepted``: the terminal may have taken the request."""
@@ -44,6 +49,16 @@ class Link:
         self.max_attempts = max_attempts
         self.stats = WireStats()
         self._buffer = bytearray()
+        self._deadline: float | None = None  # no read waits past it (set while receiving)
+
+    def answer_budget_s(self) -> float:
+        """The longest an answer may take from its ENQ to its last frame (NAKs included)."""
+        return self.max_attempts * (self.byte_timeout + ANSWER_TRANSFER_S)
+
+    def exchange_budget_s(self, first_timeout: float) -> float:
+        """The longest one payment's send and receive may hold the line, all retries included."""
+        send = self.byte_timeout * (1 + self.max_attempts)
+        return send + first_timeout + self.answer_budget_s() + self.eot_timeout
 
     # -- bytes ------------------------------------------------------------------------------
 
@@ -53,6 +68,10 @@ class Link:
 
     def _byte(self, timeout: float) -> int | None:
         """The next byte, or None if none came within ``timeout`` seconds."""
+        if self._deadline is not None:
+            timeout = min(timeout, self._deadline - time.monotonic())
+            if timeout <= 0:
+                return None  # past the answer's deadline: whatever still arrives is not read
         if not self._buffer:
             deadline = time.monotonic() + timeout
             while True:
@@ -121,15 +140,27 @@ class Link:
         if self._await_reply(first_timeout, (ENQ,)) is None:
             raise NoAnswer("no answer from the terminal", maybe_accepted=accepted)
         self._write(bytes([ACK]))
-        for _attempt in range(self.max_attempts):
-            body = self._read_frame(accepted)
-            if body is not None:
-                self._write(bytes([ACK]))
-                self._await_reply(self.eot_timeout, (EOT,))
-                return body
-            self._write(bytes([NAK]))
-        raise LinkError(f"the terminal's answer was corrupt {self.max_attempts} times",
-                        maybe_accepted=accepted)
+        budget = self.answer_budget_s()
+        self._deadline = time.monotonic() + budget
+        try:
+            for _attempt in range(self.max_attempts):
+                body = self._read_frame(accepted)
+                if body is not None:
+                    self._write(bytes([ACK]))
+                    break
+                self._write(bytes([NAK]))
+            else:
+                raise LinkError(f"the terminal's answer was corrupt {self.max_attempts} times",
+                                maybe_accepted=accepted)
+        except NoAnswer:
+            if time.monotonic() >= self._deadline:
+                raise NoAnswer(f"the terminal's answer did not end within {budget:g} s",
+                               maybe_accepted=accepted) from None
+            raise
+        finally:
+            self._deadline = None
+        self._await_reply(self.eot_timeout, (EOT,))
+        return body
 
     def _read_frame(self, accepted: bool) -> bytes | None:
         """A frame's body, or None if it was malformed (the caller NAKs). Raises on silence."""
@@ -158,8 +189,11 @@ class Link:
     def _drain(self) -> None:
         """After a garbled frame: drop what is still arriving so the resend starts clean."""
         self._buffer.clear()
-        while self.transport.read(4096, min(self.byte_timeout, 0.05)):
-            pass
+        # Bounded by the answer's deadline: STX then an endless stream must not hold the line.
+        end = self._deadline if self._deadline is not None else time.monotonic() + self.byte_timeout
+        while (left := end - time.monotonic()) > 0:
+            if not self.transport.read(4096, min(self.byte_timeout, 0.05, left)):
+                return
 
     # -- probe ------------------------------------------------------------------------------
 

@@ -27,12 +27,16 @@ class Request:
 
 
 def parse(line: bytes, *, max_amount_cents: int) -> Request:
+    """The request on ``line``; raises only :class:`BadRequest`, naming the fault."""
     if len(line) > MAX_LINE:
         raise BadRequest(f"request longer than {MAX_LINE} bytes")
     try:
         doc = json.loads(line)
     except (ValueError, UnicodeDecodeError) as e:
         raise BadRequest(f"not valid JSON: {e}") from None
+    except RecursionError:
+        # json recurses once per level: '[' * 60000 would otherwise kill the connection's thread
+        raise BadRequest("not valid JSON: nested too deeply") from None
     if not isinstance(doc, dict):
         raise BadRequest("a request is a JSON object")
     op = doc.get("op")
@@ -51,7 +55,7 @@ def parse(line: bytes, *, max_amount_cents: int) -> Request:
     if amount > max_amount_cents:
         raise BadRequest(f"amount_cents {amount} is over the limit of {max_amount_cents}")
     currency = doc.get("currency")
-    if currency not in CURRENCY_CODES:
+    if not isinstance(currency, str) or currency not in CURRENCY_CODES:
         raise BadRequest(f"currency must be one of {', '.join(CURRENCY_CODES)}, "
                          f"got {currency!r}")
     return Request(op, reference, amount, currency)

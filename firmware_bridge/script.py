@@ -19,6 +19,8 @@ FAULTS = (
     "recreate",  # approve, then close and re-create the device before answering
     "lose_answer",  # approve, then never send the answer
     "wrong_reference",  # answer with another reference in the private data / CF
+    "endless_answer",  # approve, then never finish the answer: STX and an endless stream on a
+    # serial line, one byte at a time just inside the byte timeout on TCP (a babbling line)
 )
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from firmware_bridge.journal import Journal, JournalError
-from firmware_bridge.service import BridgeService, serve_forever
+from firmware_bridge.service import BridgeService, ServiceError, serve_forever
 from firmware_bridge.terminal import PaymentTerminal, SerialTerminal, TcpV3Terminal
 from firmware_bridge.transport import SerialTransport
 
@@ -51,5 +51,9 @@ def run_from_config(path: str | None) -> int:
                             max_amount_cents=cfg.donations.max_donation_cents,
                             probe_interval_s=t.probe_interval_s)
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
-    serve_forever(service)
+    try:
+        serve_forever(service)
+    except ServiceError as e:
+        print(f"cannot start: {e}", file=sys.stderr)
+        return 1
     return 0

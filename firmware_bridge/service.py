@@ -12,7 +12,9 @@ import logging
 import os
 import queue
 import socketserver
+import stat
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,6 +42,10 @@ def outcome_event(reference: str, outcome: Outcome) -> dict[str, Any]:
     return {"event": "outcome", "reference": reference, **outcome.as_dict()}
 
 
+class ServiceError(Exception):
+    """The service cannot start (the message says why)."""
+
+
 @dataclass
 class Payment:
     """One payment in flight: its events for the waiting client, its cancel switch."""
@@ -49,6 +55,7 @@ class Payment:
     currency: str
     cancel: threading.Event = field(default_factory=threading.Event)
     cancellable: bool = False
+    started: float = field(default_factory=time.monotonic)
     outcome: Outcome | None = None
     done: threading.Event = field(default_factory=threading.Event)
     events: queue.Queue = field(default_factory=queue.Queue)
@@ -57,12 +64,23 @@ class Payment:
 class BridgeService:
     def __init__(self, terminal: PaymentTerminal, journal: Journal, socket_path: Path | str, *,
                  max_amount_cents: int = concert_v2.MAX_AMOUNT_CENTS,
-                 probe_interval_s: float = 300.0, socket_mode: int = 0o660):
+                 probe_interval_s: float = 300.0, socket_mode: int = 0o660,
+                 watchdog_margin_s: float = 30.0, probe_retry_s: float = 1.0,
+                 probe_retry_max_s: float = 30.0, max_clients: int = 16,
+                 idle_timeout_s: float = 60.0):
         self.terminal, self.journal = terminal, journal
         self.socket_path = Path(socket_path)
         self.max_amount_cents = max_amount_cents
         self.probe_interval_s = probe_interval_s
         self.socket_mode = socket_mode
+        # A payment running this long past its own deadline is stuck: stop petting the watchdog.
+        self.watchdog_margin_s = watchdog_margin_s
+        # A failed probe is retried soon (doubling up to the cap), not probe_interval_s later: after
+        # a restart the terminal may still be busy with the exchange that was cut short.
+        self.probe_retry_s, self.probe_retry_max_s = probe_retry_s, probe_retry_max_s
+        # Each client costs a thread and a descriptor: a few are plenty (screen, kioskctl).
+        self.max_clients, self.idle_timeout_s = max_clients, idle_timeout_s
+        self._client_slots = threading.BoundedSemaphore(max_clients)
         self.connected = False
         self.last_answer_at: str | None = None
         self.last_error: str | None = None
@@ -80,12 +98,22 @@ class BridgeService:
             log.warning("payment %s was in flight when the bridge stopped: recorded as unknown",
                         reference)
         self.socket_path.parent.mkdir(parents=True, exist_ok=True)
-        self.socket_path.unlink(missing_ok=True)
+        self._remove_socket()
         service = self
 
         class Handler(socketserver.StreamRequestHandler):
             def handle(self) -> None:
-                service._handle_connection(self.rfile, self.wfile)
+                if not service._client_slots.acquire(blocking=False):
+                    self.wfile.write((json.dumps(error(
+                        "too_many_clients", f"the bridge serves at most {service.max_clients} "
+                                            f"connections at once; try again")) + "\n").encode())
+                    return
+                try:
+                    # An idle client is closed (its readline times out); a payment carries on.
+                    self.request.settimeout(service.idle_timeout_s)
+                    service._handle_connection(self.rfile, self.wfile)
+                finally:
+                    service._client_slots.release()
 
         server = socketserver.ThreadingUnixStreamServer(str(self.socket_path), Handler,
                                                         bind_and_activate=False)
@@ -99,6 +127,17 @@ class BridgeService:
         systemd_notify.ready(f"serving on {self.socket_path}")
         self._spawn(self._background, "bridge-probe")
         return self
+
+    def _remove_socket(self) -> None:
+        """Remove a stale socket; never anything else (a misconfigured path may be the journal)."""
+        try:
+            mode = os.lstat(self.socket_path).st_mode
+        except FileNotFoundError:
+            return
+        if not stat.S_ISSOCK(mode):
+            raise ServiceError(f"{self.socket_path} exists and is not a socket: refusing to "
+                               f"remove it (check terminal.bridge_socket)")
+        self.socket_path.unlink(missing_ok=True)
 
     def _spawn(self, target: Any, name: str) -> None:
         t = threading.Thread(target=target, name=name, daemon=True)
@@ -114,7 +153,10 @@ class BridgeService:
         current = self._current
         if current:
             current.done.wait(drain_timeout_s)
-        self.socket_path.unlink(missing_ok=True)
+        try:
+            self._remove_socket()
+        except ServiceError as e:
+            log.error("%s", e)
         # A payment still on the line keeps the device (and the process) until it is journaled.
         if self._terminal_lock.acquire(timeout=1.0):
             try:
@@ -126,17 +168,38 @@ class BridgeService:
 
     def _background(self) -> None:
         watchdog = systemd_notify.watchdog_interval_s()
-        tick = min(self.probe_interval_s, watchdog or self.probe_interval_s)
-        next_probe = 0.0
-        clock = 0.0
+        next_probe = time.monotonic()
+        retry = self.probe_retry_s
+        failing = False
         while not self._stop.is_set():
-            if clock >= next_probe:
-                self.probe()
-                next_probe = clock + self.probe_interval_s
+            now = time.monotonic()
+            if now >= next_probe:
+                if self.probe():
+                    if failing:
+                        log.info("the terminal answers again")
+                    failing, retry = False, self.probe_retry_s
+                    next_probe = now + self.probe_interval_s
+                else:
+                    wait = min(retry, self.probe_interval_s)
+                    log.warning("%s; next probe in %g s", self.last_error, wait)
+                    failing, retry = True, min(retry * 2, self.probe_retry_max_s)
+                    next_probe = now + wait
             if watchdog:
-                systemd_notify.watchdog()
-            self._stop.wait(tick)
-            clock += tick
+                stuck = self.stuck_payment()
+                if stuck is None:
+                    systemd_notify.watchdog()
+                else:  # systemd restarts us; the journal keeps the reference in flight
+                    log.error("payment %s has overrun its deadline: no watchdog ping", stuck)
+            pause = next_probe - time.monotonic()
+            self._stop.wait(max(min(pause, watchdog) if watchdog else pause, 0.01))
+
+    def stuck_payment(self) -> str | None:
+        """The reference of a payment running past its deadline plus the margin, if any."""
+        current = self._current
+        if current is None:
+            return None
+        limit = self.terminal.payment_deadline_s() + self.watchdog_margin_s
+        return current.reference if time.monotonic() - current.started > limit else None
 
     def probe(self) -> bool:
         """Check the idle terminal is there (skipped while a payment runs)."""
@@ -242,6 +305,11 @@ class BridgeService:
         if current is not None:
             if current.reference != reference:
                 return send(error("busy", "another payment is in progress"))
+            if (current.amount_cents, current.currency) != (req.amount_cents, req.currency):
+                # Never answer a 9 999-cent request with a 100-cent payment's outcome.
+                return send(error("bad_request", f"reference {reference} is in progress for "
+                                                 f"{current.amount_cents} {current.currency}, "
+                                                 f"not {req.amount_cents} {req.currency}"))
             # A repeated pay while it runs: the same outcome, never a second exchange.
             current.done.wait()
             return send(outcome_event(reference, current.outcome))

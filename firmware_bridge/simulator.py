@@ -267,7 +267,24 @@ class PtySimulator:
             return
         if step.has("lose_answer"):
             return
+        if step.has("endless_answer"):
+            self._send_endless()
+            return
         self._send_answer(answer, step)
+
+    def _send_endless(self, limit_s: float = 60.0) -> None:
+        """ENQ, then STX and printable bytes without end (until stopped, or ``limit_s``)."""
+        self._write(bytes([ENQ]))
+        if self._read_byte(self.byte_timeout) != ACK:
+            return
+        self._write(bytes([STX]))
+        end = time.monotonic() + limit_s
+        while not self._stop.is_set() and time.monotonic() < end:
+            try:  # never block: the register may have stopped reading
+                if select.select([], [self._master], [], 0.05)[1]:
+                    os.write(self._master, b"A" * 64)
+            except OSError:
+                raise _Gone() from None
 
     def _drain_quiet(self) -> None:
         while self._read_byte(self.byte_timeout / 2) is not None:
@@ -337,6 +354,7 @@ class TcpV3Simulator:
         self._server = socket.create_server(("127.0.0.1", port))
         self.port = self._server.getsockname()[1]
         self._thread: threading.Thread | None = None
+        self._closing = threading.Event()
 
     def start(self) -> TcpV3Simulator:
         self._thread = threading.Thread(target=self.run, name="tcp-simulator", daemon=True)
@@ -344,6 +362,7 @@ class TcpV3Simulator:
         return self
 
     def stop(self) -> None:
+        self._closing.set()
         try:
             self._server.shutdown(socket.SHUT_RDWR)  # wakes the accept() in our thread
         except OSError:
@@ -392,6 +411,12 @@ class TcpV3Simulator:
         if step.card_delay_s:
             time.sleep(step.card_delay_s)
         if step.has("lose_answer") or step.has("silence"):
+            return
+        if step.has("endless_answer"):  # a trickle: each byte just inside the byte timeout
+            end = time.monotonic() + 60
+            while time.monotonic() < end and not self._closing.is_set():
+                conn.sendall(answer[:1])
+                self._closing.wait(self.byte_timeout * 0.6)
             return
         if step.has("split"):
             for b in answer:

@@ -15,7 +15,7 @@ from typing import Protocol
 
 from firmware_bridge import concert_v2 as v2
 from firmware_bridge import concert_v3 as v3
-from firmware_bridge.link import Link, LinkError, NoAnswer
+from firmware_bridge.link import ANSWER_TRANSFER_S, Link, LinkError, NoAnswer
 from firmware_bridge.outcome import Outcome, Status, card_suffix
 from firmware_bridge.protocol import CURRENCY_CODES, ProtocolError
 from firmware_bridge.transport import TcpTransport, Transport, TransportError
@@ -37,6 +37,24 @@ class PaymentTerminal(Protocol):
     def probe(self) -> None: ...
 
     def close(self) -> None: ...
+
+    def payment_deadline_s(self) -> float: ...
+
+
+class _NoTransport:
+    """For computing a link's budgets without a device."""
+
+    def write(self, data: bytes) -> None:
+        raise TransportError("no device")
+
+    def read(self, size: int, timeout: float) -> bytes:
+        raise TransportError("no device")
+
+    def discard_input(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
 
 
 class _Exchange:
@@ -146,6 +164,11 @@ class SerialTerminal:
     def close(self) -> None:
         self._drop_link()
 
+    def payment_deadline_s(self) -> float:
+        """The longest a payment can take, opening the device and every retry included."""
+        link = Link(_NoTransport(), byte_timeout=self.byte_timeout, eot_timeout=self.eot_timeout)
+        return self.reopen_timeout + link.exchange_budget_s(self.card_wait_timeout)
+
     def probe(self) -> None:
         try:
             self._ensure_link().probe()
@@ -203,6 +226,11 @@ class TcpV3Terminal:
     def close(self) -> None:
         pass
 
+    def payment_deadline_s(self) -> float:
+        """The longest a payment can take: connect, card wait, the answer's transfer."""
+        return 2 * self.byte_timeout + self.card_wait_timeout + self.byte_timeout \
+            + ANSWER_TRANSFER_S
+
     def probe(self) -> None:
         TcpTransport(self.host, self.port, connect_timeout=self.byte_timeout).close()
 
@@ -241,9 +269,17 @@ class TcpV3Terminal:
         data = bytearray(conn.read(4096, self.card_wait_timeout))
         if not data:
             raise NoAnswer("no answer from the terminal", maybe_accepted=True)
+        # A trickle (one byte just inside each byte timeout) must not hold the payment: the
+        # whole answer has the same budget as a serial one once it has started.
+        budget = self.byte_timeout + ANSWER_TRANSFER_S
+        deadline = time.monotonic() + budget
         while not conn.closed_by_peer:
-            chunk = conn.read(4096, self.byte_timeout)
+            left = deadline - time.monotonic()
+            chunk = conn.read(4096, min(self.byte_timeout, left)) if left > 0 else b""
             if not chunk and not conn.closed_by_peer:
+                if time.monotonic() >= deadline:
+                    raise NoAnswer(f"the terminal's answer did not end within {budget:g} s",
+                                   maybe_accepted=True)
                 raise NoAnswer("the terminal stopped sending", maybe_accepted=True)
             data += chunk
             if len(data) > 64 * 1024:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import select
 import socket
+import termios
 from typing import Protocol
 
 import serial
@@ -40,7 +41,9 @@ class SerialTransport:
             self._serial = serial.Serial(device, baudrate=baudrate, bytesize=bytesize,
                                          parity=_PARITY[parity], stopbits=stopbits,
                                          timeout=0, exclusive=True)
-        except (serial.SerialException, OSError, ValueError) as e:
+        # termios.error is not an OSError: a tcsetattr refused (EINVAL: a device that is not a
+        # serial line, or a USB adapter mid-reset) must still read as "cannot open".
+        except (serial.SerialException, OSError, ValueError, termios.error) as e:
             raise TransportError(f"cannot open {device}: {e}") from None
         self.device = device
         # Reads go through select + os.read: re-setting pyserial's timeout costs a tcsetattr.
@@ -89,10 +92,11 @@ class TcpTransport:
         self._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.device = f"{host}:{port}"
         self.closed_by_peer = False
+        self._send_timeout = connect_timeout
 
     def write(self, data: bytes) -> None:
         try:
-            self._sock.settimeout(None)
+            self._sock.settimeout(self._send_timeout)  # a peer that never reads must not hang us
             self._sock.sendall(data)
         except OSError as e:
             raise TransportError(f"send to {self.device} failed: {e}") from None

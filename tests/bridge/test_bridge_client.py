@@ -48,6 +48,28 @@ def test_repeated_pay_answers_the_recorded_outcome_without_reaching_the_terminal
     assert bridge.sim.record.approvals == []
 
 
+@pytest.mark.parametrize("amount, currency", [(9999, "EUR"), (100, "CHF")])
+def test_repeated_pay_while_running_with_another_amount_is_refused(make_bridge, amount,
+                                                                   currency):
+    bridge = make_bridge("approve:0.5")
+    reference = ref()
+    first: list[dict] = []
+    payer = threading.Thread(target=lambda: first.append(bridge.client.pay(reference, 100,
+                                                                           "EUR")))
+    payer.start()
+    deadline = time.monotonic() + 3
+    while bridge.client.result(reference)["status"] != "in_progress":
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    with pytest.raises(BridgeError) as err:
+        bridge.client.pay(reference, amount, currency)
+    assert err.value.code == "bad_request"
+    assert "100 EUR" in str(err.value) and f"{amount} {currency}" in str(err.value)
+    payer.join()
+    assert first[0]["status"] == "approved" and first[0]["amount_cents"] == 100
+    assert len(bridge.sim.requests_seen) == 1
+
+
 def test_result_in_progress_then_final_and_not_found(make_bridge):
     bridge = make_bridge("approve:0.6")
     reference = ref()
@@ -114,6 +136,18 @@ def test_bad_json_gets_a_clear_error_and_the_connection_stays_usable(make_bridge
         first, second = reader.readline(), reader.readline()
     assert b'"bad_request"' in first and b"not valid JSON" in first
     assert b'"connected"' in second
+
+
+def test_deeply_nested_json_is_answered_bad_request_on_the_socket(make_bridge):
+    bridge = make_bridge()
+    with socket.socket(socket.AF_UNIX) as s:
+        s.settimeout(5)
+        s.connect(str(bridge.service.socket_path))
+        s.sendall(b"[" * 60000 + b'\n{"op": "status"}\n')
+        reader = s.makefile("rb")
+        first, second = reader.readline(), reader.readline()
+    assert b'"bad_request"' in first and b"nested too deeply" in first
+    assert b'"connected"' in second  # the connection is still served
 
 
 def test_absent_socket_raises_bridge_unavailable(short_dir: Path):
@@ -189,3 +223,34 @@ def test_arbitrary_lines_never_break_the_service(make_bridge):
 
     check()
     assert bridge.sim.requests_seen == []
+
+
+def test_clients_over_the_cap_are_refused_and_idle_ones_closed(make_sim, short_dir):
+    import json
+
+    from firmware_bridge.journal import Journal
+    from firmware_bridge.service import BridgeService
+    from tests.bridge.conftest import serial_terminal
+
+    path = short_dir / "c.sock"
+    service = BridgeService(serial_terminal(make_sim()), Journal(short_dir / "j.db"), path,
+                            probe_interval_s=60, max_clients=3, idle_timeout_s=0.5).start()
+    idle = []
+    for _ in range(3):
+        s = socket.socket(socket.AF_UNIX)
+        s.settimeout(5)
+        s.connect(str(path))
+        s.sendall(b'{"op": "status"}\n')  # answered: this client holds a slot, then idles
+        assert b'"connected"' in s.makefile("rb").readline()
+        idle.append(s)
+    with socket.socket(socket.AF_UNIX) as extra:
+        extra.settimeout(5)
+        extra.connect(str(path))
+        answer = json.loads(extra.makefile("rb").readline())
+        assert answer["ok"] is False and answer["error"]["code"] == "too_many_clients"
+        assert extra.recv(10) == b""  # then closed
+    for s in idle:  # idle past the timeout: closed by the bridge
+        assert s.recv(10) == b""
+        s.close()
+    assert BridgeClient(path, timeout_s=5).status()["ok"] is True  # slots are free again
+    service.stop()

@@ -97,8 +97,10 @@ def test_answer_for_another_reference_is_unknown_not_approved(make_sim):
     for protocol in BOTH:
         sim = make_sim("approve+wrong_reference", protocol)
         outcome = pay(serial_terminal(sim))
-        assert outcome.status == Status.UNKNOWN and "another request" in outcome.reason \
-            or "reference" in outcome.reason
+        assert outcome.status == Status.UNKNOWN, outcome
+        # the reason names the reference the terminal answered for
+        wrong = "XXXXXXXXXX" if protocol == "concert-v2" else "WRONG-REFERENCE"
+        assert wrong in outcome.reason, outcome
 
 
 @pytest.mark.parametrize("result, status", [
@@ -301,3 +303,58 @@ def test_send_never_completes_without_an_ack(raw_pty, reply, naks):
 def _drain(master: int) -> None:
     while select.select([master], [], [], 0)[0]:
         os.read(master, 4096)
+
+
+def test_device_whose_setup_fails_is_a_link_error_and_is_opened_again(make_sim, monkeypatch):
+    """A pty accepts every setting, so the failing tcsetattr is the one thing mocked here: the
+    kernel's EINVAL for a device that refuses the line settings."""
+    import errno
+    import termios
+
+    sim = make_sim("approve")
+    terminal = serial_terminal(sim, reopen_timeout=0.3)
+    real_tcsetattr = termios.tcsetattr
+
+    def refuse(*_args):
+        raise termios.error(errno.EINVAL, "Invalid argument")
+
+    monkeypatch.setattr(termios, "tcsetattr", refuse)
+    outcome = pay(terminal)
+    assert outcome.status == Status.LINK_ERROR, outcome  # nothing sent: no money at stake
+    assert "Invalid argument" in outcome.reason
+    with pytest.raises(TransportError):
+        terminal.probe()
+    assert sim.requests_seen == [] and sim.probes == 0
+
+    monkeypatch.setattr(termios, "tcsetattr", real_tcsetattr)  # the device settles
+    terminal.probe()
+    assert pay(terminal).status == Status.APPROVED
+    assert len(sim.requests_seen) == 1
+
+
+# -- a babbling line: the exchange ends by its deadline ---------------------------------------
+
+
+@pytest.mark.parametrize("protocol", BOTH)
+def test_endless_answer_on_the_serial_line_ends_unknown_by_the_deadline(make_sim, protocol):
+    sim = make_sim("approve+endless_answer", protocol)
+    terminal = serial_terminal(sim)
+    started = time.monotonic()
+    outcome = pay(terminal)
+    elapsed = time.monotonic() - started
+    # The request went out, the answer never ended: money may be at stake.
+    assert outcome.status == Status.UNKNOWN, outcome
+    assert "did not end within" in outcome.reason
+    assert elapsed <= terminal.payment_deadline_s() + 2.0  # generous: a loaded machine
+    assert len(sim.requests_seen) == 1
+
+
+def test_trickling_tcp_answer_ends_unknown_by_the_deadline(tcp_sim):
+    sim = tcp_sim("approve+endless_answer")
+    terminal = TcpV3Terminal("127.0.0.1", sim.port, byte_timeout=0.3, card_wait_timeout=0.5)
+    started = time.monotonic()
+    outcome = terminal.pay(2000, "EUR", ref())
+    elapsed = time.monotonic() - started
+    assert outcome.status == Status.UNKNOWN, outcome
+    assert "did not end within" in outcome.reason
+    assert elapsed <= terminal.payment_deadline_s() + 2.0

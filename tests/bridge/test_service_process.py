@@ -182,3 +182,19 @@ def test_serve_refuses_a_corrupt_journal_and_keeps_it(short_dir):
                            str(config)], capture_output=True, text=True, timeout=20)
     assert proc.returncode == 1 and "journal" in proc.stderr and str(journal) in proc.stderr
     assert journal.read_bytes().startswith(b"this is not a database")  # nothing destroyed
+
+
+
+def test_the_service_never_unlinks_a_path_that_is_not_a_socket(make_sim, short_dir):
+    from firmware_bridge.service import BridgeService, ServiceError
+    from tests.bridge.conftest import serial_terminal
+
+    journal_path = short_dir / "j.db"
+    journal = Journal(journal_path)
+    before = journal_path.read_bytes()
+    # bridge_socket misconfigured to name the journal itself: refuse, never delete it
+    service = BridgeService(serial_terminal(make_sim()), journal, journal_path)
+    with pytest.raises(ServiceError, match="not a socket"):
+        service.start()
+    assert journal_path.read_bytes() == before
+    journal.close()
