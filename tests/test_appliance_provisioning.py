@@ -216,3 +216,16 @@ def test_a_new_wheel_goes_through_the_safe_update(provisioned: dict) -> None:
     assert version.stdout.strip() == "0.9.1"
     assert (root / "opt/kiosk/previous").resolve().name.startswith("0.9.0-")
     assert restarts.read_text().splitlines() == ["restart"]
+
+
+def test_no_secret_is_put_on_a_command_line_by_the_role() -> None:
+    # ps shows every argument to every user: the PIN and the enrollment code go on stdin.
+    import yaml
+
+    tasks = yaml.safe_load((REPO / "config/ansible/roles/kiosk/tasks/first_run.yml").read_text())
+    by_name = {t["name"]: t["ansible.builtin.command"] for t in tasks}
+    enroll = next(cmd for name, cmd in by_name.items() if name.startswith("Enroll"))
+    assert enroll["argv"][-2:] == ["enroll", "--stdin"]
+    assert enroll["stdin"] == "{{ kiosk_enroll_code }}"
+    for cmd in by_name.values():
+        assert not any("kiosk_enroll_code" in a or "kiosk_first_pin" in a for a in cmd["argv"])

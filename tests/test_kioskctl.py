@@ -200,3 +200,48 @@ def test_simulate_runs_from_a_fresh_clone_through_the_screens_path(tmp_path, pro
         assert lost and all(r.reason for r in lost)
     finally:
         ledger.close()
+
+
+@pytest.fixture
+def central(tmp_path):
+    from central_api.server import start
+
+    api = start(tmp_path / "central.db", enroll_codes=("CODE-A1", "CODE-B2", "CODE-C3"))
+    yield api
+    api.stop()
+
+
+def test_enroll_reads_the_code_from_stdin_or_a_file(capsys, tmp_path, central, monkeypatch):
+    config = write_config(tmp_path, api={"base_url": central.url})
+    monkeypatch.setattr(sys, "stdin", io.StringIO("CODE-A1\n"))
+    code, out, err = run(capsys, "--config", str(config), "enroll", "--stdin")
+    assert code == 0 and "enrolled test-kiosk" in out and "warning" not in err
+    token = (tmp_path / "token").read_text()
+    code_file = tmp_path / "code.txt"
+    code_file.write_text("CODE-B2\n")
+    code, out, err = run(capsys, "--config", str(config), "enroll", "--code-file",
+                         str(code_file))
+    assert code == 0 and "enrolled test-kiosk" in out and "warning" not in err
+    assert (tmp_path / "token").read_text() != token
+
+
+def test_enroll_code_on_the_command_line_still_works_with_a_warning(capsys, tmp_path, central):
+    config = write_config(tmp_path, api={"base_url": central.url})
+    code, out, err = run(capsys, "--config", str(config), "enroll", "CODE-C3")
+    assert code == 0 and "enrolled test-kiosk" in out
+    assert "deprecated" in err and "ps" in err and "--stdin" in err
+
+
+@pytest.mark.parametrize(("argv", "stdin", "says"), [
+    ([], "", "exactly one of --stdin or --code-file (given: none)"),
+    (["--stdin", "CODE-A1"], "CODE-A1\n", "given: --stdin, CODE"),
+    (["--stdin"], "\n", "the enrollment code is empty"),
+    (["--code-file", "/nonexistent/code"], "", "cannot read the enrollment code from"),
+])
+def test_enroll_without_one_code_sends_nothing(capsys, tmp_path, central, monkeypatch, argv,
+                                               stdin, says):
+    config = write_config(tmp_path, api={"base_url": central.url})
+    monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+    code, _, err = run(capsys, "--config", str(config), "enroll", *argv)
+    assert code == 2 and says in err
+    assert not (tmp_path / "token").exists() and not (tmp_path / "data").exists()
