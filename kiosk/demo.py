@@ -26,7 +26,7 @@ from kiosk import pin
 from kiosk.ledger import Ledger, Limits
 
 ENROLL_CODE = "DEMO-2026"
-DEMO_PIN = "1234"  # the demo's shop-owner PIN; a device gets its own with set-pin
+DEMO_PIN = "123456"  # the demo's shop-owner PIN; a device gets its own with set-pin
 STOP_GRACE_S = 5.0
 
 
@@ -179,7 +179,7 @@ def run() -> int:
     cfg_path = write_demo_config(workdir, f"http://127.0.0.1:{api_port}")
     cfg = configmod.load(cfg_path)
     ledger = Ledger.open(cfg.ledger_path, Limits.from_config(cfg))
-    ledger.set_setting("pin_hash", pin.hash_pin(DEMO_PIN))  # a demo only: shown below
+    ledger.set_setting("pin_hash", pin.hash_new_pin(DEMO_PIN))  # a demo only: shown below
     ledger.close()
     print(f"demo data directory: {workdir}\nstarting:")
     children = Children()

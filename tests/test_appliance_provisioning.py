@@ -64,7 +64,7 @@ def write_inventory(path: Path, target: SshTarget, root: Path, wheel: Path, hous
         # The interpreter the wheelhouse was built for (same Python version as the tests).
         "kiosk_python": getattr(sys, "_base_executable", sys.executable),
         "kiosk_pip_args": ["--no-index", f"--find-links={house}"],
-        "kiosk_device_id": "staging-01", "kiosk_first_pin": "4821",
+        "kiosk_device_id": "staging-01", "kiosk_first_pin": "482193",
         # Paths inside the staging root, so that set-pin writes the staged ledger.
         "kiosk_config": {
             "device": {"data_dir": f"{root}/var/lib/kiosk"},
@@ -152,7 +152,7 @@ def test_first_run_builds_a_kiosk_in_the_staging_root(provisioned: dict) -> None
     assert rules == ["90-kiosk-backlight.rules", "99-payment-terminal.rules"]
     # The first PIN, as a hash in the staged ledger; enrolled with the one-time code.
     ledger = Ledger.open(root / "var/lib/kiosk/kiosk.db", Limits(15000, 300000, 0))
-    assert pin.verify_pin("4821", ledger.get_setting("pin_hash"))
+    assert pin.verify_pin("482193", ledger.get_setting("pin_hash"))
     assert ledger.get_setting("receipt_key")
     ledger.close()
     token = root / "etc/kiosk/device-token"
