@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import ipaddress
+import math
 import os
 import re
 import tomllib
@@ -56,6 +57,14 @@ def _is_non_negative(v: Any) -> bool:
     return v >= 0
 
 
+DAY_S = 86400
+
+
+def _seconds_up_to(top: float) -> Callable[[Any], bool]:
+    # An upper bound too: a huge timeout overflows time_t in the socket and thread calls.
+    return lambda v: 0 < v <= top
+
+
 def _is_abs_path(v: str) -> bool:
     return os.path.isabs(v)
 
@@ -102,18 +111,24 @@ SCHEMA: dict[str, dict[str, Key]] = {
     },
     "api": {
         "base_url": Key(str, expected=API_URL, check=_is_api_url),
-        "ca_bundle": Key(str, "", "a path to a PEM CA bundle, or \"\" for the system's CAs"),
+        "ca_bundle": Key(str, "", "the absolute path of an existing PEM CA bundle, or \"\" for "
+                         "the system's CAs", lambda v: v == "" or _is_abs_path(v)),
         "token_file": Key(str, "/etc/kiosk/device-token", "an absolute file path", _is_abs_path),
         "receipt_base_url": Key(str, "", "\"\" (use base_url) or " + API_URL,
                                 lambda v: v == "" or _is_api_url(v)),
-        "connect_timeout_s": Key((int, float), 5, "seconds > 0", _is_positive),
-        "read_timeout_s": Key((int, float), 20, "seconds > 0", _is_positive),
-        "call_deadline_s": Key((int, float), 60, "seconds > 0", _is_positive),
+        "connect_timeout_s": Key((int, float), 5, "seconds > 0 and at most 300",
+                                 _seconds_up_to(300)),
+        "read_timeout_s": Key((int, float), 20, "seconds > 0 and at most 600",
+                              _seconds_up_to(600)),
+        "call_deadline_s": Key((int, float), 60, "seconds > 0 and at most 3600",
+                               _seconds_up_to(3600)),
         "max_image_mb": Key(int, 8, "a whole number of MiB from 1 to 64", lambda v: 1 <= v <= 64),
         "batch_size": Key(int, 100, "a whole number from 1 to 100", lambda v: 1 <= v <= 100),
-        "heartbeat_interval_s": Key(int, 300, "seconds > 0", _is_positive),
-        "catalog_interval_s": Key(int, 900, "seconds > 0", _is_positive),
-        "max_backoff_s": Key(int, 600, "seconds > 0", _is_positive),
+        "heartbeat_interval_s": Key(int, 300, "seconds > 0 and at most 86400",
+                                    _seconds_up_to(DAY_S)),
+        "catalog_interval_s": Key(int, 900, "seconds > 0 and at most 86400",
+                                  _seconds_up_to(DAY_S)),
+        "max_backoff_s": Key(int, 600, "seconds > 0 and at most 86400", _seconds_up_to(DAY_S)),
     },
     "terminal": {
         "protocol": Key(str, "concert-v2", f"one of {', '.join(TERMINAL_PROTOCOLS)}",
@@ -131,9 +146,10 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "pos_number": Key(str, "01", "two digits", lambda v: re.fullmatch(r"\d\d", v) is not None),
         "register_id": Key(str, "000000000001", "twelve digits",
                            lambda v: re.fullmatch(r"\d{12}", v) is not None),
-        "byte_timeout_s": Key((int, float), 3, "seconds > 0", _is_positive),
+        "byte_timeout_s": Key((int, float), 3, "seconds > 0 and at most 60", _seconds_up_to(60)),
         "card_wait_timeout_s": Key(int, 180, "seconds from 10 to 600", lambda v: 10 <= v <= 600),
-        "probe_interval_s": Key(int, 300, "seconds > 0", _is_positive),
+        "probe_interval_s": Key(int, 300, "seconds > 0 and at most 86400",
+                                _seconds_up_to(DAY_S)),
         "bridge_socket": Key(str, "/run/kiosk/bridge.sock", "an absolute socket path",
                              _is_abs_path),
         "journal": Key(str, "/var/lib/firmware-bridge/journal.db", "an absolute file path",
@@ -245,6 +261,10 @@ def validate(raw: dict[str, Any], path: Path | str = "<config>") -> Config:
             value = given.get(key, spec.default)
             if value is _MISSING:
                 raise ConfigError(path, dotted, _MISSING, f"a value (required): {spec.expected}")
+            if isinstance(value, float) and not math.isfinite(value):
+                # TOML allows inf and nan; no timeout or duration here may be either.
+                raise ConfigError(path, dotted, value,
+                                  f"a finite number: {spec.expected or _kind_name(spec.kind)}")
             if not _type_ok(value, spec.kind) or (spec.check and not spec.check(value)):
                 raise ConfigError(path, dotted, value, spec.expected or _kind_name(spec.kind))
             values[key] = value
@@ -274,6 +294,53 @@ def _cross_checks(s: dict[str, Section], path: Path | str) -> None:
     if d.max_donation_cents > d.offline_cap_cents:
         raise ConfigError(path, "donations.max_donation_cents", d.max_donation_cents,
                           f"at most donations.offline_cap_cents ({d.offline_cap_cents})")
+    _check_files(s, path)
+
+
+# What each process keeps in the data directory (docs/internal-apis.md): no other configured
+# file may be one of these, nor lie inside a directory of them (the catalog pull empties
+# images/, the ledger moves a corrupt file into corrupt/).
+DATA_DIR_FILES = ("kiosk.db", "kiosk.db-wal", "kiosk.db-shm", "kiosk.db-journal",
+                  "catalog.lock", "OUT_OF_SERVICE.json")
+DATA_DIR_DIRS = ("images", "corrupt", "kivy-home", "screen-cache")
+_SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")
+
+
+def _check_files(s: dict[str, Section], path: Path | str) -> None:
+    """Files that must exist do, and no two keys name the same file.
+
+    ``firmware-bridge serve`` removes whatever is at ``terminal.bridge_socket`` before it
+    binds: a socket path equal to the journal deleted the record that prevents a double
+    charge. Paths are compared as written (normalised), since the files need not exist yet.
+    """
+    ca_bundle = s["api"].ca_bundle
+    if ca_bundle and not os.path.isfile(ca_bundle):
+        raise ConfigError(path, "api.ca_bundle", ca_bundle,
+                          f"an existing PEM CA bundle file ({ca_bundle} "
+                          f"{'is not a file' if os.path.exists(ca_bundle) else 'does not exist'})")
+    data_dir = os.path.normpath(s["device"].data_dir)
+    owned: dict[str, str] = {}  # a path -> the key (or file) that owns it
+    for name in DATA_DIR_FILES + DATA_DIR_DIRS:
+        owned[os.path.join(data_dir, name)] = f"device.data_dir ({name})"
+    journal = os.path.normpath(s["terminal"].journal)
+    for suffix in ("", *_SQLITE_SIDE_FILES):
+        owned.setdefault(journal + suffix, "terminal.journal")
+    keys = [("terminal.bridge_socket", s["terminal"].bridge_socket),
+            ("terminal.journal", s["terminal"].journal),
+            ("api.token_file", s["api"].token_file)]
+    if ca_bundle:
+        keys.append(("api.ca_bundle", ca_bundle))
+    seen: dict[str, str] = {}
+    for key, value in keys:
+        p = os.path.normpath(value)
+        clash = seen.get(p) or (owned.get(p) if owned.get(p) != key else None)
+        if clash is None and (p == data_dir or any(
+                p.startswith(os.path.join(data_dir, d) + os.sep) for d in DATA_DIR_DIRS)):
+            clash = "device.data_dir"
+        if clash is not None:
+            raise ConfigError(path, key, value,
+                              f"a file of its own: {p} is already used by {clash}")
+        seen[p] = key
 
 
 def load(path: Path | str | None = None) -> Config:

@@ -26,7 +26,7 @@ from kiosk import pin
 from kiosk.ledger import Ledger, Limits
 
 ENROLL_CODE = "DEMO-2026"
-DEMO_PIN = "1234"  # the demo's shop-owner PIN; a device gets its own with set-pin
+DEMO_PIN = "123456"  # the demo's shop-owner PIN; a device gets its own with set-pin
 STOP_GRACE_S = 5.0
 
 
@@ -72,12 +72,15 @@ def demo_parts(workdir: Path, cfg_path: Path, api_port: int) -> list[Part]:
     py = sys.executable
     bin_dir = Path(py).parent  # the console scripts installed beside this interpreter
     config = ["--config", str(cfg_path)]
+    code_file = workdir / "enroll-code"  # never on a command line, where ps shows it
+    code_file.write_text(ENROLL_CODE + "\n", encoding="utf-8")
     return [
         Part("central API", [py, "-m", "central_api", "--host", "127.0.0.1", "--port",
                              str(api_port), "--db", str(workdir / "central.db"),
                              "--enroll-code", ENROLL_CODE, "--demo-catalog"], "central_api",
              wait_port=api_port),
-        Part("enrolment", [str(bin_dir / "kioskctl"), *config, "enroll", ENROLL_CODE],
+        Part("enrolment", [str(bin_dir / "kioskctl"), *config, "enroll", "--code-file",
+                           str(code_file)],
              "kiosk.sync", one_shot=True),
         Part("terminal simulator", [str(bin_dir / "firmware-bridge"), "simulate", "--link",
                                     str(workdir / "terminal"), "--record",
@@ -176,7 +179,7 @@ def run() -> int:
     cfg_path = write_demo_config(workdir, f"http://127.0.0.1:{api_port}")
     cfg = configmod.load(cfg_path)
     ledger = Ledger.open(cfg.ledger_path, Limits.from_config(cfg))
-    ledger.set_setting("pin_hash", pin.hash_pin(DEMO_PIN))  # a demo only: shown below
+    ledger.set_setting("pin_hash", pin.hash_new_pin(DEMO_PIN))  # a demo only: shown below
     ledger.close()
     print(f"demo data directory: {workdir}\nstarting:")
     children = Children()

@@ -49,15 +49,46 @@ def terminal_status(port: Any) -> dict[str, Any] | None:
 
 def first_check(ledger: Ledger, port: Any, min_amount_cents: int) -> Health:
     """The screen's first health check, run while Kivy starts (mostly waiting on the bridge's
-    socket and the disk), so the first frame already shows whether giving is available."""
-    return check_health(ledger, terminal_status(port), min_amount_cents, port is not None)
+    socket and the disk), so the first frame already shows whether giving is available.
+
+    Donations left pending by a crash are resolved here first, through the bridge's
+    ``result``: a payment that is still running on the bridge keeps giving unavailable (a new
+    one would only be refused as busy), and no donation starts before the old ones are
+    recorded. The periodic checks that follow run only on the attract loop."""
+    terminal = terminal_status(port)
+    blocked = None
+    if port is not None and terminal is not None and terminal.get("ok", True) is not False:
+        blocked = resolve_at_start(ledger, port)
+    return check_health(ledger, terminal, min_amount_cents, port is not None, blocked=blocked)
+
+
+def resolve_at_start(ledger: Ledger, port: Any) -> str | None:
+    """Resolve pending donations; a sentence for the operator if some stay pending."""
+    from kiosk.recovery import resolve_pending
+
+    try:
+        if not ledger.pending():
+            return None
+        outcome = resolve_pending(ledger, port)
+    except Exception as e:  # noqa: BLE001 - a ledger error shows in the guards below
+        log.exception("cannot resolve pending donations at start-up")
+        return f"pending donations not resolved: {e}"
+    for donation_id, state in outcome.resolved.items():
+        log.info("recovered donation %s at start-up: %s", donation_id, state)
+    if outcome.still_pending:
+        why = outcome.error or "the bridge is still running its payment"
+        return (f"pending donations not resolved: {len(outcome.still_pending)} "
+                f"({why})")
+    return None
 
 
 def check_health(ledger: Ledger, terminal: dict[str, Any] | None, min_amount_cents: int,
-                 has_port: bool = True, previous_row: dict[str, Any] | None = None) -> Health:
+                 has_port: bool = True, previous_row: dict[str, Any] | None = None, *,
+                 blocked: str | None = None) -> Health:
     """``previous_row``: the status row written last time; it is only rewritten on change,
-    to spare the SD card a write every few seconds."""
-    reason = terminal_problem(terminal, has_port)
+    to spare the SD card a write every few seconds. ``blocked``: another reason giving is
+    unavailable (pending donations not resolved yet)."""
+    reason = terminal_problem(terminal, has_port) or blocked
     online, receipt_key, row = True, None, None
     try:
         if reason is None:

@@ -198,6 +198,25 @@ class Ledger:
                 f"'kioskctl db resume'") from e
         return cls(db, path, limits)
 
+    @classmethod
+    def open_readonly(cls, path: Path | str, limits: Limits) -> Ledger:
+        """Open an existing ledger for reading only (operator commands that only look).
+
+        Never creates the file nor its directory, never migrates: SQLite's ``mode=ro``. A
+        missing file is :class:`LedgerUnavailable` with a message saying so."""
+        path = Path(path)
+        if not path.is_file():
+            where = "its directory does not exist either" if not path.parent.is_dir() else \
+                "the screen or kiosk-sync creates it on its first start"
+            raise LedgerUnavailable(f"there is no ledger at {path} ({where}); check "
+                                    f"device.data_dir in the configuration")
+        try:
+            db = dbmod.connect(path, readonly=True)
+            db.conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except sqlite3.DatabaseError as e:
+            raise LedgerUnavailable(f"cannot read the ledger {path}: {e}") from e
+        return cls(db, path, limits)
+
     def close(self) -> None:
         self.db.conn.close()
 

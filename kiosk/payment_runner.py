@@ -16,7 +16,8 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from kiosk.donation_flow import BRIDGE_STATUS, Outcome, PaymentResult
-from kiosk.ledger import GuardRefused, Ledger, LedgerError
+from kiosk.ledger import Donation, GuardRefused, Ledger, LedgerError
+from kiosk.recovery import ledger_entry, record_outcome
 
 
 class RequestNotSent(Exception):
@@ -53,15 +54,17 @@ def run_donation(ledger: Ledger, port: PaymentPort, project_id: str, amount_cent
     try:
         outcome = port.pay(reference, amount_cents, currency, on_progress)
     except RequestNotSent as e:
-        return _finish(ledger, reference, amount_cents,
-                       {"status": "link_error", "reason": f"bridge unreachable: {e}"})
+        # Nothing reached the terminal: a link error for this very donation.
+        return _finish(ledger, donation, {
+            "status": "link_error", "reason": f"bridge unreachable: {e}",
+            "amount_cents": amount_cents, "currency": currency})
     except Exception as e:  # noqa: BLE001 - the request may be in flight: ask, never resend
         outcome = _ask_result(port, reference, result_wait_s, poll_s)
         if outcome is None:
             # Still pending in the ledger: start-up recovery resolves it with the bridge.
             return PaymentResult(Outcome.UNKNOWN, reference, amount_cents,
                                  f"lost contact with the bridge during payment: {e}")
-    return _finish(ledger, reference, amount_cents, outcome)
+    return _finish(ledger, donation, outcome)
 
 
 def _ask_result(port: PaymentPort, reference: str, wait_s: float,
@@ -71,9 +74,7 @@ def _ask_result(port: PaymentPort, reference: str, wait_s: float,
         try:
             answer = port.result(reference)
             status = answer.get("status")
-            if status == "not_found":
-                return {"status": "link_error", "reason": "the bridge never received it"}
-            if status in BRIDGE_STATUS:
+            if status == "not_found" or status in BRIDGE_STATUS:
                 return answer
         except Exception:  # noqa: BLE001, S110 - keep asking until the deadline
             pass
@@ -82,19 +83,18 @@ def _ask_result(port: PaymentPort, reference: str, wait_s: float,
         time.sleep(poll_s)
 
 
-def _finish(ledger: Ledger, reference: str, amount_cents: int,
-            outcome: dict[str, Any]) -> PaymentResult:
+def _finish(ledger: Ledger, donation: Donation, outcome: dict[str, Any]) -> PaymentResult:
+    reference, amount_cents = donation.id, donation.amount_cents
+    state, reason = ledger_entry(donation, outcome)
     status = outcome.get("status")
-    if status not in BRIDGE_STATUS:
-        # An answer we cannot read: money may have been taken; the operator reconciles.
-        state, shown = "unknown", Outcome.UNKNOWN
-        reason = f"unreadable outcome from the bridge: {outcome!r}"[:500]
+    if state == "unknown":
+        shown = Outcome.UNKNOWN  # a lost, garbled or mismatched answer: money may be taken
+    elif status == "not_found":
+        shown = Outcome.TERMINAL_ERROR  # the bridge never received it: nothing charged
     else:
-        state, shown = BRIDGE_STATUS[status]
-        reason = outcome.get("reason") or (status if state == "failed" else None)
+        shown = BRIDGE_STATUS[status][1]
     try:
-        ledger.finish(reference, state, auth_code=outcome.get("auth_code"),
-                      card_suffix=outcome.get("card_suffix"), reason=reason)
+        record_outcome(ledger, donation, outcome)
     except LedgerError as e:
         if shown is Outcome.APPROVED:
             # Charged, but the approval is not durable yet: the pending row stays and start-up

@@ -37,21 +37,40 @@ class Resolution:
     error: str | None = None  # the bridge could not be asked (retry later)
 
 
-def record_outcome(ledger: Ledger, donation: Donation, outcome: dict[str, Any]) -> Donation:
-    """Commit the bridge's final ``outcome`` for ``donation`` (see docs: ledger mapping)."""
+def ledger_entry(donation: Donation, outcome: dict[str, Any]) -> tuple[str, str | None]:
+    """The ledger state and reason that the bridge's ``outcome`` means for ``donation``.
+
+    One mapping for the live path and for start-up recovery, so an outcome is stored the same
+    way whenever it arrives: a final status maps as documented (timeout and link_error keep the
+    detail after the status), ``not_found`` never reached the terminal (``failed``), and an
+    outcome whose amount or currency is not the donation's, or an unreadable one, is
+    ``unknown`` (money may have been taken; the reason tells the operator what differed).
+    """
     status = outcome.get("status")
+    if status == "not_found":
+        return "failed", NEVER_SENT  # journaled before the first byte: nothing was charged
     if status not in LEDGER_STATE:
-        raise ValueError(f"not a final bridge outcome: {status!r}")
+        return "unknown", f"unreadable outcome from the bridge: {outcome!r}"[:500]
     state = LEDGER_STATE[status]
     reason = outcome.get("reason")
     if status in ("timeout", "link_error"):
         reason = f"{status}: {reason}" if reason else status
-    if outcome.get("amount_cents") != donation.amount_cents or \
-            outcome.get("currency") != donation.currency:
+    amount, currency = outcome.get("amount_cents"), outcome.get("currency")
+    if amount != donation.amount_cents or currency != donation.currency:
         # Never record an approval for an amount the donor did not confirm.
-        state, reason = "unknown", (f"the bridge reported {outcome.get('amount_cents')} "
-                                    f"{outcome.get('currency')} ({status}) for a donation of "
-                                    f"{donation.amount_cents} {donation.currency}")
+        return "unknown", (f"amount mismatch: the bridge reported {amount} {currency} "
+                           f"({status}) for a donation of {donation.amount_cents} "
+                           f"{donation.currency}")
+    return state, reason
+
+
+def record_outcome(ledger: Ledger, donation: Donation, outcome: dict[str, Any]) -> Donation:
+    """Commit the bridge's ``outcome`` for ``donation`` (see :func:`ledger_entry`); used by the
+    screen's payment runner, start-up recovery and ``kioskctl simulate`` alike."""
+    if outcome.get("status") == "in_progress":
+        raise ValueError("the payment is still in progress: nothing to record yet")
+    state, reason = ledger_entry(donation, outcome)
+    # The authorisation code stays even on an unknown row: the operator reconciles with it.
     return ledger.finish(donation.id, state, auth_code=outcome.get("auth_code"),
                          card_suffix=outcome.get("card_suffix"), reason=reason)
 
@@ -68,19 +87,17 @@ def resolve_pending(ledger: Ledger, client: OutcomeSource) -> Resolution:
                                         if d.id not in result.resolved)
             return result
         status = answer.get("status")
-        try:
-            if status == "in_progress":
-                result.still_pending.append(donation.id)
-                continue
-            if status == "not_found":
-                final = ledger.finish(donation.id, "failed", reason=NEVER_SENT)
-            else:
-                final = record_outcome(ledger, donation, answer)
-        except IllegalTransition:
-            continue  # finished meanwhile by the screen: its record stands
-        except ValueError as e:
-            result.error = f"donation {donation.id}: {e}"
+        if status == "in_progress":
             result.still_pending.append(donation.id)
             continue
+        if status != "not_found" and status not in LEDGER_STATE:
+            # A garbled answer to ``result``: ask again later rather than guess.
+            result.error = f"donation {donation.id}: not a bridge outcome: {status!r}"
+            result.still_pending.append(donation.id)
+            continue
+        try:
+            final = record_outcome(ledger, donation, answer)
+        except IllegalTransition:
+            continue  # finished meanwhile by the screen: its record stands
         result.resolved[donation.id] = final.state
     return result

@@ -1,5 +1,8 @@
-"""Donations through the real path with no screen: ledger guards, pending commit, the bridge
-service driving the terminal simulator over a real pty, final commit (``kioskctl simulate``).
+"""Donations through the screen's own path with no screen (``kioskctl simulate``): the payment
+runner (:func:`kiosk.payment_runner.run_donation`: ledger guards, pending commit, ``pay``,
+``result`` after a lost answer, the one :func:`kiosk.recovery.record_outcome`) over the screen's
+payment port (:class:`kiosk.bridge_port.BridgePort`), the bridge service driving the terminal
+simulator over a real pty.
 
 Everything runs on a throwaway directory of its own: a simulated donation must never reach a
 real card terminal nor a device's real ledger (it would be synced as a real donation).
@@ -21,9 +24,11 @@ from firmware_bridge.service import BridgeService
 from firmware_bridge.simulator import PtySimulator, Script
 from firmware_bridge.terminal import SerialTerminal
 from firmware_bridge.transport import SerialTransport
-from kiosk.bridge_client import BridgeClient
-from kiosk.ledger import GuardRefused, Ledger, Limits
-from kiosk.recovery import record_outcome
+from kiosk.bridge_client import BridgeClient, BridgeClientError
+from kiosk.bridge_port import BridgePort
+from kiosk.donation_flow import Outcome
+from kiosk.ledger import Ledger, Limits
+from kiosk.payment_runner import run_donation
 
 PROJECT_ID = "simulation"
 
@@ -67,20 +72,36 @@ def run(options: Options, limits: Limits, workdir: Path | None = None) -> dict[s
                             max_amount_cents=limits.max_donation_cents).start()
     ledger = Ledger.open(workdir / "kiosk.db", limits)
     client = BridgeClient(workdir / "bridge.sock", pay_timeout_s=options.card_wait_s + 10)
+    port = BridgePort(client)
     refused: Counter[str] = Counter()
     bridge_statuses: Counter[str] = Counter()
+    donations: list[dict[str, Any]] = []
     try:
-        for amount, _step in plan:
-            try:
-                donation = ledger.create_pending(PROJECT_ID, amount, options.currency)
-            except GuardRefused as e:
-                refused[e.code] += 1
+        for amount, step in plan:
+            result = run_donation(ledger, port, PROJECT_ID, amount, options.currency,
+                                  on_started=lambda _ref: None,
+                                  on_progress=lambda _stage, _cancellable: None,
+                                  result_wait_s=options.card_wait_s + 10, poll_s=0.05)
+            if result.outcome is Outcome.NOT_STARTED:
+                refused[(result.detail or "").split(":")[0]] += 1
                 sim.script.take()  # this customer never reached the terminal
                 continue
-            outcome = client.pay(donation.id, amount, options.currency)
-            bridge_statuses[outcome["status"]] += 1
-            record_outcome(ledger, donation, outcome)
-        return _summary(options, plan, workdir, ledger, sim, refused, bridge_statuses)
+            reference = str(result.donation_id)
+            # The bridge's own journal of the reference, as the operator would ask for it.
+            try:
+                journaled = client.result(reference).get("status")
+            except BridgeClientError as e:
+                journaled = f"unreachable: {e}"
+            bridge_statuses[str(journaled)] += 1
+            row = ledger.get(reference)
+            # Steps are served one per payment in order (firmware_bridge.simulator.Script), and
+            # donations run one at a time: this donation was served by this step.
+            donations.append({"reference": reference, "step": format_step(step),
+                              "amount_cents": amount, "shown": result.outcome.value,
+                              "bridge_status": journaled,
+                              "state": row.state if row else None})
+        return _summary(options, plan, workdir, ledger, sim, refused, bridge_statuses,
+                        donations)
     finally:
         service.stop()
         sim.stop()
@@ -88,8 +109,8 @@ def run(options: Options, limits: Limits, workdir: Path | None = None) -> dict[s
 
 
 def _summary(options: Options, plan: list[tuple[int, Step]], workdir: Path, ledger: Ledger,
-             sim: PtySimulator, refused: Counter[str],
-             bridge_statuses: Counter[str]) -> dict[str, Any]:
+             sim: PtySimulator, refused: Counter[str], bridge_statuses: Counter[str],
+             donations: list[dict[str, Any]]) -> dict[str, Any]:
     rows = ledger.db.conn.execute(
         "SELECT id, state, amount_cents FROM donations ORDER BY seq").fetchall()
     as_seen = (short_reference if options.protocol == "concert-v2" else (lambda r: r))
@@ -116,5 +137,6 @@ def _summary(options: Options, plan: list[tuple[int, Step]], workdir: Path, ledg
         "simulator_approved_cents": sum(a.amount_cents for a in sim.record.approvals),
         "ledger_approved_references": sorted(ledger_approved),
         "ledger_unknown_references": sorted(ledger_unknown),
+        "per_donation": donations,
         "consistent": consistent,
     }

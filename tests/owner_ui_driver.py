@@ -26,7 +26,7 @@ from typing import Any
 
 from tests.ui_driver import RECEIPT_KEY, Driver, configure_window, run_steps, tap
 
-OWNER_PIN = "4821"
+OWNER_PIN = "482193"
 WRONG_PIN = "1111"
 LOCK_SCHEDULE = (0, 2, 3)  # short delays, so the lockout is seen and waited out for real
 

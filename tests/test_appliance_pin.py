@@ -72,15 +72,16 @@ def _kioskctl(config: Path, *argv: str, stdin: str = "") -> subprocess.Completed
 
 def test_set_pin_stores_only_a_hash_and_audits(tmp_path: Path) -> None:
     config = write_config(tmp_path)
-    done = _kioskctl(config, "set-pin", "--stdin", stdin="7351\n")
+    done = _kioskctl(config, "set-pin", "--stdin", stdin="735142\n")
     assert done.returncode == 0, done.stderr
-    again = _kioskctl(config, "set-pin", "--stdin", stdin="7351\n")
+    again = _kioskctl(config, "set-pin", "--stdin", stdin="735142\n")
     assert "nothing changed" in again.stdout
-    bad = _kioskctl(config, "set-pin", "--stdin", stdin="73\n")
-    assert bad.returncode == 2 and "4 to 8 digits" in bad.stderr
+    for short in ("73", "7351", "73514"):  # a new PIN has six digits at least
+        bad = _kioskctl(config, "set-pin", "--stdin", stdin=f"{short}\n")
+        assert bad.returncode == 2 and "6 to 8 digits" in bad.stderr
     ledger = Ledger.open(tmp_path / "data/kiosk.db", Limits(15000, 300000, 0))
     stored = ledger.get_setting("pin_hash")
     actions = [r[0] for r in ledger.db.conn.execute("SELECT action FROM audit_log")]
     ledger.close()
-    assert pin.verify_pin("7351", stored) and "7351" not in stored
+    assert pin.verify_pin("735142", stored) and "735142" not in stored
     assert actions == ["set_pin"]

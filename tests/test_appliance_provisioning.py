@@ -64,7 +64,7 @@ def write_inventory(path: Path, target: SshTarget, root: Path, wheel: Path, hous
         # The interpreter the wheelhouse was built for (same Python version as the tests).
         "kiosk_python": getattr(sys, "_base_executable", sys.executable),
         "kiosk_pip_args": ["--no-index", f"--find-links={house}"],
-        "kiosk_device_id": "staging-01", "kiosk_first_pin": "4821",
+        "kiosk_device_id": "staging-01", "kiosk_first_pin": "482193",
         # Paths inside the staging root, so that set-pin writes the staged ledger.
         "kiosk_config": {
             "device": {"data_dir": f"{root}/var/lib/kiosk"},
@@ -152,7 +152,7 @@ def test_first_run_builds_a_kiosk_in_the_staging_root(provisioned: dict) -> None
     assert rules == ["90-kiosk-backlight.rules", "99-payment-terminal.rules"]
     # The first PIN, as a hash in the staged ledger; enrolled with the one-time code.
     ledger = Ledger.open(root / "var/lib/kiosk/kiosk.db", Limits(15000, 300000, 0))
-    assert pin.verify_pin("4821", ledger.get_setting("pin_hash"))
+    assert pin.verify_pin("482193", ledger.get_setting("pin_hash"))
     assert ledger.get_setting("receipt_key")
     ledger.close()
     token = root / "etc/kiosk/device-token"
@@ -216,3 +216,16 @@ def test_a_new_wheel_goes_through_the_safe_update(provisioned: dict) -> None:
     assert version.stdout.strip() == "0.9.1"
     assert (root / "opt/kiosk/previous").resolve().name.startswith("0.9.0-")
     assert restarts.read_text().splitlines() == ["restart"]
+
+
+def test_no_secret_is_put_on_a_command_line_by_the_role() -> None:
+    # ps shows every argument to every user: the PIN and the enrollment code go on stdin.
+    import yaml
+
+    tasks = yaml.safe_load((REPO / "config/ansible/roles/kiosk/tasks/first_run.yml").read_text())
+    by_name = {t["name"]: t["ansible.builtin.command"] for t in tasks}
+    enroll = next(cmd for name, cmd in by_name.items() if name.startswith("Enroll"))
+    assert enroll["argv"][-2:] == ["enroll", "--stdin"]
+    assert enroll["stdin"] == "{{ kiosk_enroll_code }}"
+    for cmd in by_name.values():
+        assert not any("kiosk_enroll_code" in a or "kiosk_first_pin" in a for a in cmd["argv"])

@@ -186,3 +186,75 @@ def test_render_round_trips(tmp_path):
     again.mkdir()
     (again / "kiosk.toml").write_text(configmod.render_toml(cfg.as_dict()))
     assert configmod.load(again / "kiosk.toml").as_dict() == cfg.as_dict()
+
+
+@pytest.mark.parametrize("key", ["api.connect_timeout_s", "api.read_timeout_s",
+                                 "api.call_deadline_s", "terminal.byte_timeout_s",
+                                 "screen.slide_duration_s"])
+@pytest.mark.parametrize("value", ["inf", "-inf", "nan", "1e300"])
+def test_every_float_is_finite_and_bounded(tmp_path, key, value):
+    section, name = key.split(".")
+    path = write_config(tmp_path)
+    text = path.read_text(encoding="utf-8")
+    if f"[{section}]" in text:
+        text = text.replace(f"[{section}]\n", f"[{section}]\n{name} = {value}\n", 1)
+    else:
+        text += f"[{section}]\n{name} = {value}\n"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        configmod.load(path)
+    assert info.value.key == key and str(path) in str(info.value)
+    if value != "1e300":
+        assert "finite" in str(info.value)
+
+
+@pytest.mark.parametrize("key", ["api.heartbeat_interval_s", "api.catalog_interval_s",
+                                 "api.max_backoff_s", "terminal.probe_interval_s"])
+def test_intervals_have_an_upper_bound(tmp_path, key):
+    section, name = key.split(".")
+    with pytest.raises(ConfigError) as info:
+        configmod.load(write_config(tmp_path, **{section: {name: 10**15}}))
+    assert info.value.key == key and "at most 86400" in str(info.value)
+
+
+def test_ca_bundle_must_exist(tmp_path):
+    missing = tmp_path / "no-such-ca.pem"
+    with pytest.raises(ConfigError) as info:
+        configmod.load(write_config(tmp_path, api={"ca_bundle": str(missing)}))
+    assert info.value.key == "api.ca_bundle"
+    assert f"{missing} does not exist" in str(info.value)
+    with pytest.raises(ConfigError) as info:
+        configmod.load(write_config(tmp_path, api={"ca_bundle": str(tmp_path)}))
+    assert info.value.key == "api.ca_bundle" and "is not a file" in str(info.value)
+    with pytest.raises(ConfigError) as info:
+        configmod.load(write_config(tmp_path, api={"ca_bundle": "ca.pem"}))
+    assert info.value.key == "api.ca_bundle"
+    bundle = tmp_path / "ca.pem"
+    bundle.write_text("-----BEGIN CERTIFICATE-----\n")
+    assert configmod.load(write_config(tmp_path, api={"ca_bundle": str(bundle)})) \
+        .api.ca_bundle == str(bundle)
+
+
+@pytest.mark.parametrize(("section", "key", "target", "owner"), [
+    ("terminal", "bridge_socket", "journal.db", "terminal.journal"),
+    ("terminal", "bridge_socket", "journal.db-wal", "terminal.journal"),
+    ("terminal", "bridge_socket", "data/kiosk.db", "device.data_dir (kiosk.db)"),
+    ("terminal", "bridge_socket", "data/kiosk.db-wal", "device.data_dir (kiosk.db-wal)"),
+    ("terminal", "bridge_socket", "data", "device.data_dir"),
+    ("terminal", "bridge_socket", "token", "api.token_file"),
+    ("terminal", "journal", "data/kiosk.db", "device.data_dir (kiosk.db)"),
+    ("terminal", "journal", "data/images/journal.db", "device.data_dir"),
+    ("terminal", "journal", "data/./catalog.lock", "device.data_dir (catalog.lock)"),
+    ("terminal", "journal", "token", "api.token_file"),
+    ("api", "token_file", "data/kiosk.db", "device.data_dir (kiosk.db)"),
+    ("api", "token_file", "bridge.sock", "terminal.bridge_socket"),
+    ("api", "token_file", "journal.db-shm", "terminal.journal"),
+])
+def test_no_two_keys_share_a_file(tmp_path, section, key, target, owner):
+    path = tmp_path / target
+    with pytest.raises(ConfigError) as info:
+        configmod.load(write_config(tmp_path, **{section: {key: str(path)}}))
+    err = str(info.value)
+    # The message names both keys and the shared file, whichever of the two is reported.
+    assert f"{section}.{key}" in err and owner in err and "a file of its own" in err
+    assert str(path).replace("/./", "/").rstrip("/") in err

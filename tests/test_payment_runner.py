@@ -5,10 +5,13 @@ the bridge client until it is on main (see tests/screen_fixtures.py)."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from kiosk.donation_flow import Outcome
 from kiosk.health import check_health
 from kiosk.payment_runner import RequestNotSent, run_donation
+from kiosk.recovery import resolve_pending
 from tests.screen_fixtures import ScriptedPort, open_ledger
 
 
@@ -75,13 +78,16 @@ class DropsAfterSending(ScriptedPort):
 
     def pay(self, reference, amount_cents, currency, on_progress):
         self.pay_calls.append(reference)
+        self.paid = {"amount_cents": amount_cents, "currency": currency}
         raise ConnectionResetError("bridge closed the connection")
 
     def result(self, reference):
         self.result_calls += 1
         if self.answer is None or self.result_calls < 2:
             raise ConnectionRefusedError("restarting")
-        return {"ok": True, "event": "outcome", "reference": reference, **self.answer}
+        # The bridge's ``result`` carries the journaled amount and currency.
+        return {"ok": True, "event": "outcome", "reference": reference, **self.paid,
+                **self.answer}
 
 
 def test_lost_connection_asks_for_the_result_never_pays_twice(ledger):
@@ -153,3 +159,71 @@ def test_featured_projects_key_follows_the_owners_choice(ledger, tmp_path):
     new_version, new_projects = load_projects(ledger, tmp_path, 6)
     assert [p.id for p in new_projects] == chosen and new_version != version
     assert load_projects(ledger, tmp_path, 6)[0] == new_version  # stable while unchanged
+
+
+class AnswersWith(ScriptedPort):
+    """A bridge that answers ``pay`` and ``result`` with a given outcome object. The real
+    bridge refuses a reference reused for another amount, so an outcome for the wrong amount
+    can only come from a faulty bridge: this stand-in plays it."""
+
+    def __init__(self, outcome):
+        super().__init__()
+        self.outcome_object = outcome
+
+    def pay(self, reference, amount_cents, currency, on_progress):
+        self.pay_calls.append(reference)
+        return {"event": "outcome", "reference": reference, **self.outcome_object}
+
+    def result(self, reference):
+        return {"ok": True, "event": "outcome", "reference": reference, **self.outcome_object}
+
+
+@pytest.mark.parametrize(("amount", "currency"), [(5000, "EUR"), (500, "CHF"), (None, None)])
+def test_an_outcome_for_another_amount_is_never_recorded_approved(ledger, amount, currency):
+    port = AnswersWith({"status": "approved", "amount_cents": amount, "currency": currency,
+                        "auth_code": "A1", "card_suffix": "4242", "reason": None})
+    result, _ = donate(ledger, port, amount=500)
+    row = ledger.get(result.donation_id)
+    assert result.outcome is Outcome.UNKNOWN and row.state == "unknown"
+    assert row.reason.startswith("amount mismatch:")
+    assert f"{amount} {currency}" in row.reason and "500 EUR" in row.reason
+
+
+outcomes = st.fixed_dictionaries({
+    "status": st.sampled_from(["approved", "declined", "cancelled", "timeout", "link_error",
+                               "unknown", "not_found", "garbled"]),
+    "amount_cents": st.sampled_from([500, 501, None]),
+    "currency": st.sampled_from(["EUR", "CHF", None]),
+    "auth_code": st.sampled_from([None, "A1B2C3"]),
+    "card_suffix": st.sampled_from([None, "4242"]),
+    "reason": st.sampled_from([None, "no ACK", "lost"]),
+})
+
+
+@settings(deadline=None, max_examples=60,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(outcome=outcomes)
+def test_an_outcome_is_stored_the_same_live_and_after_a_restart(tmp_path_factory, outcome):
+    directory = tmp_path_factory.mktemp("same")
+    live_ledger = open_ledger(directory / "live.db")
+    restart_ledger = open_ledger(directory / "restart.db")
+    try:
+        port = AnswersWith(outcome)
+        result, _ = donate(live_ledger, port, amount=500)
+        live = live_ledger.get(result.donation_id)
+        pending = restart_ledger.create_pending("proj-1", 500, "EUR")
+        resolve_pending(restart_ledger, port)
+        later = restart_ledger.get(pending.id)
+        if outcome["status"] == "garbled":
+            # Live: money may have been taken; at start-up: ask again later.
+            assert live.state == "unknown" and later.state == "pending"
+            return
+        assert (live.state, live.reason, live.auth_code, live.card_suffix) == \
+            (later.state, later.reason, later.auth_code, later.card_suffix)
+        matches = outcome["amount_cents"] == 500 and outcome["currency"] == "EUR"
+        if outcome["status"] == "approved":
+            assert live.state == ("approved" if matches else "unknown")
+        assert live.state != "approved" or matches
+    finally:
+        live_ledger.close()
+        restart_ledger.close()

@@ -10,7 +10,7 @@ import sys
 
 from kiosk import reconcile
 from kiosk.cli import EXIT_OK, EXIT_PROBLEM, EXIT_USAGE
-from kiosk.kioskctl.common import euros, open_ledger_or_exit
+from kiosk.kioskctl.common import euros, open_ledger_or_exit, open_ledger_readonly_or_exit
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -35,7 +35,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _list(args: argparse.Namespace) -> int:
-    _, ledger = open_ledger_or_exit(args)
+    _, ledger = open_ledger_readonly_or_exit(args)
     try:
         open_items = reconcile.unresolved(ledger)
         decided = reconcile.decisions(ledger) if args.all else {}

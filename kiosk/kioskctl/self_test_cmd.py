@@ -77,7 +77,7 @@ def _token(cfg: Config) -> Check:
         mode = os.stat(path).st_mode & 0o777
     except FileNotFoundError:
         return Check("enrollment", "warn", f"not enrolled yet (no {path}): run "
-                     "'kioskctl enroll CODE'")
+                     "'kioskctl enroll --stdin'")
     except PermissionError:
         return Check("enrollment", "ok", f"{path} present (not readable by this user)")
     if mode & 0o077:

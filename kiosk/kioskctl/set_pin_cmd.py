@@ -14,7 +14,7 @@ SETTING = "pin_hash"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("set-pin", help="set the shop owner's settings PIN (4-8 digits)")
+    parser = sub.add_parser("set-pin", help="set the shop owner's settings PIN (6-8 digits)")
     parser.add_argument("--stdin", action="store_true",
                         help="read the PIN from the first line of standard input "
                              "(provisioning); otherwise ask twice without echo")
@@ -24,7 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _read_pin(from_stdin: bool) -> str:
     if from_stdin:
         return sys.stdin.readline().strip()
-    first = getpass.getpass("new PIN (4-8 digits): ")
+    first = getpass.getpass("new PIN (6-8 digits): ")
     if getpass.getpass("the same PIN again: ") != first:
         print("the two PINs differ; nothing was changed", file=sys.stderr)
         raise SystemExit(EXIT_USAGE)
@@ -34,7 +34,7 @@ def _read_pin(from_stdin: bool) -> str:
 def run(args: argparse.Namespace) -> int:
     pin = _read_pin(args.stdin)
     try:
-        stored = pinmod.hash_pin(pin)
+        stored = pinmod.hash_new_pin(pin)
     except pinmod.BadPin as e:
         print(f"PIN not changed: {e}", file=sys.stderr)
         return EXIT_USAGE

@@ -1,18 +1,21 @@
-"""kioskctl simulate --donations N --seed S: donations through the real path, no screen.
+"""kioskctl simulate --donations N --seed S: donations through the screen's path, no screen.
 
 It starts its own terminal simulator (on a pseudo-terminal) and its own bridge service (on a
 socket in a throwaway directory), and uses a throwaway ledger with the configured limits: a
-simulation never touches the real terminal nor the device's ledger. Prints a JSON summary; exit
-1 if the ledger and the simulator's record of approvals disagree.
+simulation never touches the real terminal nor the device's ledger. Without a configuration
+file (a fresh clone) it uses the configuration's defaults. Prints a JSON summary; exit 1 if the
+ledger and the simulator's record of approvals disagree.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
+from kiosk import config as configmod
 from kiosk.cli import EXIT_OK, EXIT_PROBLEM, EXIT_USAGE, load_config_or_exit
 from kiosk.ledger import Limits
 
@@ -35,10 +38,10 @@ def run(args: argparse.Namespace) -> int:
     # Imported here: the bridge and pyserial only when simulating, so kioskctl starts fast.
     from kiosk import simulation
 
-    cfg = load_config_or_exit(args)
     if not 0 < args.donations <= 100_000:
         print("--donations must be from 1 to 100000", file=sys.stderr)
         return EXIT_USAGE
+    cfg = _config_or_defaults(args)
     options = simulation.Options(
         donations=args.donations, seed=args.seed,
         protocol=args.protocol or cfg.terminal.protocol,
@@ -48,3 +51,13 @@ def run(args: argparse.Namespace) -> int:
     summary = simulation.run(options, limits, Path(args.work_dir) if args.work_dir else None)
     print(json.dumps(summary, indent=2))
     return EXIT_OK if summary["consistent"] else EXIT_PROBLEM
+
+
+def _config_or_defaults(args: argparse.Namespace) -> configmod.Config:
+    """The named configuration; with none named and none installed, the defaults (a
+    simulation only reads the terminal protocol, the amounts and the ledger's limits)."""
+    named = getattr(args, "config", None) or os.environ.get(configmod.ENV_VAR)
+    if named or configmod.DEFAULT_PATH.exists():
+        return load_config_or_exit(args)
+    return configmod.validate({"device": {"id": "simulation"},
+                               "api": {"base_url": "http://127.0.0.1:9"}}, "(defaults)")

@@ -44,7 +44,8 @@ def collect(cfg: Config, base: Path = updater.DEFAULT_BASE) -> dict[str, Any]:
         info["problems"] = problems
         return info
     try:
-        ledger = Ledger.open(cfg.ledger_path, Limits.from_config(cfg), check=False)
+        # Read-only: a status must never create (or migrate) the ledger as a side effect.
+        ledger = Ledger.open_readonly(cfg.ledger_path, Limits.from_config(cfg))
     except LedgerError as e:
         problems.append(str(e))
         info["database"] = {"ok": False}

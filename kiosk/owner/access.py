@@ -34,6 +34,7 @@ class Result:
     outcome: Outcome
     lock: LockStatus
     message: Message | None = None  # plain words for the owner, if any
+    must_change: bool = False  # the right PIN, but too short: ask the owner for a new one
 
 
 class OwnerAccess:
@@ -65,6 +66,11 @@ class OwnerAccess:
         if not right:
             return Result(Outcome.WRONG, self.lock.record_failure(), msg("Wrong PIN."))
         self.lock.record_success()
+        if pinmod.too_short(pin):
+            # Still opens (it was set before six digits were required), but asks for a change.
+            return Result(Outcome.OPEN, self.lock.status(),
+                          msg("This PIN is too short to be safe: please choose a new one of "
+                              "6 to 8 digits."), must_change=True)
         return Result(Outcome.OPEN, self.lock.status())
 
     def change_pin(self, current: str, new: str, repeated: str) -> Result:
@@ -76,9 +82,9 @@ class OwnerAccess:
         if new != repeated:
             return Result(Outcome.REFUSED, checked.lock, msg("The two new PINs are not the same."))
         try:
-            stored = pinmod.hash_pin(new)
+            stored = pinmod.hash_new_pin(new)
         except pinmod.BadPin:
-            return Result(Outcome.REFUSED, checked.lock, msg("A PIN is 4 to 8 digits."))
+            return Result(Outcome.REFUSED, checked.lock, msg("A new PIN is 6 to 8 digits."))
         with dbmod.immediate(self.ledger.db) as conn:
             write_setting(conn, PIN_SETTING, stored)
             write_audit(conn, ACTOR, "pin_changed")

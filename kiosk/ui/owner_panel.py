@@ -228,6 +228,7 @@ class OwnerPanel(EventDispatcher):
         pin, self._pin, self.pin_length = self._pin, "", 0
         if self.pad_mode == "enter":
             self.checking = True
+            self._entered = pin  # kept only until the answer: a too-short PIN goes on to a change
             self.run(lambda led: OwnerAccess(led, self._lock()).try_pin(pin), self._pin_checked)
             return
         self._pin_change[self.pad_mode] = pin
@@ -251,11 +252,19 @@ class OwnerPanel(EventDispatcher):
 
     def _pin_checked(self, result: Any) -> None:
         self.checking = False
+        entered, self._entered = getattr(self, "_entered", ""), ""
         if result.outcome is Outcome.OPEN:
             self.is_open = True
             self.session.opened(self.clock())
             self.refresh_home()
             self.show("owner_home")
+            if result.must_change:
+                # Ask for a new PIN at once; the one just typed is the current one. Cancel
+                # leaves the pad for the settings home, as any change does.
+                self.start_pin_change()
+                self._pin_change["current"] = entered
+                self.pad_mode = "new"
+                self.pad_message = self.words(result.message)
             return
         self.pad_message = self.words(result.message)
         self._set_locked(result.lock.locked_for_s)
