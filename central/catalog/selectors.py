@@ -7,14 +7,10 @@ from typing import Any
 
 from django.db.models import F
 
+from central.catalog.images import image_url
 from central.catalog.models import Image, ShopProject
 from central.common.canonical import canonical
 from central.devices.models import Device
-
-
-def image_url(sha256: str) -> str:
-    """Where an image is served, relative to the API base."""
-    return f"v1/images/{sha256}"
 
 
 def _project_doc(listing: ShopProject) -> dict[str, Any]:

@@ -12,6 +12,7 @@ urlpatterns = [
     path("admin/enroll-codes", views.admin_enroll_codes),
     path("admin/catalog", views.admin_catalog),
     path("admin/exchanges", views.admin_exchanges),
+    path("admin/token-owner", views.admin_token_owner),
     re_path(rf"^admin/devices/{DEVICE}/revoke\Z", views.admin_revoke),
     re_path(rf"^admin/devices/{DEVICE}/donations\Z", views.admin_donations),
     re_path(rf"^admin/devices/{DEVICE}\Z", views.admin_device),

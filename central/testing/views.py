@@ -123,6 +123,15 @@ def admin_device(request: HttpRequest, device_id: str) -> HttpResponse:
         "audit": device_selectors.audit_rows(device)})
 
 
+@admin_route("POST")
+def admin_token_owner(request: HttpRequest) -> HttpResponse:
+    doc = _body(request)
+    device = device_selectors.device_for_token(str((doc or {}).get("token", "")))
+    if device is None:
+        raise ApiError(404, "not_found", "no device has this token")
+    return json_response({"device_id": device.device_id, "revoked": device.revoked_at is not None})
+
+
 @admin_route("PUT")
 def admin_catalog(request: HttpRequest) -> HttpResponse:
     doc = _body(request)
