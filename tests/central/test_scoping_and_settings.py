@@ -70,3 +70,15 @@ def test_production_cannot_reach_fault_injection(tmp_path: Path) -> None:
         "print('ok')"])
     done = run(production_env(tmp_path), "-c", probe)
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
+
+
+def test_demo_network_prints_a_working_code_and_a_login(tmp_path: Path) -> None:
+    env = base_env(DJANGO_SETTINGS_MODULE="central.settings.demo",
+                   DATABASE_URL=f"sqlite:///{tmp_path / 'demo.sqlite3'}")
+    assert run(env, "-m", "central", "migrate", "-v0").returncode == 0
+    done = run(env, "-m", "central", "demo-network")
+    assert done.returncode == 0, done.stderr
+    code = done.stdout.split("enrollment code: ")[1].split()[0]
+    assert len(code) >= 32 and "back office login: demo / " in done.stdout
+    again = run(env, "-m", "central", "demo-network")  # idempotent; the kiosk is not enrolled
+    assert again.returncode == 0 and code not in again.stdout
