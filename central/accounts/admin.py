@@ -1,0 +1,95 @@
+"""The back office (Django admin): each model's list scoped by the user's role."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from central.accounts import selectors
+from central.accounts.models import Membership
+from central.catalog.forms import ProjectForm
+from central.catalog.models import Association, Image, Project, Shop, ShopProject
+from central.devices.models import Device, DeviceState, HeartbeatRollup
+from central.donations.models import Donation
+
+
+class ScopedAdmin(admin.ModelAdmin):
+    """A model admin whose rows are the selector's for the signed-in user."""
+
+    selector: Any = None
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        return type(self).selector(request.user)
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "role", "association", "shop"]
+    list_filter = ["role"]
+
+
+@admin.register(Association)
+class AssociationAdmin(ScopedAdmin):
+    selector = selectors.associations
+    search_fields = ["name"]
+
+
+class ShopProjectInline(admin.TabularInline):
+    model = ShopProject
+    extra = 0
+
+
+@admin.register(Shop)
+class ShopAdmin(ScopedAdmin):
+    selector = selectors.shops
+    inlines = [ShopProjectInline]
+
+
+@admin.register(Project)
+class ProjectAdmin(ScopedAdmin):
+    selector = selectors.projects
+    form = ProjectForm
+    list_display = ["project_id", "title", "association", "raised_cents", "active"]
+    list_filter = ["active", "association"]
+    readonly_fields = ["image", "raised_cents"]
+
+
+@admin.register(Image)
+class ImageAdmin(admin.ModelAdmin):
+    list_display = ["sha256", "content_type", "size", "created_at"]
+    exclude = ["data"]
+
+
+class DeviceStateInline(admin.StackedInline):
+    model = DeviceState
+    extra = 0
+    readonly_fields = ["received_at", "version", "backlog_count", "backlog_cents",
+                       "unknown_count", "quarantined_count", "disk_free_bytes",
+                       "clock_synchronized", "last_error"]
+    exclude = ["body"]
+
+
+@admin.register(Device)
+class DeviceAdmin(ScopedAdmin):
+    selector = selectors.devices
+    list_display = ["device_id", "shop", "enrolled_at", "revoked_at"]
+    readonly_fields = ["enrolled_at", "revoked_at"]
+    inlines = [DeviceStateInline]
+
+
+@admin.register(HeartbeatRollup)
+class HeartbeatRollupAdmin(admin.ModelAdmin):
+    list_display = ["device", "hour", "count", "max_backlog_count", "errors"]
+
+
+@admin.register(Donation)
+class DonationAdmin(ScopedAdmin):
+    selector = selectors.donations
+    list_display = ["donation_id", "device", "project_ref", "amount_cents", "currency",
+                    "state", "received_at"]
+    list_filter = ["state", "currency"]
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # as the kiosk sent it: never edited

@@ -1,0 +1,31 @@
+"""The demo catalog the kiosk bundles (kiosk/assets/demo-catalog), for ``central
+demo-network`` and the tests: the same projects before and after a kiosk's first sync."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import kiosk
+from central.catalog.images import image_url
+
+DEMO_CATALOG = Path(kiosk.__file__).resolve().parent / "assets" / "demo-catalog" / "catalog.json"
+
+
+def load(path: Path = DEMO_CATALOG) -> tuple[dict[str, Any], dict[str, bytes]]:
+    """The catalog body with image URLs pointing at this service, and the images by sha256."""
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    images: dict[str, bytes] = {}
+    projects = []
+    for project in doc["projects"]:
+        project = dict(project)
+        data = (path.parent / project["image"]["url"]).read_bytes()
+        sha = hashlib.sha256(data).hexdigest()
+        if sha != project["image"]["sha256"]:
+            raise ValueError(f"{path}: image of {project['id']} does not match its sha256")
+        images[sha] = data
+        project["image"] = {"url": image_url(sha), "sha256": sha, "bytes": len(data)}
+        projects.append(project)
+    return {"version": doc["version"], "projects": projects}, images

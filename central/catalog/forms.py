@@ -1,0 +1,59 @@
+"""The project form of the back office, with a photo re-encoded and resized server-side."""
+
+from __future__ import annotations
+
+import io
+
+from django import forms
+from django.conf import settings
+from PIL import Image as PILImage
+from PIL import ImageOps
+
+from central.catalog.models import Project
+from central.catalog.services import store_image
+
+
+def reencode_photo(data: bytes) -> bytes:
+    """A JPEG of at most CENTRAL_PHOTO_MAX_SIDE pixels a side, from any image Pillow reads;
+    the pixel count is checked from the header before anything is decoded."""
+    try:
+        with PILImage.open(io.BytesIO(data)) as probe:
+            width, height = probe.size
+    except (OSError, PILImage.DecompressionBombError, ValueError):
+        raise forms.ValidationError("this file is not an image") from None
+    if width * height > settings.CENTRAL_PHOTO_MAX_PIXELS:
+        raise forms.ValidationError(f"the photo is too large ({width}x{height} pixels)")
+    try:
+        with PILImage.open(io.BytesIO(data)) as img:
+            img = ImageOps.exif_transpose(img).convert("RGB")
+            side = settings.CENTRAL_PHOTO_MAX_SIDE
+            img.thumbnail((side, side))
+            out = io.BytesIO()
+            img.save(out, "JPEG", quality=85, optimize=True)
+    except (OSError, PILImage.DecompressionBombError, ValueError):
+        raise forms.ValidationError("this image cannot be read") from None
+    return out.getvalue()
+
+
+class ProjectForm(forms.ModelForm):
+    photo = forms.FileField(required=False, help_text="JPEG or PNG; stored re-encoded")
+
+    class Meta:
+        model = Project
+        exclude = ["image", "raised_cents"]
+
+    def clean_photo(self) -> bytes | None:
+        upload = self.cleaned_data.get("photo")
+        if not upload:
+            return None
+        if upload.size > settings.CENTRAL_PHOTO_MAX_BYTES:
+            raise forms.ValidationError("the file is too large")
+        return reencode_photo(upload.read())
+
+    def save(self, commit: bool = True) -> Project:
+        project = super().save(commit=False)
+        if self.cleaned_data.get("photo"):
+            project.image = store_image(self.cleaned_data["photo"], "image/jpeg")
+        if commit:
+            project.save()
+        return project

@@ -1,0 +1,118 @@
+"""Devices (kiosks), their one-time enrollment codes, receipt keys and heartbeats."""
+
+from __future__ import annotations
+
+from django.core.validators import RegexValidator
+from django.db import models
+
+DEVICE_ID_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}"
+device_id_validator = RegexValidator(rf"\A{DEVICE_ID_PATTERN}\Z",
+                                     "letters, digits, '.', '_' or '-' (1-64 characters)")
+
+
+class Device(models.Model):
+    device_id = models.CharField(max_length=64, unique=True, validators=[device_id_validator])
+    shop = models.ForeignKey("catalog.Shop", null=True, blank=True, on_delete=models.PROTECT,
+                             related_name="devices")
+    # sha256 of the bearer token: a database dump does not hand out working tokens.
+    token_sha256 = models.CharField(max_length=64, unique=True, null=True, blank=True,
+                                    editable=False)
+    enrolled_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    featured_project_ids = models.JSONField(default=list, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["device_id"]
+
+    def __str__(self) -> str:
+        return self.device_id
+
+    @property
+    def is_enrolled(self) -> bool:
+        return self.token_sha256 is not None and self.revoked_at is None
+
+
+class ReceiptKey(models.Model):
+    """The key a device signs its receipt QR codes with. Enrolling again issues a new one;
+    the old ones stay (retired) so the QR codes already handed out still verify."""
+
+    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="receipt_keys")
+    key_hex = models.CharField(max_length=128)
+    created_at = models.DateTimeField(auto_now_add=True)
+    retired_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+
+class EnrollmentCode(models.Model):
+    """A one-time code for one device id, stored hashed, expiring."""
+
+    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="enroll_codes")
+    code_sha256 = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+
+
+class Heartbeat(models.Model):
+    """One heartbeat as received (history; pruned after the retention period)."""
+
+    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="heartbeats")
+    received_at = models.DateTimeField(db_index=True)
+    body = models.JSONField()
+
+    class Meta:
+        ordering = ["pk"]
+        indexes = [models.Index(fields=["device", "received_at"])]
+
+
+class DeviceState(models.Model):
+    """The latest heartbeat of a device: what the fleet view shows."""
+
+    device = models.OneToOneField(Device, on_delete=models.CASCADE, primary_key=True,
+                                  related_name="state")
+    received_at = models.DateTimeField()
+    version = models.CharField(max_length=64)
+    backlog_count = models.PositiveBigIntegerField()
+    backlog_cents = models.PositiveBigIntegerField()
+    unknown_count = models.PositiveBigIntegerField()
+    quarantined_count = models.PositiveBigIntegerField()
+    disk_free_bytes = models.PositiveBigIntegerField()
+    clock_synchronized = models.BooleanField()
+    last_error = models.TextField(null=True, blank=True)
+    body = models.JSONField()
+
+
+class HeartbeatRollup(models.Model):
+    """Heartbeats per device and hour, kept after the history rows are pruned."""
+
+    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="rollups")
+    hour = models.DateTimeField()
+    count = models.PositiveIntegerField(default=0)
+    max_backlog_count = models.PositiveBigIntegerField(default=0)
+    max_backlog_cents = models.PositiveBigIntegerField(default=0)
+    min_disk_free_bytes = models.PositiveBigIntegerField(null=True)
+    errors = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["device", "hour"],
+                                               name="rollup_one_row_per_hour")]
+
+
+class AuditRow(models.Model):
+    """An owner or operator action a kiosk reported; stored once per (device, seq)."""
+
+    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="audit_rows")
+    seq = models.PositiveBigIntegerField()
+    actor = models.CharField(max_length=200)
+    action = models.CharField(max_length=200)
+    row = models.JSONField()
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["device", "seq"]
+        constraints = [models.UniqueConstraint(fields=["device", "seq"],
+                                               name="audit_once_per_device_seq")]

@@ -1,0 +1,37 @@
+"""Donations as kiosks sent them, de-duplicated on (device, donation id) forever."""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class Donation(models.Model):
+    STATES = [(s, s) for s in ("approved", "declined", "cancelled", "failed", "unknown")]
+
+    device = models.ForeignKey("devices.Device", on_delete=models.PROTECT,
+                               related_name="donations")
+    donation_id = models.UUIDField()
+    seq = models.PositiveBigIntegerField()
+    boot_id = models.CharField(max_length=64)
+    # The project id as the kiosk sent it; ``project`` is that project, if the server knows it.
+    project_ref = models.CharField(max_length=128)
+    project = models.ForeignKey("catalog.Project", null=True, blank=True,
+                                on_delete=models.SET_NULL, related_name="donations")
+    amount_cents = models.PositiveBigIntegerField()
+    currency = models.CharField(max_length=3)
+    state = models.CharField(max_length=16, choices=STATES)
+    created_at = models.DateTimeField(help_text="the device's clock: informative only")
+    finished_at = models.DateTimeField(help_text="the device's clock: informative only")
+    auth_code = models.CharField(max_length=64, null=True, blank=True)
+    card_suffix = models.CharField(max_length=4, null=True, blank=True)
+    reason = models.TextField(null=True, blank=True)
+    # Canonical JSON of the item as first received: a resend is compared with it, byte for
+    # byte, to tell a duplicate from a conflict; it is never overwritten.
+    content = models.TextField(editable=False)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["device", "seq"]
+        constraints = [models.UniqueConstraint(fields=["device", "donation_id"],
+                                               name="donation_once_per_device")]
+        indexes = [models.Index(fields=["project", "state"])]

@@ -1,0 +1,12 @@
+"""The demo on a laptop: SQLite in the working directory, fault injection and the test
+administration routes available (CENTRAL_TEST_ADMIN_TOKEN), loopback only."""
+
+from __future__ import annotations
+
+import os
+
+from central.settings.test import *  # noqa: F403
+
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY") or "demo-only-secret-key-not-for-production"
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
+DEBUG = os.environ.get("CENTRAL_DEBUG", "") == "1"

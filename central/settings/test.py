@@ -1,0 +1,21 @@
+"""Tests: SQLite or PostgreSQL from DATABASE_URL, plus fault injection and the test
+administration routes (guarded by the X-Central-Admin-Token header, CENTRAL_TEST_ADMIN_TOKEN)."""
+
+from __future__ import annotations
+
+import os
+
+from central.settings.base import *  # noqa: F403
+from central.settings.base import INSTALLED_APPS, MIDDLEWARE
+
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY") or "test-only-secret-key-not-for-production"
+ALLOWED_HOSTS = ["127.0.0.1", "localhost", "[::1]"]
+INSTALLED_APPS = [*INSTALLED_APPS, "central.testing"]
+# First: a fault must be able to pre-empt everything, and recording sees the final answer.
+MIDDLEWARE = ["central.testing.faults.FaultMiddleware", *MIDDLEWARE]
+ROOT_URLCONF = "central.testing.urls"
+CENTRAL_TEST_ADMIN_TOKEN = os.environ.get("CENTRAL_TEST_ADMIN_TOKEN", "")
+# Fast password hashing: tests create users, they do not defend them.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# The administration routes take whole catalogs with their images.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 32 << 20

@@ -1,0 +1,24 @@
+"""The device API (paths as in central_api/openapi.yaml), the receipt page, the back office."""
+
+from django.contrib import admin
+from django.urls import path, re_path
+
+from central.catalog import views as catalog
+from central.devices import views as devices
+from central.devices.models import DEVICE_ID_PATTERN
+from central.donations import views as donations
+from central.receipts import views as receipts
+
+DEVICE = rf"(?P<device_id>{DEVICE_ID_PATTERN})"
+
+urlpatterns = [
+    path("v1/enroll", devices.enroll, name="enroll"),
+    re_path(rf"^v1/devices/{DEVICE}/donations:batch\Z", donations.batch, name="batch"),
+    re_path(rf"^v1/devices/{DEVICE}/catalog\Z", catalog.catalog, name="catalog"),
+    re_path(rf"^v1/devices/{DEVICE}/featured\Z", catalog.featured, name="featured"),
+    re_path(rf"^v1/devices/{DEVICE}/heartbeat\Z", devices.heartbeat, name="heartbeat"),
+    re_path(r"^v1/images/(?P<sha256>[0-9a-f]{64})\Z", catalog.image, name="image"),
+    re_path(rf"^r/{DEVICE}/(?P<donation_id>[0-9a-f-]{{36}})\Z", receipts.receipt,
+            name="receipt"),
+    path("backoffice/", admin.site.urls),
+]

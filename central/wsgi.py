@@ -1,0 +1,8 @@
+"""The WSGI application gunicorn serves (``central.wsgi:application``)."""
+
+import os
+
+from django.core.wsgi import get_wsgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "central.settings.production")
+application = get_wsgi_application()

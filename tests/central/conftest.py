@@ -1,0 +1,100 @@
+"""The central service under test: one real process per database backend (SQLite file,
+PostgreSQL in a throwaway cluster), real HTTP on 127.0.0.1, every device API exchange
+checked against central_api/openapi.yaml."""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from central.testing.process import Running, start
+from tests.central.postgres import Cluster
+from tests.sync.openapi_check import check_exchange
+
+BACKENDS = ["sqlite", "postgresql"]
+_names = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def pg_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    cluster = Cluster(tmp_path_factory.mktemp("pg"))
+    cluster.start()
+    yield cluster
+    cluster.stop()
+
+
+def database_url(backend: str, cluster_factory: Any, workdir: Path) -> str:
+    if backend == "sqlite":
+        return f"sqlite:///{workdir / 'central.sqlite3'}"
+    return cluster_factory().create_database(f"central_{next(_names)}")
+
+
+def start_service(backend: str, request: pytest.FixtureRequest, workdir: Path,
+                  **kwargs: Any) -> Running:
+    url = database_url(backend, lambda: request.getfixturevalue("pg_cluster"), workdir)
+    return start(workdir / "central.sqlite3", database_url=url, **kwargs)
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def service(request: pytest.FixtureRequest,
+            tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
+    """One service process per backend for the session (tests use their own device ids)."""
+    running = start_service(request.param, request, tmp_path_factory.mktemp(request.param))
+    yield running
+    running.stop()
+
+
+@dataclass
+class Api:
+    """A device's view of the service: plain requests, as kiosk-sync sends them."""
+
+    service: Running
+    session: requests.Session
+
+    @property
+    def url(self) -> str:
+        return self.service.url
+
+    def call(self, method: str, path: str, token: str | None = None,
+             **kwargs: Any) -> requests.Response:
+        headers = dict(kwargs.pop("headers", {}))
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        return self.session.request(method, f"{self.url}{path}", headers=headers, timeout=30,
+                                    **kwargs)
+
+    def enroll(self, device_id: str | None = None, shop: str | None = None) -> Device:
+        device_id = device_id or f"kiosk-{uuid.uuid4().hex[:12]}"
+        code = self.service.store.new_enroll_code(device_id, shop)
+        r = self.call("POST", "/v1/enroll", json={"code": code, "device_id": device_id})
+        assert r.status_code == 200, r.text
+        return Device(device_id, r.json()["token"], r.json()["receipt_key"])
+
+
+@dataclass
+class Device:
+    device_id: str
+    token: str
+    receipt_key: str
+
+
+@pytest.fixture
+def api(service: Running) -> Iterator[Api]:
+    """The service with its recorded exchanges cleared; at the end every device API exchange
+    of the test is checked against the OpenAPI document."""
+    service.admin.call("DELETE", "/admin/exchanges")
+    service.faults.clear()
+    session = requests.Session()
+    session.trust_env = False
+    yield Api(service, session)
+    session.close()
+    exchanges = service.server.exchanges
+    for ex in exchanges:
+        check_exchange(ex)
