@@ -31,7 +31,7 @@ from kiosk.catalog import MAX_IMAGE_PIXELS
 from kiosk.ledger import Ledger, Limits
 from kiosk.sync import catalog_pull
 from kiosk.sync.catalog_parse import MAX_CENTS, CatalogRefused, ImageRef, parse_catalog
-from kiosk.sync.client import ApiClient
+from kiosk.sync.client import ApiClient, Refused, Transient
 from kiosk.sync.enroll import enroll
 from kiosk.sync.image_cache import ImageCache, prove_image
 from kiosk.sync.service import SyncService, main, make_client
@@ -513,3 +513,40 @@ def test_image_downloads_ask_for_identity(tmp_path: Path) -> None:
         server.shutdown()
         server.server_close()
     assert seen == ["identity"]
+
+
+# -- what holds: redirects, the token, the environment ---------------------------------------
+
+
+def test_redirects_are_not_followed_and_the_token_stays_home(
+        other_port: tuple[int, list[str]], monkeypatch: Any) -> None:
+    port, hits = other_port
+
+    class Redirect(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(302)
+            self.send_header("Location", f"http://127.0.0.1:{port}/stolen")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Redirect)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    # Proxy and CA variables of the environment are not used (no proxy gets the token, no
+    # bundle replaces the configured trust).
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{port}")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/nonexistent")
+    client = ApiClient(f"http://127.0.0.1:{server.server_address[1]}", "secret-token")
+    try:
+        with pytest.raises(Transient, match="HTTP 302"):
+            client.call("GET", "v1/devices/d/catalog")
+        with pytest.raises(Refused, match="refusing to send the device token"):
+            client.call("GET", "https://elsewhere.example.org/x")
+        assert client.session.verify is True and client.session.trust_env is False
+    finally:
+        client.close()
+        server.shutdown()
+        server.server_close()
+    assert hits == []
