@@ -17,6 +17,12 @@ from typing import Any
 ASSETS_DIR = Path(__file__).resolve().parent / "assets"
 DEMO_CATALOG = ASSETS_DIR / "demo-catalog" / "catalog.json"
 
+# The most pixels a catalog image may have, read from its header before anything is decoded:
+# a 4096 x 4096 photo is ~64 MiB decoded (RGBA), while a PNG of a few hundred KB can declare
+# 12 000 x 12 000 (550 MiB) and get the screen OOM-killed on a 1 GiB Pi. kiosk-sync refuses
+# bigger images; the screen does not decode one that is already in its cache.
+MAX_IMAGE_PIXELS = 4096 * 4096
+
 
 @dataclass(frozen=True)
 class Project:

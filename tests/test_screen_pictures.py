@@ -5,6 +5,7 @@ slide's photo kept across restarts."""
 from __future__ import annotations
 
 import io
+import logging
 import os
 from pathlib import Path
 
@@ -13,7 +14,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
+from kiosk.catalog import MAX_IMAGE_PIXELS
 from kiosk.ui import pictures
+from tests.image_bombs import peak_rss_mib, png_bomb, png_header
 from tests.screen_fixtures import draw_photo
 
 
@@ -62,6 +65,50 @@ def _edited(data: bytes, edits: list[tuple[int, int]]) -> bytes:
     for index, value in edits:
         out[index] = value
     return bytes(out)
+
+
+def test_a_cached_image_over_the_pixel_cap_is_never_decoded(tmp_path):
+    """A 12 000 x 12 000 PNG of under 2 MB, already in the image cache (an older kiosk-sync
+    accepted it) and the first slide: the screen shows no photo, caches none, and its peak
+    memory stays far below the ~1.1 GiB that decoding it took, at every start."""
+    bomb = tmp_path / "images" / ("b" * 64)
+    bomb.parent.mkdir()
+    bomb.write_bytes(png_bomb())
+    cache_file = tmp_path / "screen-cache" / "first-photo.rgb"
+    peak, out = peak_rss_mib(
+        "import sys; from pathlib import Path; from kiosk.ui import pictures\n"
+        "cache = pictures.FirstPhotoCache(Path(sys.argv[2]))\n"
+        "print('photo', pictures.load_first_photo(cache, Path(sys.argv[1]), 800, 480))",
+        str(bomb), str(cache_file))
+    assert "photo None" in out, out
+    assert not cache_file.exists()
+    assert peak < 150, f"the screen's picture loader peaked at {peak:.0f} MiB"
+
+
+def test_only_the_header_of_an_over_cap_image_is_read(tmp_path, caplog):
+    # No pixel data at all: a decode would fail the same way, but only the size check can
+    # have refused it without trying (the log says so).
+    path = tmp_path / "image"
+    path.write_bytes(png_header(4097, 4096))
+    assert 4097 * 4096 > MAX_IMAGE_PIXELS
+    with caplog.at_level(logging.WARNING, logger="kiosk.screen"):
+        assert pictures.load_photo(path, 800, 480) is None
+    assert "4097 x 4096 pixels" in caplog.text
+
+
+def test_a_large_png_under_the_cap_is_shown_within_bounded_memory(tmp_path):
+    """A 4096 x 4096 PNG (the cap; PNG has no reduced decode): decoded once, shrunk by a whole
+    factor before the RGB copy and the fit."""
+    path = tmp_path / "big.png"
+    Image.new("RGB", (4096, 4096), (42, 157, 143)).save(path, "PNG")
+    peak, out = peak_rss_mib(
+        "import sys; from pathlib import Path; from kiosk.ui import pictures\n"
+        "p = pictures.load_photo(Path(sys.argv[1]), 800, 480)\n"
+        "print('photo', p.width, p.height, p.data[:3].hex())", str(path))
+    assert "photo 800 480 2a9d8f" in out, out
+    # 48 MiB decoded RGB, plus the interpreter and Pillow; a second full-size copy would add
+    # 48 MiB more.
+    assert peak < 110, f"peaked at {peak:.0f} MiB"
 
 
 def test_first_photo_is_decoded_once_then_read_back_across_restarts(tmp_path, photo):

@@ -10,8 +10,14 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 MAX_PROJECTS = 500
+# The sum of a catalog's image sizes (distinct images): 500 images of 8 MiB would be 4 GiB on
+# the data disk that donations are recorded on.
+MAX_CATALOG_IMAGE_BYTES = 256 * 2**20
+# Cents fit SQLite's 64-bit integers with room to add; nothing local is this large.
+MAX_CENTS = 2**53 - 1
 
 
 class CatalogRefused(Exception):
@@ -47,19 +53,29 @@ class CatalogDoc:
     projects: list[ProjectEntry]
 
 
+def _is_utf8(v: str) -> bool:
+    # JSON can carry lone surrogates ("\ud800"), which SQLite cannot store.
+    try:
+        v.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _text(p: dict[str, Any], key: str, where: str, max_len: int, nullable: bool = False) -> Any:
     v = p.get(key)
     if v is None and nullable:
         return None
-    if not isinstance(v, str) or not v.strip() or len(v) > max_len:
+    if not isinstance(v, str) or not v.strip() or len(v) > max_len or not _is_utf8(v):
         raise CatalogRefused(f"{where}.{key}: expected text of 1 to {max_len} characters")
     return v
 
 
 def _cents(p: dict[str, Any], key: str, where: str) -> int:
     v = p.get(key)
-    if type(v) is not int or v < 0:
-        raise CatalogRefused(f"{where}.{key}: expected a whole number of cents >= 0")
+    if type(v) is not int or not 0 <= v <= MAX_CENTS:
+        raise CatalogRefused(f"{where}.{key}: expected a whole number of cents from 0 to "
+                             f"{MAX_CENTS}")
     return v
 
 
@@ -83,6 +99,14 @@ def _image(p: dict[str, Any], where: str, max_bytes: int) -> ImageRef | None:
     if not isinstance(img, dict):
         raise CatalogRefused(f"{where}.image: expected an object with url, sha256, bytes")
     url = _text(img, "url", f"{where}.image", 2048)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - parsing the port is what raises for a bad one
+    except ValueError as e:
+        raise CatalogRefused(f"{where}.image.url: not a URL ({e})") from None
+    if parts.scheme not in ("", "http", "https"):
+        raise CatalogRefused(f"{where}.image.url: expected an https URL or a path, "
+                             f"not {parts.scheme}:")
     sha = img.get("sha256")
     if not isinstance(sha, str) or re.fullmatch(r"[0-9a-f]{64}", sha) is None:
         raise CatalogRefused(f"{where}.image.sha256: expected 64 lowercase hex digits")
@@ -92,14 +116,16 @@ def _image(p: dict[str, Any], where: str, max_bytes: int) -> ImageRef | None:
     return ImageRef(url, sha, size)
 
 
-def parse_catalog(doc: Any, max_image_bytes: int) -> CatalogDoc:
+def parse_catalog(doc: Any, max_image_bytes: int,
+                  max_total_bytes: int = MAX_CATALOG_IMAGE_BYTES) -> CatalogDoc:
     """The catalog body, fully checked, or :class:`CatalogRefused`."""
     if not isinstance(doc, dict):
         raise CatalogRefused("catalog: expected a JSON object")
     version = doc.get("version")
-    if type(version) is int:
+    if type(version) is int and abs(version) < 10**18:  # str() of a huge int raises
         version = str(version)
-    if not isinstance(version, str) or not version or len(version) > 128:
+    if not isinstance(version, str) or not version or len(version) > 128 \
+            or not _is_utf8(version):
         raise CatalogRefused("catalog.version: expected text of 1 to 128 characters")
     raw = doc.get("projects")
     if not isinstance(raw, list) or len(raw) > MAX_PROJECTS:
@@ -130,4 +156,8 @@ def parse_catalog(doc: Any, max_image_bytes: int) -> CatalogDoc:
             url=_text(p, "url", where, 2048, nullable=True),
             starts_on=_date(p, "starts_on", where), ends_on=_date(p, "ends_on", where),
             active=active))
+    sizes = {p.image.sha256: p.image.bytes for p in projects if p.image}
+    if sum(sizes.values()) > max_total_bytes:
+        raise CatalogRefused(f"catalog: its images total {sum(sizes.values())} bytes, more than "
+                             f"the {max_total_bytes} a kiosk keeps")
     return CatalogDoc(version, projects)

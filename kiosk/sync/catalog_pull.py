@@ -3,6 +3,10 @@
 The new catalog goes live only once every image it names is in the cache; until then, and
 whenever a catalog is refused, the previous one stays live. Images of the previous catalog are
 kept (the screen may still show them) and removed at the next switch.
+
+Images are downloaded only if the data disk keeps, after them, the free space the ledger
+needs to record donations (its ``min_free_disk_bytes`` guard): a catalog must never be the
+reason a kiosk stops taking donations.
 """
 
 from __future__ import annotations
@@ -14,9 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kiosk import db as dbmod
-from kiosk.ledger import Ledger, utc_now
-from kiosk.sync.catalog_parse import CatalogDoc, CatalogRefused, parse_catalog
-from kiosk.sync.client import ApiClient
+from kiosk.ledger import Ledger, free_disk_bytes, utc_now
+from kiosk.sync.catalog_parse import CatalogDoc, CatalogRefused, ImageRef, parse_catalog
+from kiosk.sync.client import ApiClient, Refused, Transient
 from kiosk.sync.image_cache import ImageCache
 
 log = logging.getLogger("kiosk.sync.catalog")
@@ -55,10 +59,26 @@ def pull(ledger: Ledger, client: ApiClient, device_id: str, images_dir: Path,
         if answer.status == 304:
             return PullResult("not_modified", meta.get("version"))
         try:
-            doc = parse_catalog(answer.json(), max_image_bytes)
+            try:
+                body = answer.json()
+            except Transient as e:
+                raise CatalogRefused(f"catalog body: {e}") from None
+            doc = parse_catalog(body, max_image_bytes)
+            missing: dict[str, tuple[str, ImageRef]] = {}
             for project in doc.projects:
                 if project.image and not cache.has(project.image):
-                    cache.fetch(client, project.image)
+                    missing.setdefault(project.image.sha256, (project.id, project.image))
+            needed = sum(ref.bytes for _, ref in missing.values())
+            for pid, ref in missing.values():
+                # Checked before each download (something else may have used the disk since).
+                check_room(images_dir, needed, ledger.limits.min_free_disk_bytes)
+                try:
+                    cache.fetch(client, ref)
+                except CatalogRefused as e:
+                    raise CatalogRefused(f"project {pid!r}: {e}") from None
+                except Refused as e:  # 404 and the like: this catalog names a bad image
+                    raise CatalogRefused(f"project {pid!r}: image: {e}") from None
+                needed -= ref.bytes
         except CatalogRefused as e:
             log.warning("catalog refused, the previous one stays live: %s", e)
             return PullResult("refused", None, str(e))
@@ -67,6 +87,18 @@ def pull(ledger: Ledger, client: ApiClient, device_id: str, images_dir: Path,
         cache.remove_unused(_keep(ledger, _meta(ledger)))
         log.info("catalog %s is live (%d projects)", doc.version, len(doc.projects))
         return PullResult("updated", doc.version)
+
+
+class NoRoom(CatalogRefused):
+    """The images would eat into the disk space kept for recording donations."""
+
+
+def check_room(images_dir: Path, needed: int, reserve: int) -> None:
+    free = free_disk_bytes(images_dir)
+    if free - needed < reserve:
+        raise NoRoom(f"not enough local storage for its images: {needed // 1024} KiB to "
+                     f"download, {free // 1024} KiB free, {reserve // 1024} KiB kept for "
+                     "recording donations")
 
 
 def _keep(ledger: Ledger, meta: dict[str, str]) -> set[str]:

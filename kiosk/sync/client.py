@@ -1,7 +1,9 @@
 """HTTP client for the central API: one ``requests.Session``, strict TLS, bounded calls.
 
 - https always, with verification on (a CA bundle may pin the server's CA); plain http only to
-  a loopback address (the demo and the tests). There is no switch that turns verification off.
+  a loopback address (the demo and the tests), and then only to ``base_url``'s own origin (a
+  catalog must not make the service fetch other local ports). There is no switch that turns
+  verification off.
 - Every call has connect and read timeouts plus an overall deadline, and a cap on the size of
   the answer, so a slow or hostile server cannot hang or bloat the service.
 - Errors are sorted into what the caller must do: :class:`Transient` (retry later, perhaps
@@ -16,7 +18,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import SplitResult, urljoin, urlsplit
 
 import requests
 import urllib3
@@ -87,7 +89,8 @@ class Answer:
             raise Transient(f"the server answered {ctype or 'no content type'} instead of JSON")
         try:
             return json.loads(self.body.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError) as e:
+        except (UnicodeDecodeError, ValueError, RecursionError) as e:
+            # RecursionError: a body of deeply nested [ (json has no depth limit of its own).
             raise Transient(f"the server's answer is not valid JSON ({e})") from None
 
 
@@ -110,19 +113,31 @@ class ApiClient:
         self.session.close()
 
     def url(self, path: str) -> str:
-        return check_url(urljoin(self.base_url, path.lstrip("/") if "://" not in path else path))
+        """``path`` resolved against ``base_url``; InsecureUrl (a ValueError) if it may not be
+        fetched, ValueError if it is not a URL at all."""
+        url = check_url(urljoin(self.base_url, path.lstrip("/") if "://" not in path else path))
+        # Loopback http is for the demo and the tests; any other local port (a router's page,
+        # another service's API) must not be reachable through a catalog's image URL.
+        if urlsplit(url).scheme == "http" and not self.same_origin(url):
+            raise InsecureUrl(f"refusing {url!r}: plain http only to {self.base_url}")
+        return url
 
     def same_origin(self, url: str) -> bool:
         a, b = urlsplit(self.base_url), urlsplit(url)
-        return (a.scheme, a.hostname, a.port) == (b.scheme, b.hostname, b.port)
+        return (a.scheme, a.hostname, _port(a)) == (b.scheme, b.hostname, _port(b))
 
     def call(self, method: str, path: str, *, body: Any = None, auth: bool = True,
              headers: dict[str, str] | None = None, max_bytes: int | None = None,
-             sink: Callable[[bytes], None] | None = None) -> Answer:
-        """One request. With ``sink``, a 200 body is streamed into it instead of kept."""
+             sink: Callable[[bytes], None] | None = None, identity: bool = False) -> Answer:
+        """One request. With ``sink``, a 200 body is streamed into it instead of kept (an
+        exception the sink raises, e.g. ENOSPC, propagates as it is: it is not the network's).
+        ``identity`` asks for the body uncompressed and refuses a compressed answer rather than
+        decoding it (image downloads: a few bytes of gzip can stand for gigabytes)."""
         url = self.url(path)
         deadline = time.monotonic() + self.deadline_s
         sent_headers = dict(headers or {})
+        if identity:
+            sent_headers["Accept-Encoding"] = "identity"
         if auth:
             if not self.token:
                 raise AuthRefused("this kiosk is not enrolled (no device token)", 401)
@@ -145,37 +160,45 @@ class ApiClient:
         except requests.RequestException as e:
             raise Transient(f"{method} {path}: network error ({type(e).__name__})") from None
         try:
+            encoding = resp.headers.get("Content-Encoding", "identity").strip().lower()
+            if identity and encoding not in ("", "identity"):
+                raise Refused(f"{method} {path}: the server sent Content-Encoding: {encoding} "
+                              "to a request for an uncompressed answer", resp.status_code)
             answer = self._read(resp, deadline, max_bytes or self.max_json_bytes,
-                                sink if resp.status_code == 200 else None)
+                                sink if resp.status_code == 200 else None,
+                                decode=not identity)
         finally:
             resp.close()
         self._raise_for_status(method, path, answer)
         return answer
 
     def _read(self, resp: requests.Response, deadline: float, max_bytes: int,
-              sink: Callable[[bytes], None] | None) -> Answer:
+              sink: Callable[[bytes], None] | None, decode: bool = True) -> Answer:
         headers = {k.lower(): v for k, v in resp.headers.items()}
         chunks: list[bytes] = []
         size = 0
-        try:
-            while True:
+        while True:
+            try:
                 # read1: whatever has arrived, at most one socket read. (iter_content would
                 # block until 64 KiB came in, so a server trickling bytes under the read
-                # timeout could hold the call far past its deadline.)
-                chunk = resp.raw.read1(64 * 1024, decode_content=True)
-                if not chunk:
-                    break
-                size += len(chunk)
-                if sink is not None:
-                    sink(chunk)  # first: the sink knows the declared size and says so
-                if size > max_bytes:
-                    raise Transient(f"the server's answer is larger than {max_bytes} bytes")
-                if time.monotonic() > deadline:
-                    raise Transient(f"the server's answer took more than {self.deadline_s} s")
-                if sink is None:
-                    chunks.append(chunk)
-        except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as e:
-            raise Transient(f"the answer was cut off ({type(e).__name__})") from None
+                # timeout could hold the call far past its deadline.) Decoding is bounded by
+                # the amount asked for only with urllib3 >= 2.6 (setup.cfg).
+                chunk = resp.raw.read1(64 * 1024, decode_content=decode)
+            except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as e:
+                raise Transient(f"the answer was cut off ({type(e).__name__})") from None
+            if not chunk:
+                break
+            size += len(chunk)
+            if sink is not None:
+                # First: the sink knows the declared size and says so. Outside the network's
+                # try: a full disk while writing is this side's problem, not the network's.
+                sink(chunk)
+            if size > max_bytes:
+                raise Transient(f"the server's answer is larger than {max_bytes} bytes")
+            if time.monotonic() > deadline:
+                raise Transient(f"the server's answer took more than {self.deadline_s} s")
+            if sink is None:
+                chunks.append(chunk)
         return Answer(resp.status_code, headers, b"".join(chunks))
 
     @staticmethod
@@ -195,6 +218,10 @@ class ApiClient:
         if 400 <= status < 500 and status != 408:
             raise Refused(what, status, detail[0])
         raise Transient(what)
+
+
+def _port(parts: SplitResult) -> int | None:
+    return parts.port or {"http": 80, "https": 443}.get(parts.scheme)
 
 
 def _error_detail(answer: Answer) -> tuple[str | None, str | None]:

@@ -1,7 +1,8 @@
 """The content-addressed image cache: ``data_dir/images/<sha256>``.
 
 An image is streamed to a temporary ``.part-*`` file, size-capped, checked against its sha256,
-decoded with Pillow to prove it is an image, fsynced, and only then renamed to its final name.
+its pixel count checked from its header, decoded with Pillow to prove it is an image, fsynced,
+and only then renamed to its final name.
 So a file named by a hash always holds exactly that content, even after a power cut or a
 SIGKILL mid-download (which leaves at most a ``.part-*`` file, removed on the next pull).
 """
@@ -12,11 +13,13 @@ import contextlib
 import hashlib
 import os
 import uuid
+import warnings
 from collections.abc import Iterable
 from pathlib import Path
 
 from PIL import Image
 
+from kiosk.catalog import MAX_IMAGE_PIXELS
 from kiosk.durable import fsync_dir
 from kiosk.sync.catalog_parse import CatalogRefused, ImageRef
 from kiosk.sync.client import ApiClient
@@ -24,13 +27,27 @@ from kiosk.sync.client import ApiClient
 PART_PREFIX = ".part-"
 
 
-def prove_image(path: Path) -> None:
-    """Decode the whole file; raise CatalogRefused if it is not a readable image."""
+def prove_image(path: Path, max_pixels: int = MAX_IMAGE_PIXELS) -> None:
+    """Decode the whole file; raise CatalogRefused if it is not a readable image or if its
+    header declares more than ``max_pixels`` (checked before any pixel is decoded: a small
+    file can declare a huge image)."""
+    name = f"image {path.name[:12]}…"
     try:
-        with Image.open(path) as im:
+        with warnings.catch_warnings():
+            # Pillow's own (much higher) bomb threshold only warns; the cap below decides.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            im = Image.open(path)  # reads the header only
+        with im:
+            width, height = im.size
+            if width * height > max_pixels:
+                raise CatalogRefused(f"{name} is {width} x {height} pixels, more than the "
+                                     f"{max_pixels} a kiosk shows")
             im.load()
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as e:
-        raise CatalogRefused(f"image {path.name[:12]}… does not decode ({e})") from None
+    except CatalogRefused:
+        raise
+    except (OSError, SyntaxError, ValueError, EOFError, MemoryError,
+            Image.DecompressionBombError) as e:
+        raise CatalogRefused(f"{name} does not decode ({e})") from None
 
 
 class ImageCache:
@@ -64,9 +81,12 @@ class ImageCache:
                     digest.update(chunk)
                     f.write(chunk)
 
-                url = client.url(ref.url)
+                try:
+                    url = client.url(ref.url)
+                except ValueError as e:  # InsecureUrl, or not a URL at all
+                    raise CatalogRefused(f"image {ref.sha256[:12]}…: {e}") from None
                 client.call("GET", url, auth=client.same_origin(url), max_bytes=ref.bytes,
-                            sink=sink)
+                            sink=sink, identity=True)
                 if size != ref.bytes:
                     raise CatalogRefused(f"image {ref.sha256[:12]}… has {size} bytes, the "
                                          f"catalog declares {ref.bytes}")

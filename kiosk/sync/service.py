@@ -1,7 +1,9 @@
 """kiosk-sync: the sync service's loop and entry point.
 
 ``kiosk-sync --config FILE`` runs until stopped; ``--once`` does one round (featured push,
-drain, catalog, heartbeat) and exits 0 when the backlog is empty, 1 otherwise. Every network
+drain, catalog, heartbeat) and exits 0 when the backlog is empty, 1 otherwise. Whatever the
+catalog step meets (a refused catalog, an image that will not download, a full disk) is recorded
+and never ends the round: donations and the heartbeat go on. Every network
 failure backs off (capped exponential, full jitter, Retry-After honoured) and is retried
 forever; a refused token (401/403) stops all sending and raises an alarm that ``kioskctl
 status`` shows, until the token file changes (``kioskctl enroll``).
@@ -77,6 +79,7 @@ class SyncService:
         self.next_prune_at = 0.0
         self._outage_error: str | None = None
         self.catalog_refusal: str | None = None
+        self.catalog_backoff = Backoff(timing.backoff_base_s, cap, rng)
         self._written: dict[str, Any] | None = None
 
     # -- one round ---------------------------------------------------------------------------
@@ -124,8 +127,8 @@ class SyncService:
                 raise Transient(f"{report.retry_later} donation(s) were refused for now by the "
                                 "server (retryable); they will be sent again")
             if force or now >= self.next_catalog_at:
-                self._pull_catalog(client)
-                self.next_catalog_at = now + self.cfg.api.catalog_interval_s
+                retry_in = self._pull_catalog(client)
+                self.next_catalog_at = now + min(retry_in, self.cfg.api.catalog_interval_s)
             recovered_from = self._outage_error
             self._succeeded()
             if now >= self.next_prune_at:
@@ -165,14 +168,32 @@ class SyncService:
         except sqlite3.Error as e:
             log.error("cannot record the sync status: %s", e)
 
-    def _pull_catalog(self, client: ApiClient) -> None:
-        result = catalog_pull.pull(self.ledger, client, self.cfg.device.id,
-                                   self.cfg.images_dir, self.cfg.api.max_image_mb * 2**20)
-        if result.outcome == "refused":
-            # Not a network failure: no backoff; the previous catalog stays live.
-            self.catalog_refusal = f"catalog refused: {result.reason}"
+    def _pull_catalog(self, client: ApiClient) -> float:
+        """One catalog pull that cannot end the round (the previous catalog stays live
+        whatever happens here). Returns how soon to try again, in seconds."""
+        retry_after = None
+        try:
+            result = catalog_pull.pull(self.ledger, client, self.cfg.device.id,
+                                       self.cfg.images_dir, self.cfg.api.max_image_mb * 2**20)
+        except AuthRefused:
+            raise  # the token, not the catalog: stop sending and raise the alarm
+        except ApiError as e:
+            # Network trouble on the catalog or an image: try again sooner than the interval.
+            self.catalog_refusal = f"catalog not updated: {e}"
+            retry_after = getattr(e, "retry_after", None)
+        except (OSError, sqlite3.Error) as e:
+            self.catalog_refusal = f"catalog not updated: local storage problem: {e}"
+        except Exception as e:  # noqa: BLE001 - a catalog must never stop donations
+            log.exception("catalog pull failed")
+            self.catalog_refusal = f"catalog not updated: {type(e).__name__}: {e}"[:500]
         else:
-            self.catalog_refusal = None
+            self.catalog_backoff.reset()
+            # A refusal is not a network failure: no backoff, the interval as usual.
+            self.catalog_refusal = (f"catalog refused: {result.reason}"
+                                    if result.outcome == "refused" else None)
+            return float(self.cfg.api.catalog_interval_s)
+        log.warning("%s", self.catalog_refusal)
+        return self.catalog_backoff.next_delay(retry_after)
 
     def _succeeded(self) -> None:
         self.backoff.reset()

@@ -10,12 +10,15 @@ from __future__ import annotations
 import ctypes
 import logging
 import os
+import warnings
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from PIL import Image, ImageOps
+
+from kiosk.catalog import MAX_IMAGE_PIXELS
 
 log = logging.getLogger("kiosk.screen")
 
@@ -30,15 +33,34 @@ class Pixels:
 
 
 def load_photo(path: Path | None, width: int, height: int) -> Pixels | None:
-    """The photo cropped to fill ``width`` x ``height``; None if missing or unreadable (the
-    slide then shows without a photo rather than failing)."""
+    """The photo cropped to fill ``width`` x ``height``; None if missing, unreadable or larger
+    than ``MAX_IMAGE_PIXELS`` (the slide then shows without a photo rather than failing)."""
     if path is None or width <= 0 or height <= 0:
         return None
     try:
-        with Image.open(path) as im:
+        with warnings.catch_warnings():
+            # Pillow's own (much higher) bomb threshold only warns; the cap below decides.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            im = Image.open(path)  # the header only
+        with im:
+            if im.width * im.height > MAX_IMAGE_PIXELS:
+                # Checked before any decode: a small file can declare a huge image (an older
+                # kiosk-sync let such files into the cache).
+                log.warning("photo %s not shown: %d x %d pixels", path.name[:12], im.width,
+                            im.height)
+                return None
             im.draft("RGB", (width, height))  # JPEG: decode at a reduced scale, much faster
-            fitted = ImageOps.fit(im.convert("RGB"), (width, height), Image.Resampling.BILINEAR)
-    except (OSError, ValueError, Image.DecompressionBombError):
+            im.load()
+            # Other formats decode whole: shrink by a whole factor at once, before the RGB
+            # copy and the fit, so no second full-size buffer is made.
+            factor = min(im.width // width, im.height // height)
+            reducible = im.mode in ("RGB", "RGBA", "L", "LA")  # not palette indices
+            small = im.reduce(factor) if factor >= 2 and reducible else im
+            fitted = ImageOps.fit(small.convert("RGB"), (width, height),
+                                  Image.Resampling.BILINEAR)
+            del small
+    except (OSError, ValueError, SyntaxError, EOFError, MemoryError,
+            Image.DecompressionBombError):
         return None
     pixels = Pixels(fitted.width, fitted.height, fitted.tobytes())
     del fitted
