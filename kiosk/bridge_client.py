@@ -10,13 +10,16 @@ terminal answers (the card wait can last minutes).
 If the connection breaks during ``pay`` a :class:`BridgeUnavailable` is raised and the
 payment may still be running: ask :meth:`BridgeClient.result` later (never pay again with a new
 reference for the same donation). Its subclass :class:`BridgeNotReached` means the request
-never reached the bridge (no socket, refused): nothing was charged.
+never reached the bridge (no socket, refused): nothing was charged. :class:`BridgeFull` (a
+``BridgeNotReached``) is the bridge's ``too_many_clients`` answer, sent before it reads any
+request: each call retries it for ``full_retry_s`` before raising it.
 """
 
 from __future__ import annotations
 
 import json
 import socket
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -40,6 +43,11 @@ class BridgeNotReached(BridgeUnavailable):
     charged, it is safe to give up on this reference."""
 
 
+class BridgeFull(BridgeNotReached):
+    """The bridge already serves its maximum of clients and closed this connection before
+    reading the request (``too_many_clients``): nothing was sent, try again later."""
+
+
 class BridgeProtocolError(BridgeClientError):
     """The bridge answered something that is not the documented protocol."""
 
@@ -54,12 +62,14 @@ class BridgeError(BridgeClientError):
 
 class BridgeClient:
     def __init__(self, socket_path: Path | str, *, timeout_s: float = 10.0,
-                 pay_timeout_s: float = 240.0):
+                 pay_timeout_s: float = 240.0, full_retry_s: float = 5.0):
         """``timeout_s`` bounds connect and one-line answers; ``pay_timeout_s`` bounds the wait
-        between two lines of a payment (keep it above the terminal's card wait)."""
+        between two lines of a payment (keep it above the terminal's card wait);
+        ``full_retry_s`` is how long a call keeps trying while the bridge is full."""
         self.socket_path = str(socket_path)
         self.timeout_s = timeout_s
         self.pay_timeout_s = pay_timeout_s
+        self.full_retry_s = full_retry_s
 
     # -- plumbing -------------------------------------------------------------------------
 
@@ -96,20 +106,49 @@ class BridgeClient:
             raise BridgeProtocolError(f"not a JSON object from the bridge: {line[:200]!r}")
         if doc.get("ok") is False:
             err = doc.get("error") or {}
-            raise BridgeError(str(err.get("code", "error")), str(err.get("message", "")))
+            code, message = str(err.get("code", "error")), str(err.get("message", ""))
+            if code == "too_many_clients":
+                # Written on accepting the connection, before any request is read.
+                raise BridgeFull(f"{code}: {message}")
+            raise BridgeError(code, message)
         return doc
 
-    def _send(self, s: socket.socket, request: dict[str, Any]) -> None:
+    def _send(self, s: socket.socket, reader: Any, request: dict[str, Any]) -> None:
         try:
             s.sendall((json.dumps(request) + "\n").encode())
         except OSError as e:
-            # The bridge only acts on a complete line, and the newline goes last.
+            # The bridge only acts on a complete line, and the newline goes last. A full
+            # bridge may have closed first: its too_many_clients line is still to be read.
+            try:
+                s.settimeout(min(self.timeout_s, 1.0))
+                self._read_line(reader)
+            except BridgeFull:
+                raise
+            except BridgeClientError:
+                pass
             raise BridgeNotReached(f"cannot send to the payment bridge: {e}") from None
 
+    def _retrying_full(self, call: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        """Run ``call`` again while the bridge answers too_many_clients, for full_retry_s.
+        Safe for ``pay`` too: the refused connection's request was never read."""
+        deadline = time.monotonic() + self.full_retry_s
+        delay = 0.05
+        while True:
+            try:
+                return call()
+            except BridgeFull:
+                if time.monotonic() + delay > deadline:
+                    raise
+            time.sleep(delay)
+            delay = min(delay * 2, 1.0)
+
     def _request(self, request: dict[str, Any]) -> dict[str, Any]:
-        with self._connect() as s, s.makefile("rb") as reader:
-            self._send(s, request)
-            return self._read_line(reader)
+        def once() -> dict[str, Any]:
+            with self._connect() as s, s.makefile("rb") as reader:
+                self._send(s, reader, request)
+                return self._read_line(reader)
+
+        return self._retrying_full(once)
 
     # -- the API --------------------------------------------------------------------------
 
@@ -119,13 +158,30 @@ class BridgeClient:
 
         ``on_progress`` gets each progress event (``stage``, ``cancellable``) as it comes, on
         the calling thread.
+
+        Raises :class:`BridgeNotReached` (:class:`BridgeFull` included) only when the request
+        cannot have reached the terminal.
         """
+        return self._retrying_full(lambda: self._pay_once(reference, amount_cents, currency,
+                                                          on_progress))
+
+    def _pay_once(self, reference: str, amount_cents: int, currency: str,
+                  on_progress: Callable[[dict[str, Any]], None] | None) -> dict[str, Any]:
         with self._connect() as s, s.makefile("rb") as reader:
-            self._send(s, {"op": "pay", "reference": reference, "amount_cents": amount_cents,
-                           "currency": currency})
+            self._send(s, reader, {"op": "pay", "reference": reference,
+                                   "amount_cents": amount_cents, "currency": currency})
             s.settimeout(self.pay_timeout_s)
+            first = True
             while True:
-                doc = self._read_line(reader)
+                try:
+                    doc = self._read_line(reader)
+                except BridgeFull:
+                    if first:
+                        raise
+                    # Only ever a connection's first line: anything later is not the protocol.
+                    raise BridgeProtocolError("too_many_clients in the middle of a payment") \
+                        from None
+                first = False
                 event = doc.get("event")
                 if event == "progress":
                     if on_progress:

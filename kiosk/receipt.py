@@ -74,6 +74,8 @@ def verify(url: str, receipt_key_hex: str) -> Receipt:
     r = parse(url)
     expected = signature(receipt_key_hex, r.device_id, r.donation_id, r.amount_cents,
                          r.currency, r.project_id)
-    if not hmac.compare_digest(expected, r.sig):
+    # Bytes, not str: compare_digest raises TypeError on a non-ASCII str, and a scanned URL
+    # may carry anything in ``sig``.
+    if not hmac.compare_digest(expected.encode(), r.sig.encode()):
         raise ValueError("receipt signature does not match")
     return r

@@ -1,9 +1,11 @@
 """Test material for the screen: a small catalog with photos drawn here, a real ledger, and a
 scripted payment port.
 
-``ScriptedPort`` stands in for the bridge socket client (kiosk/bridge_client.py, built in
-parallel by the bridge branch) until it is on main; it speaks the same outcome shapes as
-docs/internal-apis.md section 3. It is the only stand-in in the screen tests.
+The screen tests pay through the real bridge and the terminal simulator (tests/real_bridge.py).
+``ScriptedPort`` speaks the outcome shapes of docs/internal-apis.md section 3 and stands in
+only where the real bridge cannot give a case on cue: a cancel tapped while the bridge is still
+connecting (it is cancellable only while it opens the device), a faulty bridge's answers
+(tests/test_payment_runner.py), and the owner screens' donations (tests/owner_ui_driver.py).
 """
 
 from __future__ import annotations

@@ -1,17 +1,27 @@
 """One donation attempt against a real ledger file: the ledger state for every bridge outcome,
-and what happens when the bridge or the ledger fails mid-way. ``ScriptedPort`` stands in for
-the bridge client until it is on main (see tests/screen_fixtures.py)."""
+and what happens when the bridge or the ledger fails mid-way. Outcomes come from the real
+bridge service and the terminal simulator on a pty (tests/real_bridge.py); ``ScriptedPort``
+(tests/screen_fixtures.py) stands in where no terminal exchange is under test: answers of a
+faulty bridge (an outcome for another amount, garbled ones), a port that must never be called
+(guard refusal), the ledger made read-only during a pay, and health inputs given by hand."""
 
 from __future__ import annotations
+
+import time
+from collections.abc import Iterator
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from firmware_bridge.script import parse_step
+from kiosk.bridge_client import BridgeClient
+from kiosk.bridge_port import BridgePort
 from kiosk.donation_flow import Outcome
 from kiosk.health import check_health
-from kiosk.payment_runner import RequestNotSent, run_donation
+from kiosk.payment_runner import run_donation
 from kiosk.recovery import resolve_pending
+from tests.real_bridge import RealBridge, start_bridge
 from tests.screen_fixtures import ScriptedPort, open_ledger
 
 
@@ -31,22 +41,68 @@ def donate(ledger, port, amount=500, **kw):
     return result, seen
 
 
-@pytest.mark.parametrize(("status", "state", "shown"), [
-    ("approved", "approved", Outcome.APPROVED),
-    ("declined", "declined", Outcome.DECLINED),
-    ("timeout", "failed", Outcome.TIMEOUT),
-    ("link_error", "failed", Outcome.TERMINAL_ERROR),
-    ("unknown", "unknown", Outcome.UNKNOWN),
+@pytest.fixture
+def protocol() -> str:
+    """The terminal's protocol; a test parametrising ``protocol`` overrides it."""
+    return "concert-v2"
+
+
+@pytest.fixture
+def bridge(protocol: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealBridge]:
+    # mktemp's path is short enough for the bridge's Unix socket; tmp_path may not be.
+    real = start_bridge(tmp_path_factory.mktemp("pr"), card_wait_s=1.0, protocol=protocol)
+    deadline = time.monotonic() + 5
+    while real.sim.probes == 0:  # the start-up probe must not meet the fault set up next
+        assert time.monotonic() < deadline, "the bridge never probed the terminal"
+        time.sleep(0.01)
+    yield real
+    real.stop()
+
+
+def port_of(bridge: RealBridge, pay_timeout_s: float = 10) -> BridgePort:
+    return BridgePort(BridgeClient(bridge.socket_path, timeout_s=2, pay_timeout_s=pay_timeout_s))
+
+
+# How the simulated terminal gives each outcome: a script step, or its device taken away.
+TERMINAL_DOES = {"approved": "approve", "declined": "decline", "cancelled": "cancel",
+                 "timeout": "approve+silence", "link_error": None,
+                 "unknown": "approve+lose_answer"}
+
+
+V2, V3 = "concert-v2", "concert-v3"
+
+
+@pytest.mark.parametrize(("status", "state", "shown", "protocol"), [
+    ("approved", "approved", Outcome.APPROVED, V2),
+    ("declined", "declined", Outcome.DECLINED, V2),
+    # V2 has no distinct cancel status (a V2 terminal's cancel is reported declined).
+    ("cancelled", "cancelled", Outcome.CANCELLED, V3),
+    ("timeout", "failed", Outcome.TIMEOUT, V2),
+    ("link_error", "failed", Outcome.TERMINAL_ERROR, V2),
+    ("unknown", "unknown", Outcome.UNKNOWN, V2),
 ])
-def test_each_bridge_outcome_is_recorded_before_it_is_shown(ledger, status, state, shown):
-    port = ScriptedPort(outcome=status, card_wait_s=0.01)
-    result, seen = donate(ledger, port)
+def test_each_bridge_outcome_is_recorded_before_it_is_shown(ledger, bridge, status, state,
+                                                            shown):
+    step = TERMINAL_DOES[status]
+    if step is None:
+        bridge.sim.stop()  # unplugged after the bridge saw it
+    else:
+        bridge.sim.script.push(parse_step(step))
+    result, seen = donate(ledger, port_of(bridge))
     donation = ledger.get(result.donation_id)
     assert result.outcome is shown and donation.state == state
-    assert seen["started"] == [donation.id] and port.pay_calls[0]["reference"] == donation.id
-    assert ("waiting_card", False) in seen["progress"]
+    assert seen["started"] == [donation.id]
+    journaled = BridgeClient(bridge.socket_path).result(donation.id)
+    assert journaled["status"] == status  # the bridge's own record of this very reference
+    assert seen["progress"][0] == ("connecting", True)
+    if status in ("approved", "declined", "cancelled", "unknown"):
+        assert ("waiting_card", False) in seen["progress"]
+    taken = [a.amount_cents for a in bridge.sim.record.approvals]
+    assert taken == ([500] if status in ("approved", "unknown") else [])
     if status == "approved":
-        assert (donation.auth_code, donation.card_suffix) == ("A1B2C3", "4242")
+        assert donation.card_suffix == "4242"
+    if status in ("timeout", "link_error"):
+        assert donation.reason.startswith(f"{status}: ")
 
 
 def test_guard_refusal_charges_nothing(tmp_path):
@@ -58,50 +114,30 @@ def test_guard_refusal_charges_nothing(tmp_path):
     assert ledger.db.conn.execute("SELECT count(*) FROM donations").fetchone()[0] == 0
 
 
-class UnreachableBridge(ScriptedPort):
-    def pay(self, reference, amount_cents, currency, on_progress):
-        raise RequestNotSent("no such socket")
-
-
-def test_bridge_unreachable_before_sending_is_a_failed_donation(ledger):
-    result, _ = donate(ledger, UnreachableBridge())
-    assert result.outcome is Outcome.TERMINAL_ERROR
-    assert ledger.get(result.donation_id).state == "failed"
-
-
-class DropsAfterSending(ScriptedPort):
-    """The connection breaks after the request went out; ``result`` knows the outcome."""
-
-    def __init__(self, answer):
-        super().__init__()
-        self.answer, self.result_calls = answer, 0
-
-    def pay(self, reference, amount_cents, currency, on_progress):
-        self.pay_calls.append(reference)
-        self.paid = {"amount_cents": amount_cents, "currency": currency}
-        raise ConnectionResetError("bridge closed the connection")
-
-    def result(self, reference):
-        self.result_calls += 1
-        if self.answer is None or self.result_calls < 2:
-            raise ConnectionRefusedError("restarting")
-        # The bridge's ``result`` carries the journaled amount and currency.
-        return {"ok": True, "event": "outcome", "reference": reference, **self.paid,
-                **self.answer}
-
-
-def test_lost_connection_asks_for_the_result_never_pays_twice(ledger):
-    port = DropsAfterSending({"status": "approved", "auth_code": "X1", "card_suffix": "1111"})
-    result, _ = donate(ledger, port, result_wait_s=2)
-    assert result.outcome is Outcome.APPROVED and len(port.pay_calls) == 1
-    assert ledger.get(result.donation_id).state == "approved"
-
-
-def test_no_answer_at_all_leaves_the_donation_pending_for_recovery(ledger):
-    port = DropsAfterSending(None)
+def test_bridge_unreachable_before_sending_is_a_failed_donation(ledger, tmp_path):
+    port = BridgePort(BridgeClient(tmp_path / "no-bridge.sock"))  # nothing listens there
     result, _ = donate(ledger, port)
-    assert result.outcome is Outcome.UNKNOWN and len(port.pay_calls) == 1
+    assert result.outcome is Outcome.TERMINAL_ERROR
+    row = ledger.get(result.donation_id)
+    assert row.state == "failed" and "bridge unreachable" in row.reason
+
+
+def test_lost_connection_asks_for_the_result_never_pays_twice(ledger, bridge):
+    # The client gives up on the connection during the card wait; the bridge carries on.
+    bridge.sim.script.push(parse_step("approve:0.7"))
+    result, _ = donate(ledger, port_of(bridge, pay_timeout_s=0.3), result_wait_s=10)
+    assert result.outcome is Outcome.APPROVED
+    assert ledger.get(result.donation_id).state == "approved"
+    assert [a.amount_cents for a in bridge.sim.record.approvals] == [500]
+    assert len(bridge.sim.requests_seen) == 1  # asked with result, never paid again
+
+
+def test_no_answer_in_time_leaves_the_donation_pending_for_recovery(ledger, bridge):
+    bridge.sim.script.push(parse_step("approve:0.7"))
+    result, _ = donate(ledger, port_of(bridge, pay_timeout_s=0.3), result_wait_s=0.3)
+    assert result.outcome is Outcome.UNKNOWN
     assert ledger.get(result.donation_id).state == "pending"  # recovery resolves it
+    assert len(bridge.sim.requests_seen) == 1
 
 
 class ReadOnlyAfterStart(ScriptedPort):

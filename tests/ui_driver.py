@@ -27,7 +27,21 @@ from typing import Any
 RECEIPT_KEY = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
 # What the terminal simulator does for each scenario run against the real bridge.
 SIM_SCRIPTS = {"approved": "approve:0.8", "declined": "decline:0.8", "recover": "approve:0.1",
-               "unknown": "approve+lose_answer", "unavailable": ""}
+               "unknown": "approve+lose_answer", "unavailable": "", "timeout": "",
+               "link_error": "", "locked": "", "slow-photo": ""}
+
+
+def fault_on_cue(scenario: str, bridge: Any) -> Callable[[], None] | None:
+    """A terminal fault that starts once the screen has seen the terminal answer (giving is
+    available), so the bridge's start-up probe does not meet it: timeout, the terminal stops
+    answering ENQ (the simulator's ``silence``); link_error, its device goes away."""
+    if scenario == "timeout":
+        from firmware_bridge.script import parse_step
+
+        return lambda: bridge.sim.script.push(parse_step("approve+silence"))
+    if scenario == "link_error":
+        return bridge.sim.stop
+    return None
 
 
 def read_jsonl(path: Path) -> list[dict]:
@@ -93,8 +107,10 @@ def panel_touch(x: float, y: float) -> Any:
 
 
 class Driver:
-    def __init__(self, app: Any, workdir: Path, size: str, lang: str):
+    def __init__(self, app: Any, workdir: Path, size: str, lang: str,
+                 on_available: Callable[[], None] | None = None):
         self.app, self.workdir, self.size, self.lang = app, workdir, size, lang
+        self.on_available = on_available  # run once giving is available, before the first tap
         self.report: dict[str, Any] = {"screens": [], "shots": {}, "errors": []}
         (workdir / "shots").mkdir(parents=True, exist_ok=True)
 
@@ -179,6 +195,8 @@ def scenario_steps(d: Driver, name: str) -> Iterator[Any]:
         d.report["screens"].append(app.manager.current)
         return
     yield lambda: app.available  # the bridge's first probe may still be running
+    if d.on_available is not None:
+        d.on_available()
     d.shot("attract")
     tap(d.widget("attract", "give"))
     yield d.at("amount")
@@ -326,7 +344,8 @@ def main(argv: list[str] | None = None) -> int:
                              "services must be running); the ledger is the config's")
     parser.add_argument("--port", choices=("bridge", "scripted"), default="bridge",
                         help="bridge: the real simulator and bridge service; scripted: the "
-                             "stand-in for outcomes the simulator cannot be told to give")
+                             "stand-in, only for a cancel tapped while the bridge is still "
+                             "connecting (see tests/screen_fixtures.py)")
     args = parser.parse_args(argv)
     workdir: Path = args.workdir
     configure_window(workdir, *(int(v) for v in args.size.split("x")), args.rotation)
@@ -378,7 +397,7 @@ def main(argv: list[str] | None = None) -> int:
     register_font()
     app = KioskApp(context)
     driver = Driver(app, workdir, args.size + (f"-r{args.rotation}" if args.rotation else ""),
-                    args.lang)
+                    args.lang, fault_on_cue(args.scenario, bridge) if bridge else None)
     if args.scenario == "recover":
         driver.report["recover_id"] = left.id
     result = run_app(app, driver, args.scenario)
