@@ -17,7 +17,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--enroll-code", action="append", default=[],
                         help="a one-time enrollment code to accept (repeatable)")
     parser.add_argument("--demo-catalog", action="store_true",
-                        help="serve the bundled demo catalog from kiosk/assets/demo-catalog")
+                        help="serve the bundled demo catalog from assets/demo-catalog")
     args = parser.parse_args(argv)
     server = make_server(args.db, host=args.host, port=args.port,
                          enroll_codes=tuple(args.enroll_code), demo_catalog=args.demo_catalog)

@@ -1,4 +1,4 @@
-"""Serve the bundled demo catalog (``kiosk/assets/demo-catalog``) so the demo shows the same
+"""Serve the bundled demo catalog (``assets/demo-catalog``) so the demo shows the same
 projects after its first sync as before it."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from kiosk.catalog import DEMO_CATALOG
+from kiosk.core.catalog import DEMO_CATALOG
 
 
 def image_url(sha256: str) -> str:

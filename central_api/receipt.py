@@ -1,7 +1,7 @@
 """Receipt signatures: the thank-you QR code carries an HMAC the server can check.
 
 Lowercase hex HMAC-SHA256 keyed with the device's receipt key (the bytes its hex encodes) over
-``{device_id}|{donation_id}|{amount_cents}|{currency}|{project_id}``: see kiosk/receipt.py.
+``{device_id}|{donation_id}|{amount_cents}|{currency}|{project_id}``: see kiosk/core/receipt.py.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import hmac
 import html
 import re
 
-from kiosk.receipt import BadReceiptKey, signature
+from kiosk.core.receipt import BadReceiptKey, signature
 
 # One definition of the signature for both sides: the screen signs with it, this server checks.
 sign = signature

@@ -30,7 +30,7 @@ def terminal_from_config(t: Any) -> PaymentTerminal:
 
 
 def run_from_config(path: str | None) -> int:
-    from kiosk import config as configmod  # the single kiosk import: shared config validation
+    from kiosk.core import config as configmod  # the single kiosk import: shared config validation
 
     try:
         cfg = configmod.load(path)

@@ -12,8 +12,11 @@ from typing import Any
 import pytest
 from hypothesis import settings
 
-from kiosk import config as configmod
-from kiosk.ledger import Ledger, Limits
+from kiosk.core import config as configmod
+from kiosk.core.ledger import Ledger, Limits
+
+# The bridge fixtures (simulator on a pty, the service on a socket) serve several packages.
+pytest_plugins = ["tests.helpers.bridge_fixtures"]
 
 # CI runs the property tests on a fixed seed, so a green run is reproducible and a red one can
 # be replayed; developers' runs keep exploring new inputs every time. No per-example deadline

@@ -1,4 +1,4 @@
-"""The demo catalog the kiosk bundles (kiosk/assets/demo-catalog), for ``central
+"""The demo catalog the kiosk bundles (assets/demo-catalog), for ``central
 demo-network`` and the tests: the same projects before and after a kiosk's first sync."""
 
 from __future__ import annotations
@@ -8,10 +8,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-import kiosk
 from central.catalog.images import image_url
+from kiosk.assets import DEMO_CATALOG_DIR
 
-DEMO_CATALOG = Path(kiosk.__file__).resolve().parent / "assets" / "demo-catalog" / "catalog.json"
+DEMO_CATALOG = DEMO_CATALOG_DIR / "catalog.json"
 
 
 def load(path: Path = DEMO_CATALOG) -> tuple[dict[str, Any], dict[str, bytes]]:

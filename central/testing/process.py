@@ -228,7 +228,7 @@ def _wait_listening(proc: subprocess.Popen, log: Path, host: str) -> str:
 
 
 def load_demo_catalog() -> tuple[dict[str, Any], dict[str, bytes]]:
-    """The bundled demo catalog (kiosk/assets/demo-catalog) and its images by sha256."""
+    """The bundled demo catalog (assets/demo-catalog) and its images by sha256."""
     from central.catalog.demo import load
 
     return load()

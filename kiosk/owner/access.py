@@ -1,6 +1,6 @@
 """Getting into the settings with the owner's PIN, and changing that PIN.
 
-The PIN itself is never stored: :mod:`kiosk.pin` keeps a salted scrypt hash in the setting
+The PIN itself is never stored: :mod:`kiosk.core.pin` keeps a salted scrypt hash in the setting
 ``pin_hash``. Every attempt goes through :class:`~kiosk.owner.pin_lock.PinLock`, so a locked pad
 does not even check the PIN. Checking costs tens of milliseconds on purpose: call these from a
 worker thread, never the UI thread.
@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from kiosk import db as dbmod
-from kiosk import pin as pinmod
-from kiosk.ledger import Ledger, write_audit, write_setting
+from kiosk.core import db as dbmod
+from kiosk.core import pin as pinmod
+from kiosk.core.ledger import Ledger, write_audit, write_setting
 from kiosk.owner.message import Message, msg
 from kiosk.owner.pin_lock import ACTOR, LockStatus, PinLock
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from kiosk import db as dbmod
-from kiosk.catalog import Catalog, Project
-from kiosk.ledger import Ledger, read_setting, write_audit, write_setting
+from kiosk.core import db as dbmod
+from kiosk.core.catalog import Catalog, Project
+from kiosk.core.ledger import Ledger, read_setting, write_audit, write_setting
 from kiosk.owner.message import Message, msg
 from kiosk.owner.pin_lock import ACTOR
 

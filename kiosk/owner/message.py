@@ -1,6 +1,6 @@
 """Words for the owner that the screen translates: an English gettext message id plus values.
 
-Domain code returns a :class:`Message`; the screen renders it with ``kiosk.i18n.tr`` in the
+Domain code returns a :class:`Message`; the screen renders it with ``kiosk.core.i18n.tr`` in the
 current language, so the plain-Python parts stay free of the UI's language state.
 """
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kiosk.owner.backlight import SYSFS_ROOT
+from kiosk.hardware.backlight import SYSFS_ROOT
 from kiosk.owner.pin_lock import DEFAULT_SCHEDULE
 
 

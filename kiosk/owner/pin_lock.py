@@ -9,7 +9,7 @@ from zero, so a lock recorded under another boot restarts in full from the first
 Example (runnable)::
 
     >>> import tempfile, pathlib
-    >>> from kiosk.ledger import Ledger, Limits
+    >>> from kiosk.core.ledger import Ledger, Limits
     >>> ledger = Ledger.open(pathlib.Path(tempfile.mkdtemp()) / "kiosk.db",
     ...                      Limits(5000, 100000, 0))
     >>> lock = PinLock(ledger, schedule=(0, 0, 30))
@@ -26,8 +26,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from kiosk import db as dbmod
-from kiosk.ledger import Ledger, boot_clock_ns, boot_id, read_setting, write_audit, write_setting
+from kiosk.core import db as dbmod
+from kiosk.core.ledger import (
+    Ledger,
+    boot_clock_ns,
+    boot_id,
+    read_setting,
+    write_audit,
+    write_setting,
+)
 
 SETTING = "pin_lockout"
 ACTOR = "owner"

@@ -8,8 +8,8 @@ requested number into ``sync_now_handled``. The screen shows "synchronising…" 
 
 from __future__ import annotations
 
-from kiosk import db as dbmod
-from kiosk.ledger import Ledger, read_setting, write_audit, write_setting
+from kiosk.core import db as dbmod
+from kiosk.core.ledger import Ledger, read_setting, write_audit, write_setting
 from kiosk.owner.pin_lock import ACTOR
 
 REQUESTED = "sync_now_requested"

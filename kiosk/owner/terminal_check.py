@@ -1,6 +1,6 @@
 """« Tester le terminal »: the bridge's ``status`` answer in plain words for the owner.
 
-The probe is the bridge's ``status`` request (``kiosk.bridge_client``), which never starts a
+The probe is the bridge's ``status`` request (``kiosk.payment.client``), which never starts a
 payment. The screen runs it on a worker thread and hands the answer to :func:`describe`.
 """
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from kiosk.ledger import Ledger
+from kiosk.core.ledger import Ledger
 from kiosk.owner.message import Message, msg
 
 

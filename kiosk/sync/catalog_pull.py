@@ -17,8 +17,8 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from kiosk import db as dbmod
-from kiosk.ledger import Ledger, free_disk_bytes, utc_now
+from kiosk.core import db as dbmod
+from kiosk.core.ledger import Ledger, free_disk_bytes, utc_now
 from kiosk.sync.catalog_parse import CatalogDoc, CatalogRefused, ImageRef, parse_catalog
 from kiosk.sync.client import ApiClient, Refused, Transient
 from kiosk.sync.image_cache import ImageCache

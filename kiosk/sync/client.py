@@ -23,7 +23,7 @@ from urllib.parse import SplitResult, urljoin, urlsplit
 import requests
 import urllib3
 
-from kiosk.config import is_loopback_host
+from kiosk.core.config import is_loopback_host
 from kiosk.sync.backoff import parse_retry_after
 
 MAX_JSON_BYTES = 1 << 20

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
-from kiosk.config import Config
-from kiosk.ledger import Ledger
+from kiosk.core.config import Config
+from kiosk.core.ledger import Ledger
 from kiosk.sync.client import ApiClient, Refused, Transient
 from kiosk.sync.token_file import write_token
 

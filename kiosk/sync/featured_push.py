@@ -6,7 +6,7 @@ The screen bumps the setting ``featured_version`` on every change; after a succe
 
 from __future__ import annotations
 
-from kiosk.ledger import Ledger
+from kiosk.core.ledger import Ledger
 from kiosk.sync.client import ApiClient
 
 

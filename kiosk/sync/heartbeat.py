@@ -1,13 +1,14 @@
 """The heartbeat: what an operator's dashboard needs to know about this kiosk, on a schedule,
-with the audit log's unsent rows riding along (see kiosk/audit.py)."""
+with the audit log's unsent rows riding along (see kiosk/core/audit.py)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-from kiosk import __version__, audit
-from kiosk.ledger import Ledger, free_disk_bytes
+from kiosk import __version__
+from kiosk.core import audit
+from kiosk.core.ledger import Ledger, free_disk_bytes
 from kiosk.sync.client import ApiClient
 
 # systemd-timesyncd creates this file once the clock has been set from the network.

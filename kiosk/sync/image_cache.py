@@ -19,8 +19,8 @@ from pathlib import Path
 
 from PIL import Image
 
-from kiosk.catalog import MAX_IMAGE_PIXELS
-from kiosk.durable import fsync_dir
+from kiosk.core.catalog import MAX_IMAGE_PIXELS
+from kiosk.core.durable import fsync_dir
 from kiosk.sync.catalog_parse import CatalogRefused, ImageRef
 from kiosk.sync.client import ApiClient
 

@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from kiosk.ledger import Donation, Ledger
+from kiosk.core.ledger import Donation, Ledger
 from kiosk.sync.client import ApiClient, TooLarge, Transient
 
 STATUSES = ("created", "duplicate", "conflict", "rejected")

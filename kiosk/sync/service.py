@@ -23,9 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kiosk.cli import EXIT_OK, EXIT_PROBLEM, add_config_argument, load_config_or_exit
-from kiosk.config import Config
-from kiosk.ledger import Ledger, LedgerError, Limits, utc_now
+from kiosk.core.config import Config
+from kiosk.core.config_args import EXIT_OK, EXIT_PROBLEM, add_config_argument, load_config_or_exit
+from kiosk.core.ledger import Ledger, LedgerError, Limits, utc_now
 from kiosk.owner import sync_request
 from kiosk.sync import catalog_pull, featured_push, heartbeat
 from kiosk.sync.backoff import Backoff

@@ -7,7 +7,7 @@ import os
 import pwd
 from pathlib import Path
 
-from kiosk.durable import fsync_dir
+from kiosk.core.durable import fsync_dir
 
 # The service user that reads the token on a device (systemd/sysusers.d/kiosk.conf).
 TOKEN_OWNER = "kiosk-sync"

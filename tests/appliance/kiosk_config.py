@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from kiosk.config import render_toml
+from kiosk.core.config import render_toml
 
 
 def write_config(tmp: Path, **sections: dict[str, Any]) -> Path:

@@ -35,16 +35,16 @@ def rss_mb() -> float:
 
 
 def setup_kivy(workdir: Path, size: tuple[int, int] = (800, 480)) -> None:
-    from tests.ui_driver import configure_window
+    from tests.screen.ui_driver import configure_window
 
     configure_window(workdir, *size)
 
 
 def kiosk_app(workdir: Path, projects: list, port: Any, slide_s: float = 30.0) -> Any:
-    from kiosk.donation_flow import FlowSettings
-    from kiosk.screen_main import register_font
-    from kiosk.ui.app import KioskApp, KioskContext
-    from tests.screen_fixtures import open_ledger
+    from kiosk.screen.donation_flow import FlowSettings
+    from kiosk.screen.startup import register_font
+    from kiosk.screen.ui.app import KioskApp, KioskContext
+    from tests.screen.screen_fixtures import open_ledger
 
     ledger = open_ledger(workdir / "data" / "kiosk.db")
     settings = FlowSettings(preset_amounts_cents=(200, 500, 1000, 2000), custom_min_cents=100,
@@ -67,7 +67,7 @@ def run_bridge_host(workdir: Path) -> None:
     each ENQ the simulator sees is appended to WORKDIR/enq.txt as a CLOCK_MONOTONIC time
     (time.perf_counter is that clock on Linux, so it compares across processes)."""
     from firmware_bridge.simulator import PtySimulator
-    from tests.real_bridge import start_bridge
+    from tests.helpers.real_bridge import start_bridge
 
     out = (workdir / "enq.txt").open("a", buffering=1)
     original = PtySimulator._read_byte
@@ -88,10 +88,10 @@ def run_bridge_host(workdir: Path) -> None:
 def run_tap(workdir: Path, count: int) -> None:
     import subprocess
 
-    from kiosk.bridge_client import BridgeClient
-    from kiosk.bridge_port import BridgePort
-    from tests.screen_fixtures import make_projects
-    from tests.ui_driver import tap
+    from kiosk.payment.client import BridgeClient
+    from kiosk.payment.port import BridgePort
+    from tests.screen.screen_fixtures import make_projects
+    from tests.screen.ui_driver import tap
 
     host = subprocess.Popen([sys.executable, "-m", "tests.benchmarks._screen_child",
                              "bridge-host", str(workdir)], stdin=subprocess.PIPE,
@@ -171,7 +171,7 @@ def run_tap(workdir: Path, count: int) -> None:
 
 
 def run_attract(workdir: Path, duration_s: float, slide_s: float, bare: bool) -> None:
-    from tests.screen_fixtures import make_projects
+    from tests.screen.screen_fixtures import make_projects
 
     projects = make_projects(workdir / "photos", 6, (1920, 1080))
     setup_kivy(workdir)
@@ -180,7 +180,7 @@ def run_attract(workdir: Path, duration_s: float, slide_s: float, bare: bool) ->
     if bare:
         app = bare_slider([str(p.image_path) for p in projects], slide_s)
     else:
-        from tests.screen_fixtures import ScriptedPort
+        from tests.screen.screen_fixtures import ScriptedPort
 
         app = kiosk_app(workdir, projects, ScriptedPort(), slide_s)
     marks: dict[str, float] = {}
@@ -227,7 +227,7 @@ def bare_slider(paths: list[str], slide_s: float) -> Any:
 def run_memory(workdir: Path, projects_count: int) -> None:
     """Resident memory once the attract loop has shown every one of ``projects_count``
     full-HD photos (and two more)."""
-    from tests.screen_fixtures import ScriptedPort, make_projects
+    from tests.screen.screen_fixtures import ScriptedPort, make_projects
 
     # The parent drew the photos; this call reuses them.
     projects = make_projects(workdir / "photos", projects_count, (1920, 1080))
@@ -303,7 +303,7 @@ def run_hello_ready(workdir: Path) -> None:
 
 def run_bare_memory(workdir: Path, count: int) -> None:
     """The naive way: plain Kivy Image widgets loading every full-HD photo as is."""
-    from tests.screen_fixtures import make_projects
+    from tests.screen.screen_fixtures import make_projects
 
     paths = [str(p.image_path) for p in make_projects(workdir / "photos", count, (1920, 1080))]
     setup_kivy(workdir)

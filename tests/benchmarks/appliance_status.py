@@ -12,8 +12,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from kiosk import reconcile
-from kiosk.ledger import Ledger, Limits
+from kiosk.core.ledger import Ledger, Limits
+from kiosk.ops import reconcile
 from tests.appliance.kiosk_config import write_config
 from tests.benchmarks._table import median, p95, print_table
 

@@ -10,7 +10,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from kiosk.ledger import Ledger, Limits
+from kiosk.core.ledger import Ledger, Limits
 from tests.benchmarks._table import median, p95, print_table
 
 ROUNDS = 10

@@ -18,10 +18,10 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-from kiosk import db as dbmod
-from kiosk import pin as pinmod
-from kiosk.catalog import Catalog, Project
-from kiosk.ledger import Ledger, Limits
+from kiosk.core import db as dbmod
+from kiosk.core import pin as pinmod
+from kiosk.core.catalog import Catalog, Project
+from kiosk.core.ledger import Ledger, Limits
 from kiosk.owner import featured
 from kiosk.owner.access import OwnerAccess
 from kiosk.owner.pin_lock import PinLock

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from tests.benchmarks._screen_run import child
 from tests.benchmarks._table import print_table
-from tests.screen_fixtures import make_projects
+from tests.screen.screen_fixtures import make_projects
 
 PROJECTS = 30
 

@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from kiosk import demo
+from kiosk.ops import demo
 from tests.appliance.notify_socket import NotifySocket
 from tests.benchmarks._screen_run import ROOT
 from tests.benchmarks._table import median, p95, print_table

@@ -21,9 +21,9 @@ from pathlib import Path
 
 import requests
 
-from kiosk import db as dbmod
-from kiosk.config import Config
-from kiosk.ledger import Ledger
+from kiosk.core import db as dbmod
+from kiosk.core.config import Config
+from kiosk.core.ledger import Ledger
 from kiosk.sync.client import ApiClient
 from kiosk.sync.enroll import enroll
 from kiosk.sync.service import SyncService, Timing, make_client

@@ -22,7 +22,7 @@ from firmware_bridge.protocol import ACK, ENQ, EOT, ETX, NAK, STX, frame, lrc
 from firmware_bridge.simulator import TcpV3Simulator
 from firmware_bridge.terminal import SerialTerminal, TcpV3Terminal
 from firmware_bridge.transport import SerialTransport, TransportError
-from tests.bridge.conftest import serial_terminal
+from tests.helpers.bridge_fixtures import serial_terminal
 
 BOTH = ["concert-v2", "concert-v3"]
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from firmware_bridge.journal import Journal
-from kiosk.bridge_client import BridgeClient, BridgeUnavailable
+from kiosk.payment.client import BridgeClient, BridgeUnavailable
 from tests.conftest import write_config
 
 
@@ -68,7 +68,7 @@ def test_sigkill_mid_transaction_answers_unknown_and_never_resends(served, short
     proc = start()
     reference = str(uuid.uuid4())
     payer = subprocess.Popen(  # a separate client process, so our own thread never blocks
-        [sys.executable, "-c", "import sys; from kiosk.bridge_client import BridgeClient; "
+        [sys.executable, "-c", "import sys; from kiosk.payment.client import BridgeClient; "
          f"BridgeClient({str(short_dir / 'b.sock')!r}).pay({reference!r}, 1500, 'EUR')"],
         stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 5
@@ -187,7 +187,7 @@ def test_serve_refuses_a_corrupt_journal_and_keeps_it(short_dir):
 
 def test_the_service_never_unlinks_a_path_that_is_not_a_socket(make_sim, short_dir):
     from firmware_bridge.service import BridgeService, ServiceError
-    from tests.bridge.conftest import serial_terminal
+    from tests.helpers.bridge_fixtures import serial_terminal
 
     journal_path = short_dir / "j.db"
     journal = Journal(journal_path)

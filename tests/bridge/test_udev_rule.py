@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from kiosk.config import SCHEMA
+from kiosk.core.config import SCHEMA
 
 RULES = Path(__file__).resolve().parents[2] / "config" / "udev" / "99-payment-terminal.rules"
 KEY = re.compile(r'^(\w+(\{[^}]+\})?)(==|!=|\+=|=)"([^"]*)"$')

@@ -8,7 +8,7 @@ import hashlib
 import threading
 import uuid
 
-from kiosk.receipt import receipt_url
+from kiosk.core.receipt import receipt_url
 from tests.central.conftest import Api
 from tests.central.helpers import donation, heartbeat, project
 

@@ -9,7 +9,7 @@ import socket
 
 import pytest
 
-from kiosk.receipt import receipt_url
+from kiosk.core.receipt import receipt_url
 from tests.central.conftest import Api, start_service
 from tests.central.helpers import donation
 

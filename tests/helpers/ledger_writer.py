@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 import sys
 
-from kiosk.ledger import Ledger, Limits
+from kiosk.core.ledger import Ledger, Limits
 
 FINALS = ["approved", "declined", "cancelled", "failed", "unknown"]
 

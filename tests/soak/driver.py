@@ -3,8 +3,8 @@
 ``python -m tests.soak.driver --config FILE --target N --seed X --incarnation K --stop-file P``
 
 At start it resolves pending donations the way the screen does after a crash
-(``kiosk.recovery.resolve_pending`` through the bridge port), then pays donations one after
-another with ``kiosk.payment_runner.run_donation`` (ledger guards, pending commit, bridge
+(``kiosk.payment.recovery.resolve_pending`` through the bridge port), then pays donations one after
+another with ``kiosk.payment.runner.run_donation`` (ledger guards, pending commit, bridge
 ``pay``, final commit) until the ledger holds N donations or the stop file exists; it exits 0
 once nothing is pending. It prints one line per event for the harness: ``paying REF`` when a
 reference goes to the bridge, ``done REF OUTCOME`` after its final commit.
@@ -18,11 +18,11 @@ import sys
 import time
 from pathlib import Path
 
-from kiosk import bridge_port
-from kiosk import config as configmod
-from kiosk.ledger import Ledger, Limits
-from kiosk.payment_runner import PaymentPort, run_donation
-from kiosk.recovery import resolve_pending
+from kiosk.core import config as configmod
+from kiosk.core.ledger import Ledger, Limits
+from kiosk.payment import port as bridge_port
+from kiosk.payment.recovery import resolve_pending
+from kiosk.payment.runner import PaymentPort, run_donation
 
 PROJECTS = ("jardin-capucins", "velo-ecole", "banque-alimentaire")
 AMOUNTS = (200, 500, 1000, 2000, 1234)

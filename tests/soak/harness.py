@@ -38,8 +38,8 @@ from central_api.server import Running, start
 from firmware_bridge.concert_v2 import short_reference
 from firmware_bridge.journal import CRASHED_REASON
 from firmware_bridge.simulator import AcquirerRecord
-from kiosk import config as configmod
-from kiosk.ledger import Ledger, Limits
+from kiosk.core import config as configmod
+from kiosk.core.ledger import Ledger, Limits
 from kiosk.sync.enroll import enroll
 from kiosk.sync.service import make_client
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from central_api.server import Running, start
-from kiosk.config import Config
-from kiosk.ledger import Ledger
+from kiosk.core.config import Config
+from kiosk.core.ledger import Ledger
 from kiosk.sync.client import ApiClient
 from kiosk.sync.enroll import enroll
 from kiosk.sync.service import SyncService, Timing, make_client

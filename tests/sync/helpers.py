@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from central_api.server import Running
-from kiosk import config as configmod
-from kiosk import db as dbmod
-from kiosk.ledger import Ledger, Limits
+from kiosk.core import config as configmod
+from kiosk.core import db as dbmod
+from kiosk.core.ledger import Ledger, Limits
 from kiosk.sync.outbox import to_item
 
 DEVICE_ID = "cafe-test-01"

@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from central_api import demo_catalog
-from kiosk import catalog as screen_catalog
+from kiosk.core import catalog as screen_catalog
 from kiosk.sync import catalog_pull
 from tests.sync.conftest import Kiosk
 from tests.sync.helpers import DEVICE_ID

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from kiosk import catalog as screen_catalog
+from kiosk.core import catalog as screen_catalog
 from tests.sync.helpers import add_donations, open_ledger, wait_for_sync_status, write_config
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,7 +39,7 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
 def test_enroll_then_sync_once_shows_the_demo_projects(tmp_path: Path,
                                                        server_process: str) -> None:
     cfg = write_config(tmp_path, server_process)
-    enrolled = run("kiosk.kioskctl", "--config", str(cfg.path), "enroll", "DEMO-CODE")
+    enrolled = run("kiosk.ops.kioskctl", "--config", str(cfg.path), "enroll", "DEMO-CODE")
     assert enrolled.returncode == 0, enrolled.stderr
     ledger = open_ledger(cfg)
     add_donations(ledger, 30)
@@ -59,7 +59,7 @@ def test_once_exits_1_while_the_backlog_cannot_drain(tmp_path: Path,
     # A code issued over the admin endpoint, as the office would for a new device.
     added = requests.post(f"{server_process}/admin/enroll-codes", json={"code": "NEW-1"})
     assert added.status_code == 204
-    assert run("kiosk.kioskctl", "--config", str(cfg.path), "enroll", "NEW-1").returncode == 0
+    assert run("kiosk.ops.kioskctl", "--config", str(cfg.path), "enroll", "NEW-1").returncode == 0
     ledger = open_ledger(cfg)
     add_donations(ledger, 5)
     fault = {"kind": "status", "route": "batch", "code": 503, "retry_after": 30, "times": None}
@@ -75,7 +75,8 @@ def test_once_exits_1_while_the_backlog_cannot_drain(tmp_path: Path,
 
 def test_service_runs_until_sigterm(tmp_path: Path, server_process: str) -> None:
     cfg = write_config(tmp_path, server_process)
-    assert run("kiosk.kioskctl", "--config", str(cfg.path), "enroll", "DEMO-CODE").returncode == 0
+    enroll = run("kiosk.ops.kioskctl", "--config", str(cfg.path), "enroll", "DEMO-CODE")
+    assert enroll.returncode == 0
     ledger = open_ledger(cfg)
     add_donations(ledger, 10)
     proc = subprocess.Popen([sys.executable, "-m", "kiosk.sync.service", "--config",

@@ -107,7 +107,7 @@ def test_receipt_page_verifies_the_signature(kiosk: Kiosk) -> None:
 
 def test_the_screens_qr_url_verifies_on_the_server_end_to_end(kiosk: Kiosk) -> None:
     """The key from enrollment, the URL the thank-you screen encodes, the page it opens."""
-    from kiosk import receipt as screen_receipt
+    from kiosk.core import receipt as screen_receipt
     from tests.sync.helpers import add_donations
 
     donation_id = add_donations(kiosk.ledger, 1)[0]

@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 
 from central_api import demo_catalog
-from kiosk import catalog as screen_catalog
-from kiosk import db as dbmod
-from kiosk import ledger as ledgermod
+from kiosk.core import catalog as screen_catalog
+from kiosk.core import db as dbmod
+from kiosk.core import ledger as ledgermod
 from tests.sync.conftest import Kiosk, make_kiosk
 from tests.sync.helpers import (
     add_donations,

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import requests
 
-from kiosk.kioskctl import main as kioskctl
+from kiosk.ops.kioskctl import main as kioskctl
 from kiosk.sync.client import InsecureUrl, check_url
 from kiosk.sync.token_file import read_token, write_token
 from tests.sync.conftest import ENROLL_CODE, Kiosk, make_kiosk

@@ -12,7 +12,7 @@ import pytest
 
 from central_api import demo_catalog
 from central_api.server import start
-from kiosk import catalog as screen_catalog
+from kiosk.core import catalog as screen_catalog
 from kiosk.sync.client import Transient
 from kiosk.sync.outbox import to_item
 from tests.sync.conftest import Kiosk, make_kiosk

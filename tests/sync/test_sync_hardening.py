@@ -25,10 +25,10 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from central_api import demo_catalog
-from kiosk import catalog as screen_catalog
-from kiosk import config as configmod
-from kiosk.catalog import MAX_IMAGE_PIXELS
-from kiosk.ledger import Ledger, Limits
+from kiosk.core import catalog as screen_catalog
+from kiosk.core import config as configmod
+from kiosk.core.catalog import MAX_IMAGE_PIXELS
+from kiosk.core.ledger import Ledger, Limits
 from kiosk.sync import catalog_pull
 from kiosk.sync.catalog_parse import MAX_CENTS, CatalogRefused, ImageRef, parse_catalog
 from kiosk.sync.client import ApiClient, Refused, Transient
@@ -36,7 +36,7 @@ from kiosk.sync.enroll import enroll
 from kiosk.sync.image_cache import ImageCache, prove_image
 from kiosk.sync.service import SyncService, main, make_client
 from kiosk.sync.token_file import read_token
-from tests.image_bombs import REPO, peak_rss_mib, png_bomb, png_header
+from tests.helpers.image_bombs import REPO, peak_rss_mib, png_bomb, png_header
 from tests.sync.conftest import ENROLL_CODE, FAST, Kiosk, make_kiosk
 from tests.sync.helpers import DEVICE_ID, add_donations, assert_invariant
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from kiosk import db as dbmod
+from kiosk.core import db as dbmod
 from tests.sync.conftest import Kiosk
 from tests.sync.helpers import DEVICE_ID, add_donations
 
@@ -80,7 +80,7 @@ def test_heartbeat_on_change_after_an_outage(kiosk: Kiosk) -> None:
 
 
 def test_audit_rows_ride_with_the_heartbeat_and_are_stored_once(kiosk: Kiosk) -> None:
-    from kiosk import audit
+    from kiosk.core import audit
 
     kiosk.ledger.audit("owner", "settings_opened")
     kiosk.ledger.audit("owner", "featured_changed", after=["velo-ecole"])

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from central_api.server import make_server
-from kiosk.ledger import Ledger
+from kiosk.core.ledger import Ledger
 from kiosk.sync.client import ApiClient, Transient
 from kiosk.sync.enroll import enroll
 from kiosk.sync.service import SyncService, make_client

@@ -1,0 +1,106 @@
+"""The catalog of local projects, as the screen reads it.
+
+``kiosk-sync`` is the only writer of the cache (tables ``catalog_projects`` and
+``catalog_meta`` in the ledger, images in ``data_dir/images/<sha256>``). The screen only ever
+reads it through :func:`load`. A device that has never synced shows the bundled demo catalog
+from ``assets/demo-catalog/``, which has the same JSON shape as the central API's catalog.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from kiosk.assets import DEMO_CATALOG_DIR
+
+DEMO_CATALOG = DEMO_CATALOG_DIR / "catalog.json"
+
+# The most pixels a catalog image may have, read from its header before anything is decoded:
+# a 4096 x 4096 photo is ~64 MiB decoded (RGBA), while a PNG of a few hundred KB can declare
+# 12 000 x 12 000 (550 MiB) and get the screen OOM-killed on a 1 GiB Pi. kiosk-sync refuses
+# bigger images; the screen does not decode one that is already in its cache.
+MAX_IMAGE_PIXELS = 4096 * 4096
+
+
+@dataclass(frozen=True)
+class Project:
+    id: str
+    association: str
+    title: str
+    summary: str
+    image_path: Path | None
+    goal_cents: int
+    raised_cents: int
+    currency: str
+    url: str | None
+    starts_on: str | None
+    ends_on: str | None
+    active: bool
+
+    def available(self, today: dt.date | None = None) -> bool:
+        """Active and within its dates: only such a project can be featured or given to."""
+        today = today or dt.date.today()
+        if not self.active:
+            return False
+        if self.starts_on and dt.date.fromisoformat(self.starts_on) > today:
+            return False
+        return not (self.ends_on and dt.date.fromisoformat(self.ends_on) < today)
+
+
+@dataclass(frozen=True)
+class Catalog:
+    source: str  # "server" or "demo"
+    version: str
+    projects: list[Project]
+
+    def by_id(self) -> dict[str, Project]:
+        return {p.id: p for p in self.projects}
+
+
+def load(db: Any, data_dir: Path) -> Catalog:
+    """The live catalog from the cache, or the bundled demo catalog if none was synced."""
+    rows = db.conn.execute(
+        "SELECT id, association, title, summary, image_sha256, goal_cents, raised_cents,"
+        " currency, url, starts_on, ends_on, active FROM catalog_projects ORDER BY position"
+    ).fetchall()
+    if not rows:
+        return load_demo()
+    images = Path(data_dir) / "images"
+    meta = dict(db.conn.execute("SELECT key, value FROM catalog_meta").fetchall())
+    projects = [
+        Project(id=r[0], association=r[1], title=r[2], summary=r[3],
+                image_path=(images / r[4]) if r[4] else None, goal_cents=r[5],
+                raised_cents=r[6], currency=r[7], url=r[8], starts_on=r[9], ends_on=r[10],
+                active=bool(r[11]))
+        for r in rows
+    ]
+    return Catalog("server", meta.get("version", ""), projects)
+
+
+def load_demo(path: Path = DEMO_CATALOG) -> Catalog:
+    """The bundled demo catalog; image URLs are paths relative to the JSON file."""
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    projects = []
+    for p in doc["projects"]:
+        image = p.get("image") or {}
+        projects.append(Project(
+            id=p["id"], association=p["association"], title=p["title"], summary=p["summary"],
+            image_path=(path.parent / image["url"]) if image.get("url") else None,
+            goal_cents=p["goal_cents"], raised_cents=p["raised_cents"], currency=p["currency"],
+            url=p.get("url"), starts_on=p.get("starts_on"), ends_on=p.get("ends_on"),
+            active=bool(p.get("active", True))))
+    return Catalog("demo", str(doc.get("version", "demo")), projects)
+
+
+def featured(db: Any, catalog: Catalog, limit: int, today: dt.date | None = None) -> list[Project]:
+    """The shop's featured projects in its order, skipping any no longer available; with no
+    choice made yet, the first available projects of the catalog."""
+    by_id = catalog.by_id()
+    chosen = [r[0] for r in db.conn.execute("SELECT project_id FROM featured ORDER BY position")]
+    picked = [by_id[i] for i in chosen if i in by_id and by_id[i].available(today)]
+    if not chosen:
+        picked = [p for p in catalog.projects if p.available(today)]
+    return picked[:limit]

@@ -1,0 +1,141 @@
+"""Numbered schema migrations for the ledger database (``kiosk.db``).
+
+``PRAGMA user_version`` holds the number of the last migration applied. Each migration runs in
+its own ``BEGIN IMMEDIATE`` transaction together with the version bump, so a crash leaves the
+database at a whole version. Migrations only ever add: a new version must leave tables that the
+previous release can still read and write (the appliance rolls back one version on a failed
+update and the database is never copied back): new tables, new columns with a DEFAULT (or
+nullable), new indexes; never a rename, a drop, or a new NOT NULL column without a default.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+
+from kiosk.core.db import Database, immediate
+
+Migration = Callable[[sqlite3.Connection], None]
+
+
+def _v1_ledger(conn: sqlite3.Connection) -> None:
+    # Not executescript(): it would COMMIT and break the migration's transaction.
+    _run_script(conn, """
+        CREATE TABLE counters (
+            name TEXT PRIMARY KEY,
+            value INTEGER NOT NULL
+        ) STRICT;
+
+        CREATE TABLE donations (
+            id TEXT PRIMARY KEY,                       -- uuid4, the reference sent to the terminal
+            seq INTEGER NOT NULL UNIQUE,               -- per-device order; never reused
+            boot_id TEXT NOT NULL,
+            project_id TEXT NOT NULL,
+            amount_cents INTEGER NOT NULL CHECK (amount_cents > 0),
+            currency TEXT NOT NULL CHECK (length(currency) = 3),
+            state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN
+                ('pending', 'approved', 'declined', 'cancelled', 'failed', 'unknown')),
+            created_at TEXT NOT NULL,                  -- wall clock: informative only
+            created_mono_ns INTEGER NOT NULL,          -- CLOCK_BOOTTIME within boot_id
+            finished_at TEXT,
+            finished_mono_ns INTEGER,
+            auth_code TEXT,
+            card_suffix TEXT CHECK (card_suffix IS NULL OR
+                (length(card_suffix) <= 4 AND card_suffix NOT GLOB '*[^0-9]*')),
+            reason TEXT,
+            sync_state TEXT NOT NULL DEFAULT 'unsynced'
+                CHECK (sync_state IN ('unsynced', 'synced', 'quarantined')),
+            sync_attempts INTEGER NOT NULL DEFAULT 0,
+            sync_error TEXT,
+            synced_at TEXT,
+            CHECK (state = 'pending' OR finished_at IS NOT NULL)
+        ) STRICT;
+        CREATE INDEX donations_outbox ON donations (sync_state, seq);
+        CREATE INDEX donations_state ON donations (state);
+        -- Money taken (or possibly taken) that the server has not confirmed: the offline cap.
+        -- The cap itself bounds how many rows this index ever holds.
+        CREATE INDEX donations_at_risk ON donations (amount_cents)
+            WHERE sync_state != 'synced' AND state IN ('pending', 'approved', 'unknown');
+
+        CREATE TABLE settings (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL,                       -- JSON
+            updated_at TEXT NOT NULL
+        ) STRICT;
+
+        CREATE TABLE audit_log (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            at TEXT NOT NULL,
+            boot_id TEXT NOT NULL,
+            mono_ns INTEGER NOT NULL,
+            actor TEXT NOT NULL,
+            action TEXT NOT NULL,
+            detail TEXT NOT NULL DEFAULT '{}',         -- JSON
+            sent INTEGER NOT NULL DEFAULT 0 CHECK (sent IN (0, 1))
+        ) STRICT;
+
+        CREATE TABLE service_status (
+            service TEXT PRIMARY KEY,
+            status TEXT NOT NULL,                      -- JSON
+            updated_at TEXT NOT NULL
+        ) STRICT;
+
+        CREATE TABLE catalog_projects (
+            id TEXT PRIMARY KEY,
+            position INTEGER NOT NULL,
+            association TEXT NOT NULL,
+            title TEXT NOT NULL,
+            summary TEXT NOT NULL,
+            image_sha256 TEXT CHECK (image_sha256 IS NULL OR length(image_sha256) = 64),
+            image_bytes INTEGER,
+            goal_cents INTEGER NOT NULL CHECK (goal_cents >= 0),
+            raised_cents INTEGER NOT NULL CHECK (raised_cents >= 0),
+            currency TEXT NOT NULL,
+            url TEXT,
+            starts_on TEXT,
+            ends_on TEXT,
+            active INTEGER NOT NULL CHECK (active IN (0, 1))
+        ) STRICT;
+
+        CREATE TABLE catalog_meta (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        ) STRICT;
+
+        CREATE TABLE featured (
+            position INTEGER PRIMARY KEY,
+            project_id TEXT NOT NULL UNIQUE
+        ) STRICT;
+        """)
+
+
+# Append only. Never edit a migration that has shipped; add a new one.
+MIGRATIONS: list[Migration] = [_v1_ledger]
+
+
+def _run_script(conn: sqlite3.Connection, script: str) -> None:
+    for statement in script.split(";\n"):
+        if statement.strip():
+            conn.execute(statement)
+
+
+def schema_version(db: Database) -> int:
+    return db.conn.execute("PRAGMA user_version").fetchone()[0]
+
+
+def migrate(db: Database, target: int | None = None) -> int:
+    """Apply pending migrations up to ``target`` (default: all). Returns the new version."""
+    target = len(MIGRATIONS) if target is None else target
+    current = schema_version(db)
+    if current > len(MIGRATIONS):
+        # A newer release migrated this file and was then rolled back (kiosk.ops.updater). Every
+        # migration is additive, so this release's queries still work on the newer schema.
+        return current
+    for number in range(current + 1, target + 1):
+        with immediate(db) as conn:
+            # Re-read inside the lock: another process may have migrated meanwhile.
+            if conn.execute("PRAGMA user_version").fetchone()[0] >= number:
+                continue
+            MIGRATIONS[number - 1](conn)
+            conn.execute(f"PRAGMA user_version = {number}")
+    return schema_version(db)

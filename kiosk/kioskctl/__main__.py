@@ -1,3 +1,0 @@
-from kiosk.kioskctl import main
-
-raise SystemExit(main())

@@ -1,0 +1,3 @@
+from kiosk.ops.kioskctl import main
+
+raise SystemExit(main())

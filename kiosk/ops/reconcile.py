@@ -1,0 +1,88 @@
+"""Operators' decisions on donations whose outcome is ``unknown``.
+
+When the bridge lost a payment's answer, the donation stays ``unknown`` in the ledger (a final
+state: the kiosk never re-sends a debit). The operator checks the acquirer's report and records
+what really happened: ``charged`` (the money was taken) or ``not_charged``. A decision is an
+audit-log entry (``action = "reconcile"``), so it is kept, append-only, and sent with the audit
+log; the donation row itself is never rewritten. One decision per donation.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from kiosk.core import db as dbmod
+from kiosk.core.ledger import Donation, Ledger, State, write_audit
+
+ACTION = "reconcile"
+DECISIONS = ("charged", "not_charged")
+_REFERENCE = re.compile(r"[\x21-\x7e]{1,64}")  # printable ASCII, no spaces
+
+
+class ReconcileError(ValueError):
+    """A decision that cannot be recorded; the message says why in plain words."""
+
+
+@dataclass(frozen=True)
+class Decision:
+    donation_id: str
+    decision: str
+    acquirer_reference: str
+    operator: str
+    note: str
+    at: str
+
+
+def decisions(ledger: Ledger) -> dict[str, Decision]:
+    """Every recorded decision, by donation id."""
+    found: dict[str, Decision] = {}
+    for at, actor, detail in ledger.db.conn.execute(
+            "SELECT at, actor, detail FROM audit_log WHERE action = ? ORDER BY seq", (ACTION,)):
+        d = json.loads(detail)
+        found.setdefault(d["donation_id"], Decision(
+            d["donation_id"], d["decision"], d["acquirer_reference"], actor,
+            d.get("note", ""), at))
+    return found
+
+
+def unresolved(ledger: Ledger) -> list[Donation]:
+    """Unknown outcomes that no operator has decided yet, oldest first."""
+    decided = decisions(ledger)
+    unknown = ledger.db.conn.execute(
+        "SELECT id FROM donations WHERE state = ? ORDER BY seq", (State.UNKNOWN.value,))
+    return [d for (donation_id,) in unknown
+            if donation_id not in decided and (d := ledger.get(donation_id))]
+
+
+def decide(ledger: Ledger, donation_id: str, decision: str, acquirer_reference: str,
+           operator: str, note: str = "") -> Decision:
+    """Record one decision; refuses a second one, or one on a donation that is not unknown."""
+    if decision not in DECISIONS:
+        raise ReconcileError(f"decision {decision!r}: expected one of {', '.join(DECISIONS)}")
+    if not _REFERENCE.fullmatch(acquirer_reference):
+        raise ReconcileError("the acquirer's reference is needed: 1 to 64 printable "
+                             "characters without spaces, as on the acquirer's report")
+    if len(note) > 500:
+        raise ReconcileError("the note is longer than 500 characters")
+    detail: dict[str, Any] = {"donation_id": donation_id, "decision": decision,
+                              "acquirer_reference": acquirer_reference, "note": note}
+    with dbmod.immediate(ledger.db) as conn:
+        # Checked inside the write lock, so two operators cannot both decide.
+        row = conn.execute("SELECT state FROM donations WHERE id = ?", (donation_id,)).fetchone()
+        if row is None:
+            raise ReconcileError(f"no donation {donation_id} in this kiosk's ledger")
+        if row[0] != State.UNKNOWN.value:
+            raise ReconcileError(f"donation {donation_id} is {row[0]}, not unknown: "
+                                 "there is nothing to reconcile")
+        earlier = conn.execute(
+            "SELECT detail FROM audit_log WHERE action = ? AND"
+            " json_extract(detail, '$.donation_id') = ?", (ACTION, donation_id)).fetchone()
+        if earlier:
+            raise ReconcileError(f"donation {donation_id} was already reconciled as "
+                                 f"{json.loads(earlier[0])['decision']}")
+        seq = write_audit(conn, operator, ACTION, **detail)
+        at = conn.execute("SELECT at FROM audit_log WHERE seq = ?", (seq,)).fetchone()[0]
+    return Decision(donation_id, decision, acquirer_reference, operator, note, at)

@@ -1,0 +1,104 @@
+"""One donation attempt from the screen's side, run on a worker thread (no Kivy).
+
+ledger ``create_pending`` (guards first; nothing is charged if this fails) → bridge ``pay``
+with the donation id as reference → ledger ``finish`` with the mapped state. Only then is the
+result handed to the screen, so the thank-you never shows before the approval is durable.
+
+The bridge is reached through a :class:`PaymentPort` (the bridge socket client); this module
+never retries a debit: a reference is sent once, and a lost answer is asked for with
+``result``, never with a second ``pay``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from kiosk.core.ledger import Donation, GuardRefused, Ledger, LedgerError
+from kiosk.payment.recovery import ledger_entry, record_outcome
+from kiosk.screen.donation_flow import BRIDGE_STATUS, Outcome, PaymentResult
+
+
+class RequestNotSent(Exception):
+    """The bridge could not be reached before the pay request was written: nothing can have
+    been charged."""
+
+
+class PaymentPort(Protocol):
+    """What the screen needs from the bridge (docs/internal-apis.md section 3)."""
+
+    def pay(self, reference: str, amount_cents: int, currency: str,
+            on_progress: Callable[[str, bool], None]) -> dict[str, Any]:
+        """Block until the outcome object; call ``on_progress(stage, cancellable)``."""
+
+    def cancel(self, reference: str) -> bool: ...
+
+    def result(self, reference: str) -> dict[str, Any]: ...
+
+    def status(self) -> dict[str, Any]: ...
+
+
+def run_donation(ledger: Ledger, port: PaymentPort, project_id: str, amount_cents: int,
+                 currency: str, *, on_started: Callable[[str], None],
+                 on_progress: Callable[[str, bool], None], result_wait_s: float = 30.0,
+                 poll_s: float = 0.5) -> PaymentResult:
+    try:
+        donation = ledger.create_pending(project_id, amount_cents, currency)
+    except GuardRefused as e:
+        return PaymentResult(Outcome.NOT_STARTED, None, amount_cents, f"{e.code}: {e}")
+    except LedgerError as e:
+        return PaymentResult(Outcome.NOT_STARTED, None, amount_cents, str(e))
+    reference = donation.id
+    on_started(reference)
+    try:
+        outcome = port.pay(reference, amount_cents, currency, on_progress)
+    except RequestNotSent as e:
+        # Nothing reached the terminal: a link error for this very donation.
+        return _finish(ledger, donation, {
+            "status": "link_error", "reason": f"bridge unreachable: {e}",
+            "amount_cents": amount_cents, "currency": currency})
+    except Exception as e:  # noqa: BLE001 - the request may be in flight: ask, never resend
+        outcome = _ask_result(port, reference, result_wait_s, poll_s)
+        if outcome is None:
+            # Still pending in the ledger: start-up recovery resolves it with the bridge.
+            return PaymentResult(Outcome.UNKNOWN, reference, amount_cents,
+                                 f"lost contact with the bridge during payment: {e}")
+    return _finish(ledger, donation, outcome)
+
+
+def _ask_result(port: PaymentPort, reference: str, wait_s: float,
+                poll_s: float) -> dict[str, Any] | None:
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            answer = port.result(reference)
+            status = answer.get("status")
+            if status == "not_found" or status in BRIDGE_STATUS:
+                return answer
+        except Exception:  # noqa: BLE001, S110 - keep asking until the deadline
+            pass
+        if time.monotonic() >= deadline:
+            return None
+        time.sleep(poll_s)
+
+
+def _finish(ledger: Ledger, donation: Donation, outcome: dict[str, Any]) -> PaymentResult:
+    reference, amount_cents = donation.id, donation.amount_cents
+    state, reason = ledger_entry(donation, outcome)
+    status = outcome.get("status")
+    if state == "unknown":
+        shown = Outcome.UNKNOWN  # a lost, garbled or mismatched answer: money may be taken
+    elif status == "not_found":
+        shown = Outcome.TERMINAL_ERROR  # the bridge never received it: nothing charged
+    else:
+        shown = BRIDGE_STATUS[status][1]
+    try:
+        record_outcome(ledger, donation, outcome)
+    except LedgerError as e:
+        if shown is Outcome.APPROVED:
+            # Charged, but the approval is not durable yet: the pending row stays and start-up
+            # recovery records it from the bridge's journal. Never a thank-you before that.
+            return PaymentResult(Outcome.NOT_RECORDED, reference, amount_cents, str(e))
+        return PaymentResult(shown, reference, amount_cents, f"{reason}; not recorded: {e}")
+    return PaymentResult(shown, reference, amount_cents, reason)

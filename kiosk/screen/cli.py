@@ -1,0 +1,35 @@
+"""The ``kiosk`` entry point: the touchscreen (``kiosk --config FILE``) or the whole demo
+(``kiosk --demo``)."""
+
+from __future__ import annotations
+
+import argparse
+
+from kiosk.core.config_args import add_config_argument, load_config_or_exit
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="kiosk", description=__doc__.splitlines()[0])
+    add_config_argument(parser)
+    parser.add_argument("--demo", action="store_true",
+                        help="start the whole kiosk on a throwaway data directory with the "
+                             "terminal simulator and the reference central API")
+    parser.add_argument("--window", metavar="WxH", default=None,
+                        help="development: a window of this size with a mouse instead of "
+                             "the locked-down full screen (e.g. 800x480, 720x1280)")
+    args = parser.parse_args(argv)
+    if args.demo:
+        from kiosk.ops import demo
+
+        return demo.run()
+    cfg = load_config_or_exit(args)
+    from kiosk.screen import startup as screen_main
+
+    size = None
+    if args.window:
+        try:
+            width, height = (int(v) for v in args.window.lower().split("x"))
+            size = (width, height)
+        except ValueError:
+            parser.error(f"--window {args.window!r}: expected WIDTHxHEIGHT, e.g. 800x480")
+    return screen_main.run(cfg, size=size, dev_mouse=size is not None)

@@ -1,0 +1,40 @@
+"""The amount screen: the configured presets as large buttons (none pre-selected), « Autre
+montant » and back. Layout in amount.kv; taps call the app."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from kivy.app import App
+from kivy.factory import Factory
+from kivy.lang import Builder
+
+from kiosk.screen.ui.widgets import KioskScreen
+
+Builder.load_file(str(Path(__file__).with_suffix(".kv")))
+
+
+class AmountScreen(KioskScreen):
+    def on_kv_post(self, _base_widget: Any) -> None:
+        app = App.get_running_app()
+        app.bind(preset_labels=self._rebuild)
+        self._rebuild(app, app.preset_labels)
+
+    @staticmethod
+    def columns(count: int, portrait: bool) -> int:
+        if portrait:
+            return 2
+        return 3 if count in (3, 5, 6) else max(1, min(4, count))
+
+    def _rebuild(self, app: Any, labels: list[str]) -> None:
+        grid = self.ids.presets
+        if [b.text for b in reversed(grid.children)] == list(labels):
+            return
+        grid.clear_widgets()
+        for index, label in enumerate(labels):
+            # size_hint_y 1: the button fills its row (row_default_height in amount.kv).
+            button = Factory.KioskButton(text=label, font_size=34 * app.scale, size_hint_y=1)
+            app.bind(scale=lambda _a, s, b=button: setattr(b, "font_size", 34 * s))
+            button.bind(on_release=lambda _b, i=index: app.choose_preset(i))
+            grid.add_widget(button)

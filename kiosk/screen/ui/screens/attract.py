@@ -1,0 +1,255 @@
+"""The attract loop: featured projects slide by, one call to action.
+
+Two slide screens are reused in turn with a plain SlideTransition (no shaders); between
+slides nothing changes, so nothing is redrawn. Photos are decoded and scaled on a worker
+thread to the size they are shown at; a small LRU keeps the textures.
+"""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import Future, wait
+from pathlib import Path
+from typing import Any
+
+from kivy.app import App
+from kivy.clock import Clock, mainthread
+from kivy.lang import Builder
+from kivy.properties import NumericProperty, ObjectProperty, StringProperty
+from kivy.uix.layout import Layout
+from kivy.uix.screenmanager import NoTransition, Screen, ScreenManager, SlideTransition
+from kivy.uix.widget import Widget
+
+from kiosk.core.catalog import Project
+from kiosk.screen.ui import pictures
+from kiosk.screen.ui.widgets import KioskScreen
+
+log = logging.getLogger("kiosk.screen")
+Builder.load_file(str(Path(__file__).with_suffix(".kv")))
+
+HIDDEN_GESTURE_HOLD_S = 3.0
+PHOTO_TEXTURES = 8  # photo textures kept: the default six featured never decode twice
+MAX_SLIDES = 8  # slides kept built; the default six featured projects never rebuild
+QR_PX = 160
+# Before the very first frame, the UI thread waits this long at most for the first photo
+# (decoded on the pictures thread), so the first frame shows the slide whole instead of an
+# empty frame the photo pops into a few frames later; after that it carries on without it.
+FIRST_PHOTO_WAIT_S = 0.15
+
+
+def _layout_now(widget: Widget) -> None:
+    """Lay ``widget`` and everything in it out at once, top-down (Kivy would do it over the
+    next frames, through its layout triggers)."""
+    if isinstance(widget, Layout):
+        widget.do_layout()
+    for child in widget.children:
+        _layout_now(child)
+
+
+class ProjectSlide(Screen):
+    project_id = StringProperty("")
+    association = StringProperty("")
+    title = StringProperty("")
+    summary = StringProperty("")
+    raised_cents = NumericProperty(0)
+    goal_cents = NumericProperty(0)
+    photo = ObjectProperty(None, allownone=True)
+    learn_more = ObjectProperty(None, allownone=True)
+
+    def on_touch_up(self, touch: Any) -> bool:
+        # Tapping the project itself gives to it, like the call to action below it.
+        if (self.manager and self.manager.current_screen is self and self.project_id
+                and self.collide_point(*touch.pos) and self.collide_point(*touch.opos)
+                and "hidden_corner" not in touch.ud):
+            App.get_running_app().give(self.project_id)
+            return True
+        return super().on_touch_up(touch)
+
+
+class HiddenCorner(Widget):
+    """An invisible corner: holding it for a few seconds asks for the settings screen."""
+
+    def on_touch_down(self, touch: Any) -> bool:
+        if self.collide_point(*touch.pos):
+            touch.ud["hidden_corner"] = Clock.schedule_once(
+                lambda _dt: App.get_running_app().dispatch("on_hidden_gesture"),
+                HIDDEN_GESTURE_HOLD_S)
+        return False
+
+    def on_touch_up(self, touch: Any) -> bool:
+        # Keep the key: the slide below must see that this touch began in the corner.
+        event = touch.ud.get("hidden_corner")
+        if event is not None:
+            event.cancel()
+        return False
+
+
+class AttractScreen(KioskScreen):
+    """One slide per project, built the first time it shows and kept (its words are rendered
+    once); photo textures are the only thing released, through a small LRU."""
+
+    index = NumericProperty(0)
+    current_project_id = StringProperty("")
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(**kwargs)
+        self._rotate_event = None
+        self._textures = pictures.TextureCache(capacity=PHOTO_TEXTURES)
+        self._refill = Clock.create_trigger(self._refill_current, 0)
+        self._recent: list[str] = []
+        self._decoding: set[tuple] = set()  # photos asked for and not back yet
+        Clock.schedule_once(lambda _dt: self._show_first(), 0)
+
+    def start(self, size: tuple[int, int]) -> None:
+        """Show the first slide laid out at ``size`` now, so its photo starts decoding while
+        the first frame is being built instead of after it (start-up to the first photo).
+        Kivy lays everything out again before drawing; a wrong guess only costs a decode."""
+        self._show_first()
+        self.size = size
+        _layout_now(self)
+        if self.projects:
+            self._load_photo(self._slide(self.index), self.index, wait_s=FIRST_PHOTO_WAIT_S,
+                             first=True)
+
+    @property
+    def waiting_for_photo(self) -> bool:
+        """The shown slide's photo is still being decoded (the app's ``on_shown`` waits)."""
+        slide = self.ids.slides.current_screen
+        if slide is None or slide.photo is not None:
+            return False
+        return any(key[0] == slide.project_id for key in self._decoding)
+
+    def _show_first(self) -> None:
+        if not self.ids.slides.screens:
+            self._show(0, animate=False)
+
+    @property
+    def projects(self) -> list[Project]:
+        return App.get_running_app().projects
+
+    def on_enter(self, *_args: Any) -> None:
+        app = App.get_running_app()
+        self._rotate_event = Clock.schedule_interval(self.next_slide,
+                                                     app.context.slide_duration_s)
+
+    def on_leave(self, *_args: Any) -> None:
+        if self._rotate_event is not None:
+            self._rotate_event.cancel()
+            self._rotate_event = None
+
+    def next_slide(self, *_args: Any) -> None:
+        if len(self.projects) < 2 or self.ids.slides.transition.is_active:
+            return
+        self._show((self.index + 1) % len(self.projects), animate=True)
+
+    def give(self) -> None:
+        if self.projects and self.current_project_id:
+            App.get_running_app().give(self.current_project_id)
+
+    def reload(self) -> None:
+        """Start again after the app's projects changed (a new featured choice): every slide
+        is rebuilt from the new list."""
+        manager: ScreenManager = self.ids.slides
+        manager.transition = NoTransition()
+        for slide in sorted(manager.screens, key=lambda s: s is manager.current_screen):
+            manager.remove_widget(slide)  # the shown one last, so nothing animates
+        self._recent.clear()
+        self._decoding.clear()
+        self._textures = pictures.TextureCache(capacity=PHOTO_TEXTURES)
+        self.current_project_id = ""
+        self._show(min(self.index, max(0, len(self.projects) - 1)), animate=False)
+
+    def _show(self, index: int, animate: bool) -> None:
+        if not self.projects:
+            return
+        manager: ScreenManager = self.ids.slides
+        slide = self._slide(index)
+        self.index, self.current_project_id = index, slide.project_id
+        self._load_photo(slide, index)
+        manager.transition = (SlideTransition(direction="left", duration=0.6) if animate
+                              else NoTransition())
+        manager.current = slide.name
+
+    def _slide(self, index: int) -> ProjectSlide:
+        manager: ScreenManager = self.ids.slides
+        name = f"p{index}"
+        if manager.has_screen(name):
+            self._recent.remove(name)
+            self._recent.append(name)
+            return manager.get_screen(name)
+        while len(self._recent) >= MAX_SLIDES:  # drop the least recently shown slide
+            oldest = next(n for n in self._recent if n != manager.current)
+            self._recent.remove(oldest)
+            manager.remove_widget(manager.get_screen(oldest))
+        self._recent.append(name)
+        p = self.projects[index]
+        slide = ProjectSlide(name=name, project_id=p.id, association=p.association,
+                             title=p.title, summary=p.summary, raised_cents=p.raised_cents,
+                             goal_cents=p.goal_cents)
+        manager.add_widget(slide)
+        slide.ids.photo.bind(size=self._refill)
+        if p.url:  # on the next frame: behind this slide's photo on the pictures thread
+            Clock.schedule_once(lambda _dt, url=p.url, s=slide: App.get_running_app().background(
+                pictures.qr_pixels, url, QR_PX, done=lambda px: self._qr_ready(s, px)), 0)
+        return slide
+
+    def _refill_current(self, _dt: float) -> None:
+        """Once layout settles (or the window turns), reload the photo at its shown size."""
+        if self.projects:
+            self._load_photo(self._slide(self.index), self.index)
+
+    def _load_photo(self, slide: ProjectSlide, index: int, wait_s: float = 0.0,
+                    first: bool = False) -> None:
+        width, height = (int(v) for v in slide.ids.photo.size)
+        if (width, height) == (100, 100):
+            return  # not laid out yet (Kivy's default size): the size binding calls us again
+        key = (slide.project_id, width, height)
+        cached = self._textures.get(key)
+        if cached is not None:
+            slide.photo = cached
+            return
+        if key in self._decoding:
+            return
+        self._decoding.add(key)
+        app = App.get_running_app()
+        cache_path = app.context.first_photo_cache
+        if first and cache_path is not None:  # the start-up photo: kept across restarts
+            future = app.submit_picture(pictures.load_first_photo,
+                                        pictures.FirstPhotoCache(cache_path),
+                                        self.projects[index].image_path, width, height)
+        else:
+            future = app.submit_picture(pictures.load_photo, self.projects[index].image_path,
+                                        width, height)
+        if wait_s > 0 and wait([future], timeout=wait_s).done:
+            self._apply_photo(slide, key, future)
+            return
+        future.add_done_callback(lambda f, s=slide, k=key: self._photo_ready(s, k, f))
+
+    @mainthread
+    def _photo_ready(self, slide: ProjectSlide, key: tuple, future: Future) -> None:
+        self._apply_photo(slide, key, future)
+
+    def _apply_photo(self, slide: ProjectSlide, key: tuple, future: Future) -> None:
+        self._decoding.discard(key)
+        try:
+            pixels = future.result()
+        except Exception as e:  # noqa: BLE001 - a broken photo: the slide shows without it
+            log.warning("cannot load the photo of %s: %s", slide.project_id, e)
+            return
+        if pixels is None or key[0] != slide.project_id:
+            return
+        from kiosk.screen.ui.app import texture_from
+
+        self._textures.put(key, texture_from(pixels))
+        slide.photo = self._textures.get(key)
+        kept = set(self._textures.keys())
+        for other in self.ids.slides.screens:  # let evicted textures go
+            if other.photo is not None and other is not slide and not any(
+                    k[0] == other.project_id for k in kept):
+                other.photo = None
+
+    @mainthread
+    def _qr_ready(self, slide: ProjectSlide, pixels: Any) -> None:
+        from kiosk.screen.ui.app import texture_from
+
+        slide.learn_more = texture_from(pixels)

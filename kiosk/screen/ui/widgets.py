@@ -1,0 +1,53 @@
+"""Shared widgets of the kiosk screen (their look is in widgets.kv)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from kivy.clock import Clock
+from kivy.lang import Builder
+from kivy.properties import NumericProperty, StringProperty
+from kivy.uix.button import Button
+from kivy.uix.label import Label
+from kivy.uix.screenmanager import Screen
+
+from kiosk.screen.ui import theme
+
+
+class KioskScreen(Screen):
+    """Base of every screen (the kiosk background is the window's clear colour)."""
+
+
+class KioskButton(Button):
+    """A flat rounded button; ``bg``/``fg`` are theme colours (pairs checked for contrast)."""
+
+    bg = StringProperty(theme.BUTTON)
+    fg = StringProperty(theme.BUTTON_TEXT)
+
+
+
+class FitLabel(Label):
+    """Wrapped text that shrinks (down to ``min_font_size``) until it fits its height, so a
+    long project summary is never cut at the top or bottom of the slide."""
+
+    max_font_size = NumericProperty(20)
+    min_font_size = NumericProperty(10)
+
+    def __init__(self, **kwargs: Any):
+        self._fit_trigger = Clock.create_trigger(self._fit, -1)
+        super().__init__(**kwargs)
+        self.bind(size=self._fit_trigger, text=self._fit_trigger,
+                  max_font_size=self._fit_trigger)
+
+    def _fit(self, *_args: Any) -> None:
+        if self.width <= 1 or self.height <= 1:
+            return
+        self.font_size = self.max_font_size
+        self.texture_update()
+        while self.texture_size[1] > self.height and self.font_size > self.min_font_size:
+            self.font_size = max(self.min_font_size, self.font_size * 0.9)
+            self.texture_update()
+
+
+Builder.load_file(str(Path(__file__).with_name("widgets.kv")))

@@ -1,1 +1,0 @@
-"""The kiosk's Kivy screen. Thin: decisions live in ``kiosk.donation_flow``."""
