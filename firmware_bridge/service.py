@@ -355,8 +355,9 @@ class BridgeService:
 
         try:
             with self._terminal_lock:
-                outcome = self.terminal.pay(payment.amount_cents, payment.currency,
-                                            payment.reference, on_progress=progress,
+                outcome = self.terminal.pay(reference=payment.reference,
+                                            amount_cents=payment.amount_cents,
+                                            currency=payment.currency, on_progress=progress,
                                             cancel=payment.cancel)
         except Exception as e:  # noqa: BLE001 - a driver bug must not lose the payment
             log.exception("terminal driver failed")

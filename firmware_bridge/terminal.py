@@ -30,7 +30,7 @@ class PaymentTerminal(Protocol):
     protocol: str
     device: str
 
-    def pay(self, amount_cents: int, currency: str, reference: str, *,
+    def pay(self, *, reference: str, amount_cents: int, currency: str,
             on_progress: ProgressCallback | None = None,
             cancel: threading.Event | None = None) -> Outcome: ...
 
@@ -176,7 +176,7 @@ class SerialTerminal:
             self._drop_link()
             raise
 
-    def pay(self, amount_cents: int, currency: str, reference: str, *,
+    def pay(self, *, reference: str, amount_cents: int, currency: str,
             on_progress: ProgressCallback | None = None,
             cancel: threading.Event | None = None) -> Outcome:
         _check_request(amount_cents, currency)
@@ -234,7 +234,7 @@ class TcpV3Terminal:
     def probe(self) -> None:
         TcpTransport(self.host, self.port, connect_timeout=self.byte_timeout).close()
 
-    def pay(self, amount_cents: int, currency: str, reference: str, *,
+    def pay(self, *, reference: str, amount_cents: int, currency: str,
             on_progress: ProgressCallback | None = None,
             cancel: threading.Event | None = None) -> Outcome:
         _check_request(amount_cents, currency)
