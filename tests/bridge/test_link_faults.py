@@ -21,8 +21,8 @@ from firmware_bridge.outcome import Status
 from firmware_bridge.protocol import ACK, ENQ, EOT, ETX, NAK, STX, frame, lrc
 from firmware_bridge.simulator import TcpV3Simulator
 from firmware_bridge.terminal import SerialTerminal, TcpV3Terminal
-from firmware_bridge.transport import SerialTransport, TransportError
-from tests.bridge.conftest import serial_terminal
+from firmware_bridge.transport import SerialTransport, TransportError, is_pseudo_terminal
+from tests.bridge.conftest import BYTE_TIMEOUT, serial_terminal
 
 BOTH = ["concert-v2", "concert-v3"]
 
@@ -360,3 +360,25 @@ def test_trickling_tcp_answer_ends_unknown_by_the_deadline(tcp_sim):
     assert outcome.status == Status.UNKNOWN, outcome
     assert "did not end within" in outcome.reason
     assert elapsed <= terminal.payment_deadline_s() + 2.0
+
+
+# -- the simulator's pty, opened again by a restarted bridge ----------------------------------
+
+
+def test_the_simulator_pty_opens_again_at_7e1_after_a_close(make_sim):
+    """A restarted bridge opens the device again with the production framing (7 bits, even
+    parity). On a pty the kernel drops CS7/PARENB and glibc then fails the second tcsetattr
+    with EINVAL; the transport must still open it every time."""
+    sim = make_sim()
+    path = str(sim.link_path)
+    for _ in range(3):
+        transport = SerialTransport(path, bytesize=7, parity="E", stopbits=1)
+        try:
+            Link(transport, byte_timeout=BYTE_TIMEOUT).probe()
+        finally:
+            transport.close()
+    deadline = time.monotonic() + 5  # the simulator counts a probe when it reads its EOT
+    while sim.probes < 3 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert sim.probes == 3
+    assert is_pseudo_terminal(path) and not is_pseudo_terminal(__file__)
