@@ -402,7 +402,7 @@ class Soak:
 
 
 def unknown_cause(reason: str) -> str:
-    if reason == CRASHED_REASON:
+    if reason.startswith(CRASHED_REASON):  # and no answer heard after the restart
         return "bridge killed mid-payment"
     return reason.split(";")[0][:70] or "no reason recorded"
 
