@@ -122,7 +122,9 @@ def cmd_pay(args: argparse.Namespace) -> int:
                           args.amount_cents, args.currency, args.protocol)
             terminal = _terminal(args)
             try:
-                outcome = terminal.pay(args.amount_cents, args.currency, args.reference)
+                outcome = terminal.pay(reference=args.reference,
+                                       amount_cents=args.amount_cents,
+                                       currency=args.currency)
             finally:
                 terminal.close()
             journal.finish(args.reference, outcome)

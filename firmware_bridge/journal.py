@@ -1,8 +1,12 @@
 """The bridge's journal: every payment request under the caller's reference, and its outcome.
 
 A request is committed *before the first byte goes to the terminal*; a reference that is in
-the journal is never sent again. A row still ``in_flight`` when the service starts means the
-service died mid-transaction: its outcome is ``unknown`` (money may have been taken).
+the journal is never sent again. Just before the request frame's first byte, the row is marked
+``sent`` with the boot and the boot clock. A row still ``in_flight`` when the service starts
+means the service died mid-transaction (:meth:`Journal.recover`): never sent, it is a
+``link_error`` (no money taken); sent on this boot and still inside the terminal's answer
+window, the service listens for the late answer; otherwise ``unknown`` (money may have been
+taken).
 
 SQLite with WAL, ``synchronous=FULL`` and writes in ``BEGIN IMMEDIATE``, like the ledger.
 """
@@ -14,6 +18,7 @@ import datetime as dt
 import json
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,9 +38,22 @@ CREATE TABLE IF NOT EXISTS payments (
     finished_at TEXT
 ) STRICT;
 """
+# Added by the release that listens for late answers. NULL: the request frame never went out;
+# -1 (rows in flight from before that release): it may have gone out, on an unknown boot.
+SENT_COLUMNS = (("sent_boot_id", "TEXT"), ("sent_mono_ns", "INTEGER"))
 
 CRASHED_REASON = ("the bridge stopped while this payment was in progress; "
                   "check the acquirer's report")
+NOT_SENT_REASON = ("the bridge stopped before the request reached the terminal "
+                   "(no money taken)")
+
+
+def boot_id() -> str | None:
+    """This boot's id: a boot-clock reading is comparable only within the same boot."""
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text().strip() or None
+    except OSError:
+        return None
 
 
 class JournalError(Exception):
@@ -56,6 +74,14 @@ class Entry:
     outcome: Outcome | None
 
 
+@dataclass(frozen=True)
+class LateAnswer:
+    """A request in flight at start-up whose answer the terminal may still offer."""
+
+    entry: Entry
+    until_mono: float  # time.monotonic() after which no answer can come any more
+
+
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
@@ -74,8 +100,21 @@ class Journal:
                 raise sqlite3.OperationalError(f"could not switch to WAL (got {mode})")
             self._conn.execute("PRAGMA synchronous = FULL")
             self._conn.executescript(SCHEMA)
+            self._add_sent_columns()
         except (sqlite3.Error, OSError) as e:
             raise JournalError(f"cannot open the bridge journal {self.path}: {e}") from e
+
+    def _add_sent_columns(self) -> None:
+        have = {row[1] for row in self._conn.execute("PRAGMA table_info(payments)")}
+        if all(name in have for name, _ in SENT_COLUMNS):
+            return
+        with self._write() as conn:
+            for name, kind in SENT_COLUMNS:
+                if name not in have:
+                    conn.execute(f"ALTER TABLE payments ADD COLUMN {name} {kind}")
+            # Whether an older release's request in flight went out is not known: never say
+            # "not sent" for it.
+            conn.execute("UPDATE payments SET sent_mono_ns = -1 WHERE state = 'in_flight'")
 
     def close(self) -> None:
         self._conn.close()
@@ -120,20 +159,46 @@ class Journal:
                 (reference, short_reference, amount_cents, currency, protocol, _now()))
         return True
 
+    def mark_sent(self, reference: str) -> None:
+        """Committed just before the request frame's first byte: from here money may move."""
+        with self._write() as conn:
+            conn.execute("UPDATE payments SET sent_boot_id = ?, sent_mono_ns = ? "
+                         "WHERE reference = ? AND sent_mono_ns IS NULL",
+                         (boot_id(), time.monotonic_ns(), reference))
+
     def finish(self, reference: str, outcome: Outcome) -> None:
         with self._write() as conn:
             conn.execute("UPDATE payments SET state = 'done', outcome = ?, finished_at = ? "
                          "WHERE reference = ? AND state = 'in_flight'",
                          (json.dumps(outcome.as_dict()), _now(), reference))
 
-    def recover(self) -> list[str]:
-        """At start-up: every request left in flight by a crash becomes ``unknown``."""
+    def recover(self, late_window_s: float = 0.0) -> tuple[list[str], LateAnswer | None]:
+        """At start-up, settle what a crash left in flight.
+
+        Never sent: ``link_error``. Sent on this boot less than ``late_window_s`` ago (the
+        terminal may still offer its answer): the newest such request is returned to listen
+        for, left in flight. Anything else: ``unknown``. Returns the references settled here.
+        """
+        me, now_ns = boot_id(), time.monotonic_ns()
+        late: LateAnswer | None = None
+        settled = []
         with self._write() as conn:
-            rows = conn.execute("SELECT reference, amount_cents, currency FROM payments "
-                                "WHERE state = 'in_flight'").fetchall()
-            for reference, amount, currency in rows:
-                outcome = Outcome(Status.UNKNOWN, amount, currency, reason=CRASHED_REASON)
+            rows = conn.execute("SELECT reference, amount_cents, currency, sent_boot_id,"
+                                " sent_mono_ns FROM payments WHERE state = 'in_flight'"
+                                " ORDER BY created_at DESC, rowid DESC").fetchall()
+            for reference, amount, currency, sent_boot, sent_ns in rows:
+                if sent_ns is None:
+                    outcome = Outcome(Status.LINK_ERROR, amount, currency, reason=NOT_SENT_REASON)
+                else:
+                    until_ns = sent_ns + int(late_window_s * 1e9)
+                    if (late is None and me is not None and sent_boot == me
+                            and sent_ns >= 0 and now_ns < until_ns):
+                        entry = Entry(reference, "", amount, currency, True, None)
+                        late = LateAnswer(entry, time.monotonic() + (until_ns - now_ns) / 1e9)
+                        continue
+                    outcome = Outcome(Status.UNKNOWN, amount, currency, reason=CRASHED_REASON)
                 conn.execute("UPDATE payments SET state = 'done', outcome = ?, finished_at = ?"
                              " WHERE reference = ?",
                              (json.dumps(outcome.as_dict()), _now(), reference))
-        return [r[0] for r in rows]
+                settled.append(reference)
+        return settled, late

@@ -20,7 +20,13 @@ from pathlib import Path
 from typing import Any
 
 from firmware_bridge import concert_v2, requests, systemd_notify
-from firmware_bridge.journal import DuplicateShortReference, Journal, JournalError
+from firmware_bridge.journal import (
+    CRASHED_REASON,
+    DuplicateShortReference,
+    Journal,
+    JournalError,
+    LateAnswer,
+)
 from firmware_bridge.outcome import Outcome, Status
 from firmware_bridge.terminal import PaymentTerminal
 
@@ -94,9 +100,12 @@ class BridgeService:
     # -- life ---------------------------------------------------------------------------------
 
     def start(self) -> BridgeService:
-        for reference in self.journal.recover():
-            log.warning("payment %s was in flight when the bridge stopped: recorded as unknown",
-                        reference)
+        settled, late = self.journal.recover(self.terminal.late_answer_window_s())
+        for reference in settled:
+            log.warning("payment %s was in flight when the bridge stopped: %s", reference,
+                        self.journal.get(reference).outcome.status)  # type: ignore[union-attr]
+        if late is not None:
+            self._listen_for_late_answer(late)
         self.socket_path.parent.mkdir(parents=True, exist_ok=True)
         self._remove_socket()
         service = self
@@ -342,6 +351,35 @@ class BridgeService:
             return error("journal_unavailable", f"no payment taken: {e}")
         return None
 
+    def _listen_for_late_answer(self, late: LateAnswer) -> None:
+        """A payment an earlier process sent: the terminal may still offer its answer, so hold
+        the line for it (before the first probe could talk over it). Meanwhile it is the
+        payment in progress: ``result`` says in_progress, a repeated ``pay`` waits for it."""
+        entry = late.entry
+        log.warning("payment %s was in flight when the bridge stopped: listening for the "
+                    "terminal's answer for %.1f s", entry.reference,
+                    late.until_mono - time.monotonic())
+        payment = Payment(entry.reference, entry.amount_cents, entry.currency)
+        self._current = payment
+        self._terminal_lock.acquire()
+
+        def listen() -> None:
+            try:
+                outcome = self.terminal.late_answer(
+                    reference=entry.reference, amount_cents=entry.amount_cents,
+                    currency=entry.currency, until=late.until_mono)
+            except Exception as e:  # noqa: BLE001 - a driver bug must not lose the payment
+                log.exception("terminal driver failed")
+                outcome = Outcome(Status.UNKNOWN, entry.amount_cents, entry.currency,
+                                  reason=f"{CRASHED_REASON}; the bridge failed listening: {e}")
+            finally:
+                self._terminal_lock.release()
+            log.info("payment %s: %s after the restart", entry.reference, outcome.status)
+            self._settle(payment, outcome)
+
+        t = threading.Thread(target=listen, name=f"late-{entry.reference[:8]}", daemon=False)
+        t.start()
+
     def _spawn_payment(self, payment: Payment) -> None:
         t = threading.Thread(target=self._run_payment, args=(payment,),
                              name=f"pay-{payment.reference[:8]}", daemon=False)
@@ -355,13 +393,20 @@ class BridgeService:
 
         try:
             with self._terminal_lock:
-                outcome = self.terminal.pay(payment.amount_cents, payment.currency,
-                                            payment.reference, on_progress=progress,
-                                            cancel=payment.cancel)
+                outcome = self.terminal.pay(
+                    reference=payment.reference, amount_cents=payment.amount_cents,
+                    currency=payment.currency, on_progress=progress, cancel=payment.cancel,
+                    # Journaled before the frame's first byte: after a crash the journal tells
+                    # "never sent" (no money taken) from "sent" (listen for the answer).
+                    on_sent=lambda: self.journal.mark_sent(payment.reference))
         except Exception as e:  # noqa: BLE001 - a driver bug must not lose the payment
             log.exception("terminal driver failed")
             outcome = Outcome(Status.UNKNOWN, payment.amount_cents, payment.currency,
                               reason=f"the bridge failed during the payment: {e}")
+        self._settle(payment, outcome)
+
+    def _settle(self, payment: Payment, outcome: Outcome) -> None:
+        """Journal the outcome, then hand it to whoever waits for it."""
         self._note_health(outcome)
         try:
             self.journal.finish(payment.reference, outcome)

@@ -141,7 +141,8 @@ class PtySimulator:
 
     def __init__(self, link_path: Path | str, *, protocol: str = "concert-v2",
                  script: Script | None = None, record: AcquirerRecord | None = None,
-                 byte_timeout: float = 3.0, split_delay_s: float = 0.001):
+                 byte_timeout: float = 3.0, split_delay_s: float = 0.001,
+                 answer_repeats: int = 3):
         if protocol not in ("concert-v2", "concert-v3"):
             raise ValueError(f"unknown protocol {protocol!r}")
         self.link_path = Path(link_path)
@@ -151,6 +152,9 @@ class PtySimulator:
         self.terminal = _Terminal(self.script, self.record)
         self.byte_timeout = byte_timeout
         self.split_delay_s = split_delay_s
+        self.answer_repeats = answer_repeats  # offers of an answer after the first (see below)
+        self.answer_repeats_made = 0
+        self.answers_abandoned = 0  # answers no register took: charged, never reported
         self.requests_seen: list[bytes] = []  # every request body received, in order
         self.probes = 0
         self.recreations = 0
@@ -325,20 +329,37 @@ class PtySimulator:
             return bytes(body)
 
     def _send_answer(self, body: bytes, step: Step) -> None:
+        """Offer the answer: ENQ, frame (resent on NAK), EOT; an offer nobody takes is made
+        again ``answer_repeats`` times, then the answer is abandoned (the acquirer keeps it).
+
+        No Concert / Caisse-AP text found says what a terminal does with an answer the register
+        does not take. Assumed here from the nearest documented rule, Nexi's ECR ENQ/ACK
+        protocol: a message is repeated up to three times on a response timeout or a NAK.
+        """
         if step.has("stray_byte"):
             self._write(b"\x00")
         split = step.has("split")
         good = frame(body)
-        bad = good[:-1] + bytes([good[-1] ^ 0x01])
-        for attempt in range(3):
-            self._write(bytes([ENQ]) if attempt == 0 else b"", split)
-            if attempt == 0 and self._read_byte(self.byte_timeout) != ACK:
-                return
-            self._write(bad if attempt == 0 and step.has("corrupt_lrc") else good, split)
-            if self._read_byte(self.byte_timeout) != NAK:
-                break
-        if not step.has("no_eot"):
+        corrupt = step.has("corrupt_lrc")
+        for offer in range(1 + self.answer_repeats):
+            if offer:
+                self.answer_repeats_made += 1
+            self._write(bytes([ENQ]), split)
+            if self._read_byte(self.byte_timeout) != ACK:
+                continue  # nobody took the session: offer it again
+            for _attempt in range(3):
+                bad = corrupt and _attempt == 0
+                self._write(good[:-1] + bytes([good[-1] ^ 0x01]) if bad else good, split)
+                reply = self._read_byte(self.byte_timeout)
+                if reply == ACK:
+                    if not step.has("no_eot"):
+                        self._write(bytes([EOT]))
+                    return
+                if reply is None:
+                    break  # the register went quiet mid-answer: offer the whole answer again
+            corrupt = False
             self._write(bytes([EOT]))
+        self.answers_abandoned += 1
 
 
 class TcpV3Simulator:

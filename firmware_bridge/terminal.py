@@ -11,10 +11,11 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from typing import Protocol
+from typing import Any, Protocol
 
 from firmware_bridge import concert_v2 as v2
 from firmware_bridge import concert_v3 as v3
+from firmware_bridge.journal import CRASHED_REASON
 from firmware_bridge.link import ANSWER_TRANSFER_S, Link, LinkError, NoAnswer
 from firmware_bridge.outcome import Outcome, Status, card_suffix
 from firmware_bridge.protocol import CURRENCY_CODES, ProtocolError
@@ -30,9 +31,15 @@ class PaymentTerminal(Protocol):
     protocol: str
     device: str
 
-    def pay(self, amount_cents: int, currency: str, reference: str, *,
+    def pay(self, *, reference: str, amount_cents: int, currency: str,
             on_progress: ProgressCallback | None = None,
-            cancel: threading.Event | None = None) -> Outcome: ...
+            cancel: threading.Event | None = None,
+            on_sent: Callable[[], None] | None = None) -> Outcome: ...
+
+    def late_answer_window_s(self) -> float: ...
+
+    def late_answer(self, *, reference: str, amount_cents: int, currency: str,
+                    until: float) -> Outcome: ...
 
     def probe(self) -> None: ...
 
@@ -57,12 +64,22 @@ class _NoTransport:
         pass
 
 
+class RequestNotSent(LinkError):
+    """Raised before the request's first byte: nothing reached the terminal."""
+
+
+def late_reason(detail: str) -> str:
+    return f"{CRASHED_REASON}; no answer came after the restart ({detail})"
+
+
 class _Exchange:
     """Book-keeping of one payment: progress reports and whether money may be at stake."""
 
-    def __init__(self, amount_cents: int, currency: str, on_progress: ProgressCallback | None):
+    def __init__(self, amount_cents: int, currency: str, on_progress: ProgressCallback | None,
+                 on_sent: Callable[[], None] | None = None):
         self.amount_cents, self.currency = amount_cents, currency
         self.on_progress = on_progress
+        self.on_sent = on_sent
         self.request_written = False
 
     def stage(self, name: str, cancellable: bool = False) -> None:
@@ -70,6 +87,13 @@ class _Exchange:
             self.on_progress(name, cancellable)
 
     def written(self) -> None:
+        """Just before the request's first byte. ``on_sent`` journals it first: if that fails
+        it raises, and nothing goes out."""
+        if not self.request_written and self.on_sent is not None:
+            try:
+                self.on_sent()
+            except Exception as e:  # noqa: BLE001 - whatever failed, the request must not go
+                raise RequestNotSent(f"the request could not be journaled as sent: {e}") from e
         self.request_written = True
 
     def outcome(self, status: Status, reason: str | None = None, **kw: str | None) -> Outcome:
@@ -176,19 +200,57 @@ class SerialTerminal:
             self._drop_link()
             raise
 
-    def pay(self, amount_cents: int, currency: str, reference: str, *,
-            on_progress: ProgressCallback | None = None,
-            cancel: threading.Event | None = None) -> Outcome:
-        _check_request(amount_cents, currency)
-        ex = _Exchange(amount_cents, currency, on_progress)
+    def _request(self, reference: str, amount_cents: int, currency: str) -> tuple[bytes, Any]:
+        """The request's body, and what its answer is checked against."""
         code = CURRENCY_CODES[currency]
         if self.protocol == "concert-v2":
             private = v2.short_reference(reference)
-            body = v2.encode_request(v2.Request(amount_cents, code, private, pos=self.pos))
-        else:
-            request = v3.Request(amount_cents, code, reference, pos=self.pos,
-                                 register_id=self.register_id)
-            body = v3.encode_request(request)
+            return v2.encode_request(v2.Request(amount_cents, code, private, pos=self.pos)), private
+        request = v3.Request(amount_cents, code, reference, pos=self.pos,
+                             register_id=self.register_id)
+        return v3.encode_request(request), request
+
+    def _classify(self, answer: bytes, ex: _Exchange, sent: Any) -> Outcome:
+        if self.protocol == "concert-v2":
+            return classify_v2(v2.decode_answer(answer), ex, sent)
+        return classify_v3(v3.decode_answer(answer), ex, sent)
+
+    def late_answer_window_s(self) -> float:
+        """From the request frame's first byte, how long its answer may still be offered: the
+        frame's acknowledgement, the card wait, the answer with its resends, the final EOT."""
+        link = Link(_NoTransport(), byte_timeout=self.byte_timeout, eot_timeout=self.eot_timeout)
+        return link.exchange_budget_s(self.card_wait_timeout)
+
+    def late_answer(self, *, reference: str, amount_cents: int, currency: str,
+                    until: float) -> Outcome:
+        """After a restart: the answer to a request an earlier process sent, if the terminal
+        offers it (again) before ``until`` (time.monotonic()). Never sends the request."""
+        _check_request(amount_cents, currency)
+        ex = _Exchange(amount_cents, currency, None)
+        ex.request_written = True  # any failure from here on: money may have been taken
+        _body, sent = self._request(reference, amount_cents, currency)
+        detail = "the terminal offered nothing"
+        while (left := until - time.monotonic()) > 0:
+            try:
+                answer = self._ensure_link().receive(left)
+                return self._classify(answer, ex, sent)
+            except TransportError as e:
+                self._drop_link()
+                detail = str(e)
+                time.sleep(min(0.05, max(until - time.monotonic(), 0)))
+            except LinkError as e:  # silence, or a garbled offer: the terminal offers it again
+                detail = str(e)
+            except ProtocolError as e:
+                return ex.outcome(Status.UNKNOWN, f"the terminal's answer was not understood: {e}")
+        return ex.outcome(Status.UNKNOWN, late_reason(detail))
+
+    def pay(self, *, reference: str, amount_cents: int, currency: str,
+            on_progress: ProgressCallback | None = None,
+            cancel: threading.Event | None = None,
+            on_sent: Callable[[], None] | None = None) -> Outcome:
+        _check_request(amount_cents, currency)
+        ex = _Exchange(amount_cents, currency, on_progress, on_sent)
+        body, sent = self._request(reference, amount_cents, currency)
         try:
             ex.stage("connecting", True)
             link = self._ensure_link(cancel)
@@ -199,9 +261,7 @@ class SerialTerminal:
             ex.stage("waiting_card")
             answer = link.receive(self.card_wait_timeout)
             ex.stage("receiving")
-            if self.protocol == "concert-v2":
-                return classify_v2(v2.decode_answer(answer), ex, private)
-            return classify_v3(v3.decode_answer(answer), ex, request)
+            return self._classify(answer, ex, sent)
         except TransportError as e:
             self._drop_link()
             return ex.failure(e)
@@ -234,11 +294,23 @@ class TcpV3Terminal:
     def probe(self) -> None:
         TcpTransport(self.host, self.port, connect_timeout=self.byte_timeout).close()
 
-    def pay(self, amount_cents: int, currency: str, reference: str, *,
-            on_progress: ProgressCallback | None = None,
-            cancel: threading.Event | None = None) -> Outcome:
+    def late_answer_window_s(self) -> float:
+        # The terminal answers on the connection that carried the request; it died with the
+        # process that opened it, so nothing can be heard after a restart.
+        return 0.0
+
+    def late_answer(self, *, reference: str, amount_cents: int, currency: str,
+                    until: float) -> Outcome:
         _check_request(amount_cents, currency)
-        ex = _Exchange(amount_cents, currency, on_progress)
+        return Outcome(Status.UNKNOWN, amount_cents, currency,
+                       reason=late_reason("Caisse-AP IP answers only on the request's connection"))
+
+    def pay(self, *, reference: str, amount_cents: int, currency: str,
+            on_progress: ProgressCallback | None = None,
+            cancel: threading.Event | None = None,
+            on_sent: Callable[[], None] | None = None) -> Outcome:
+        _check_request(amount_cents, currency)
+        ex = _Exchange(amount_cents, currency, on_progress, on_sent)
         request = v3.Request(amount_cents, CURRENCY_CODES[currency], reference, pos=self.pos,
                              register_id=self.register_id)
         body = v3.encode_request(request)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import select
 import socket
+import stat
 import termios
 from typing import Protocol
 
@@ -31,12 +32,30 @@ class Transport(Protocol):
 
 _PARITY = {"N": serial.PARITY_NONE, "E": serial.PARITY_EVEN, "O": serial.PARITY_ODD}
 
+# Linux UNIX98 pseudo-terminal slaves (/dev/pts/N) have major numbers 136-143.
+_PTY_SLAVE_MAJORS = range(136, 144)
+
+
+def is_pseudo_terminal(device: str) -> bool:
+    """True for a pty slave (the simulator's device): a byte pipe with no UART behind it."""
+    try:
+        st = os.stat(device)
+    except OSError:
+        return False
+    return stat.S_ISCHR(st.st_mode) and os.major(st.st_rdev) in _PTY_SLAVE_MAJORS
+
 
 class SerialTransport:
     """A serial device opened by path (re-opened by path after errors: USB re-enumeration)."""
 
     def __init__(self, device: str, *, baudrate: int = 9600, bytesize: int = 7,
                  parity: str = "E", stopbits: int = 1):
+        if is_pseudo_terminal(device):
+            # A pty has no framing: the kernel forces CS8 without parity on every tcsetattr,
+            # and glibc's tcsetattr(TCSANOW) then reports EINVAL when nothing else in the call
+            # changed. The first open at 7E1 only passed because it also changed the speed and
+            # modes; every reopen (a bridge restart) failed. Ask for what a pty carries.
+            bytesize, parity = 8, "N"
         try:
             self._serial = serial.Serial(device, baudrate=baudrate, bytesize=bytesize,
                                          parity=_PARITY[parity], stopbits=stopbits,

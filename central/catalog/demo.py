@@ -8,8 +8,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from central.catalog.images import image_url
 from kiosk.assets import DEMO_CATALOG_DIR
+
+from central.catalog.images import image_url
 
 DEMO_CATALOG = DEMO_CATALOG_DIR / "catalog.json"
 

@@ -19,6 +19,10 @@ from kiosk.core.ledger import Donation, GuardRefused, Ledger, LedgerError
 from kiosk.payment.recovery import ledger_entry, record_outcome
 from kiosk.screen.donation_flow import BRIDGE_STATUS, Outcome, PaymentResult
 
+# However long a bridge says "in_progress", the screen gives up after this: the bridge's own
+# listening window (card wait plus resends, ~210 s at the production defaults) is far shorter.
+MAX_IN_PROGRESS_S = 600.0
+
 
 class RequestNotSent(Exception):
     """The bridge could not be reached before the pay request was written: nothing can have
@@ -69,13 +73,20 @@ def run_donation(ledger: Ledger, port: PaymentPort, project_id: str, amount_cent
 
 def _ask_result(port: PaymentPort, reference: str, wait_s: float,
                 poll_s: float) -> dict[str, Any] | None:
+    """The bridge's outcome for ``reference``. ``wait_s`` bounds how long the bridge may stay
+    unreachable; while it answers ``in_progress`` (a restarted bridge listening for the
+    terminal's late answer, up to the card wait and the answer's resends) the screen keeps
+    asking, so that answer is shown instead of a premature ``unknown``."""
     deadline = time.monotonic() + wait_s
+    hard_stop = time.monotonic() + MAX_IN_PROGRESS_S
     while True:
         try:
             answer = port.result(reference)
             status = answer.get("status")
             if status == "not_found" or status in BRIDGE_STATUS:
                 return answer
+            if status == "in_progress":
+                deadline = max(deadline, min(time.monotonic() + wait_s, hard_stop))
         except Exception:  # noqa: BLE001, S110 - keep asking until the deadline
             pass
         if time.monotonic() >= deadline:

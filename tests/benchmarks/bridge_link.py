@@ -95,7 +95,7 @@ def _run(protocol: str, workdir: Path) -> tuple[list[float], list[float], int, i
         reference = str(uuid.uuid4())
         before = terminal.link.stats.written + terminal.link.stats.read
         t0 = time.perf_counter()
-        outcome = terminal.pay(1250, "EUR", reference)
+        outcome = terminal.pay(reference=reference, amount_cents=1250, currency="EUR")
         link_times.append(time.perf_counter() - t0)
         assert outcome.status == Status.APPROVED, outcome
         wire += terminal.link.stats.written + terminal.link.stats.read - before

@@ -21,8 +21,8 @@ from firmware_bridge.outcome import Status
 from firmware_bridge.protocol import ACK, ENQ, EOT, ETX, NAK, STX, frame, lrc
 from firmware_bridge.simulator import TcpV3Simulator
 from firmware_bridge.terminal import SerialTerminal, TcpV3Terminal
-from firmware_bridge.transport import SerialTransport, TransportError
-from tests.helpers.bridge_fixtures import serial_terminal
+from firmware_bridge.transport import SerialTransport, TransportError, is_pseudo_terminal
+from tests.helpers.bridge_fixtures import BYTE_TIMEOUT, serial_terminal
 
 BOTH = ["concert-v2", "concert-v3"]
 
@@ -32,7 +32,7 @@ def ref() -> str:
 
 
 def pay(terminal, amount=1250, reference=None):
-    return terminal.pay(amount, "EUR", reference or ref())
+    return terminal.pay(reference=reference or ref(), amount_cents=amount, currency="EUR")
 
 
 @pytest.mark.parametrize("protocol", BOTH)
@@ -138,7 +138,7 @@ def test_v2_request_and_answer_whose_lrc_equal_control_bytes(make_sim):
     terminal = serial_terminal(sim)
     for reference, amount, card in cases:
         sim.terminal.card = card
-        outcome = terminal.pay(amount, "EUR", reference)
+        outcome = terminal.pay(reference=reference, amount_cents=amount, currency="EUR")
         assert outcome.status == Status.APPROVED, (reference, amount, outcome)
         assert outcome.card_suffix == "4242"
     assert [frame(r)[-1] for r in sim.requests_seen[:5]] == [ENQ, EOT, ETX, STX, ACK]
@@ -161,7 +161,8 @@ def test_cancel_before_the_request_is_sent(make_sim):
     sim = make_sim()
     cancel = threading.Event()
     cancel.set()
-    outcome = serial_terminal(sim).pay(500, "EUR", ref(), cancel=cancel)
+    outcome = serial_terminal(sim).pay(reference=ref(), amount_cents=500, currency="EUR",
+                                        cancel=cancel)
     assert outcome.status == Status.CANCELLED and sim.requests_seen == []
 
 
@@ -180,7 +181,7 @@ def test_bad_amount_or_currency_never_reaches_the_line(make_sim):
     for amount, currency in ((0, "EUR"), (-1, "EUR"), (100_000_000, "EUR"), (5.5, "EUR"),
                              (500, "JPY")):
         with pytest.raises(ValueError):
-            terminal.pay(amount, currency, ref())
+            terminal.pay(reference=ref(), amount_cents=amount, currency=currency)
     assert sim.requests_seen == [] and sim.probes == 0
 
 
@@ -214,7 +215,7 @@ def test_v3_over_tcp(tcp_sim, script, status):
     terminal = TcpV3Terminal("127.0.0.1", sim.port, byte_timeout=0.3, card_wait_timeout=0.5)
     terminal.probe()
     reference = ref()
-    outcome = terminal.pay(2000, "EUR", reference)
+    outcome = terminal.pay(reference=reference, amount_cents=2000, currency="EUR")
     assert outcome.status == status, outcome
     assert v3.decode_request(sim.requests_seen[0]).reference == reference
     if status == Status.APPROVED:
@@ -225,7 +226,8 @@ def test_v3_over_tcp_nobody_listening_is_a_link_error(tcp_sim):
     sim = tcp_sim()
     port = sim.port
     sim.stop()
-    outcome = TcpV3Terminal("127.0.0.1", port, byte_timeout=0.3).pay(100, "EUR", ref())
+    outcome = TcpV3Terminal("127.0.0.1", port, byte_timeout=0.3).pay(
+        reference=ref(), amount_cents=100, currency="EUR")
     assert outcome.status == Status.LINK_ERROR
 
 
@@ -353,8 +355,30 @@ def test_trickling_tcp_answer_ends_unknown_by_the_deadline(tcp_sim):
     sim = tcp_sim("approve+endless_answer")
     terminal = TcpV3Terminal("127.0.0.1", sim.port, byte_timeout=0.3, card_wait_timeout=0.5)
     started = time.monotonic()
-    outcome = terminal.pay(2000, "EUR", ref())
+    outcome = terminal.pay(reference=ref(), amount_cents=2000, currency="EUR")
     elapsed = time.monotonic() - started
     assert outcome.status == Status.UNKNOWN, outcome
     assert "did not end within" in outcome.reason
     assert elapsed <= terminal.payment_deadline_s() + 2.0
+
+
+# -- the simulator's pty, opened again by a restarted bridge ----------------------------------
+
+
+def test_the_simulator_pty_opens_again_at_7e1_after_a_close(make_sim):
+    """A restarted bridge opens the device again with the production framing (7 bits, even
+    parity). On a pty the kernel drops CS7/PARENB and glibc then fails the second tcsetattr
+    with EINVAL; the transport must still open it every time."""
+    sim = make_sim()
+    path = str(sim.link_path)
+    for _ in range(3):
+        transport = SerialTransport(path, bytesize=7, parity="E", stopbits=1)
+        try:
+            Link(transport, byte_timeout=BYTE_TIMEOUT).probe()
+        finally:
+            transport.close()
+    deadline = time.monotonic() + 5  # the simulator counts a probe when it reads its EOT
+    while sim.probes < 3 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert sim.probes == 3
+    assert is_pseudo_terminal(path) and not is_pseudo_terminal(__file__)

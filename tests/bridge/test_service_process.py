@@ -40,12 +40,12 @@ def wait_ready(client: BridgeClient, proc: subprocess.Popen, timeout: float = 10
 def served(make_sim, short_dir):
     procs: list[subprocess.Popen] = []
 
-    def make(script: str, protocol: str = "concert-v2"):
-        sim = make_sim(script, protocol)
+    def make(script: str, protocol: str = "concert-v2", **sim_kw: object):
+        sim = make_sim(script, protocol, **sim_kw)
         config = write_config(short_dir, terminal={
             "device": str(sim.link_path), "protocol": protocol, "bridge_socket":
             str(short_dir / "b.sock"), "journal": str(short_dir / "journal.db"),
-            "byte_timeout_s": 0.3, "card_wait_timeout_s": 10, "bytesize": 8, "parity": "N"})
+            "byte_timeout_s": 0.3, "card_wait_timeout_s": 10, "bytesize": 7, "parity": "E"})
         client = BridgeClient(short_dir / "b.sock", timeout_s=5, pay_timeout_s=15)
 
         def start() -> subprocess.Popen:
@@ -63,10 +63,8 @@ def served(make_sim, short_dir):
         proc.wait()
 
 
-def test_sigkill_mid_transaction_answers_unknown_and_never_resends(served, short_dir):
-    sim, client, start = served("approve:1.5")
-    proc = start()
-    reference = str(uuid.uuid4())
+def kill_mid_card_wait(sim, client, proc, short_dir, reference: str) -> None:
+    """Pay from another process, SIGKILL the bridge once the request is on the terminal."""
     payer = subprocess.Popen(  # a separate client process, so our own thread never blocks
         [sys.executable, "-c", "import sys; from kiosk.payment.client import BridgeClient; "
          f"BridgeClient({str(short_dir / 'b.sock')!r}).pay({reference!r}, 1500, 'EUR')"],
@@ -81,17 +79,80 @@ def test_sigkill_mid_transaction_answers_unknown_and_never_resends(served, short
     payer.wait(timeout=5)
     assert payer.returncode != 0  # the client saw the connection break
 
-    start()
+
+def wait_final(client: BridgeClient, reference: str, timeout: float = 30) -> dict:
+    deadline = time.monotonic() + timeout
+    while (answer := client.result(reference))["status"] == "in_progress":
+        assert time.monotonic() < deadline, "still in progress"
+        time.sleep(0.05)
+    return answer
+
+
+def test_sigkill_mid_card_wait_then_restart_records_the_late_answer(served, short_dir):
+    """Restarted within the terminal's repeats, the bridge takes the answer it offers again
+    and records it under the journaled reference; until then ``result`` says in_progress."""
+    sim, client, start = served("approve:1.5")
+    proc = start()
+    reference = str(uuid.uuid4())
+    kill_mid_card_wait(sim, client, proc, short_dir, reference)
+
+    start()  # well inside the card wait: the answer is not offered yet
+    assert client.result(reference)["status"] == "in_progress"
+    assert client.status()["busy"] is True
+    again = client.pay(reference, 1500, "EUR")  # a repeated pay waits for the same outcome
+    assert again["status"] == "approved" and again["card_suffix"] == "4242"
     after = client.result(reference)
+    assert after["status"] == "approved" and after["amount_cents"] == 1500
+    assert len(sim.requests_seen) == 1  # never re-sent
+    assert len(sim.record.approvals) == 1 and sim.answers_abandoned == 0
+    assert client.pay(str(uuid.uuid4()), 700, "EUR")["status"] == "approved"  # line is free
+
+
+def test_sigkill_then_restart_after_the_terminal_gave_up_is_unknown(served, short_dir):
+    """Back only after the terminal stopped offering its answer: nothing can be heard any
+    more, so the payment is unknown (charged at the acquirer), and never sent again."""
+    sim, client, start = served("approve:0.3", answer_repeats=1)
+    proc = start()
+    reference = str(uuid.uuid4())
+    kill_mid_card_wait(sim, client, proc, short_dir, reference)
+    deadline = time.monotonic() + 10
+    while sim.answers_abandoned == 0:  # two offers of 0.3 s each, nobody there
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+
+    start()
+    after = wait_final(client, reference)
     assert after["status"] == "unknown" and "stopped" in after["reason"]
     assert after["amount_cents"] == 1500
-    again = client.pay(reference, 1500, "EUR")
-    assert again["status"] == "unknown"
-    time.sleep(1.5)  # past the card wait: the terminal would have answered a re-send by now
+    assert client.pay(reference, 1500, "EUR")["status"] == "unknown"
     assert len(sim.requests_seen) == 1  # never re-sent
-    # The acquirer took the money once; the kiosk records "unknown" for the operator to
-    # reconcile, never a second debit.
-    assert len(sim.record.approvals) == 1
+    assert len(sim.record.approvals) == 1  # the acquirer took it once: the operator reconciles
+
+
+def test_sigkill_before_the_request_frame_is_a_link_error(served, short_dir):
+    """Killed after the journal entry but before the request's first byte: the terminal never
+    saw it, so no money was taken and the restart says so at once (not unknown)."""
+    sim, client, start = served("approve")
+    proc = start()
+    deadline = time.monotonic() + 5
+    while sim.probes == 0:  # the start-up probe is done: the next ENQ is the payment's
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    # The terminal stops the world at the payment's ENQ: kill the bridge right there.
+    def kill() -> None:  # dead before the terminal's ACK can let the frame out
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+    sim.on_session = kill
+    reference = str(uuid.uuid4())
+    with pytest.raises(BridgeUnavailable):
+        client.pay(reference, 900, "EUR")
+    proc.wait()
+    sim.on_session = None
+    start()
+    after = client.result(reference)
+    assert after["status"] == "link_error" and "no money taken" in after["reason"]
+    assert sim.requests_seen == [] and sim.record.approvals == []
 
 
 def test_journal_holds_the_reference_before_the_first_byte(served, short_dir):

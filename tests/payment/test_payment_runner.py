@@ -132,9 +132,36 @@ def test_lost_connection_asks_for_the_result_never_pays_twice(ledger, bridge):
     assert len(bridge.sim.requests_seen) == 1  # asked with result, never paid again
 
 
+def test_in_progress_keeps_the_screen_asking_until_the_real_outcome(ledger, bridge):
+    # The bridge says in_progress for longer than result_wait_s (a restarted bridge listens
+    # for the terminal's late answer for the rest of the card wait): the screen keeps asking
+    # and shows the real outcome instead of a premature unknown.
+    bridge.sim.script.push(parse_step("approve:0.7"))
+    result, _ = donate(ledger, port_of(bridge, pay_timeout_s=0.3), result_wait_s=0.2)
+    assert result.outcome is Outcome.APPROVED
+    assert ledger.get(result.donation_id).state == "approved"
+    assert len(bridge.sim.requests_seen) == 1
+
+
+class SocketGoneAfterPay(BridgePort):
+    """The real port; once its pay connection is lost, the bridge's socket disappears too (a
+    bridge restarting), so ``result`` cannot reach anyone."""
+
+    def __init__(self, bridge: RealBridge):
+        super().__init__(BridgeClient(bridge.socket_path, timeout_s=0.5, pay_timeout_s=0.3))
+        self.socket_path = bridge.socket_path
+
+    def pay(self, *args, **kwargs):
+        try:
+            return super().pay(*args, **kwargs)
+        except Exception:
+            self.socket_path.unlink()
+            raise
+
+
 def test_no_answer_in_time_leaves_the_donation_pending_for_recovery(ledger, bridge):
     bridge.sim.script.push(parse_step("approve:0.7"))
-    result, _ = donate(ledger, port_of(bridge, pay_timeout_s=0.3), result_wait_s=0.3)
+    result, _ = donate(ledger, SocketGoneAfterPay(bridge), result_wait_s=0.3)
     assert result.outcome is Outcome.UNKNOWN
     assert ledger.get(result.donation_id).state == "pending"  # recovery resolves it
     assert len(bridge.sim.requests_seen) == 1

@@ -180,11 +180,9 @@ def write_config(workdir: Path, api_url: str, protocol: str) -> Path:
         "api": {"base_url": api_url, "token_file": str(workdir / "device-token"),
                 "connect_timeout_s": 2, "read_timeout_s": 3, "call_deadline_s": 5,
                 "max_backoff_s": 2},
-        # 8N1, not the terminals' usual 7E1: on this pseudo-terminal a second open asking for
-        # CS7 + parity fails with EINVAL (the first one succeeds), so every restarted bridge
-        # would lose its terminal. A pty carries bytes only, so nothing of the protocol changes.
+        # The production framing (7E1): a restarted bridge must open the pty again with it.
         "terminal": {"protocol": protocol, "device": str(workdir / "term"),
-                     "bytesize": 8, "parity": "N",
+                     "bytesize": 7, "parity": "E",
                      "bridge_socket": str(workdir / "b.sock"),
                      "journal": str(workdir / "journal.db"), "byte_timeout_s": 1,
                      "card_wait_timeout_s": 10, "probe_interval_s": 300},
@@ -404,7 +402,7 @@ class Soak:
 
 
 def unknown_cause(reason: str) -> str:
-    if reason == CRASHED_REASON:
+    if reason.startswith(CRASHED_REASON):  # and no answer heard after the restart
         return "bridge killed mid-payment"
     return reason.split(";")[0][:70] or "no reason recorded"
 
