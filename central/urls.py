@@ -22,3 +22,7 @@ urlpatterns = [
             name="receipt"),
     path("backoffice/", admin.site.urls),
 ]
+
+# JSON under /v1/ (a kiosk parses every answer there), Django's pages elsewhere.
+handler404 = "central.common.views.not_found"
+handler500 = "central.common.views.server_error"

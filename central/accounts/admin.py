@@ -14,14 +14,26 @@ from central.catalog.models import Association, Image, Project, Shop, ShopProjec
 from central.devices.models import Device, DeviceState, HeartbeatRollup
 from central.donations.models import Donation
 
+# The choices a user is offered for a foreign key: only what their role lets them see, so an
+# association cannot file a project under another association, nor a shop a kiosk elsewhere.
+SCOPED_CHOICES = {Association: selectors.associations, Shop: selectors.shops}
+
 
 class ScopedAdmin(admin.ModelAdmin):
-    """A model admin whose rows are the selector's for the signed-in user."""
+    """A model admin whose rows are the selector's for the signed-in user: lists, and the
+    change, delete and history pages (an object outside the scope is "not found")."""
 
     selector: Any = None
 
     def get_queryset(self, request: HttpRequest) -> Any:
         return type(self).selector(request.user)
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest,
+                                 **kwargs: Any) -> Any:
+        scoped = SCOPED_CHOICES.get(db_field.related_model)
+        if scoped is not None:
+            kwargs["queryset"] = scoped(request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 @admin.register(Membership)
@@ -83,6 +95,9 @@ class DeviceAdmin(ScopedAdmin):
 class HeartbeatRollupAdmin(admin.ModelAdmin):
     list_display = ["device", "hour", "count", "max_backlog_count", "errors"]
 
+    def get_queryset(self, request: HttpRequest) -> Any:
+        return super().get_queryset(request).filter(device__in=selectors.devices(request.user))
+
 
 @admin.register(Donation)
 class DonationAdmin(ScopedAdmin):
@@ -91,5 +106,11 @@ class DonationAdmin(ScopedAdmin):
                     "state", "received_at"]
     list_filter = ["state", "currency"]
 
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # only kiosks add donations
+
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # as the kiosk sent it: never edited
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # never deleted: a restored backup relies on it

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import struct
 
 from django import forms
 from django.conf import settings
@@ -12,25 +13,38 @@ from PIL import ImageOps
 from central.catalog.models import Project
 from central.catalog.services import store_image
 
+# What the form takes: JPEG and PNG only, so no other decoder ever sees uploaded bytes.
+PHOTO_FORMATS = ("JPEG", "PNG")
+# Decoders fail on damaged files in more ways than OSError (truncated tables, bad sizes...).
+DECODE_ERRORS = (OSError, ValueError, EOFError, SyntaxError, IndexError, TypeError,
+                 struct.error, ZeroDivisionError)
+
+
+def _too_many_pixels(detail: str = "") -> forms.ValidationError:
+    cap = settings.CENTRAL_PHOTO_MAX_PIXELS
+    return forms.ValidationError(f"the photo has too many pixels{detail}; at most {cap:,}")
+
 
 def reencode_photo(data: bytes) -> bytes:
-    """A JPEG of at most CENTRAL_PHOTO_MAX_SIDE pixels a side, from any image Pillow reads;
-    the pixel count is checked from the header before anything is decoded."""
+    """A JPEG of at most CENTRAL_PHOTO_MAX_SIDE pixels a side, from a JPEG or PNG; the pixel
+    count is checked from the header before anything is decoded."""
     try:
-        with PILImage.open(io.BytesIO(data)) as probe:
+        with PILImage.open(io.BytesIO(data), formats=PHOTO_FORMATS) as probe:
             width, height = probe.size
-    except (OSError, PILImage.DecompressionBombError, ValueError):
-        raise forms.ValidationError("this file is not an image") from None
+    except PILImage.DecompressionBombError:  # Pillow's own, far higher cap
+        raise _too_many_pixels() from None
+    except DECODE_ERRORS:
+        raise forms.ValidationError("this file is not a JPEG or PNG image") from None
     if width * height > settings.CENTRAL_PHOTO_MAX_PIXELS:
-        raise forms.ValidationError(f"the photo is too large ({width}x{height} pixels)")
+        raise _too_many_pixels(f" ({width} x {height})")
     try:
-        with PILImage.open(io.BytesIO(data)) as img:
+        with PILImage.open(io.BytesIO(data), formats=PHOTO_FORMATS) as img:
             img = ImageOps.exif_transpose(img).convert("RGB")
             side = settings.CENTRAL_PHOTO_MAX_SIDE
             img.thumbnail((side, side))
             out = io.BytesIO()
             img.save(out, "JPEG", quality=85, optimize=True)
-    except (OSError, PILImage.DecompressionBombError, ValueError):
+    except (PILImage.DecompressionBombError, *DECODE_ERRORS):
         raise forms.ValidationError("this image cannot be read") from None
     return out.getvalue()
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -122,9 +122,10 @@ def revoke_device(device_id: str) -> Device:
     return device
 
 
-def record_heartbeat(device: Device, body: dict[str, Any]) -> None:
-    """History row, latest state, hourly roll-up and the audit rows, in one transaction."""
-    now = timezone.now()
+def record_heartbeat(device: Device, body: dict[str, Any], now: datetime | None = None) -> None:
+    """History row, latest state, hourly roll-up and the audit rows, in one transaction
+    (``now``: the time of receipt, for replaying history)."""
+    now = now or timezone.now()
     hour = now.replace(minute=0, second=0, microsecond=0)
     state = {"received_at": now, "version": body["version"],
              "backlog_count": body["backlog_count"], "backlog_cents": body["backlog_cents"],

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 
 from central.settings.base import *  # noqa: F403
-from central.settings.base import INSTALLED_APPS, MIDDLEWARE
+from central.settings.base import DATABASES, INSTALLED_APPS, MIDDLEWARE
 
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY") or "test-only-secret-key-not-for-production"
 ALLOWED_HOSTS = ["127.0.0.1", "localhost", "[::1]"]
@@ -19,3 +19,6 @@ CENTRAL_TEST_ADMIN_TOKEN = os.environ.get("CENTRAL_TEST_ADMIN_TOKEN", "")
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # The administration routes take whole catalogs with their images.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 32 << 20
+# Django's test runner (``central test``): on SQLite, a file beside the database, not memory.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["TEST"] = {"NAME": f"{DATABASES['default']['NAME']}.test"}

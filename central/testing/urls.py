@@ -3,7 +3,7 @@
 from django.urls import path, re_path
 
 from central.testing import views
-from central.urls import DEVICE
+from central.urls import DEVICE, handler404, handler500  # noqa: F401  (this is the root)
 from central.urls import urlpatterns as service_urls
 
 urlpatterns = [

@@ -5,6 +5,8 @@ checked against central_api/openapi.yaml."""
 from __future__ import annotations
 
 import itertools
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,11 +25,18 @@ _names = itertools.count(1)
 
 
 @pytest.fixture(scope="session")
-def pg_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
-    cluster = Cluster(tmp_path_factory.mktemp("pg"))
-    cluster.start()
-    yield cluster
-    cluster.stop()
+def pg_cluster() -> Iterator[Cluster]:
+    # Not under pytest's base directory: every pytest session of the same user puts
+    # /tmp/pytest-of-<user> back to 0700, which locks the postgres user out of a cluster
+    # another session is running there.
+    root = Path(tempfile.mkdtemp(prefix="central-pg-"))
+    cluster = Cluster(root)
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.stop()
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def database_url(backend: str, cluster_factory: Any, workdir: Path) -> str:

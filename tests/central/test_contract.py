@@ -8,9 +8,12 @@ import hashlib
 import threading
 import uuid
 
+import jsonschema
+
 from kiosk.core.receipt import receipt_url
 from tests.central.conftest import Api
 from tests.central.helpers import donation, heartbeat, project
+from tests.sync.openapi_check import document
 
 BATCH = "/v1/devices/{}/donations:batch"
 
@@ -182,3 +185,29 @@ def test_concurrent_batches_store_each_donation_once(api: Api) -> None:
     assert catalog(api, device).json()["projects"][0]["raised_cents"] == 4000
 
 
+
+
+def test_unknown_routes_and_methods_under_v1_answer_json_errors(api: Api) -> None:
+    device = api.enroll()
+    error_schema = document()["components"]["schemas"]["Error"]
+    for method, path in [("GET", "/v1/nothing-here"),
+                         ("POST", f"/v1/devices/{device.device_id}/donations"),
+                         ("GET", "/v1/devices/not a valid id/catalog"),
+                         ("GET", "/v1/images/not-a-sha256")]:
+        r = api.call(method, path, device.token)
+        assert r.status_code == 404, path
+        assert r.headers["Content-Type"] == "application/json", path
+        jsonschema.validate(r.json(), error_schema)
+        assert r.json()["error"]["code"] == "not_found"
+    for method, path in [("GET", "/v1/enroll"), ("DELETE", BATCH.format(device.device_id)),
+                         ("POST", f"/v1/devices/{device.device_id}/catalog")]:
+        r = api.call(method, path, device.token)
+        assert r.status_code == 405, path
+        assert r.headers["Content-Type"] == "application/json", path
+        jsonschema.validate(r.json(), error_schema)
+        assert r.json()["error"]["code"] == "method_not_allowed" and r.headers["Allow"]
+    # Outside the device API, Django's own page.
+    page = api.session.get(f"{api.url}/nothing-here")
+    assert page.status_code == 404 and page.headers["Content-Type"].startswith("text/html")
+    # These requests are outside the document by design; the api fixture checks the rest.
+    api.service.admin.call("DELETE", "/admin/exchanges")

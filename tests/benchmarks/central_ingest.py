@@ -1,0 +1,235 @@
+"""Batch ingest through the central service (production settings, gunicorn, real HTTP on
+127.0.0.1) in donations/s, batches of 100, against a raw ``executemany`` of the same rows into
+an equivalent table on the same database, in the same run, interleaved in rounds: on a SQLite
+file (WAL + synchronous=FULL, on the repository's disk) and on PostgreSQL (a throwaway
+cluster, fsync off for both sides alike). Goal: the service reaches >= 50 % of raw.
+Then N simulated kiosks (threads: heartbeat + a small batch, time compressed) against
+gunicorn on PostgreSQL: latency and errors. ``CENTRAL_BENCH_KIOSKS`` (default 200) sets N."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from central.testing.process import _wait_listening
+from tests.benchmarks._table import median, p95, print_table
+from tests.central.helpers import donation, heartbeat
+from tests.central.postgres import Cluster
+
+ROUNDS = 10
+BATCHES_PER_ROUND = 2
+BATCH = 100
+KIOSK_ROUNDS = 3
+HEADERS = {"X-Forwarded-Proto": "https"}  # as nginx sets it (production redirects http)
+RAW_TABLE = ("CREATE TABLE IF NOT EXISTS raw_donation (device TEXT NOT NULL, id TEXT NOT NULL,"
+             " seq BIGINT, boot_id TEXT, project TEXT, amount_cents BIGINT, currency TEXT,"
+             " state TEXT, created_at TEXT, finished_at TEXT, auth_code TEXT,"
+             " card_suffix TEXT, reason TEXT, content TEXT, PRIMARY KEY (device, id))")
+RAW_INSERT = "INSERT INTO raw_donation VALUES ({})".format(", ".join(["{p}"] * 14))
+
+MAKE_CODES = """
+import json, sys, django
+django.setup()
+from central.devices.services import create_enrollment_code
+prefix, count = sys.argv[1], int(sys.argv[2])
+print(json.dumps({f"{prefix}-{n:05d}": create_enrollment_code(f"{prefix}-{n:05d}")
+                  for n in range(count)}))
+"""
+
+
+def _raw_row(device: str, item: dict[str, Any]) -> tuple:
+    t = item["terminal"]
+    return (device, item["id"], item["seq"], item["boot_id"], item["project_id"],
+            item["amount_cents"], item["currency"], item["state"], item["created_at"],
+            item["finished_at"], t["auth_code"], t["card_suffix"], t["reason"],
+            json.dumps(item, sort_keys=True))
+
+
+class Service:
+    """``central migrate`` + ``central serve`` with the production settings."""
+
+    def __init__(self, database_url: str, workdir: Path, workers: int):
+        self.env = {k: v for k, v in os.environ.items()
+                    if not k.startswith(("DJANGO_", "DATABASE_"))}
+        self.env.update(DJANGO_SETTINGS_MODULE="central.settings.production",
+                        DJANGO_SECRET_KEY="bench-" + uuid.uuid4().hex * 2,
+                        DJANGO_ALLOWED_HOSTS="127.0.0.1", DATABASE_URL=database_url)
+        subprocess.run([sys.executable, "-m", "central", "migrate", "-v0"], env=self.env,
+                       check=True, timeout=300)
+        log = workdir / f"serve-{uuid.uuid4().hex[:6]}.log"
+        with open(log, "wb") as out:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "central", "serve", "--bind", "127.0.0.1:0",
+                 "--workers", str(workers)], env=self.env, stdout=out,
+                stderr=subprocess.STDOUT, start_new_session=True)
+        self.url = _wait_listening(self.proc, log, "127.0.0.1")
+
+    def enroll(self, prefix: str, count: int) -> list[tuple[str, str]]:
+        made = subprocess.run([sys.executable, "-c", MAKE_CODES, prefix, str(count)],
+                              env=self.env,
+                              check=True, capture_output=True, text=True, timeout=300)
+        devices = []
+        with requests.Session() as s:
+            s.trust_env = False
+            for device_id, code in json.loads(made.stdout).items():
+                r = s.post(f"{self.url}/v1/enroll", headers=HEADERS, timeout=30,
+                           json={"code": code, "device_id": device_id})
+                r.raise_for_status()
+                devices.append((device_id, r.json()["token"]))
+        return devices
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=30)
+
+
+def _ingest(name: str, service: Service, raw_conn: Any, placeholder: str,
+            rows: list[list[object]]) -> None:
+    (device, token), = service.enroll("ingest", 1)
+    session = requests.Session()
+    session.trust_env = False
+    session.headers.update({**HEADERS, "Authorization": f"Bearer {token}"})
+    insert = RAW_INSERT.format(p=placeholder)
+    http_lat: list[float] = []
+    raw_lat: list[float] = []
+    seq = 0
+    for _ in range(ROUNDS):
+        for _ in range(BATCHES_PER_ROUND):
+            items = [donation(seq + n + 1) for n in range(BATCH)]
+            seq += BATCH
+            t0 = time.perf_counter()
+            r = session.post(f"{service.url}/v1/devices/{device}/donations:batch",
+                             json={"donations": items}, timeout=60)
+            http_lat.append(time.perf_counter() - t0)
+            statuses = {x["status"] for x in r.json()["results"]}
+            assert r.status_code == 200 and statuses == {"created"}, r.text[:200]
+            raw_items = [_raw_row("raw-" + device, donation(n)) for n in range(BATCH)]
+            t0 = time.perf_counter()
+            with raw_conn.cursor() if placeholder == "%s" else _sqlite_cursor(raw_conn) as cur:
+                cur.executemany(insert, raw_items)
+            raw_conn.commit()
+            raw_lat.append(time.perf_counter() - t0)
+    session.close()
+    http_rate, raw_rate = BATCH / median(http_lat), BATCH / median(raw_lat)
+    rows.append([f"{name}: raw executemany + commit", median(raw_lat) * 1e3,
+                 p95(raw_lat) * 1e3, raw_rate, 1.0])
+    rows.append([f"{name}: service batch over HTTP", median(http_lat) * 1e3,
+                 p95(http_lat) * 1e3, http_rate, http_rate / raw_rate])
+
+
+class _sqlite_cursor:  # noqa: N801  (sqlite3's cursor is not a context manager)
+    def __init__(self, conn: sqlite3.Connection):
+        self.cur = conn.cursor()
+
+    def __enter__(self) -> sqlite3.Cursor:
+        return self.cur
+
+    def __exit__(self, *exc: object) -> None:
+        self.cur.close()
+
+
+def _kiosks(service: Service, count: int) -> list[list[object]]:
+    devices = service.enroll("kiosk", count)
+    lat: dict[str, list[float]] = {"heartbeat": [], "batch": []}
+    errors: list[str] = []
+    lock = threading.Lock()
+
+    def kiosk(device: str, token: str) -> None:
+        rng = random.Random(device)
+        with requests.Session() as s:
+            s.trust_env = False
+            s.headers.update({**HEADERS, "Authorization": f"Bearer {token}"})
+            seq = 0
+            for _ in range(KIOSK_ROUNDS):
+                time.sleep(rng.uniform(0, 2.0))  # a minute between rounds, compressed
+                items = [donation(seq + n + 1) for n in range(rng.randint(1, 10))]
+                seq += len(items)
+                for kind, path, body in (
+                        ("heartbeat", "heartbeat", heartbeat()),
+                        ("batch", "donations:batch", {"donations": items})):
+                    t0 = time.perf_counter()
+                    try:
+                        r = s.post(f"{service.url}/v1/devices/{device}/{path}", json=body,
+                                   timeout=30)
+                        ok = r.status_code == 200
+                        what = f"{kind} {r.status_code}"
+                    except requests.RequestException as e:
+                        ok, what = False, f"{kind} {type(e).__name__}"
+                    with lock:
+                        lat[kind].append(time.perf_counter() - t0)
+                        if not ok:
+                            errors.append(what)
+
+    threads = [threading.Thread(target=kiosk, args=d) for d in devices]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=300)
+    elapsed = time.perf_counter() - started
+    requests_sent = len(lat["heartbeat"]) + len(lat["batch"])
+    return [[f"{count} kiosks: {kind}", median(v) * 1e3, p95(v) * 1e3, max(v) * 1e3, len(v),
+             sum(1 for e in errors if e.startswith(kind)), requests_sent / elapsed]
+            for kind, v in lat.items()]
+
+
+def main() -> None:
+    import psycopg
+
+    workdir = Path(tempfile.mkdtemp(prefix="bench-central-", dir=Path.cwd()))
+    pg_root = Path(tempfile.mkdtemp(prefix="central-pg-"))
+    cluster = Cluster(pg_root)
+    cluster.start()
+    services: list[Service] = []
+    try:
+        rows: list[list[object]] = []
+        raw_sqlite = sqlite3.connect(workdir / "raw.sqlite3")
+        raw_sqlite.execute("PRAGMA journal_mode=WAL")
+        raw_sqlite.execute("PRAGMA synchronous=FULL")
+        raw_sqlite.execute(RAW_TABLE)
+        services.append(Service(f"sqlite:///{workdir / 'central.sqlite3'}", workdir, 2))
+        _ingest("SQLite", services[-1], raw_sqlite, "?", rows)
+        services.pop().stop()
+        raw_sqlite.close()
+        pg_url = cluster.create_database("central_bench")
+        with psycopg.connect(cluster.create_database("raw_bench")) as raw_pg:
+            raw_pg.execute(RAW_TABLE)
+            raw_pg.commit()
+            services.append(Service(pg_url, workdir, 2))
+            _ingest("PostgreSQL", services[-1], raw_pg, "%s", rows)
+        print(f"batch ingest, {ROUNDS} interleaved rounds of {BATCHES_PER_ROUND} batches of "
+              f"{BATCH}, one kiosk, 2 gunicorn workers x 4 threads, loopback HTTP")
+        print_table(["path", "median ms/batch", "p95 ms/batch", "donations/s",
+                     "ratio vs raw"], rows)
+        for n in range(0, len(rows), 2):
+            ratio = rows[n + 1][4]
+            verdict = "meets" if ratio >= 0.5 else "MISSES"
+            print(f"{rows[n + 1][0]}: {ratio:.0%} of raw ({verdict} the 50 % goal)")
+        count = int(os.environ.get("CENTRAL_BENCH_KIOSKS", "200"))
+        print(f"\n{count} simulated kiosks (threads in one process), {KIOSK_ROUNDS} rounds of "
+              "heartbeat + batch of 1-10, 0-2 s apart; PostgreSQL, 2 workers x 4 threads")
+        print_table(["requests", "median ms", "p95 ms", "max ms", "count", "errors",
+                     "req/s"], _kiosks(services[-1], count))
+    finally:
+        for s in services:
+            s.stop()
+        cluster.stop()
+        shutil.rmtree(pg_root, ignore_errors=True)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

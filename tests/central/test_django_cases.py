@@ -1,0 +1,48 @@
+"""The back office, the photo form and heartbeat pruning: Django test cases (Django's test
+client against the real admin views, the real forms and commands), each module run by
+``central test`` in a process of its own on each database backend."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.central.conftest import BACKENDS, database_url
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def run_cases(module: str, backend: str, request: pytest.FixtureRequest,
+              workdir: Path) -> None:
+    url = database_url(backend, lambda: request.getfixturevalue("pg_cluster"), workdir)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_"))}
+    env.update(DJANGO_SETTINGS_MODULE="central.settings.test", DATABASE_URL=url,
+               HYPOTHESIS_STORAGE_DIRECTORY=str(workdir / "hypothesis"))
+    done = subprocess.run(
+        [sys.executable, "-m", "central", "test", f"tests.central.cases.{module}",
+         "--noinput", "-v", "2"], env=env, cwd=REPO, capture_output=True, text=True,
+        timeout=600)
+    # The runner reports on stderr; every case must have run and passed.
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "\nOK" in done.stderr and "skipped" not in done.stderr, done.stderr
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_photo_form(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    run_cases("photo", backend, request, tmp_path)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_heartbeat_pruning(backend: str, request: pytest.FixtureRequest,
+                           tmp_path: Path) -> None:
+    run_cases("prune", backend, request, tmp_path)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_backoffice_roles(backend: str, request: pytest.FixtureRequest,
+                          tmp_path: Path) -> None:
+    run_cases("backoffice", backend, request, tmp_path)
