@@ -9,7 +9,8 @@ from pathlib import Path
 
 from tests.appliance.systemd_tools import REPO
 
-SOURCES = ("kiosk", "firmware_bridge", "setup.cfg", "pyproject.toml", "README.md")
+SOURCES = ("kiosk", "assets", "firmware_bridge", "central", "central_api", "setup.cfg", "setup.py",
+           "pyproject.toml", "README.md")
 
 
 def build_wheel(work: Path, version: str, patch: dict[str, str] | None = None) -> Path:

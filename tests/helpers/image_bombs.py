@@ -10,7 +10,7 @@ import sys
 import zlib
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def _chunk(kind: bytes, data: bytes) -> bytes:

@@ -35,8 +35,8 @@ def test_the_screen_runs_from_the_release_wheel(tmp_path):
         from kiosk.core import catalog, money
         from kiosk.screen import startup as screen_main
         from kiosk.screen.ui import app
-        for path in (screen_main.FONTS / "DejaVuSans.ttf", screen_main.FONTS /
-                     "LICENSE-DejaVu.txt", app.ASSETS / "sounds" / "thanks.wav",
+        for path in (screen_main.FONTS_DIR / "DejaVuSans.ttf", screen_main.FONTS_DIR /
+                     "LICENSE-DejaVu.txt", app.SOUNDS_DIR / "thanks.wav",
                      catalog.DEMO_CATALOG, money.FORMATS_FILE):
             assert path.is_file(), f"not in the release: {{path}}"
         from kiosk.screen.cli import main

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from kiosk.sync.client import ApiClient, ApiError, Refused, Transient
+from kiosk.sync.client import ApiClient, ApiError, InsecureUrl, Refused, Transient
 
 TOKEN = "secret-device-token"
 
@@ -96,14 +96,11 @@ def test_the_token_is_never_sent_to_another_origin(elsewhere: Recorder) -> None:
         client = ApiClient(own.url, TOKEN)
         client.call("GET", "v1/catalog")
         assert own.seen[0][2]["Authorization"] == f"Bearer {TOKEN}"
-        with pytest.raises(Refused, match="another site"):
-            client.call("GET", f"{elsewhere.url}/images/abc", auth=True)
+        # Plain http to another origin is refused before any connection is made.
+        for auth in (True, False):
+            with pytest.raises(InsecureUrl):
+                client.call("GET", f"{elsewhere.url}/images/abc", auth=auth)
         assert elsewhere.seen == []
-        # What the image cache does for an image on another origin: no token at all.
-        client.call("GET", f"{elsewhere.url}/images/abc", auth=client.same_origin(
-            f"{elsewhere.url}/images/abc"))
-        assert [s[1] for s in elsewhere.seen] == ["/images/abc"]
-        assert not any(k.lower() == "authorization" for k in elsewhere.seen[0][2])
         client.close()
 
 
@@ -155,3 +152,21 @@ def test_a_proxy_in_the_environment_is_not_used(elsewhere: Recorder,
         client.call("GET", "v1/catalog")
         client.close()
         assert elsewhere.seen == [] and len(own.seen) == 1
+
+
+def test_an_image_on_another_https_origin_goes_without_the_token(
+        tls_server: tuple[Recorder, Path]) -> None:
+    """The token is refused for another (https) origin; what the image cache does for an
+    image there: no token at all."""
+    elsewhere, cert = tls_server
+    own = Recorder(ok_json)
+    for _ in serve(own):
+        client = ApiClient(own.url, TOKEN, ca_bundle=str(cert))
+        url = f"https://127.0.0.1:{elsewhere.server_address[1]}/images/abc"
+        with pytest.raises(Refused, match="another site"):
+            client.call("GET", url, auth=True)
+        assert elsewhere.seen == []
+        client.call("GET", url, auth=client.same_origin(url))
+        client.close()
+    assert [s[1] for s in elsewhere.seen] == ["/images/abc"]
+    assert not any(k.lower() == "authorization" for k in elsewhere.seen[0][2])
