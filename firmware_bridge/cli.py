@@ -14,7 +14,7 @@ from typing import Any
 
 from firmware_bridge import concert_v2
 from firmware_bridge.journal import DuplicateShortReference, Journal, JournalError
-from firmware_bridge.outcome import Outcome, Status
+from firmware_bridge.outcome import Status, TerminalOutcome
 from firmware_bridge.protocol import CURRENCY_CODES
 from firmware_bridge.script import ScriptError, parse_script, parse_step
 from firmware_bridge.terminal import PROTOCOLS, PaymentTerminal, SerialTerminal, TcpV3Terminal
@@ -130,7 +130,7 @@ def cmd_pay(args: argparse.Namespace) -> int:
             journal.finish(args.reference, outcome)
             replayed = False
         else:
-            outcome = entry.outcome or Outcome(Status.UNKNOWN, entry.amount_cents,
+            outcome = entry.outcome or TerminalOutcome(Status.UNKNOWN, entry.amount_cents,
                                                entry.currency, reason="still in flight")
             replayed = True
     except DuplicateShortReference:

@@ -14,7 +14,6 @@ SQLite with WAL, ``synchronous=FULL`` and writes in ``BEGIN IMMEDIATE``, like th
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import json
 import sqlite3
 import threading
@@ -23,7 +22,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from firmware_bridge.outcome import Outcome, Status
+from firmware_bridge.clock import utc_now
+from firmware_bridge.outcome import Status, TerminalOutcome
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS payments (
@@ -71,7 +71,7 @@ class Entry:
     amount_cents: int
     currency: str
     in_flight: bool
-    outcome: Outcome | None
+    outcome: TerminalOutcome | None
 
 
 @dataclass(frozen=True)
@@ -80,10 +80,6 @@ class LateAnswer:
 
     entry: Entry
     until_mono: float  # time.monotonic() after which no answer can come any more
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class Journal:
@@ -143,7 +139,7 @@ class Journal:
                 "FROM payments WHERE reference = ?", (reference,)).fetchone()
         if row is None:
             return None
-        outcome = Outcome.from_dict(json.loads(row[5])) if row[5] else None
+        outcome = TerminalOutcome.from_dict(json.loads(row[5])) if row[5] else None
         return Entry(row[0], row[1], row[2], row[3], row[4] == "in_flight", outcome)
 
     def begin(self, reference: str, short_reference: str, amount_cents: int, currency: str,
@@ -156,7 +152,7 @@ class Journal:
             conn.execute(
                 "INSERT INTO payments (reference, short_reference, amount_cents, currency,"
                 " protocol, state, created_at) VALUES (?, ?, ?, ?, ?, 'in_flight', ?)",
-                (reference, short_reference, amount_cents, currency, protocol, _now()))
+                (reference, short_reference, amount_cents, currency, protocol, utc_now()))
         return True
 
     def mark_sent(self, reference: str) -> None:
@@ -166,11 +162,11 @@ class Journal:
                          "WHERE reference = ? AND sent_mono_ns IS NULL",
                          (boot_id(), time.monotonic_ns(), reference))
 
-    def finish(self, reference: str, outcome: Outcome) -> None:
+    def finish(self, reference: str, outcome: TerminalOutcome) -> None:
         with self._write() as conn:
             conn.execute("UPDATE payments SET state = 'done', outcome = ?, finished_at = ? "
                          "WHERE reference = ? AND state = 'in_flight'",
-                         (json.dumps(outcome.as_dict()), _now(), reference))
+                         (json.dumps(outcome.as_dict()), utc_now(), reference))
 
     def recover(self, late_window_s: float = 0.0) -> tuple[list[str], LateAnswer | None]:
         """At start-up, settle what a crash left in flight.
@@ -188,7 +184,8 @@ class Journal:
                                 " ORDER BY created_at DESC, rowid DESC").fetchall()
             for reference, amount, currency, sent_boot, sent_ns in rows:
                 if sent_ns is None:
-                    outcome = Outcome(Status.LINK_ERROR, amount, currency, reason=NOT_SENT_REASON)
+                    outcome = TerminalOutcome(Status.LINK_ERROR, amount, currency,
+                                              reason=NOT_SENT_REASON)
                 else:
                     until_ns = sent_ns + int(late_window_s * 1e9)
                     if (late is None and me is not None and sent_boot == me
@@ -196,9 +193,10 @@ class Journal:
                         entry = Entry(reference, "", amount, currency, True, None)
                         late = LateAnswer(entry, time.monotonic() + (until_ns - now_ns) / 1e9)
                         continue
-                    outcome = Outcome(Status.UNKNOWN, amount, currency, reason=CRASHED_REASON)
+                    outcome = TerminalOutcome(Status.UNKNOWN, amount, currency,
+                                              reason=CRASHED_REASON)
                 conn.execute("UPDATE payments SET state = 'done', outcome = ?, finished_at = ?"
                              " WHERE reference = ?",
-                             (json.dumps(outcome.as_dict()), _now(), reference))
+                             (json.dumps(outcome.as_dict()), utc_now(), reference))
                 settled.append(reference)
         return settled, late

@@ -18,7 +18,7 @@ class Status(StrEnum):
 
 
 @dataclass(frozen=True)
-class Outcome:
+class TerminalOutcome:
     status: Status
     amount_cents: int
     currency: str
@@ -32,7 +32,7 @@ class Outcome:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Outcome:
+    def from_dict(cls, d: dict[str, Any]) -> TerminalOutcome:
         return cls(status=Status(d["status"]), amount_cents=d["amount_cents"],
                    currency=d["currency"], auth_code=d.get("auth_code"),
                    card_suffix=d.get("card_suffix"), reason=d.get("reason"))

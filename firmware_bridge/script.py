@@ -29,7 +29,7 @@ class ScriptError(ValueError):
 
 
 @dataclass(frozen=True)
-class Step:
+class ScriptStep:
     result: str = "approve"
     card_delay_s: float = 0.0
     faults: frozenset[str] = field(default_factory=frozenset)
@@ -38,7 +38,7 @@ class Step:
         return fault in self.faults
 
 
-def parse_step(text: str) -> Step:
+def parse_step(text: str) -> ScriptStep:
     head, *faults = text.strip().split("+")
     result, _, delay = head.partition(":")
     if result not in RESULTS:
@@ -52,13 +52,13 @@ def parse_step(text: str) -> Step:
     for f in faults:
         if f not in FAULTS:
             raise ScriptError(f"step {text!r}: fault {f!r} is not one of {', '.join(FAULTS)}")
-    return Step(result, card_delay, frozenset(faults))
+    return ScriptStep(result, card_delay, frozenset(faults))
 
 
-def parse_script(text: str) -> list[Step]:
+def parse_script(text: str) -> list[ScriptStep]:
     return [parse_step(s) for s in text.split(",") if s.strip()]
 
 
-def format_step(step: Step) -> str:
+def format_step(step: ScriptStep) -> str:
     head = step.result + (f":{step.card_delay_s:g}" if step.card_delay_s else "")
     return "+".join([head, *sorted(step.faults)])

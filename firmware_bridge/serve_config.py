@@ -1,23 +1,24 @@
-"""``firmware-bridge serve --config FILE``: the service built from the kiosk's [terminal] section.
-
-The one place firmware_bridge reads the kiosk configuration, so the bridge validates the same
-file as every other process.
+"""``firmware-bridge serve --config FILE``: the service built from kiosk.toml's [terminal]
+section, read by the bridge's own :mod:`~firmware_bridge.bridge_config` (the bridge imports
+nothing from the kiosk).
 """
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 from pathlib import Path
-from typing import Any
 
+from firmware_bridge import bridge_config
+from firmware_bridge.bridge_config import TerminalSettings
 from firmware_bridge.journal import Journal, JournalError
 from firmware_bridge.service import BridgeService, ServiceError, serve_forever
 from firmware_bridge.terminal import PaymentTerminal, SerialTerminal, TcpV3Terminal
 from firmware_bridge.transport import SerialTransport
 
 
-def terminal_from_config(t: Any) -> PaymentTerminal:
+def terminal_from_config(t: TerminalSettings) -> PaymentTerminal:
     if t.transport == "tcp":
         return TcpV3Terminal(t.host, t.port, register_id=t.register_id, pos=t.pos_number,
                              byte_timeout=t.byte_timeout_s, card_wait_timeout=t.card_wait_timeout_s)
@@ -29,26 +30,25 @@ def terminal_from_config(t: Any) -> PaymentTerminal:
                           byte_timeout=t.byte_timeout_s, card_wait_timeout=t.card_wait_timeout_s)
 
 
-def run_from_config(path: str | None) -> int:
-    from kiosk.core import config as configmod  # the single kiosk import: shared config validation
+# The same default file as every kiosk process.
+DEFAULT_PATH = "/etc/kiosk/kiosk.toml"
+ENV_VAR = "KIOSK_CONFIG"
 
+
+def run_from_config(path: str | None) -> int:
     try:
-        cfg = configmod.load(path)
-    except configmod.ConfigError as e:
+        cfg = bridge_config.load(path or os.environ.get(ENV_VAR) or DEFAULT_PATH)
+    except bridge_config.BridgeConfigError as e:
         print(f"configuration error: {e}", file=sys.stderr)
         return 2
     t = cfg.terminal
-    if t.transport == "tcp" and t.protocol != "concert-v3":
-        print(f"configuration error: {cfg.path}: terminal.transport = 'tcp': expected "
-              f"terminal.protocol = 'concert-v3' (Caisse-AP IP)", file=sys.stderr)
-        return 2
     try:
         journal = Journal(Path(t.journal))
     except JournalError as e:
         print(f"cannot start: {e}", file=sys.stderr)
         return 1
     service = BridgeService(terminal_from_config(t), journal, t.bridge_socket,
-                            max_amount_cents=cfg.donations.max_donation_cents,
+                            max_amount_cents=cfg.max_amount_cents,
                             probe_interval_s=t.probe_interval_s)
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
     try:

@@ -6,7 +6,6 @@ client that goes away does not stop it (the outcome is journaled and answered by
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import logging
 import os
@@ -19,7 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from firmware_bridge import concert_v2, requests, systemd_notify
+from firmware_bridge import concert_v2, socket_requests, systemd_notify
+from firmware_bridge.clock import utc_now
 from firmware_bridge.journal import (
     CRASHED_REASON,
     DuplicateShortReference,
@@ -27,7 +27,7 @@ from firmware_bridge.journal import (
     JournalError,
     LateAnswer,
 )
-from firmware_bridge.outcome import Outcome, Status
+from firmware_bridge.outcome import Status, TerminalOutcome
 from firmware_bridge.terminal import PaymentTerminal
 
 log = logging.getLogger("firmware_bridge")
@@ -36,15 +36,11 @@ log = logging.getLogger("firmware_bridge")
 _ANSWERED = {Status.APPROVED, Status.DECLINED, Status.CANCELLED}
 
 
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
 def error(code: str, message: str) -> dict[str, Any]:
     return {"ok": False, "error": {"code": code, "message": message}}
 
 
-def outcome_event(reference: str, outcome: Outcome) -> dict[str, Any]:
+def outcome_event(reference: str, outcome: TerminalOutcome) -> dict[str, Any]:
     return {"event": "outcome", "reference": reference, **outcome.as_dict()}
 
 
@@ -62,7 +58,7 @@ class Payment:
     cancel: threading.Event = field(default_factory=threading.Event)
     cancellable: bool = False
     started: float = field(default_factory=time.monotonic)
-    outcome: Outcome | None = None
+    outcome: TerminalOutcome | None = None
     done: threading.Event = field(default_factory=threading.Event)
     events: queue.Queue = field(default_factory=queue.Queue)
 
@@ -236,19 +232,19 @@ class BridgeService:
 
         while not self._stop.is_set():
             try:
-                line = rfile.readline(requests.MAX_LINE + 1)
+                line = rfile.readline(socket_requests.MAX_LINE + 1)
             except OSError:
                 return
-            if len(line) > requests.MAX_LINE:
-                send(error("bad_request", f"request longer than {requests.MAX_LINE} bytes"))
+            if len(line) > socket_requests.MAX_LINE:
+                send(error("bad_request", f"request longer than {socket_requests.MAX_LINE} bytes"))
                 return
             if not line.endswith(b"\n"):
                 return  # closed, possibly mid-line: an incomplete request is never acted on
             if not line.strip():
                 continue
             try:
-                req = requests.parse(line, max_amount_cents=self.max_amount_cents)
-            except requests.BadRequest as e:
+                req = socket_requests.parse(line, max_amount_cents=self.max_amount_cents)
+            except socket_requests.BadRequest as e:
                 if not send(error("bad_request", str(e))):
                     return
                 continue
@@ -259,7 +255,7 @@ class BridgeService:
             if not ok:
                 return
 
-    def answer(self, req: requests.Request) -> dict[str, Any]:
+    def answer(self, req: socket_requests.Request) -> dict[str, Any]:
         """The one-line answer to cancel, result or status."""
         if req.op == "status":
             return {"ok": True, "connected": self.connected, "busy": self._current is not None,
@@ -298,7 +294,7 @@ class BridgeService:
 
     # -- paying ---------------------------------------------------------------------------
 
-    def _pay(self, req: requests.Request, send: Any) -> bool:
+    def _pay(self, req: socket_requests.Request, send: Any) -> bool:
         reference = req.reference
         refused = None
         with self._lock:
@@ -330,7 +326,7 @@ class BridgeService:
                 return False
         return send(outcome_event(reference, payment.outcome))
 
-    def _journal_new(self, req: requests.Request) -> dict[str, Any] | None:
+    def _journal_new(self, req: socket_requests.Request) -> dict[str, Any] | None:
         """Record the request before any byte is sent. Returns the answer if it must not run."""
         try:
             entry = self.journal.get(req.reference)
@@ -338,7 +334,7 @@ class BridgeService:
                 if (entry.amount_cents, entry.currency) != (req.amount_cents, req.currency):
                     return error("bad_request", f"reference {req.reference} was already used for "
                                                 f"{entry.amount_cents} {entry.currency}")
-                return outcome_event(req.reference, entry.outcome or Outcome(
+                return outcome_event(req.reference, entry.outcome or TerminalOutcome(
                     Status.UNKNOWN, entry.amount_cents, entry.currency,
                     reason="the bridge lost track of this payment"))
             self.journal.begin(req.reference, concert_v2.short_reference(req.reference),
@@ -370,7 +366,7 @@ class BridgeService:
                     currency=entry.currency, until=late.until_mono)
             except Exception as e:  # noqa: BLE001 - a driver bug must not lose the payment
                 log.exception("terminal driver failed")
-                outcome = Outcome(Status.UNKNOWN, entry.amount_cents, entry.currency,
+                outcome = TerminalOutcome(Status.UNKNOWN, entry.amount_cents, entry.currency,
                                   reason=f"{CRASHED_REASON}; the bridge failed listening: {e}")
             finally:
                 self._terminal_lock.release()
@@ -401,11 +397,11 @@ class BridgeService:
                     on_sent=lambda: self.journal.mark_sent(payment.reference))
         except Exception as e:  # noqa: BLE001 - a driver bug must not lose the payment
             log.exception("terminal driver failed")
-            outcome = Outcome(Status.UNKNOWN, payment.amount_cents, payment.currency,
+            outcome = TerminalOutcome(Status.UNKNOWN, payment.amount_cents, payment.currency,
                               reason=f"the bridge failed during the payment: {e}")
         self._settle(payment, outcome)
 
-    def _settle(self, payment: Payment, outcome: Outcome) -> None:
+    def _settle(self, payment: Payment, outcome: TerminalOutcome) -> None:
         """Journal the outcome, then hand it to whoever waits for it."""
         self._note_health(outcome)
         try:
@@ -421,10 +417,10 @@ class BridgeService:
             payment.done.set()
             payment.events.put(("done", None))
 
-    def _note_health(self, outcome: Outcome) -> None:
+    def _note_health(self, outcome: TerminalOutcome) -> None:
         if outcome.status in _ANSWERED:
             self.connected, self.last_error = True, None
-            self.last_answer_at = _now()
+            self.last_answer_at = utc_now()
         elif outcome.status in (Status.LINK_ERROR, Status.TIMEOUT, Status.UNKNOWN):
             self.connected = outcome.status == Status.UNKNOWN and self.connected
             self.last_error = outcome.reason

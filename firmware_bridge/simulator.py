@@ -33,7 +33,7 @@ from firmware_bridge.protocol import (
     frame,
     lrc,
 )
-from firmware_bridge.script import Step
+from firmware_bridge.script import ScriptStep
 
 
 @dataclass(frozen=True)
@@ -72,20 +72,20 @@ class AcquirerRecord:
 class Script:
     """Steps consumed one per payment, then ``default`` forever. Thread-safe."""
 
-    def __init__(self, steps: Iterable[Step] = (), default: Step | None = None):
+    def __init__(self, steps: Iterable[ScriptStep] = (), default: ScriptStep | None = None):
         self._steps = collections.deque(steps)
-        self.default = default or Step()
+        self.default = default or ScriptStep()
         self._lock = threading.Lock()
 
-    def push(self, *steps: Step) -> None:
+    def push(self, *steps: ScriptStep) -> None:
         with self._lock:
             self._steps.extend(steps)
 
-    def peek(self) -> Step:
+    def peek(self) -> ScriptStep:
         with self._lock:
             return self._steps[0] if self._steps else self.default
 
-    def take(self) -> Step:
+    def take(self) -> ScriptStep:
         with self._lock:
             return self._steps.popleft() if self._steps else self.default
 
@@ -112,7 +112,7 @@ class _Terminal:
                                  CURRENCY_BY_CODE.get(currency_code, currency_code), code))
         return code
 
-    def answer_v2(self, step: Step, req: v2.Request) -> bytes:
+    def answer_v2(self, step: ScriptStep, req: v2.Request) -> bytes:
         status = {"approve": v2.STATUS_ACCEPTED, "decline": v2.STATUS_REFUSED}.get(
             step.result, v2.STATUS_NOT_VERIFIED)
         if status == v2.STATUS_ACCEPTED:
@@ -122,7 +122,7 @@ class _Terminal:
         return v2.encode_answer(v2.Answer(req.pos, status, req.amount_cents, req.mode,
                                           req.currency_code, private, repeat))
 
-    def answer_v3(self, step: Step, req: v3.Request) -> bytes:
+    def answer_v3(self, step: ScriptStep, req: v3.Request) -> bytes:
         reason = {"decline": "04", "cancel": "06", "input_timeout": "08",
                   "not_verified": "07"}.get(step.result)
         auth = None
@@ -328,7 +328,7 @@ class PtySimulator:
             self._read_byte(self.byte_timeout)  # the register's EOT
             return bytes(body)
 
-    def _send_answer(self, body: bytes, step: Step) -> None:
+    def _send_answer(self, body: bytes, step: ScriptStep) -> None:
         """Offer the answer: ENQ, frame (resent on NAK), EOT; an offer nobody takes is made
         again ``answer_repeats`` times, then the answer is abandoned (the acquirer keeps it).
 

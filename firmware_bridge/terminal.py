@@ -1,7 +1,7 @@
 """The PaymentTerminal interface and its Concert implementations (serial V2/V3, TCP V3).
 
 One small interface, interchangeable implementations: ``pay`` returns a typed
-:class:`~firmware_bridge.outcome.Outcome` and never raises for anything the terminal or the
+:class:`~firmware_bridge.outcome.TerminalOutcome` and never raises for anything the terminal or the
 link does; ``probe`` raises :class:`LinkError` or :class:`TransportError` when the terminal is
 not there. Money is integer cents end to end.
 """
@@ -17,7 +17,7 @@ from firmware_bridge import concert_v2 as v2
 from firmware_bridge import concert_v3 as v3
 from firmware_bridge.journal import CRASHED_REASON
 from firmware_bridge.link import ANSWER_TRANSFER_S, Link, LinkError, NoAnswer
-from firmware_bridge.outcome import Outcome, Status, card_suffix
+from firmware_bridge.outcome import Status, TerminalOutcome, card_suffix
 from firmware_bridge.protocol import CURRENCY_CODES, ProtocolError
 from firmware_bridge.transport import TcpTransport, Transport, TransportError
 
@@ -34,12 +34,12 @@ class PaymentTerminal(Protocol):
     def pay(self, *, reference: str, amount_cents: int, currency: str,
             on_progress: ProgressCallback | None = None,
             cancel: threading.Event | None = None,
-            on_sent: Callable[[], None] | None = None) -> Outcome: ...
+            on_sent: Callable[[], None] | None = None) -> TerminalOutcome: ...
 
     def late_answer_window_s(self) -> float: ...
 
     def late_answer(self, *, reference: str, amount_cents: int, currency: str,
-                    until: float) -> Outcome: ...
+                    until: float) -> TerminalOutcome: ...
 
     def probe(self) -> None: ...
 
@@ -96,10 +96,11 @@ class _Exchange:
                 raise RequestNotSent(f"the request could not be journaled as sent: {e}") from e
         self.request_written = True
 
-    def outcome(self, status: Status, reason: str | None = None, **kw: str | None) -> Outcome:
-        return Outcome(status, self.amount_cents, self.currency, reason=reason, **kw)
+    def outcome(self, status: Status, reason: str | None = None,
+                **kw: str | None) -> TerminalOutcome:
+        return TerminalOutcome(status, self.amount_cents, self.currency, reason=reason, **kw)
 
-    def failure(self, e: Exception) -> Outcome:
+    def failure(self, e: Exception) -> TerminalOutcome:
         """Classify a link failure: after the request went out, money may have been taken."""
         if self.request_written or (isinstance(e, LinkError) and e.maybe_accepted):
             return self.outcome(Status.UNKNOWN, f"the answer was lost: {e}")
@@ -115,7 +116,7 @@ def _check_request(amount_cents: int, currency: str) -> None:
         raise ValueError(f"currency {currency!r} is not one of {', '.join(CURRENCY_CODES)}")
 
 
-def classify_v2(answer: v2.Answer, ex: _Exchange, private: str) -> Outcome:
+def classify_v2(answer: v2.Answer, ex: _Exchange, private: str) -> TerminalOutcome:
     if (answer.private != private or answer.amount_cents != ex.amount_cents
             or answer.currency_code != CURRENCY_CODES[ex.currency]):
         return ex.outcome(Status.UNKNOWN, f"the terminal answered for another request "
@@ -131,7 +132,7 @@ def classify_v2(answer: v2.Answer, ex: _Exchange, private: str) -> Outcome:
 _CANCELLED_REASONS = {"06", "11"}  # abandoned, operator abort
 
 
-def classify_v3(answer: v3.Answer, ex: _Exchange, request: v3.Request) -> Outcome:
+def classify_v3(answer: v3.Answer, ex: _Exchange, request: v3.Request) -> TerminalOutcome:
     echoed = (answer.pos, answer.amount_cents, answer.action, answer.currency_code)
     if echoed != (request.pos, request.amount_cents, request.action, request.currency_code):
         return ex.outcome(Status.UNKNOWN, f"the terminal's answer does not echo the request "
@@ -210,7 +211,7 @@ class SerialTerminal:
                              register_id=self.register_id)
         return v3.encode_request(request), request
 
-    def _classify(self, answer: bytes, ex: _Exchange, sent: Any) -> Outcome:
+    def _classify(self, answer: bytes, ex: _Exchange, sent: Any) -> TerminalOutcome:
         if self.protocol == "concert-v2":
             return classify_v2(v2.decode_answer(answer), ex, sent)
         return classify_v3(v3.decode_answer(answer), ex, sent)
@@ -222,7 +223,7 @@ class SerialTerminal:
         return link.exchange_budget_s(self.card_wait_timeout)
 
     def late_answer(self, *, reference: str, amount_cents: int, currency: str,
-                    until: float) -> Outcome:
+                    until: float) -> TerminalOutcome:
         """After a restart: the answer to a request an earlier process sent, if the terminal
         offers it (again) before ``until`` (time.monotonic()). Never sends the request."""
         _check_request(amount_cents, currency)
@@ -247,7 +248,7 @@ class SerialTerminal:
     def pay(self, *, reference: str, amount_cents: int, currency: str,
             on_progress: ProgressCallback | None = None,
             cancel: threading.Event | None = None,
-            on_sent: Callable[[], None] | None = None) -> Outcome:
+            on_sent: Callable[[], None] | None = None) -> TerminalOutcome:
         _check_request(amount_cents, currency)
         ex = _Exchange(amount_cents, currency, on_progress, on_sent)
         body, sent = self._request(reference, amount_cents, currency)
@@ -300,15 +301,15 @@ class TcpV3Terminal:
         return 0.0
 
     def late_answer(self, *, reference: str, amount_cents: int, currency: str,
-                    until: float) -> Outcome:
+                    until: float) -> TerminalOutcome:
         _check_request(amount_cents, currency)
-        return Outcome(Status.UNKNOWN, amount_cents, currency,
+        return TerminalOutcome(Status.UNKNOWN, amount_cents, currency,
                        reason=late_reason("Caisse-AP IP answers only on the request's connection"))
 
     def pay(self, *, reference: str, amount_cents: int, currency: str,
             on_progress: ProgressCallback | None = None,
             cancel: threading.Event | None = None,
-            on_sent: Callable[[], None] | None = None) -> Outcome:
+            on_sent: Callable[[], None] | None = None) -> TerminalOutcome:
         _check_request(amount_cents, currency)
         ex = _Exchange(amount_cents, currency, on_progress, on_sent)
         request = v3.Request(amount_cents, CURRENCY_CODES[currency], reference, pos=self.pos,

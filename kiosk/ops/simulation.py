@@ -20,7 +20,7 @@ from typing import Any
 
 from firmware_bridge.concert_v2 import short_reference
 from firmware_bridge.journal import Journal
-from firmware_bridge.script import Step, format_step, parse_step
+from firmware_bridge.script import ScriptStep, format_step, parse_step
 from firmware_bridge.service import BridgeService
 from firmware_bridge.simulator import PtySimulator, Script
 from firmware_bridge.terminal import SerialTerminal
@@ -50,7 +50,7 @@ class Options:
     card_wait_s: float = 0.5  # a lost answer turns into "unknown" after this long
 
 
-def seeded_plan(options: Options) -> list[tuple[int, Step]]:
+def seeded_plan(options: Options) -> list[tuple[int, ScriptStep]]:
     rng = random.Random(options.seed)
     steps, weights = zip(*MIX, strict=True)
     return [(rng.choice(options.amounts_cents), parse_step(rng.choices(steps, weights)[0]))
@@ -109,7 +109,7 @@ def run(options: Options, limits: Limits, workdir: Path | None = None) -> dict[s
         ledger.close()
 
 
-def _summary(options: Options, plan: list[tuple[int, Step]], workdir: Path, ledger: Ledger,
+def _summary(options: Options, plan: list[tuple[int, ScriptStep]], workdir: Path, ledger: Ledger,
              sim: PtySimulator, refused: Counter[str], bridge_statuses: Counter[str],
              donations: list[dict[str, Any]]) -> dict[str, Any]:
     rows = ledger.db.conn.execute(

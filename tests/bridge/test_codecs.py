@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from firmware_bridge import concert_v2 as v2
 from firmware_bridge import concert_v3 as v3
-from firmware_bridge import requests as bridge_requests
+from firmware_bridge import socket_requests as bridge_requests
 from firmware_bridge.protocol import ENQ, EOT, ProtocolError, frame, lrc, unframe
 from firmware_bridge.script import ScriptError, format_step, parse_step
 

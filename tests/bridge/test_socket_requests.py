@@ -7,7 +7,7 @@ import json
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from firmware_bridge import requests
+from firmware_bridge import socket_requests
 from firmware_bridge.protocol import CURRENCY_CODES
 
 MAX = 15000
@@ -19,25 +19,25 @@ json_values = st.recursive(
     max_leaves=20)
 # Documents shaped like requests, with every field possibly of the wrong type.
 request_docs = st.fixed_dictionaries({}, optional={
-    "op": st.sampled_from(requests.OPS) | json_values,
-    "reference": st.from_regex(requests.REFERENCE, fullmatch=True) | json_values,
+    "op": st.sampled_from(socket_requests.OPS) | json_values,
+    "reference": st.from_regex(socket_requests.REFERENCE, fullmatch=True) | json_values,
     "amount_cents": st.integers(-5, MAX + 5) | json_values,
     "currency": st.sampled_from(sorted(CURRENCY_CODES)) | json_values,
 })
 
 
-def decode(line: bytes) -> requests.Request | requests.BadRequest:
+def decode(line: bytes) -> socket_requests.Request | socket_requests.BadRequest:
     try:
-        return requests.parse(line, max_amount_cents=MAX)
-    except requests.BadRequest as e:
+        return socket_requests.parse(line, max_amount_cents=MAX)
+    except socket_requests.BadRequest as e:
         assert str(e)  # names what was wrong
         return e
 
 
-def check_valid(req: requests.Request) -> None:
-    assert req.op in requests.OPS
+def check_valid(req: socket_requests.Request) -> None:
+    assert req.op in socket_requests.OPS
     if req.op != "status":
-        assert isinstance(req.reference, str) and requests.REFERENCE.fullmatch(req.reference)
+        assert isinstance(req.reference, str) and socket_requests.REFERENCE.fullmatch(req.reference)
     if req.op == "pay":
         assert type(req.amount_cents) is int and 0 < req.amount_cents <= MAX
         assert isinstance(req.currency, str) and req.currency in CURRENCY_CODES
@@ -47,7 +47,7 @@ def check_valid(req: requests.Request) -> None:
 @settings(max_examples=300, deadline=None)
 def test_any_bytes_decode_to_a_request_or_a_bad_request(line):
     result = decode(line)
-    if isinstance(result, requests.Request):
+    if isinstance(result, socket_requests.Request):
         check_valid(result)
 
 
@@ -56,14 +56,14 @@ def test_any_bytes_decode_to_a_request_or_a_bad_request(line):
 @settings(max_examples=400, deadline=None)
 def test_any_json_document_decodes_to_a_request_or_a_bad_request(doc):
     result = decode(json.dumps(doc).encode())
-    if isinstance(result, requests.Request):
+    if isinstance(result, socket_requests.Request):
         check_valid(result)
 
 
 @given(st.integers(5000, 60000), st.sampled_from(["[", '{"a":']))
 @settings(max_examples=10, deadline=None)
 def test_deeply_nested_json_is_a_bad_request(depth, opener):
-    line = (opener * depth)[:requests.MAX_LINE].encode()  # within the line limit
+    line = (opener * depth)[:socket_requests.MAX_LINE].encode()  # within the line limit
     result = decode(line)
-    assert isinstance(result, requests.BadRequest)
+    assert isinstance(result, socket_requests.BadRequest)
     assert str(result) == "not valid JSON: nested too deeply"
