@@ -33,7 +33,7 @@ from firmware_bridge.protocol import (
     frame,
     lrc,
 )
-from firmware_bridge.script import ScriptStep
+from firmware_bridge.script import ScriptStep, format_step
 
 
 @dataclass(frozen=True)
@@ -44,13 +44,30 @@ class Approval:
     auth_code: str
 
 
+@dataclass(frozen=True)
+class Served:
+    """One request the terminal answered, and the script step that decided the answer."""
+
+    reference: str  # as the terminal saw it (V2: the 10-character private data)
+    amount_cents: int
+    currency: str
+    step: str  # firmware_bridge.script.format_step of the step taken
+
+
 class AcquirerRecord:
-    """What the simulated acquirer approved, in memory and optionally as a JSON-lines file."""
+    """What the simulated acquirer approved, in memory and optionally as a JSON-lines file;
+    ``served`` (in memory) lists every request answered with the step that answered it, so a
+    test can check each donation's outcome against what its terminal was told to do."""
 
     def __init__(self, path: Path | str | None = None):
         self.path = Path(path) if path else None
         self.approvals: list[Approval] = []
+        self.served: list[Served] = []
         self._lock = threading.Lock()
+
+    def serve(self, served: Served) -> None:
+        with self._lock:
+            self.served.append(served)
 
     def add(self, approval: Approval) -> None:
         with self._lock:
@@ -113,6 +130,9 @@ class _Terminal:
         return code
 
     def answer_v2(self, step: ScriptStep, req: v2.Request) -> bytes:
+        self.record.serve(Served(req.private, req.amount_cents,
+                                 CURRENCY_BY_CODE.get(req.currency_code, req.currency_code),
+                                 format_step(step)))
         status = {"approve": v2.STATUS_ACCEPTED, "decline": v2.STATUS_REFUSED}.get(
             step.result, v2.STATUS_NOT_VERIFIED)
         if status == v2.STATUS_ACCEPTED:
@@ -123,6 +143,9 @@ class _Terminal:
                                           req.currency_code, private, repeat))
 
     def answer_v3(self, step: ScriptStep, req: v3.Request) -> bytes:
+        self.record.serve(Served(req.reference, req.amount_cents,
+                                 CURRENCY_BY_CODE.get(req.currency_code, req.currency_code),
+                                 format_step(step)))
         reason = {"decline": "04", "cancel": "06", "input_timeout": "08",
                   "not_verified": "07"}.get(step.result)
         auth = None

@@ -78,7 +78,7 @@ def run(options: Options, limits: Limits, workdir: Path | None = None) -> dict[s
     bridge_statuses: Counter[str] = Counter()
     donations: list[dict[str, Any]] = []
     try:
-        for amount, step in plan:
+        for amount, _step in plan:
             result = run_donation(ledger, port, PROJECT_ID, amount, options.currency,
                                   on_started=lambda _ref: None,
                                   on_progress=lambda _stage, _cancellable: None,
@@ -95,9 +95,9 @@ def run(options: Options, limits: Limits, workdir: Path | None = None) -> dict[s
                 journaled = f"unreachable: {e}"
             bridge_statuses[str(journaled)] += 1
             row = ledger.get(reference)
-            # Steps are served one per payment in order (firmware_bridge.simulator.Script), and
-            # donations run one at a time: this donation was served by this step.
-            donations.append({"reference": reference, "step": format_step(step),
+            # The simulator's own record says which script step answered this reference.
+            donations.append({"reference": reference, "step": served_step(sim, reference,
+                                                                          options.protocol),
                               "amount_cents": amount, "shown": result.outcome.value,
                               "bridge_status": journaled,
                               "state": row.state if row else None})
@@ -107,6 +107,14 @@ def run(options: Options, limits: Limits, workdir: Path | None = None) -> dict[s
         service.stop()
         sim.stop()
         ledger.close()
+
+
+def served_step(sim: PtySimulator, reference: str, protocol: str) -> str | None:
+    """The script step the simulated terminal answered ``reference`` with (None: the request
+    never reached it)."""
+    seen = short_reference(reference) if protocol == "concert-v2" else reference
+    steps = [s.step for s in sim.record.served if s.reference == seen]
+    return steps[-1] if steps else None
 
 
 def _summary(options: Options, plan: list[tuple[int, ScriptStep]], workdir: Path, ledger: Ledger,
