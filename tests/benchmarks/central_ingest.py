@@ -3,22 +3,23 @@
 an equivalent table on the same database, in the same run, interleaved in rounds: on a SQLite
 file (WAL + synchronous=FULL, on the repository's disk) and on PostgreSQL (a throwaway
 cluster, fsync off for both sides alike). Goal: the service reaches >= 50 % of raw.
-Then N simulated kiosks (threads: heartbeat + a small batch, time compressed) against
-gunicorn on PostgreSQL: latency and errors. ``CENTRAL_BENCH_KIOSKS`` (default 200) sets N."""
+Then N simulated kiosks (heartbeat + a small batch per round, time compressed) in client
+processes of their own against gunicorn on PostgreSQL: latency per route and errors.
+``CENTRAL_BENCH_KIOSKS`` (default 200,500,1000), ``CENTRAL_BENCH_ROUNDS`` (3) and
+``CENTRAL_BENCH_COMPRESSION`` (100: a round every 3 s) set the load."""
 
 from __future__ import annotations
 
 import json
 import os
-import random
 import shutil
 import sqlite3
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -26,13 +27,20 @@ import requests
 
 from central.testing.process import _wait_listening
 from tests.benchmarks._table import median, p95, print_table
-from tests.central.helpers import donation, heartbeat
+from tests.central.helpers import donation
 from tests.central.postgres import Cluster
 
 ROUNDS = 10
 BATCHES_PER_ROUND = 2
 BATCH = 100
-KIOSK_ROUNDS = 3
+KIOSK_ROUNDS = int(os.environ.get("CENTRAL_BENCH_ROUNDS", "3"))
+# kiosk-sync sends a heartbeat every 300 s (config/kiosk.example.toml) and a batch when it has
+# donations; the simulation runs that COMPRESSION times faster.
+HEARTBEAT_INTERVAL_S = 300
+COMPRESSION = float(os.environ.get("CENTRAL_BENCH_COMPRESSION", "100"))
+KIOSK_PERIOD_S = HEARTBEAT_INTERVAL_S / COMPRESSION
+KIOSKS_PER_PROCESS = 250
+REPO = Path(__file__).resolve().parents[2]
 HEADERS = {"X-Forwarded-Proto": "https"}  # as nginx sets it (production redirects http)
 RAW_TABLE = ("CREATE TABLE IF NOT EXISTS raw_donation (device TEXT NOT NULL, id TEXT NOT NULL,"
              " seq BIGINT, boot_id TEXT, project TEXT, amount_cents BIGINT, currency TEXT,"
@@ -61,7 +69,7 @@ def _raw_row(device: str, item: dict[str, Any]) -> tuple:
 class Service:
     """``central migrate`` + ``central serve`` with the production settings."""
 
-    def __init__(self, database_url: str, workdir: Path, workers: int):
+    def __init__(self, database_url: str, workdir: Path):
         self.env = {k: v for k, v in os.environ.items()
                     if not k.startswith(("DJANGO_", "DATABASE_"))}
         self.env.update(DJANGO_SETTINGS_MODULE="central.settings.production",
@@ -72,8 +80,8 @@ class Service:
         log = workdir / f"serve-{uuid.uuid4().hex[:6]}.log"
         with open(log, "wb") as out:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "central", "serve", "--bind", "127.0.0.1:0",
-                 "--workers", str(workers)], env=self.env, stdout=out,
+                [sys.executable, "-m", "central", "serve", "--bind", "127.0.0.1:0"],
+                env=self.env, stdout=out,
                 stderr=subprocess.STDOUT, start_new_session=True)
         self.url = _wait_listening(self.proc, log, "127.0.0.1")
 
@@ -141,49 +149,32 @@ class _sqlite_cursor:  # noqa: N801  (sqlite3's cursor is not a context manager)
         self.cur.close()
 
 
-def _kiosks(service: Service, count: int) -> list[list[object]]:
-    devices = service.enroll("kiosk", count)
+def _kiosks(service: Service, count: int) -> tuple[list[list[object]], list[str]]:
+    """``count`` kiosks in client processes of their own (at most KIOSKS_PER_PROCESS
+    threads each), so the measuring side never shares a GIL with the server."""
+    devices = service.enroll(f"k{count}", count)
+    procs = -(-count // KIOSKS_PER_PROCESS)
+    job = {"url": service.url, "rounds": KIOSK_ROUNDS, "period_s": KIOSK_PERIOD_S}
+    clients = [subprocess.Popen(
+        [sys.executable, "-m", "tests.benchmarks._central_kiosks"], stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(REPO)},
+        cwd=REPO) for _ in range(procs)]
+    started = time.perf_counter()
+    outs = [c.communicate(json.dumps({**job, "seed": n, "devices": devices[n::procs]}),
+                          timeout=KIOSK_PERIOD_S * (KIOSK_ROUNDS + 2) + 120)[0]
+            for n, c in enumerate(clients)]
+    elapsed = time.perf_counter() - started
     lat: dict[str, list[float]] = {"heartbeat": [], "batch": []}
     errors: list[str] = []
-    lock = threading.Lock()
-
-    def kiosk(device: str, token: str) -> None:
-        rng = random.Random(device)
-        with requests.Session() as s:
-            s.trust_env = False
-            s.headers.update({**HEADERS, "Authorization": f"Bearer {token}"})
-            seq = 0
-            for _ in range(KIOSK_ROUNDS):
-                time.sleep(rng.uniform(0, 2.0))  # a minute between rounds, compressed
-                items = [donation(seq + n + 1) for n in range(rng.randint(1, 10))]
-                seq += len(items)
-                for kind, path, body in (
-                        ("heartbeat", "heartbeat", heartbeat()),
-                        ("batch", "donations:batch", {"donations": items})):
-                    t0 = time.perf_counter()
-                    try:
-                        r = s.post(f"{service.url}/v1/devices/{device}/{path}", json=body,
-                                   timeout=30)
-                        ok = r.status_code == 200
-                        what = f"{kind} {r.status_code}"
-                    except requests.RequestException as e:
-                        ok, what = False, f"{kind} {type(e).__name__}"
-                    with lock:
-                        lat[kind].append(time.perf_counter() - t0)
-                        if not ok:
-                            errors.append(what)
-
-    threads = [threading.Thread(target=kiosk, args=d) for d in devices]
-    started = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=300)
-    elapsed = time.perf_counter() - started
-    requests_sent = len(lat["heartbeat"]) + len(lat["batch"])
+    for out in outs:
+        done = json.loads(out)
+        errors += done["errors"]
+        for kind, values in done["latency"].items():
+            lat[kind] += values
+    sent = sum(len(v) for v in lat.values())
     return [[f"{count} kiosks: {kind}", median(v) * 1e3, p95(v) * 1e3, max(v) * 1e3, len(v),
-             sum(1 for e in errors if e.startswith(kind)), requests_sent / elapsed]
-            for kind, v in lat.items()]
+             sum(1 for e in errors if e.startswith(kind)), sent / elapsed]
+            for kind, v in lat.items()], errors
 
 
 def main() -> None:
@@ -200,7 +191,7 @@ def main() -> None:
         raw_sqlite.execute("PRAGMA journal_mode=WAL")
         raw_sqlite.execute("PRAGMA synchronous=FULL")
         raw_sqlite.execute(RAW_TABLE)
-        services.append(Service(f"sqlite:///{workdir / 'central.sqlite3'}", workdir, 2))
+        services.append(Service(f"sqlite:///{workdir / 'central.sqlite3'}", workdir))
         _ingest("SQLite", services[-1], raw_sqlite, "?", rows)
         services.pop().stop()
         raw_sqlite.close()
@@ -208,21 +199,32 @@ def main() -> None:
         with psycopg.connect(cluster.create_database("raw_bench")) as raw_pg:
             raw_pg.execute(RAW_TABLE)
             raw_pg.commit()
-            services.append(Service(pg_url, workdir, 2))
+            services.append(Service(pg_url, workdir))
             _ingest("PostgreSQL", services[-1], raw_pg, "%s", rows)
         print(f"batch ingest, {ROUNDS} interleaved rounds of {BATCHES_PER_ROUND} batches of "
-              f"{BATCH}, one kiosk, 2 gunicorn workers x 4 threads, loopback HTTP")
+              f"{BATCH}, one kiosk, gunicorn as `central serve` starts it, loopback HTTP")
         print_table(["path", "median ms/batch", "p95 ms/batch", "donations/s",
                      "ratio vs raw"], rows)
         for n in range(0, len(rows), 2):
             ratio = rows[n + 1][4]
             verdict = "meets" if ratio >= 0.5 else "MISSES"
             print(f"{rows[n + 1][0]}: {ratio:.0%} of raw ({verdict} the 50 % goal)")
-        count = int(os.environ.get("CENTRAL_BENCH_KIOSKS", "200"))
-        print(f"\n{count} simulated kiosks (threads in one process), {KIOSK_ROUNDS} rounds of "
-              "heartbeat + batch of 1-10, 0-2 s apart; PostgreSQL, 2 workers x 4 threads")
+        counts = [int(n) for n in
+                  os.environ.get("CENTRAL_BENCH_KIOSKS", "200,500,1000").split(",")]
+        print(f"\nsimulated kiosks in client processes of their own ({KIOSKS_PER_PROCESS} "
+              f"threads at most each), {KIOSK_ROUNDS} rounds of heartbeat + batch of 1-10, "
+              f"one round per {KIOSK_PERIOD_S:g} s (a {HEARTBEAT_INTERVAL_S} s heartbeat "
+              f"interval compressed {COMPRESSION:g}x); PostgreSQL, gunicorn as `central serve` "
+              "starts it")
+        rows, errors = [], []
+        for count in counts:
+            table, errs = _kiosks(services[-1], count)
+            rows += table
+            errors += errs
         print_table(["requests", "median ms", "p95 ms", "max ms", "count", "errors",
-                     "req/s"], _kiosks(services[-1], count))
+                     "req/s"], rows)
+        for what, n in Counter(errors).most_common(5):
+            print(f"error x{n}: {what}")
     finally:
         for s in services:
             s.stop()

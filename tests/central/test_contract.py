@@ -61,6 +61,25 @@ def test_batch_statuses_dedup_forever_and_live_raised_total(api: Api) -> None:
     assert catalog(api, device, second.headers["ETag"]).status_code == 304
 
 
+def test_one_batch_adds_to_several_projects_each_in_its_currency(api: Api) -> None:
+    shop = shop_name()
+    p1, p2, p3 = (f"p-{uuid.uuid4().hex[:8]}" for _ in range(3))
+    publish(api, shop, [project(p1, "Assoc A", raised_cents=100),
+                        project(p2, "Assoc A", raised_cents=200),
+                        project(p3, "Assoc A", raised_cents=300)])
+    device = api.enroll(shop=shop)
+    items = [donation(1, p1, 500), donation(2, p2, 700), donation(3, p1, 50),
+             donation(4, p2, 900, currency="CHF"), donation(5, p3, 400, state="declined"),
+             donation(6, "p-unknown", 100)]
+    r = api.call("POST", BATCH.format(device.device_id), device.token,
+                 json={"donations": items})
+    assert [x["status"] for x in r.json()["results"]] == ["created"] * 6
+    raised = {p["id"]: p["raised_cents"] for p in catalog(api, device).json()["projects"]}
+    # Approved ones only, each in its project's currency (EUR): the CHF one is not added.
+    assert raised == {p1: 650, p2: 900, p3: 300}
+    assert api.service.store.donations(device.device_id) == items
+
+
 def test_one_bad_item_is_rejected_in_its_place_and_limits(api: Api) -> None:
     device = api.enroll()
     good, bad = donation(1), {**donation(2), "amount_cents": -5}

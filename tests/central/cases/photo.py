@@ -16,7 +16,7 @@ from PIL import Image
 
 from central.catalog.forms import ProjectForm
 from central.catalog.models import Association, Project
-from tests.image_bombs import png_bomb, png_header
+from tests.helpers.image_bombs import png_bomb, png_header
 
 MAX_SIDE = 1280
 

@@ -15,9 +15,15 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--bind", default="127.0.0.1:8000", help="HOST:PORT (port 0: any)")
-        parser.add_argument("--workers", type=int, default=2)
+        # One process per core: a request is mostly Python (the GIL), so more processes
+        # than cores only queue for CPU; threads cover the waits on the database.
+        parser.add_argument("--workers", type=int, default=max(2, os.cpu_count() or 1))
         parser.add_argument("--threads", type=int, default=4)
         parser.add_argument("--timeout", type=int, default=30)
+        # Longer than nginx keeps an idle upstream connection (60 s): if gunicorn closed it
+        # first, a POST nginx sends on it at that moment fails (nginx does not retry it).
+        # Idle connections wait in gthread's poller and hold no thread.
+        parser.add_argument("--keep-alive", type=int, default=75)
 
     def handle(self, *args: Any, **options: Any) -> None:
         argv = [sys.executable, "-m", "gunicorn", "central.wsgi:application",
@@ -25,6 +31,7 @@ class Command(BaseCommand):
                 # gthread: keep-alive connections, and a slow client holds one thread only.
                 "--worker-class", "gthread", "--threads", str(options["threads"]),
                 "--timeout", str(options["timeout"]), "--graceful-timeout", "10",
+                "--keep-alive", str(options["keep_alive"]),
                 "--access-logfile", "-", "--no-control-socket"]
         sys.stdout.flush()
         os.execv(sys.executable, argv)  # gunicorn becomes this process: signals reach it
