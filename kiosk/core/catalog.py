@@ -12,9 +12,13 @@ import datetime as dt
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from kiosk.assets import DEMO_CATALOG_DIR
+from kiosk.core.ledger import catalog_cache
+
+if TYPE_CHECKING:
+    from kiosk.core.db import Database
 
 DEMO_CATALOG = DEMO_CATALOG_DIR / "catalog.json"
 
@@ -60,24 +64,23 @@ class Catalog:
         return {p.id: p for p in self.projects}
 
 
-def load(db: Any, data_dir: Path) -> Catalog:
-    """The live catalog from the cache, or the bundled demo catalog if none was synced."""
-    rows = db.conn.execute(
-        "SELECT id, association, title, summary, image_sha256, goal_cents, raised_cents,"
-        " currency, url, starts_on, ends_on, active FROM catalog_projects ORDER BY position"
-    ).fetchall()
+def load(db: Database, data_dir: Path) -> Catalog:
+    """The live catalog from the cache (``ledger.db``), or the bundled demo catalog if none
+    was synced."""
+    rows = catalog_cache.project_rows(db)
     if not rows:
         return load_demo()
     images = Path(data_dir) / "images"
-    meta = dict(db.conn.execute("SELECT key, value FROM catalog_meta").fetchall())
     projects = [
-        Project(id=r[0], association=r[1], title=r[2], summary=r[3],
-                image_path=(images / r[4]) if r[4] else None, goal_cents=r[5],
-                raised_cents=r[6], currency=r[7], url=r[8], starts_on=r[9], ends_on=r[10],
-                active=bool(r[11]))
+        Project(id=r["id"], association=r["association"], title=r["title"],
+                summary=r["summary"],
+                image_path=(images / r["image_sha256"]) if r["image_sha256"] else None,
+                goal_cents=r["goal_cents"], raised_cents=r["raised_cents"],
+                currency=r["currency"], url=r["url"], starts_on=r["starts_on"],
+                ends_on=r["ends_on"], active=bool(r["active"]))
         for r in rows
     ]
-    return Catalog("server", meta.get("version", ""), projects)
+    return Catalog("server", catalog_cache.meta(db).get("version", ""), projects)
 
 
 def load_demo(path: Path = DEMO_CATALOG) -> Catalog:
@@ -95,11 +98,12 @@ def load_demo(path: Path = DEMO_CATALOG) -> Catalog:
     return Catalog("demo", str(doc.get("version", "demo")), projects)
 
 
-def featured(db: Any, catalog: Catalog, limit: int, today: dt.date | None = None) -> list[Project]:
+def featured(db: Database, catalog: Catalog, limit: int,
+             today: dt.date | None = None) -> list[Project]:
     """The shop's featured projects in its order, skipping any no longer available; with no
     choice made yet, the first available projects of the catalog."""
     by_id = catalog.by_id()
-    chosen = [r[0] for r in db.conn.execute("SELECT project_id FROM featured ORDER BY position")]
+    chosen = catalog_cache.featured_ids(db)
     picked = [by_id[i] for i in chosen if i in by_id and by_id[i].available(today)]
     if not chosen:
         picked = [p for p in catalog.projects if p.available(today)]

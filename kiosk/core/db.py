@@ -3,7 +3,8 @@
 WAL with ``synchronous=FULL`` (in WAL mode NORMAL can roll back a committed transaction after a
 power cut), a busy timeout, foreign keys on, and write transactions opened with
 ``BEGIN IMMEDIATE`` so that two writers never deadlock on a lock upgrade. sqlite-utils' own
-``atomic()`` uses a deferred BEGIN, so writes go through :func:`immediate` instead.
+``atomic()`` opens a deferred ``BEGIN``, so durable writes go through :func:`immediate` on the raw
+connection instead; sqlite-utils calls made inside it join that transaction (sqlite-utils 4).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import contextlib
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import sqlite_utils
@@ -21,27 +22,29 @@ BUSY_TIMEOUT_MS = 5000
 
 
 class Database:
-    """A connection with sqlite-utils' ``Database`` API behind it, built on first use.
+    """A connection opened by :func:`connect`, with sqlite-utils over it on demand.
 
-    Every query here goes through ``.conn``; importing sqlite-utils costs ~50 ms (dateutil,
-    click, pluggy), which the kiosk screen would otherwise pay before its first frame."""
+    The ledger's durable writes use ``.conn`` directly inside :func:`immediate`. ``.utils`` is
+    sqlite-utils' ``Database`` on the same connection, for schema work, introspection and
+    exports. It is built on first use: importing sqlite-utils costs ~50 ms (dateutil, click,
+    pluggy), which the kiosk screen would otherwise pay before its first frame."""
+
+    __slots__ = ("conn", "_utils")
 
     def __init__(self, conn: sqlite3.Connection):
         self.conn = conn
-        self._full: sqlite_utils.Database | None = None
+        self._utils: sqlite_utils.Database | None = None
 
-    def __getattr__(self, name: str) -> Any:
-        # Only reached for attributes not set in __init__: sqlite-utils' own API.
-        if name.startswith("__") or name == "_full":
-            raise AttributeError(name)
-        if self._full is None:
+    @property
+    def utils(self) -> sqlite_utils.Database:
+        if self._utils is None:
             import sqlite_utils
 
-            self._full = sqlite_utils.Database(self.conn)
-        return getattr(self._full, name)
-
-    def __getitem__(self, table: str) -> Any:
-        return self.__getattr__("table")(table)
+            # No plugins and no PRAGMA recursive_triggers: the connection keeps exactly the
+            # settings connect() gave it.
+            self._utils = sqlite_utils.Database(self.conn, recursive_triggers=False,
+                                                execute_plugins=False)
+        return self._utils
 
 
 def connect(path: Path | str, *, readonly: bool = False) -> Database:

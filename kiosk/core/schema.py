@@ -6,6 +6,12 @@ database at a whole version. Migrations only ever add: a new version must leave 
 previous release can still read and write (the appliance rolls back one version on a failed
 update and the database is never copied back): new tables, new columns with a DEFAULT (or
 nullable), new indexes; never a rename, a drop, or a new NOT NULL column without a default.
+
+A migration gets the :class:`~kiosk.core.db.Database`: new tables and columns go through
+sqlite-utils' Table API on ``db.utils`` (``db.utils.create_table(..., strict=True)``,
+``db.utils["donations"].add_column(...)``), whose statements join the migration's transaction.
+Migration 1 stays SQL: it has shipped, and its CHECK constraints, partial index and
+AUTOINCREMENT have no Table API form.
 """
 
 from __future__ import annotations
@@ -15,12 +21,12 @@ from collections.abc import Callable
 
 from kiosk.core.db import Database, immediate
 
-Migration = Callable[[sqlite3.Connection], None]
+Migration = Callable[[Database], None]
 
 
-def _v1_ledger(conn: sqlite3.Connection) -> None:
+def _v1_ledger(db: Database) -> None:
     # Not executescript(): it would COMMIT and break the migration's transaction.
-    _run_script(conn, """
+    _run_script(db.conn, """
         CREATE TABLE counters (
             name TEXT PRIMARY KEY,
             value INTEGER NOT NULL
@@ -136,6 +142,40 @@ def migrate(db: Database, target: int | None = None) -> int:
             # Re-read inside the lock: another process may have migrated meanwhile.
             if conn.execute("PRAGMA user_version").fetchone()[0] >= number:
                 continue
-            MIGRATIONS[number - 1](conn)
+            MIGRATIONS[number - 1](db)
+            if not conn.in_transaction:
+                # Something committed half a migration (an older sqlite-utils did on create).
+                raise sqlite3.OperationalError(f"migration {number} ended its own transaction")
             conn.execute(f"PRAGMA user_version = {number}")
     return schema_version(db)
+
+
+def schema_problems(db: Database) -> list[str]:
+    """What this release expects of the schema and ``db`` lacks (tables, STRICT, columns and
+    their types, indexes), read through sqlite-utils' introspection. Extra tables and columns
+    are fine: a newer release may have added them."""
+    expected = Database(sqlite3.connect(":memory:", isolation_level=None))
+    try:
+        migrate(expected)
+        have = {t.name: t for t in db.utils.tables}
+        problems = []
+        for want in expected.utils.tables:
+            table = have.get(want.name)
+            if table is None:
+                problems.append(f"table {want.name} is missing")
+                continue
+            if want.strict and not table.strict:
+                problems.append(f"table {want.name} is not STRICT")
+            columns = table.columns_dict
+            for name, kind in want.columns_dict.items():
+                if name not in columns:
+                    problems.append(f"table {want.name} has no column {name}")
+                elif columns[name] is not kind:
+                    problems.append(f"column {want.name}.{name} is {columns[name].__name__}, "
+                                    f"expected {kind.__name__}")
+            indexes = {i.name for i in table.indexes}
+            problems += [f"index {i.name} on {want.name} is missing" for i in want.indexes
+                         if i.name not in indexes]
+        return problems
+    finally:
+        expected.conn.close()

@@ -9,13 +9,11 @@ log; the donation row itself is never rewritten. One decision per donation.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from typing import Any
 
-from kiosk.core import db as dbmod
-from kiosk.core.ledger import Donation, Ledger, State, write_audit
+from kiosk.core.ledger import Donation, Ledger, State
 
 ACTION = "reconcile"
 DECISIONS = ("charged", "not_charged")
@@ -39,9 +37,7 @@ class Decision:
 def decisions(ledger: Ledger) -> dict[str, Decision]:
     """Every recorded decision, by donation id."""
     found: dict[str, Decision] = {}
-    for at, actor, detail in ledger.db.conn.execute(
-            "SELECT at, actor, detail FROM audit_log WHERE action = ? ORDER BY seq", (ACTION,)):
-        d = json.loads(detail)
+    for at, actor, d in ledger.audit_entries(ACTION):
         found.setdefault(d["donation_id"], Decision(
             d["donation_id"], d["decision"], d["acquirer_reference"], actor,
             d.get("note", ""), at))
@@ -51,10 +47,7 @@ def decisions(ledger: Ledger) -> dict[str, Decision]:
 def unresolved(ledger: Ledger) -> list[Donation]:
     """Unknown outcomes that no operator has decided yet, oldest first."""
     decided = decisions(ledger)
-    unknown = ledger.db.conn.execute(
-        "SELECT id FROM donations WHERE state = ? ORDER BY seq", (State.UNKNOWN.value,))
-    return [d for (donation_id,) in unknown
-            if donation_id not in decided and (d := ledger.get(donation_id))]
+    return [d for d in ledger.in_state(State.UNKNOWN) if d.id not in decided]
 
 
 def decide(ledger: Ledger, donation_id: str, decision: str, acquirer_reference: str,
@@ -69,20 +62,17 @@ def decide(ledger: Ledger, donation_id: str, decision: str, acquirer_reference: 
         raise ReconcileError("the note is longer than 500 characters")
     detail: dict[str, Any] = {"donation_id": donation_id, "decision": decision,
                               "acquirer_reference": acquirer_reference, "note": note}
-    with dbmod.immediate(ledger.db) as conn:
-        # Checked inside the write lock, so two operators cannot both decide.
-        row = conn.execute("SELECT state FROM donations WHERE id = ?", (donation_id,)).fetchone()
-        if row is None:
+
+    def check(state: str | None, earlier: dict[str, Any] | None) -> None:
+        # Called inside the write lock, so two operators cannot both decide.
+        if state is None:
             raise ReconcileError(f"no donation {donation_id} in this kiosk's ledger")
-        if row[0] != State.UNKNOWN.value:
-            raise ReconcileError(f"donation {donation_id} is {row[0]}, not unknown: "
+        if state != State.UNKNOWN.value:
+            raise ReconcileError(f"donation {donation_id} is {state}, not unknown: "
                                  "there is nothing to reconcile")
-        earlier = conn.execute(
-            "SELECT detail FROM audit_log WHERE action = ? AND"
-            " json_extract(detail, '$.donation_id') = ?", (ACTION, donation_id)).fetchone()
         if earlier:
             raise ReconcileError(f"donation {donation_id} was already reconciled as "
-                                 f"{json.loads(earlier[0])['decision']}")
-        seq = write_audit(conn, operator, ACTION, **detail)
-        at = conn.execute("SELECT at FROM audit_log WHERE seq = ?", (seq,)).fetchone()[0]
+                                 f"{earlier['decision']}")
+
+    at = ledger.audit_donation_once(donation_id, operator, ACTION, detail, check)
     return Decision(donation_id, decision, acquirer_reference, operator, note, at)

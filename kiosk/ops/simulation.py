@@ -120,8 +120,7 @@ def served_step(sim: PtySimulator, reference: str, protocol: str) -> str | None:
 def _summary(options: Options, plan: list[tuple[int, ScriptStep]], workdir: Path, ledger: Ledger,
              sim: PtySimulator, refused: Counter[str], bridge_statuses: Counter[str],
              donations: list[dict[str, Any]]) -> dict[str, Any]:
-    rows = ledger.db.conn.execute(
-        "SELECT id, state, amount_cents FROM donations ORDER BY seq").fetchall()
+    rows = [(d.id, d.state, d.amount_cents) for d in ledger.between(None, None)]
     as_seen = (short_reference if options.protocol == "concert-v2" else (lambda r: r))
     ledger_approved = {as_seen(r[0]) for r in rows if r[1] == "approved"}
     ledger_unknown = {as_seen(r[0]) for r in rows if r[1] == "unknown"}

@@ -11,9 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from kiosk.core import db as dbmod
 from kiosk.core import pin as pinmod
-from kiosk.core.ledger import Ledger, write_audit, write_setting
+from kiosk.core.ledger import AuditEntry, Ledger
 from kiosk.owner.message import Message, msg
 from kiosk.owner.pin_lock import ACTOR, LockStatus, PinLock
 
@@ -85,7 +84,5 @@ class OwnerAccess:
             stored = pinmod.hash_new_pin(new)
         except pinmod.BadPin:
             return Result(Outcome.REFUSED, checked.lock, msg("A new PIN is 6 to 8 digits."))
-        with dbmod.immediate(self.ledger.db) as conn:
-            write_setting(conn, PIN_SETTING, stored)
-            write_audit(conn, ACTOR, "pin_changed")
+        self.ledger.set_setting(PIN_SETTING, stored, audit=AuditEntry(ACTOR, "pin_changed"))
         return Result(Outcome.CHANGED, checked.lock, msg("The PIN was changed."))

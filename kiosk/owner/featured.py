@@ -11,13 +11,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from kiosk.core import db as dbmod
 from kiosk.core.catalog import Catalog, Project
-from kiosk.core.ledger import Ledger, read_setting, write_audit, write_setting
+from kiosk.core.ledger import FEATURED_VERSION, Ledger
 from kiosk.owner.message import Message, msg
 from kiosk.owner.pin_lock import ACTOR
 
-VERSION_SETTING = "featured_version"
+VERSION_SETTING = FEATURED_VERSION
 
 
 class FeaturedRefused(ValueError):
@@ -41,8 +40,7 @@ def why_unavailable(project: Project, today: dt.date) -> Message | None:
 
 def current_choice(ledger: Ledger) -> list[str]:
     """The saved featured project ids, in the owner's order."""
-    return [r[0] for r in ledger.db.conn.execute(
-        "SELECT project_id FROM featured ORDER BY position")]
+    return ledger.featured_ids()
 
 
 def validate(catalog: Catalog, project_ids: list[str], limit: int, today: dt.date) -> None:
@@ -69,16 +67,7 @@ def save(ledger: Ledger, catalog: Catalog, project_ids: list[str], limit: int,
     """Check and save the ordered choice; returns the new ``featured_version``."""
     today = today or dt.date.today()
     validate(catalog, project_ids, limit, today)
-    with dbmod.immediate(ledger.db) as conn:
-        before = [r[0] for r in conn.execute("SELECT project_id FROM featured ORDER BY position")]
-        conn.execute("DELETE FROM featured")
-        conn.executemany("INSERT INTO featured (position, project_id) VALUES (?, ?)",
-                         list(enumerate(project_ids, start=1)))
-        version = int(read_setting(conn, VERSION_SETTING, 0) or 0) + 1
-        write_setting(conn, VERSION_SETTING, version)
-        write_audit(conn, ACTOR, "featured_changed", before=before, after=project_ids,
-                    version=version)
-    return version
+    return ledger.save_featured(project_ids, ACTOR)
 
 
 @dataclass(frozen=True)

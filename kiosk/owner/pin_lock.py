@@ -26,15 +26,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from kiosk.core import db as dbmod
-from kiosk.core.ledger import (
-    Ledger,
-    boot_clock_ns,
-    boot_id,
-    read_setting,
-    write_audit,
-    write_setting,
-)
+from kiosk.core.ledger import AuditEntry, Ledger, SettingChange, boot_clock_ns, boot_id
 
 SETTING = "pin_lockout"
 ACTOR = "owner"
@@ -74,34 +66,37 @@ class PinLock:
         return self.schedule[min(failures, len(self.schedule)) - 1]
 
     def status(self) -> LockStatus:
-        with dbmod.immediate(self.ledger.db) as conn:
-            return self._status(self._read(conn))
+        return self._status(self.ledger.update_setting(SETTING, self._current, _NEVER_SET))
 
     def record_failure(self, **audit_detail: Any) -> LockStatus:
         """One more wrong PIN: lengthen the lock and audit it, in one transaction."""
-        with dbmod.immediate(self.ledger.db) as conn:
-            state = self._read(conn)
-            failures = state["failures"] + 1
+        status: LockStatus | None = None
+
+        def fail(stored: Any) -> SettingChange:
+            nonlocal status
+            failures = self._current(stored).value["failures"] + 1
             until = self._clock_ns() + self.delay_after(failures) * 1_000_000_000
             state = {"failures": failures, "boot_id": self._boot, "locked_until_ns": until}
-            write_setting(conn, SETTING, state)
             status = self._status(state)
-            write_audit(conn, ACTOR, "pin_failed", failures=failures,
-                        locked_for_s=status.locked_for_s, **audit_detail)
+            return SettingChange(state, AuditEntry(ACTOR, "pin_failed", {
+                "failures": failures, "locked_for_s": status.locked_for_s, **audit_detail}))
+
+        self.ledger.update_setting(SETTING, fail, _NEVER_SET)
+        assert status is not None
         return status
 
     def record_success(self) -> None:
         """A right PIN clears the count (auditing the entry is the session's job)."""
-        with dbmod.immediate(self.ledger.db) as conn:
-            write_setting(conn, SETTING, self._fresh())
+        self.ledger.set_setting(SETTING, self._fresh())
 
     def _fresh(self) -> dict[str, Any]:
         return {"failures": 0, "boot_id": self._boot, "locked_until_ns": 0}
 
-    def _read(self, conn: Any) -> dict[str, Any]:
-        state = read_setting(conn, SETTING, _NEVER_SET)
-        if state is _NEVER_SET:
-            return self._fresh()
+    def _current(self, stored: Any) -> SettingChange:
+        """The lock in force given the stored value; written back only when it changed."""
+        if stored is _NEVER_SET:
+            return SettingChange(self._fresh(), write=False)
+        state = stored
         if not _well_formed(state):
             # A damaged value must not unlock the pad: treat it as a full lock from now.
             state = {"failures": len(self.schedule), "boot_id": "", "locked_until_ns": 0}
@@ -110,8 +105,8 @@ class PinLock:
             until = self._clock_ns() + self.delay_after(state["failures"]) * 1_000_000_000
             state = {"failures": state["failures"], "boot_id": self._boot,
                      "locked_until_ns": until if state["failures"] else 0}
-            write_setting(conn, SETTING, state)
-        return state
+            return SettingChange(state)
+        return SettingChange(state, write=False)
 
     def _status(self, state: dict[str, Any]) -> LockStatus:
         left_ns = max(0, state["locked_until_ns"] - self._clock_ns())

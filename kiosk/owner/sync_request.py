@@ -8,8 +8,7 @@ requested number into ``sync_now_handled``. The screen shows "synchronising…" 
 
 from __future__ import annotations
 
-from kiosk.core import db as dbmod
-from kiosk.core.ledger import Ledger, read_setting, write_audit, write_setting
+from kiosk.core.ledger import AuditEntry, Ledger, SettingChange
 from kiosk.owner.pin_lock import ACTOR
 
 REQUESTED = "sync_now_requested"
@@ -18,11 +17,11 @@ HANDLED = "sync_now_handled"
 
 def request(ledger: Ledger) -> int:
     """Ask for a sync cycle now; returns the request number to wait for."""
-    with dbmod.immediate(ledger.db) as conn:
-        number = int(read_setting(conn, REQUESTED, 0) or 0) + 1
-        write_setting(conn, REQUESTED, number)
-        write_audit(conn, ACTOR, "sync_requested", request=number)
-    return number
+    def bump(old: int | None) -> SettingChange:
+        number = int(old or 0) + 1
+        return SettingChange(number, AuditEntry(ACTOR, "sync_requested", {"request": number}))
+
+    return ledger.update_setting(REQUESTED, bump, 0)
 
 
 def waiting(ledger: Ledger) -> bool:

@@ -49,19 +49,11 @@ def _parse_utc(text: str | None) -> dt.datetime | None:
 
 
 def glance(ledger: Ledger, day: dt.date | None = None, tz: dt.tzinfo | None = None) -> Glance:
-    conn = ledger.db.conn
     start, end = local_day_bounds(day or dt.date.today(), tz)
-    count, cents = conn.execute(
-        "SELECT count(*), coalesce(sum(amount_cents), 0) FROM donations"
-        " WHERE state = 'approved' AND created_at >= ? AND created_at < ?",
-        (start, end)).fetchone()
-    backlog_count, backlog_cents = conn.execute(
-        "SELECT count(*), coalesce(sum(amount_cents), 0) FROM donations"
-        " WHERE sync_state = 'unsynced' AND state != 'pending'").fetchone()
-    unknown = conn.execute("SELECT count(*) FROM donations WHERE state = 'unknown'"
-                           " AND sync_state != 'synced'").fetchone()[0]
-    quarantined = conn.execute(
-        "SELECT count(*) FROM donations WHERE sync_state = 'quarantined'").fetchone()[0]
+    count, cents = ledger.approved_between(start, end)
+    backlog = ledger.backlog()
+    unknown = ledger.unknown_unsynced_count()
+    quarantined = ledger.quarantined_count()
     status = ledger.service_status()
     sync = status.get("sync", {})
     kiosk = status.get("kiosk", {})
@@ -81,6 +73,6 @@ def glance(ledger: Ledger, day: dt.date | None = None, tz: dt.tzinfo | None = No
     terminal = kiosk.get("terminal") or {}
     if terminal and not terminal.get("connected", True):
         attention.append(msg("The card terminal is not answering: check its cable and power."))
-    return Glance(count, cents, backlog_count, backlog_cents,
+    return Glance(count, cents, backlog.count, backlog.cents,
                   last.astimezone(tz) if last else None,
                   sync.get("online") if "online" in sync else None, attention)

@@ -76,8 +76,7 @@ def _has_catalog(ledger: Any) -> bool:
     from kiosk.core import catalog
 
     try:
-        return bool(ledger.db.conn.execute("SELECT 1 FROM catalog_projects LIMIT 1").fetchone()
-                    or catalog.DEMO_CATALOG.exists())
+        return ledger.has_cached_catalog() or catalog.DEMO_CATALOG.exists()
     except Exception:  # noqa: BLE001
         return False
 

@@ -17,8 +17,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from kiosk.core import db as dbmod
-from kiosk.core.ledger import Ledger, free_disk_bytes, utc_now
+from kiosk.core.ledger import Ledger, free_disk_bytes
 from kiosk.sync.catalog_parse import CatalogDoc, CatalogRefused, ImageRef, parse_catalog
 from kiosk.sync.client import ApiClient, Refused, Transient
 from kiosk.sync.image_cache import ImageCache
@@ -33,15 +32,6 @@ class PullResult:
     reason: str | None = None
 
 
-def _meta(ledger: Ledger) -> dict[str, str]:
-    return dict(ledger.db.conn.execute("SELECT key, value FROM catalog_meta").fetchall())
-
-
-def live_image_hashes(ledger: Ledger) -> set[str]:
-    return {r[0] for r in ledger.db.conn.execute(
-        "SELECT image_sha256 FROM catalog_projects WHERE image_sha256 IS NOT NULL")}
-
-
 def pull(ledger: Ledger, client: ApiClient, device_id: str, images_dir: Path,
          max_image_bytes: int) -> PullResult:
     """One catalog check. Network errors propagate (the caller backs off)."""
@@ -50,10 +40,9 @@ def pull(ledger: Ledger, client: ApiClient, device_id: str, images_dir: Path,
     with open(images_dir.parent / "catalog.lock", "a") as lock:
         # One puller at a time (the service and `kioskctl sync --now`).
         fcntl.flock(lock, fcntl.LOCK_EX)
-        meta = _meta(ledger)
+        meta = ledger.catalog_meta()
         cache.remove_unused(_keep(ledger, meta))  # partial downloads a crash left behind
-        has_catalog = bool(live_image_hashes(ledger)) or ledger.db.conn.execute(
-            "SELECT count(*) FROM catalog_projects").fetchone()[0] > 0
+        has_catalog = ledger.has_cached_catalog()
         headers = {"If-None-Match": meta["etag"]} if meta.get("etag") and has_catalog else {}
         answer = client.call("GET", f"v1/devices/{device_id}/catalog", headers=headers)
         if answer.status == 304:
@@ -82,9 +71,9 @@ def pull(ledger: Ledger, client: ApiClient, device_id: str, images_dir: Path,
         except CatalogRefused as e:
             log.warning("catalog refused, the previous one stays live: %s", e)
             return PullResult("refused", None, str(e))
-        previous = live_image_hashes(ledger)
+        previous = ledger.live_image_hashes()
         switch(ledger, doc, answer.headers.get("etag", ""), previous)
-        cache.remove_unused(_keep(ledger, _meta(ledger)))
+        cache.remove_unused(_keep(ledger, ledger.catalog_meta()))
         log.info("catalog %s is live (%d projects)", doc.version, len(doc.projects))
         return PullResult("updated", doc.version)
 
@@ -102,22 +91,16 @@ def check_room(images_dir: Path, needed: int, reserve: int) -> None:
 
 
 def _keep(ledger: Ledger, meta: dict[str, str]) -> set[str]:
-    return live_image_hashes(ledger) | set(json.loads(meta.get("previous_images", "[]")))
+    return ledger.live_image_hashes() | set(json.loads(meta.get("previous_images", "[]")))
 
 
 def switch(ledger: Ledger, doc: CatalogDoc, etag: str, previous_images: set[str]) -> None:
     """Replace the live catalog in one BEGIN IMMEDIATE transaction."""
-    with dbmod.immediate(ledger.db) as conn:
-        conn.execute("DELETE FROM catalog_projects")
-        conn.executemany(
-            "INSERT INTO catalog_projects (id, position, association, title, summary,"
-            " image_sha256, image_bytes, goal_cents, raised_cents, currency, url, starts_on,"
-            " ends_on, active) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(p.id, n, p.association, p.title, p.summary,
-              p.image.sha256 if p.image else None, p.image.bytes if p.image else None,
-              p.goal_cents, p.raised_cents, p.currency, p.url, p.starts_on, p.ends_on,
-              int(p.active)) for n, p in enumerate(doc.projects)])
-        for key, value in (("version", doc.version), ("etag", etag), ("updated_at", utc_now()),
-                           ("previous_images", json.dumps(sorted(previous_images)))):
-            conn.execute("INSERT INTO catalog_meta (key, value) VALUES (?, ?) ON CONFLICT (key)"
-                         " DO UPDATE SET value = excluded.value", (key, value))
+    ledger.switch_catalog(
+        [{"id": p.id, "association": p.association, "title": p.title, "summary": p.summary,
+          "image_sha256": p.image.sha256 if p.image else None,
+          "image_bytes": p.image.bytes if p.image else None, "goal_cents": p.goal_cents,
+          "raised_cents": p.raised_cents, "currency": p.currency, "url": p.url,
+          "starts_on": p.starts_on, "ends_on": p.ends_on, "active": int(p.active)}
+         for p in doc.projects],
+        doc.version, etag, previous_images)

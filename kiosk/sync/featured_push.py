@@ -22,8 +22,7 @@ def push_if_changed(ledger: Ledger, client: ApiClient, device_id: str) -> bool:
     version = pending_version(ledger)
     if version is None:
         return False
-    ids = [r[0] for r in ledger.db.conn.execute(
-        "SELECT project_id FROM featured ORDER BY position")]
+    ids = ledger.featured_ids()
     client.call("PUT", f"v1/devices/{device_id}/featured", body={"project_ids": ids})
     ledger.set_setting("featured_pushed_version", version)
     return True

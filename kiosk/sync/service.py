@@ -204,9 +204,7 @@ class SyncService:
         self.next_network_at = 0.0
 
     def backlog_count(self) -> int:
-        return self.ledger.db.conn.execute(
-            "SELECT count(*) FROM donations WHERE sync_state = 'unsynced'"
-            " AND state != 'pending'").fetchone()[0]
+        return self.ledger.backlog().count
 
     def status(self) -> dict[str, Any]:
         return {"online": self.online, "last_success_at": self.last_success_at,

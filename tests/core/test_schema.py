@@ -6,7 +6,7 @@ import pytest
 
 from kiosk.core import db as dbmod
 from kiosk.core.ledger import Ledger
-from kiosk.core.schema import MIGRATIONS, migrate, schema_version
+from kiosk.core.schema import MIGRATIONS, migrate, schema_problems, schema_version
 from tests.conftest import GENEROUS
 
 LATEST = len(MIGRATIONS)
@@ -67,8 +67,8 @@ def test_a_newer_database_is_used_as_it_is_never_downgraded(tmp_path):
 def test_a_failing_migration_leaves_the_previous_version(tmp_path, monkeypatch):
     db = dbmod.connect(tmp_path / "k.db")
 
-    def broken(conn):
-        conn.execute("CREATE TABLE half_done (x INTEGER) STRICT")
+    def broken(db):
+        db.utils.create_table("half_done", {"x": int}, strict=True)
         raise RuntimeError("boom")
 
     monkeypatch.setattr("kiosk.core.schema.MIGRATIONS", [*MIGRATIONS, broken])
@@ -76,3 +76,29 @@ def test_a_failing_migration_leaves_the_previous_version(tmp_path, monkeypatch):
         migrate(db)
     assert schema_version(db) == LATEST
     assert "half_done" not in {n for n, _ in _schema(db)}
+
+
+def test_a_table_api_migration_joins_the_migration_transaction(tmp_path, monkeypatch):
+    db = dbmod.connect(tmp_path / "k.db")
+
+    def additive(db):
+        db.utils.create_table("extra", {"id": int, "note": str}, pk="id", strict=True)
+        db.utils["donations"].add_column("extra_note", str)
+
+    monkeypatch.setattr("kiosk.core.schema.MIGRATIONS", [*MIGRATIONS, additive])
+    assert migrate(db) == LATEST + 1
+    assert migrate(db) == LATEST + 1  # idempotent: already at that version
+    assert db.utils["extra"].strict
+    assert db.utils["donations"].columns_dict["extra_note"] is str
+    assert schema_problems(db) == []
+
+
+def test_schema_problems_name_what_this_release_needs(tmp_path):
+    db = dbmod.connect(tmp_path / "k.db")
+    migrate(db)
+    assert schema_problems(db) == []
+    with dbmod.immediate(db) as conn:
+        conn.execute("DROP TABLE featured")
+        conn.execute("DROP INDEX donations_at_risk")
+    assert sorted(schema_problems(db)) == ["index donations_at_risk on donations is missing",
+                                           "table featured is missing"]

@@ -103,6 +103,13 @@ def test_config_validate_exit_codes(capsys, config_file, tmp_path):
     assert code == 0 and json.loads(out)["device"]["id"] == "test-kiosk"
 
 
+def test_db_check_names_what_the_schema_lacks(capsys, cfg, config_file, filled):
+    with dbmod.immediate(Ledger.open(cfg.ledger_path, Limits.from_config(cfg)).db) as conn:
+        conn.execute("DROP TABLE featured")
+    code, out, _ = run(capsys, "--config", str(config_file), "db", "check")
+    assert code == 1 and "FAILED" in out and "table featured is missing" in out
+
+
 def test_db_check_and_resume(capsys, cfg, config_file, filled):
     assert run(capsys, "--config", str(config_file), "db", "check")[0] == 0
     raw = bytearray(cfg.ledger_path.read_bytes())

@@ -5,15 +5,15 @@ from __future__ import annotations
 import argparse
 import json
 
-from kiosk.core import db as dbmod
 from kiosk.core.config_args import EXIT_OK, EXIT_PROBLEM, load_config_or_exit
-from kiosk.core.ledger import OUT_OF_SERVICE_MARKER, integrity_check, out_of_service_reason
+from kiosk.core.ledger import OUT_OF_SERVICE_MARKER, Ledger, Limits, out_of_service_reason
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("db", help="check the ledger database or put it back in service")
     actions = parser.add_subparsers(dest="db_action", metavar="ACTION", required=True)
-    check = actions.add_parser("check", help="full PRAGMA integrity_check (read-only)")
+    check = actions.add_parser(
+        "check", help="full PRAGMA integrity_check and the schema this release needs (read-only)")
     check.set_defaults(func=_check)
     resume = actions.add_parser(
         "resume", help="after reviewing a database that was moved aside, take donations again "
@@ -31,9 +31,11 @@ def _check(args: argparse.Namespace) -> int:
         print(f"{cfg.ledger_path}: no ledger yet (it is created when the kiosk first starts)")
         return EXIT_OK
     try:
-        db = dbmod.connect(cfg.ledger_path, readonly=True)
-        problems = integrity_check(db)
-        db.conn.close()
+        ledger = Ledger.open_readonly(cfg.ledger_path, Limits.from_config(cfg))
+        try:
+            problems = ledger.check()
+        finally:
+            ledger.close()
     except Exception as e:  # a broken file can fail in many ways; report, never crash
         problems = [f"{type(e).__name__}: {e}"]
     if problems:

@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     start = _day(args.start, "--from")
     end = _day(args.end, "--to", next_day=True)
     _, ledger = open_ledger_or_exit(args)
-    rows = [dataclasses.asdict(d) for d in ledger.between(start, end)]
+    rows = list(ledger.export_rows(start, end))
     ledger.close()
     out = open(args.output, "w", newline="", encoding="utf-8") if args.output else sys.stdout
     try:

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 
 from kiosk.core.config import Config
 from kiosk.core.config_args import EXIT_OK, EXIT_PROBLEM, load_config_or_exit
-from kiosk.core.ledger import Ledger, LedgerError, Limits, free_disk_bytes, quick_check
+from kiosk.core.ledger import Ledger, LedgerError, Limits, free_disk_bytes
 from kiosk.core.schema import MIGRATIONS
 from kiosk.ops import services
 from kiosk.payment.probe import ProbeError, bridge_status
@@ -60,8 +60,8 @@ def _ledger(cfg: Config) -> Check:
     except LedgerError as e:
         return Check("ledger", "fail", str(e))
     try:
-        problems = quick_check(ledger.db)
-        version = ledger.db.conn.execute("PRAGMA user_version").fetchone()[0]
+        problems = ledger.quick_check()
+        version = ledger.schema_version()
     finally:
         ledger.close()
     if problems:

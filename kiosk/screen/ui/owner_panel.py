@@ -30,8 +30,7 @@ from kivy.properties import (
 )
 
 from kiosk.core import catalog as catalogmod
-from kiosk.core import db as dbmod
-from kiosk.core.ledger import Ledger, write_audit, write_setting
+from kiosk.core.ledger import AuditEntry, Ledger
 from kiosk.hardware.backlight import IDLE_PERCENT, Backlight
 from kiosk.hardware.backlight import SETTING as BRIGHTNESS_SETTING
 from kiosk.owner import featured as featuredmod
@@ -558,9 +557,7 @@ class OwnerPanel(EventDispatcher):
 
 def _save(led: Ledger, key: str, value: Any, action: str, **detail: Any) -> None:
     """A setting and its audit row, committed together."""
-    with dbmod.immediate(led.db) as conn:
-        write_setting(conn, key, value)
-        write_audit(conn, ACTOR, action, **detail)
+    led.set_setting(key, value, audit=AuditEntry(ACTOR, action, detail))
 
 
 def _mmss(seconds: int) -> str:

@@ -1,0 +1,166 @@
+"""What the ledger stores and answers: states, limits, rows, errors, and the clocks it stamps."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import sqlite3
+import time
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from kiosk.core.config import Config
+
+OUT_OF_SERVICE_MARKER = "OUT_OF_SERVICE.json"
+# Bumped on every featured change; kiosk-sync pushes when it differs from the pushed version.
+FEATURED_VERSION = "featured_version"
+
+
+class State(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    DECLINED = "declined"
+    CANCELLED = "cancelled"
+    FAILED = "failed"
+    UNKNOWN = "unknown"
+
+
+FINAL_STATES = frozenset(State) - {State.PENDING}
+# pending is the only state a donation leaves; a final state is final.
+TRANSITIONS: dict[State, frozenset[State]] = {s: frozenset() for s in State}
+TRANSITIONS[State.PENDING] = FINAL_STATES
+
+
+class SyncState(StrEnum):
+    UNSYNCED = "unsynced"
+    SYNCED = "synced"
+    QUARANTINED = "quarantined"
+
+
+class LedgerError(Exception):
+    """Base class: something the screen must show as 'out of service'."""
+
+
+class IllegalTransition(LedgerError):
+    pass
+
+
+class LedgerUnavailable(LedgerError):
+    """The database cannot record a donation (disk full, I/O error, read-only)."""
+
+
+class LedgerCorrupt(LedgerError):
+    """The database failed its check and was moved aside; the kiosk is out of service."""
+
+
+class GuardRefused(LedgerError):
+    """A guard refused a new donation before any payment started."""
+
+    def __init__(self, code: str, message: str):
+        self.code = code
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_donation_cents: int
+    offline_cap_cents: int
+    min_free_disk_bytes: int
+
+    @classmethod
+    def from_config(cls, cfg: Config) -> Limits:
+        return cls(max_donation_cents=cfg.donations.max_donation_cents,
+                   offline_cap_cents=cfg.donations.offline_cap_cents,
+                   min_free_disk_bytes=cfg.device.min_free_disk_mb * 1024 * 1024)
+
+
+@dataclass(frozen=True)
+class Donation:
+    id: str
+    seq: int
+    boot_id: str
+    project_id: str
+    amount_cents: int
+    currency: str
+    state: str
+    created_at: str
+    created_mono_ns: int
+    finished_at: str | None
+    finished_mono_ns: int | None
+    auth_code: str | None
+    card_suffix: str | None
+    reason: str | None
+    sync_state: str
+    sync_attempts: int
+    sync_error: str | None
+    synced_at: str | None
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row | tuple, columns: list[str]) -> Donation:
+        return cls(**dict(zip(columns, row, strict=True)))
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """Final donations the central API has not confirmed yet (what kiosk-sync still sends)."""
+
+    count: int
+    cents: int
+    oldest_seq: int | None
+    oldest_created_at: str | None
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """An audit row to commit in the same transaction as the change it records."""
+
+    actor: str
+    action: str
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SettingChange:
+    """What an update of one setting decided: the value to store (``write=False`` leaves the
+    stored one as it is) and the audit row that goes with it, if any."""
+
+    value: Any
+    audit: AuditEntry | None = None
+    write: bool = True
+
+
+def utc_now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace(
+        "+00:00", "Z")
+
+
+def boot_id() -> str:
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    except OSError:
+        return "unknown-boot"
+
+
+def boot_clock_ns() -> int:
+    """Time since boot, immune to wall-clock jumps (a Pi has no real-time clock)."""
+    return time.clock_gettime_ns(time.CLOCK_BOOTTIME)
+
+
+def mask_card(value: str | None) -> str | None:
+    """Keep at most the last four digits of whatever card number the terminal sent."""
+    if not value:
+        return None
+    digits = re.sub(r"\D", "", value)
+    return digits[-4:] or None
+
+
+def free_disk_bytes(path: Path) -> int:
+    st = os.statvfs(path)
+    return st.f_bavail * st.f_frsize
+
+
+BOOT_ID = boot_id()
