@@ -318,6 +318,7 @@ def run_with_config(args: argparse.Namespace, workdir: Path) -> None:
     context = screen_main.build_context(cfg, ledger, screen_main.bridge_port(cfg))
     context.health_interval_s = 0.5
     screen_main.register_font()
+    screen_main.tune_interpreter()
     from kiosk.screen.ui.app import KioskApp
 
     app = KioskApp(context)
@@ -353,7 +354,7 @@ def main(argv: list[str] | None = None) -> int:
     from kiosk.payment.client import BridgeClient
     from kiosk.payment.port import BridgePort
     from kiosk.screen.donation_flow import FlowSettings
-    from kiosk.screen.startup import register_font
+    from kiosk.screen.startup import register_font, tune_interpreter
     from kiosk.screen.ui.app import KioskApp, KioskContext
     from tests.helpers.real_bridge import start_bridge
     from tests.screen.screen_fixtures import ScriptedPort, make_projects, open_ledger
@@ -395,6 +396,7 @@ def main(argv: list[str] | None = None) -> int:
                            device_id="kiosk-test-01", receipt_base_url="http://127.0.0.1:9/api",
                            language=args.lang, slide_duration_s=30, health_interval_s=0.5)
     register_font()
+    tune_interpreter()
     app = KioskApp(context)
     driver = Driver(app, workdir, args.size + (f"-r{args.rotation}" if args.rotation else ""),
                     args.lang, fault_on_cue(args.scenario, bridge) if bridge else None)

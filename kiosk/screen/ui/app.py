@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import importlib
 import logging
-import sys
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -147,9 +146,6 @@ class KioskApp(App):
 
     def __init__(self, context: KioskContext, **kwargs: Any):
         super().__init__(**kwargs)
-        # The UI thread hands the GIL over within 1 ms (default 5 ms), so the payment worker
-        # reaches the ledger and the bridge quickly after a tap (tap -> terminal latency).
-        sys.setswitchinterval(0.001)
         self.context = context
         self.lang = context.language
         self.flow = DonationFlow(context.flow_settings)
