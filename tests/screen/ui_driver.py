@@ -28,7 +28,7 @@ RECEIPT_KEY = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
 # What the terminal simulator does for each scenario run against the real bridge.
 SIM_SCRIPTS = {"approved": "approve:0.8", "declined": "decline:0.8", "recover": "approve:0.1",
                "unknown": "approve+lose_answer", "unavailable": "", "timeout": "",
-               "link_error": "", "locked": "", "slow-photo": ""}
+               "link_error": "", "locked": "", "slow-photo": "", "amount-rebuilds": ""}
 
 
 def fault_on_cue(scenario: str, bridge: Any) -> Callable[[], None] | None:
@@ -203,6 +203,26 @@ def scenario_steps(d: Driver, name: str) -> Iterator[Any]:
     d.report["screens"].append("amount")
     yield 0.2
     d.shot("amount")
+    if name == "amount-rebuilds":  # the preset buttons rebuilt on each language change
+        import gc
+
+        grid = d.widget("amount", "presets")
+        gc.collect()  # a dropped widget's kv bindings go with it (Kivy unbinds them then)
+        observers = len(app.get_property_observers("scale"))
+        built = []
+        for _ in range(10):
+            before = [c.text for c in grid.children]  # texts: holding the buttons would keep
+            app.toggle_language()                      # their bindings alive
+            yield lambda b=before: [c.text for c in grid.children] != b
+            built.append([c.text for c in reversed(grid.children)])
+        d.report["rebuilt_labels"] = built
+        gc.collect()
+        d.report["scale_observers"] = [observers, len(app.get_property_observers("scale"))]
+        app.scale *= 1.5  # the new buttons still follow the layout scale
+        yield 0.05
+        d.report["preset_font_sizes"] = [round(c.font_size / app.scale, 3)
+                                         for c in grid.children]
+        return
     if name == "approved":  # ("approved-demo" skips the keypad detour)
         tap(d.widget("amount", "other"))
         yield d.at("keypad")

@@ -35,7 +35,6 @@ from typing import Any
 from kivy.app import App
 from kivy.clock import Clock, mainthread
 from kivy.core.window import Window
-from kivy.graphics.texture import Texture
 from kivy.properties import (
     BooleanProperty,
     ListProperty,
@@ -65,6 +64,7 @@ from kiosk.screen.donation_flow import (
 from kiosk.screen.health import Health, check_health, terminal_status
 from kiosk.screen.ui import pictures, theme
 from kiosk.screen.ui.screens import SCREENS
+from kiosk.screen.ui.textures import texture_from
 
 log = logging.getLogger("kiosk.screen")
 PREWARM_AFTER_S = 2.0
@@ -304,6 +304,15 @@ class KioskApp(App):
 
     def money(self, cents: int) -> str:
         return format_cents(cents, self.context.flow_settings.currency, self.lang)
+
+    def raised_of_goal(self, raised_cents: int, goal_cents: int,
+                       _language: str | None = None) -> str:
+        """« 1 240 € raised of 3 000 € », or nothing for a project without a goal; kv passes
+        ``app.lang`` so the text follows the language."""
+        if not goal_cents:
+            return ""
+        return self.tr("{raised} raised of {goal}", raised=self.money(int(raised_cents)),
+                       goal=self.money(int(goal_cents)))
 
     def toggle_language(self) -> None:
         self.lang = "en" if self.lang == "fr" else "fr"
@@ -583,9 +592,3 @@ class KioskApp(App):
         Clock.schedule_once(lambda _dt: self._refresh_trigger(), left)
         return True
 
-
-def texture_from(pixels: pictures.Pixels) -> Texture:
-    texture = Texture.create(size=(pixels.width, pixels.height), colorfmt="rgb")
-    texture.blit_buffer(pixels.data, colorfmt="rgb", bufferfmt="ubyte")
-    texture.flip_vertical()  # Pillow's rows run top-down, OpenGL's bottom-up
-    return texture
