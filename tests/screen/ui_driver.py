@@ -312,7 +312,7 @@ def run_app(app: Any, driver: Driver, scenario: str) -> dict[str, Any]:
 
     def start(*_args: Any) -> None:  # returns None: a true value would stop the event
         slide = app.screen("attract").ids.slides.current_screen
-        from kiosk.screen.ui.app import SHOWN_AT_LATEST_S
+        from kiosk.screen.ui.readiness import SHOWN_AT_LATEST_S
 
         driver.report["shown"] = {"after_s": time.monotonic() - started,
                                   "photo": slide is not None and slide.photo is not None,
