@@ -157,8 +157,8 @@ def test_bundled_assets():
 def test_touch_input_is_one_provider_with_inversion():
     from kiosk.screen.ui.hardening import input_providers
 
-    assert input_providers(rotation=0, invert_x=False, invert_y=False, dev_mouse=False) == \
+    assert input_providers(invert_x=False, invert_y=False, dev_mouse=False) == \
         {"touchscreen": "probesysfs,provider=mtdev"}
-    assert input_providers(rotation=90, invert_x=True, invert_y=True, dev_mouse=True) == {
+    assert input_providers(invert_x=True, invert_y=True, dev_mouse=True) == {
         "touchscreen": "probesysfs,provider=mtdev,param=invert_x=1,param=invert_y=1",
         "mouse": "mouse,disable_multitouch"}

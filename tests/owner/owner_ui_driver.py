@@ -291,7 +291,7 @@ def main(argv: list[str] | None = None) -> int:
     from kiosk.core.catalog import Catalog
     from kiosk.owner.options import OwnerOptions
     from kiosk.screen.donation_flow import FlowSettings
-    from kiosk.screen.startup import register_font
+    from kiosk.screen.startup import register_font, tune_interpreter
     from kiosk.screen.ui.app import KioskApp, KioskContext
     from tests.owner.owner_fixtures import store_catalog
     from tests.screen.screen_fixtures import ScriptedPort, make_projects, open_ledger
@@ -331,6 +331,7 @@ def main(argv: list[str] | None = None) -> int:
                            owner=options)
     assert isinstance(catalog, Catalog)
     register_font()
+    tune_interpreter()
     app = KioskApp(context)
     from kiosk.screen.ui import hardening
 

@@ -115,6 +115,17 @@ def assert_outcome_screen(report: dict, scenario: str) -> None:
         (i18n.tr(message.title, "fr"), i18n.tr(message.body, "fr"))
 
 
+def test_rebuilding_the_amount_buttons_adds_no_binding(tmp_path):
+    """Ten language changes rebuild the preset buttons ten times; the app's ``scale`` keeps the
+    observers it had, and the newest buttons still follow it."""
+    report = drive(tmp_path, "amount-rebuilds")
+    assert len(report["rebuilt_labels"]) == 10
+    assert report["rebuilt_labels"][0] != report["rebuilt_labels"][1]
+    before, after = report["scale_observers"]
+    assert after == before
+    assert report["preset_font_sizes"] == [26.0] * 4  # KioskButton's size (widgets.kv)
+
+
 def test_declined_by_the_terminal(tmp_path):
     report = drive(tmp_path, "declined")
     assert_outcome_screen(report, "declined")

@@ -28,7 +28,7 @@ RECEIPT_KEY = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
 # What the terminal simulator does for each scenario run against the real bridge.
 SIM_SCRIPTS = {"approved": "approve:0.8", "declined": "decline:0.8", "recover": "approve:0.1",
                "unknown": "approve+lose_answer", "unavailable": "", "timeout": "",
-               "link_error": "", "locked": "", "slow-photo": ""}
+               "link_error": "", "locked": "", "slow-photo": "", "amount-rebuilds": ""}
 
 
 def fault_on_cue(scenario: str, bridge: Any) -> Callable[[], None] | None:
@@ -203,6 +203,26 @@ def scenario_steps(d: Driver, name: str) -> Iterator[Any]:
     d.report["screens"].append("amount")
     yield 0.2
     d.shot("amount")
+    if name == "amount-rebuilds":  # the preset buttons rebuilt on each language change
+        import gc
+
+        grid = d.widget("amount", "presets")
+        gc.collect()  # a dropped widget's kv bindings go with it (Kivy unbinds them then)
+        observers = len(app.get_property_observers("scale"))
+        built = []
+        for _ in range(10):
+            before = [c.text for c in grid.children]  # texts: holding the buttons would keep
+            app.toggle_language()                      # their bindings alive
+            yield lambda b=before: [c.text for c in grid.children] != b
+            built.append([c.text for c in reversed(grid.children)])
+        d.report["rebuilt_labels"] = built
+        gc.collect()
+        d.report["scale_observers"] = [observers, len(app.get_property_observers("scale"))]
+        app.scale *= 1.5  # the new buttons still follow the layout scale
+        yield 0.05
+        d.report["preset_font_sizes"] = [round(c.font_size / app.scale, 3)
+                                         for c in grid.children]
+        return
     if name == "approved":  # ("approved-demo" skips the keypad detour)
         tap(d.widget("amount", "other"))
         yield d.at("keypad")
@@ -292,7 +312,7 @@ def run_app(app: Any, driver: Driver, scenario: str) -> dict[str, Any]:
 
     def start(*_args: Any) -> None:  # returns None: a true value would stop the event
         slide = app.screen("attract").ids.slides.current_screen
-        from kiosk.screen.ui.app import SHOWN_AT_LATEST_S
+        from kiosk.screen.ui.readiness import SHOWN_AT_LATEST_S
 
         driver.report["shown"] = {"after_s": time.monotonic() - started,
                                   "photo": slide is not None and slide.photo is not None,
@@ -318,6 +338,7 @@ def run_with_config(args: argparse.Namespace, workdir: Path) -> None:
     context = screen_main.build_context(cfg, ledger, screen_main.bridge_port(cfg))
     context.health_interval_s = 0.5
     screen_main.register_font()
+    screen_main.tune_interpreter()
     from kiosk.screen.ui.app import KioskApp
 
     app = KioskApp(context)
@@ -353,7 +374,7 @@ def main(argv: list[str] | None = None) -> int:
     from kiosk.payment.client import BridgeClient
     from kiosk.payment.port import BridgePort
     from kiosk.screen.donation_flow import FlowSettings
-    from kiosk.screen.startup import register_font
+    from kiosk.screen.startup import register_font, tune_interpreter
     from kiosk.screen.ui.app import KioskApp, KioskContext
     from tests.helpers.real_bridge import start_bridge
     from tests.screen.screen_fixtures import ScriptedPort, make_projects, open_ledger
@@ -395,6 +416,7 @@ def main(argv: list[str] | None = None) -> int:
                            device_id="kiosk-test-01", receipt_base_url="http://127.0.0.1:9/api",
                            language=args.lang, slide_duration_s=30, health_interval_s=0.5)
     register_font()
+    tune_interpreter()
     app = KioskApp(context)
     driver = Driver(app, workdir, args.size + (f"-r{args.rotation}" if args.rotation else ""),
                     args.lang, fault_on_cue(args.scenario, bridge) if bridge else None)

@@ -15,28 +15,29 @@ The shop owner's settings (``kiosk.screen.ui.owner_panel``) plug in through ``co
 - while an owner screen is showing, the flow's refresh does not switch screens;
   ``set_projects`` puts a new featured choice on the attract loop at once.
 
-``on_shown`` is dispatched once, after the first frame that shows the first screen whole: the
-first health check is back (the call to action says whether giving is available) and, on the
-attract loop, the first slide has its photo; ``kiosk.screen.startup`` then tells systemd the
-screen is ready.
+``on_shown`` is dispatched once, after the first frame that shows the first screen whole
+(:mod:`kiosk.screen.ui.readiness`); ``kiosk.screen.startup`` then tells systemd the screen is
+ready. The app holds the screen manager and the properties the screens bind to; health checks
+(:mod:`kiosk.screen.ui.health_schedule`), the catalog re-read
+(:mod:`kiosk.screen.catalog_watch`), the payment screen's timing
+(:mod:`kiosk.screen.payment_hold`) and the chime (:mod:`kiosk.screen.ui.chime`) are objects
+of their own.
 """
 
 from __future__ import annotations
 
 import importlib
 import logging
-import sys
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kivy.app import App
 from kivy.clock import Clock, mainthread
 from kivy.core.window import Window
-from kivy.graphics.texture import Texture
 from kivy.properties import (
     BooleanProperty,
     ListProperty,
@@ -50,8 +51,8 @@ from kiosk.assets import SOUNDS_DIR
 from kiosk.core import i18n, receipt
 from kiosk.core.catalog import Project
 from kiosk.core.money import format_cents
-from kiosk.payment.recovery import resolve_pending
 from kiosk.payment.runner import PaymentPort, run_donation
+from kiosk.screen.catalog_watch import CatalogWatch
 from kiosk.screen.donation_flow import (
     CancelPayment,
     DonationFlow,
@@ -63,25 +64,20 @@ from kiosk.screen.donation_flow import (
     StartPayment,
     Step,
 )
-from kiosk.screen.health import Health, check_health, terminal_status
+from kiosk.screen.health import Health
+from kiosk.screen.payment_hold import PaymentHold
 from kiosk.screen.ui import pictures, theme
+from kiosk.screen.ui.chime import Chime
+from kiosk.screen.ui.health_schedule import HealthSchedule
+from kiosk.screen.ui.readiness import Readiness
 from kiosk.screen.ui.screens import SCREENS
+from kiosk.screen.ui.textures import texture_from
+
+if TYPE_CHECKING:
+    from kiosk.screen.ui.owner_panel import OwnerPanel
 
 log = logging.getLogger("kiosk.screen")
 PREWARM_AFTER_S = 2.0
-# The screen counts as shown at the latest this long after the first frame, even if the first
-# photo is still decoding (systemd is told the screen is ready then).
-SHOWN_AT_LATEST_S = 3.0
-# After a tap on an amount, the payment screen waits until the request is at the terminal
-# (the bridge says "waiting_card") or this long, so building and drawing it never competes
-# with the ledger commit and the bridge request (tap -> terminal latency). The pressed button
-# is the feedback meanwhile.
-PAYMENT_SCREEN_HOLD_S = 0.2
-# The bridge reports these once the request has been written to the terminal.
-REQUEST_SENT_STAGES = ("waiting_card", "receiving")
-# The payment screen stays at least this long, even when the terminal answers at once, so the
-# donor always sees the payment start before its outcome.
-MIN_PAYMENT_SCREEN_S = 0.3
 DONOR_SCREENS = ("amount", "payment", "thanks", "outcome", "keypad")
 STAGES = {
     "connecting": "Connecting to the terminal…",
@@ -147,9 +143,6 @@ class KioskApp(App):
 
     def __init__(self, context: KioskContext, **kwargs: Any):
         super().__init__(**kwargs)
-        # The UI thread hands the GIL over within 1 ms (default 5 ms), so the payment worker
-        # reaches the ledger and the bridge quickly after a tap (tap -> terminal latency).
-        sys.setswitchinterval(0.001)
         self.context = context
         self.lang = context.language
         self.flow = DonationFlow(context.flow_settings)
@@ -158,17 +151,26 @@ class KioskApp(App):
         self._side = ThreadPoolExecutor(1, thread_name_prefix="kiosk-side")  # cancel, status
         self._pictures = ThreadPoolExecutor(1, thread_name_prefix="kiosk-pictures")
         self._refresh_trigger = Clock.create_trigger(self._refresh, -1)
+        self.catalog = CatalogWatch(context.projects_source, context.projects_version)
+        self.health_schedule = HealthSchedule(
+            context, self.catalog, io=self._io, side=self._side,
+            idle=lambda: self.flow.step is Step.ATTRACT, on_health=self._health_done,
+            on_projects=self._projects_changed)
+        self.readiness = Readiness(
+            health_back=lambda: self.health is not None,
+            photo_pending=lambda: bool(getattr(self.manager.current_screen, "waiting_for_photo",
+                                               False)),
+            shown=self._dispatch_shown)
+        self.payment_hold = PaymentHold()
+        self.chime = Chime(context.sound_path)
         self.receipt_key: str | None = None
-        self.health: Health | None = None
-        self._sound: Any = None
-        self._health_running = False
-        self._hold_payment_until: float | None = None  # see PAYMENT_SCREEN_HOLD_S
-        self._payment_shown_at: float | None = None  # see MIN_PAYMENT_SCREEN_S
         self.manager: ScreenManager | None = None
-        self.owner: Any = None  # kiosk.screen.ui.owner_panel.OwnerPanel once built
-        self._shown = False  # see on_shown
-        self._first_flip_at: float | None = None
-        self._shown_limit = Clock.create_trigger(self._shown_at_the_latest, 0.1)
+        self.owner: OwnerPanel | None = None  # once the first frame is shown
+
+    @property
+    def health(self) -> Health | None:
+        """The latest health check's answer; None until the first is back."""
+        return self.health_schedule.health
 
     # -- build ------------------------------------------------------------------------
 
@@ -177,59 +179,18 @@ class KioskApp(App):
         Window.clearcolor = theme.rgba(theme.BACKGROUND)  # every screen's background
         importlib.import_module("kiosk.screen.ui.widgets")
         self.manager = ScreenManager(transition=NoTransition())
-        Window.bind(size=self._on_window_size, on_touch_down=self._on_any_touch,
-                    on_flip=self._check_shown)
+        Window.bind(size=self._on_window_size, on_touch_down=self._on_any_touch)
+        self.readiness.watch()
         self._on_window_size(Window, Window.size)
         self.bind(lang=lambda *_: self._refresh_trigger())
         self._show("attract")
         self.screen("attract").start(Window.size)
         Clock.schedule_once(self._prewarm, PREWARM_AFTER_S)
         Clock.schedule_interval(self._tick, 0.5)
-        if self.context.first_health is not None:  # started before Kivy (kiosk.screen.startup)
-            self._health_running = True
-            self.context.first_health.add_done_callback(self._first_health_done)
-        else:
-            self._schedule_health(0)
-        Clock.schedule_interval(self._periodic_health, self.context.health_interval_s)
+        self.health_schedule.start()
         return self.manager
 
-    def _first_health_done(self, future: Future) -> None:
-        try:
-            health = future.result()
-        except Exception:  # noqa: BLE001 - logged; the periodic check tries again
-            log.exception("the first health check failed")
-            Clock.schedule_once(lambda _dt: setattr(self, "_health_running", False), 0)
-            return
-        self._health_done(health)
-
-    def _check_shown(self, *_args: Any) -> None:
-        """After each frame until the first screen is whole (photo included) on the display."""
-        if self.manager is None or self._shown:
-            return
-        if self.health is None or getattr(self.manager.current_screen, "waiting_for_photo",
-                                          False):
-            if self._first_flip_at is None:
-                self._first_flip_at = time.monotonic()
-            self._shown_limit()  # the photo redraws the frame; this is for the time limit
-            return
-        self._dispatch_shown()
-
-    def _shown_at_the_latest(self, _dt: float) -> None:
-        if self._shown or self._first_flip_at is None:
-            return
-        if time.monotonic() - self._first_flip_at < SHOWN_AT_LATEST_S:
-            self._shown_limit()
-            return
-        log.warning("the first %s took over %.0f s; the screen counts as shown without it",
-                    "health check" if self.health is None else "photo", SHOWN_AT_LATEST_S)
-        self._dispatch_shown()
-
     def _dispatch_shown(self) -> None:
-        Window.unbind(on_flip=self._check_shown)
-        from kivy.graphics.opengl import glFinish
-
-        glFinish()  # the frame is on the display, not only queued to the GPU
-        self._shown = True
         self.dispatch("on_shown")
         # The owner's settings (and their opening hours) once the first frame is out: they
         # are not needed to draw it, and they would delay it (start-up).
@@ -297,7 +258,7 @@ class KioskApp(App):
         if self.manager.current != name:
             self.manager.current = name
             if name == "payment":
-                self._payment_shown_at = time.monotonic()
+                self.payment_hold.screen_shown()
 
     # -- words ------------------------------------------------------------------------
 
@@ -308,6 +269,15 @@ class KioskApp(App):
 
     def money(self, cents: int) -> str:
         return format_cents(cents, self.context.flow_settings.currency, self.lang)
+
+    def raised_of_goal(self, raised_cents: int, goal_cents: int,
+                       _language: str | None = None) -> str:
+        """« 1 240 € raised of 3 000 € », or nothing for a project without a goal; kv passes
+        ``app.lang`` so the text follows the language."""
+        if not goal_cents:
+            return ""
+        return self.tr("{raised} raised of {goal}", raised=self.money(int(raised_cents)),
+                       goal=self.money(int(goal_cents)))
 
     def toggle_language(self) -> None:
         self.lang = "en" if self.lang == "fr" else "fr"
@@ -364,13 +334,12 @@ class KioskApp(App):
     def _run(self, effects: list[Effect]) -> None:
         for effect in effects:
             if isinstance(effect, StartPayment):
-                self._hold_payment_until = time.monotonic() + PAYMENT_SCREEN_HOLD_S
-                self._payment_shown_at = None
+                self.payment_hold.started()
                 self._io.submit(self._payment_worker, effect)
             elif isinstance(effect, CancelPayment):
                 self._side.submit(self._cancel_worker, effect.reference)
             elif isinstance(effect, PlayConfirmation):
-                self._play_confirmation()
+                self.chime.play()
         self._refresh_trigger()
 
     def _payment_worker(self, start: StartPayment) -> None:
@@ -406,20 +375,18 @@ class KioskApp(App):
     @mainthread
     def _payment_progress(self, stage: str, cancellable: bool) -> None:
         self.flow.payment_progress(stage, cancellable)
-        if stage in REQUEST_SENT_STAGES:
-            self._hold_payment_until = None
+        self.payment_hold.progress(stage)
         self._refresh_trigger()
 
     @mainthread
     def _payment_finished(self, result: PaymentResult, qr: tuple[str, Any] | None) -> None:
-        self._hold_payment_until = None
+        self.payment_hold.finished()
         if self.flow.step is Step.PAYMENT:
-            if self._payment_shown_at is None:
+            if not self.payment_hold.screen_showing:
                 self._refresh()  # shows the payment screen now
-            shown_for = time.monotonic() - (self._payment_shown_at or time.monotonic())
-            if shown_for < MIN_PAYMENT_SCREEN_S:
-                Clock.schedule_once(lambda _dt: self._apply_payment_result(result, qr),
-                                    MIN_PAYMENT_SCREEN_S - shown_for)
+            delay = self.payment_hold.outcome_delay()
+            if delay > 0:
+                Clock.schedule_once(lambda _dt: self._apply_payment_result(result, qr), delay)
                 return
         self._apply_payment_result(result, qr)
 
@@ -429,96 +396,19 @@ class KioskApp(App):
         if qr is not None:
             self.receipt_url, self.receipt_texture = qr[0], texture_from(qr[1])
         if result.outcome in (Outcome.NOT_STARTED, Outcome.NOT_RECORDED):
-            self._schedule_health(0)  # a guard or the ledger refused: re-check availability
+            self.health_schedule.check_now()  # a guard or the ledger refused: re-check availability
         self._run(self.flow.payment_finished(result, self.context.clock()))
 
-    def _play_confirmation(self) -> None:
-        path = self.context.sound_path
-        if path is None or not path.exists():
-            return
-        try:
-            from kivy.core.audio import SoundLoader
+    # -- health and catalog (HealthSchedule brings them back on the UI thread) -----------
 
-            if self._sound is None:
-                self._sound = SoundLoader.load(str(path))
-            if self._sound is not None:
-                self._sound.play()
-        except Exception as e:  # noqa: BLE001 - no audio device must never stop a thank-you
-            log.info("confirmation sound unavailable: %s", e)
-
-    # -- health: terminal, ledger guards, sync ----------------------------------------
-
-    def _periodic_health(self, _dt: float) -> None:
-        # Not while a donor is choosing or paying: the I/O thread stays free for the payment
-        # (a check queued just before a tap would delay the request to the terminal).
-        if self.flow.step is Step.ATTRACT:
-            self._schedule_health(0)
-
-    def _schedule_health(self, _dt: float) -> None:
-        if self._health_running:
-            return  # one check at a time; a payment may hold the I/O thread for minutes
-        self._health_running = True
-        self._side.submit(self._terminal_status_worker)
-
-    def _terminal_status_worker(self) -> None:
-        ctx = self.context
-        terminal = terminal_status(ctx.port)
-        min_amount = ctx.flow_settings.smallest_amount_cents
-        previous = self.health.status_row if self.health else None
-        if ctx.projects_source is not None:
-            self._io.submit(ctx.projects_source).add_done_callback(self._projects_read)
-        if terminal is not None and terminal.get("ok", True) is not False:
-            self._io.submit(self._recover_pending)
-        future = self._io.submit(check_health, ctx.ledger, terminal, min_amount,
-                                 ctx.port is not None, previous)
-        future.add_done_callback(lambda f: self._health_done(f.result()))
-
-    def _recover_pending(self) -> None:
-        """Donations left pending by a crash or a lost answer: ask the bridge what became of
-        them and record it; never pay again. On the I/O thread, so never beside a payment."""
-        ledger = self.context.ledger
-        try:
-            if not ledger.pending():
-                return
-            outcome = resolve_pending(ledger, self.context.port)
-        except Exception:  # noqa: BLE001 - logged; asked again at the next health check
-            log.exception("cannot resolve pending donations")
-            return
-        for donation_id, state in outcome.resolved.items():
-            log.info("recovered donation %s: %s", donation_id, state)
-        if outcome.error:
-            log.warning("pending donations not resolved yet: %s", outcome.error)
-
-    def _projects_read(self, future: Any) -> None:
-        try:
-            version, projects = future.result()
-        except Exception as e:  # noqa: BLE001 - a broken catalog: keep showing the last one
-            log.warning("cannot re-read the catalog: %s", e)
-            return
-        self._projects_changed(version, projects)
-
-    @mainthread
     def _projects_changed(self, version: str, projects: list[Project]) -> None:
-        """A new catalog from kiosk-sync (or featured choice): applied on the attract loop
-        only, never under a donor's finger; retried at the next check otherwise."""
-        if version == self.context.projects_version or self.flow.step is not Step.ATTRACT:
-            return
-        if self._owner_screen_showing():
-            return
-        self.context.projects_version = version
-        if list(projects) != self.projects:  # the owner's panel may have applied it already
-            self.set_projects(projects)
+        attract = self.flow.step is Step.ATTRACT and not self._owner_screen_showing()
+        changed = self.catalog.accept(version, projects, self.projects,
+                                      attract_showing=attract)
+        if changed is not None:
+            self.set_projects(changed)
 
-    @mainthread
     def _health_done(self, health: Health) -> None:
-        self._health_running = False
-        previous, self.health = self.health, health
-        if previous is not None and (previous.available, previous.reason) != (
-                health.available, health.reason):  # the journal tells when and why it changed
-            if health.available:
-                log.info("giving is available again")
-            else:
-                log.warning("giving is unavailable: %s", health.reason)
         self.receipt_key = health.receipt_key
         self.online = health.online
         if health.available and not self.projects:
@@ -526,7 +416,7 @@ class KioskApp(App):
         else:
             self.flow.set_availability(health.available, health.reason)
         self._refresh_trigger()
-        if not self._shown:  # a frame even if nothing changed, so _check_shown sees the health
+        if not self.readiness.shown:  # a frame even if nothing changed: Readiness checks
             Window.canvas.ask_update()
 
     # -- time and view ----------------------------------------------------------------
@@ -573,23 +463,14 @@ class KioskApp(App):
             return  # the owner's settings (or the idle) stay until they close themselves
         self._show(flow.step.value)
 
-
     def _holding_payment_screen(self) -> bool:
         """True while a payment request is on its way (nothing re-laid out or redrawn); the
         refresh comes again when the hold ends."""
-        hold_until = self._hold_payment_until
-        if hold_until is None or self.flow.step is not Step.PAYMENT:
+        if self.flow.step is not Step.PAYMENT:
             return False
-        left = hold_until - time.monotonic()
+        left = self.payment_hold.hold_left()
         if left <= 0:
-            self._hold_payment_until = None
             return False
         Clock.schedule_once(lambda _dt: self._refresh_trigger(), left)
         return True
 
-
-def texture_from(pixels: pictures.Pixels) -> Texture:
-    texture = Texture.create(size=(pixels.width, pixels.height), colorfmt="rgb")
-    texture.blit_buffer(pixels.data, colorfmt="rgb", bufferfmt="ubyte")
-    texture.flip_vertical()  # Pillow's rows run top-down, OpenGL's bottom-up
-    return texture

@@ -24,8 +24,7 @@ def prepare_environment(kivy_home: Path) -> None:
     os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
 
 
-def input_providers(*, rotation: int, invert_x: bool, invert_y: bool,
-                    dev_mouse: bool) -> dict[str, str]:
+def input_providers(*, invert_x: bool, invert_y: bool, dev_mouse: bool) -> dict[str, str]:
     """The [input] section: one provider per touch device (mtdev through probesysfs) so a
     finger is never seen twice; a mouse only in development, without multitouch emulation
     (no red dots)."""
@@ -60,8 +59,8 @@ def apply_config(*, width: int, height: int, fullscreen: bool, rotation: int,
     Config.set("postproc", "double_tap_time", "0")
     for option in list(Config.options("input")):
         Config.remove_option("input", option)
-    for name, value in input_providers(rotation=rotation, invert_x=invert_x,
-                                       invert_y=invert_y, dev_mouse=dev_mouse).items():
+    for name, value in input_providers(invert_x=invert_x, invert_y=invert_y,
+                                       dev_mouse=dev_mouse).items():
         Config.set("input", name, value)
     if Config.has_section("modules"):
         Config.remove_section("modules")

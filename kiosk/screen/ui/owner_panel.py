@@ -350,9 +350,6 @@ class OwnerPanel(EventDispatcher):
         if self.app.manager.current == "owner_idle":
             self.show("attract")
 
-    def check_idle_now(self) -> None:
-        self._idle_tick()
-
     def _apply_brightness(self, percent: int) -> None:
         if self.backlight is None:
             return

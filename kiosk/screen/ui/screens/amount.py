@@ -34,7 +34,8 @@ class AmountScreen(KioskScreen):
         grid.clear_widgets()
         for index, label in enumerate(labels):
             # size_hint_y 1: the button fills its row (row_default_height in amount.kv).
-            button = Factory.KioskButton(text=label, font_size=34 * app.scale, size_hint_y=1)
-            app.bind(scale=lambda _a, s, b=button: setattr(b, "font_size", 34 * s))
+            # Its size follows app.scale through KioskButton's rule in widgets.kv: bindings
+            # that Kivy drops with the button, so a rebuild leaves none behind on the app.
+            button = Factory.KioskButton(text=label, size_hint_y=1)
             button.bind(on_release=lambda _b, i=index: app.choose_preset(i))
             grid.add_widget(button)

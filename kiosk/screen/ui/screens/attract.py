@@ -22,6 +22,7 @@ from kivy.uix.widget import Widget
 
 from kiosk.core.catalog import Project
 from kiosk.screen.ui import pictures
+from kiosk.screen.ui.textures import texture_from
 from kiosk.screen.ui.widgets import KioskScreen
 
 log = logging.getLogger("kiosk.screen")
@@ -238,8 +239,6 @@ class AttractScreen(KioskScreen):
             return
         if pixels is None or key[0] != slide.project_id:
             return
-        from kiosk.screen.ui.app import texture_from
-
         self._textures.put(key, texture_from(pixels))
         slide.photo = self._textures.get(key)
         kept = set(self._textures.keys())
@@ -250,6 +249,4 @@ class AttractScreen(KioskScreen):
 
     @mainthread
     def _qr_ready(self, slide: ProjectSlide, pixels: Any) -> None:
-        from kiosk.screen.ui.app import texture_from
-
         slide.learn_more = texture_from(pixels)

@@ -17,6 +17,7 @@ from kivy.uix.boxlayout import BoxLayout
 
 from kiosk.screen.ui import pictures
 from kiosk.screen.ui.owner_widgets import OwnerScreen
+from kiosk.screen.ui.textures import texture_from
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 THUMB_PX = 160
@@ -63,8 +64,7 @@ class OwnerFeaturedScreen(OwnerScreen):
         app = App.get_running_app()
         p = entry.project
         dates = " – ".join(d for d in (p.starts_on, p.ends_on) if d)
-        details = app.tr("{raised} raised of {goal}", raised=app.money(p.raised_cents),
-                         goal=app.money(p.goal_cents)) if p.goal_cents else ""
+        details = app.raised_of_goal(p.raised_cents, p.goal_cents)
         row.association, row.title = p.association, p.title
         row.details = f"{details} · {dates}" if details and dates else details or dates
         row.status = self.panel.words(entry.unavailable) if entry.unavailable else ""
@@ -80,8 +80,6 @@ class OwnerFeaturedScreen(OwnerScreen):
     def _thumb_ready(self, project_id: str, pixels: Any) -> None:
         if pixels is None:
             return
-        from kiosk.screen.ui.app import texture_from
-
         texture = texture_from(pixels)
         self._thumbs.put(project_id, texture)
         for row in self.ids.rows.children:

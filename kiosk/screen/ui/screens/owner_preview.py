@@ -15,6 +15,7 @@ from kivy.properties import NumericProperty, ObjectProperty, StringProperty
 
 from kiosk.screen.ui import pictures
 from kiosk.screen.ui.owner_widgets import OwnerScreen
+from kiosk.screen.ui.textures import texture_from
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
@@ -62,8 +63,7 @@ class OwnerPreviewScreen(OwnerScreen):
         p = projects[self.index]
         self.association, self.title, self.summary = p.association, p.title, p.summary
         self.progress = min(1.0, p.raised_cents / p.goal_cents) if p.goal_cents else 0
-        self.amounts = app.tr("{raised} raised of {goal}", raised=app.money(p.raised_cents),
-                              goal=app.money(p.goal_cents)) if p.goal_cents else ""
+        self.amounts = app.raised_of_goal(p.raised_cents, p.goal_cents)
         width, height = (int(v) for v in self.ids.photo.size)
         key = (p.id, width, height)
         self.photo = self._photos.get(key)
@@ -75,8 +75,6 @@ class OwnerPreviewScreen(OwnerScreen):
     def _photo_ready(self, key: tuple, pixels: Any) -> None:
         if pixels is None:
             return
-        from kiosk.screen.ui.app import texture_from
-
         texture = texture_from(pixels)
         self._photos.put(key, texture)
         projects = self.panel.preview
