@@ -90,7 +90,7 @@ def run(options: Options, limits: Limits, workdir: Path | None = None) -> dict[s
             reference = str(result.donation_id)
             # The bridge's own journal of the reference, as the operator would ask for it.
             try:
-                journaled = client.result(reference).get("status")
+                journaled = client.result(reference).status
             except BridgeClientError as e:
                 journaled = f"unreachable: {e}"
             bridge_statuses[str(journaled)] += 1

@@ -73,7 +73,7 @@ def kill_mid_card_wait(sim, client, proc, short_dir, reference: str) -> None:
     while not sim.requests_seen:  # the request is on the terminal, the customer is "paying"
         assert time.monotonic() < deadline
         time.sleep(0.01)
-    assert client.result(reference)["status"] == "in_progress"
+    assert client.result(reference).status == "in_progress"
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     payer.wait(timeout=5)
@@ -97,8 +97,8 @@ def test_sigkill_mid_card_wait_then_restart_records_the_late_answer(served, shor
     kill_mid_card_wait(sim, client, proc, short_dir, reference)
 
     start()  # well inside the card wait: the answer is not offered yet
-    assert client.result(reference)["status"] == "in_progress"
-    assert client.status()["busy"] is True
+    assert client.result(reference).status == "in_progress"
+    assert client.status().busy is True
     again = client.pay(reference, 1500, "EUR")  # a repeated pay waits for the same outcome
     assert again["status"] == "approved" and again["card_suffix"] == "4242"
     after = client.result(reference)
@@ -124,7 +124,7 @@ def test_sigkill_then_restart_after_the_terminal_gave_up_is_unknown(served, shor
     after = wait_final(client, reference)
     assert after["status"] == "unknown" and "stopped" in after["reason"]
     assert after["amount_cents"] == 1500
-    assert client.pay(reference, 1500, "EUR")["status"] == "unknown"
+    assert client.pay(reference, 1500, "EUR").status == "unknown"
     assert len(sim.requests_seen) == 1  # never re-sent
     assert len(sim.record.approvals) == 1  # the acquirer took it once: the operator reconciles
 
@@ -171,7 +171,7 @@ def test_journal_holds_the_reference_before_the_first_byte(served, short_dir):
         assert time.monotonic() < deadline
         time.sleep(0.01)
     sim.on_session = check_journal
-    assert client.pay(reference, 300, "EUR")["status"] == "approved"
+    assert client.pay(reference, 300, "EUR").status == "approved"
     assert seen_in_journal == [True]
 
 
@@ -179,14 +179,14 @@ def test_service_reopens_a_recreated_device_and_reports_health(served):
     sim, client, start = served("approve+recreate,approve", "concert-v3")
     start()
     first = client.pay(str(uuid.uuid4()), 800, "EUR")
-    assert first["status"] == "unknown"
-    assert client.status()["last_error"]
+    assert first.status == "unknown"
+    assert client.status().last_error
     second = client.pay(str(uuid.uuid4()), 800, "EUR")
-    assert second["status"] == "approved" and second["auth_code"]
+    assert second.status == "approved" and second.auth_code
     status = client.status()
-    assert status["connected"] is True and status["last_error"] is None
-    assert status["last_answer_at"] and status["protocol"] == "concert-v3"
-    assert status["device"] == str(sim.link_path)
+    assert status.connected is True and status.last_error is None
+    assert status.last_answer_at and status.protocol == "concert-v3"
+    assert status.device == str(sim.link_path)
 
 
 def test_sigterm_stops_cleanly_and_removes_the_socket(served, short_dir):
@@ -226,9 +226,9 @@ def test_serve_over_tcp_caisse_ap_ip(short_dir):
         wait_ready(client, proc)
         reference = str(uuid.uuid4())
         outcome = client.pay(reference, 4200, "EUR")
-        assert outcome["status"] == "approved" and outcome["auth_code"] == "A00001"
+        assert outcome.status == "approved" and outcome.auth_code == "A00001"
         assert [a.reference for a in sim.record.approvals] == [reference]
-        assert client.status()["device"] == f"127.0.0.1:{sim.port}"
+        assert client.status().device == f"127.0.0.1:{sim.port}"
     finally:
         proc.kill()
         proc.wait()

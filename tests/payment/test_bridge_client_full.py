@@ -96,7 +96,7 @@ def test_a_full_bridge_refuses_before_reading_so_pay_is_request_not_sent(bridge:
 
     bridge.release()
     for reference in ("not-sent-1", "not-sent-2", row.id):
-        assert client.result(reference)["status"] == "not_found"  # never journaled
+        assert client.result(reference).status == "not_found"  # never journaled
     assert bridge.sim.requests_seen == [] and bridge.sim.record.approvals == []
 
 
@@ -107,13 +107,13 @@ def test_pay_result_and_status_go_through_once_a_slot_frees(bridge: FullBridge) 
     started = time.monotonic()
     outcome = client.pay("retried-1", 700, "EUR")
     assert time.monotonic() - started >= 0.4  # it did wait for the slot
-    assert outcome["status"] == "approved"
+    assert outcome.status == "approved"
     assert [(a.amount_cents, a.currency) for a in bridge.sim.record.approvals] == [(700, "EUR")]
     assert len(bridge.sim.requests_seen) == 1  # sent once, retries included
 
     bridge.hold_every_slot()
     threading.Timer(0.4, bridge.release).start()
-    assert client.result("retried-1")["status"] == "approved"
+    assert client.result("retried-1").status == "approved"
     bridge.hold_every_slot()
     threading.Timer(0.4, bridge.release).start()
-    assert client.status()["connected"] is True
+    assert client.status().connected is True

@@ -39,7 +39,7 @@ def test_run_donation_through_the_real_bridge(make_bridge, ledger, script, state
     donation = ledger.get(started[0])
     assert donation.state == state
     assert stages[0] == ("connecting", True)
-    assert bridge.client.result(donation.id)["status"] != "not_found"
+    assert bridge.client.result(donation.id).status != "not_found"
     if state == "approved":
         assert donation.card_suffix == "4242"
         assert [a.amount_cents for a in bridge.sim.record.approvals] == [500]
@@ -59,7 +59,7 @@ def test_refused_request_is_not_sent_and_cancel_says_false(make_bridge):
     with pytest.raises(RequestNotSent, match="bad_request"):
         port.pay(str(uuid.uuid4()), 10**6, "EUR", lambda *_: None)
     assert port.cancel(str(uuid.uuid4())) is False
-    assert port.status()["ok"] is True
+    assert port.status().ok is True
 
 
 def test_incomplete_line_is_never_acted_on(make_bridge):
@@ -69,7 +69,7 @@ def test_incomplete_line_is_never_acted_on(make_bridge):
         s.connect(str(bridge.service.socket_path))
         s.sendall(f'{{"op":"pay","reference":"{reference}","amount_cents":500,'
                   f'"currency":"EUR"}}'.encode())
-    assert bridge.client.result(reference)["status"] == "not_found"
+    assert bridge.client.result(reference).status == "not_found"
     assert bridge.sim.requests_seen == []
 
 

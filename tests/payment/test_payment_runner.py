@@ -277,14 +277,14 @@ def test_an_outcome_is_stored_the_same_live_and_after_a_restart(tmp_path_factory
         pending = restart_ledger.create_pending("proj-1", 500, "EUR")
         resolve_pending(restart_ledger, port)
         later = restart_ledger.get(pending.id)
-        if outcome["status"] == "garbled":
+        if outcome.status == "garbled":
             # Live: money may have been taken; at start-up: ask again later.
             assert live.state == "unknown" and later.state == "pending"
             return
         assert (live.state, live.reason, live.auth_code, live.card_suffix) == \
             (later.state, later.reason, later.auth_code, later.card_suffix)
-        matches = outcome["amount_cents"] == 500 and outcome["currency"] == "EUR"
-        if outcome["status"] == "approved":
+        matches = outcome.amount_cents == 500 and outcome.currency == "EUR"
+        if outcome.status == "approved":
             assert live.state == ("approved" if matches else "unknown")
         assert live.state != "approved" or matches
     finally:

@@ -26,7 +26,7 @@ def test_resolve_pending_records_what_the_bridge_knows(make_bridge, tmp_path):
         bridge.client.pay(donation.id, donation.amount_cents, "EUR")
     payer = threading.Thread(target=bridge.client.pay, args=(running.id, 800, "EUR"))
     payer.start()
-    while bridge.client.result(running.id)["status"] != "in_progress":
+    while bridge.client.result(running.id).status != "in_progress":
         time.sleep(0.01)
 
     result = resolve_pending(ledger, bridge.client)

@@ -63,7 +63,7 @@ from kiosk.screen.donation_flow import (
     StartPayment,
     Step,
 )
-from kiosk.screen.health import Health, check_health, terminal_status
+from kiosk.screen.health import Health, check_health, read_terminal
 from kiosk.screen.ui import pictures, theme
 from kiosk.screen.ui.screens import SCREENS
 
@@ -462,12 +462,12 @@ class KioskApp(App):
 
     def _terminal_status_worker(self) -> None:
         ctx = self.context
-        terminal = terminal_status(ctx.port)
+        terminal = read_terminal(ctx.port)
         min_amount = ctx.flow_settings.smallest_amount_cents
         previous = self.health.status_row if self.health else None
         if ctx.projects_source is not None:
             self._io.submit(ctx.projects_source).add_done_callback(self._projects_read)
-        if terminal is not None and terminal.get("ok", True) is not False:
+        if terminal is not None and terminal.reachable:
             self._io.submit(self._recover_pending)
         future = self._io.submit(check_health, ctx.ledger, terminal, min_amount,
                                  ctx.port is not None, previous)
