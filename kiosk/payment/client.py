@@ -63,7 +63,7 @@ class BridgeError(BridgeClientError):
     """The bridge refused the request: ``code`` is bad_request, busy, not_cancellable, …"""
 
     def __init__(self, code: str, message: str):
-        self.code = code
+        self.code, self.message = code, message
         super().__init__(f"{code}: {message}")
 
 
@@ -109,8 +109,33 @@ def _text(doc: dict[str, Any], key: str, what: str) -> str | None:
     return value
 
 
+def parse_answer(line: bytes) -> dict[str, Any]:
+    """One answer line as a JSON object. A refusal (``"ok": false``) raises
+    :class:`BridgeError` (:class:`BridgeFull` for too_many_clients); anything that is not a
+    JSON object raises :class:`BridgeProtocolError`."""
+    if len(line) > MAX_ANSWER_BYTES:
+        raise BridgeProtocolError("the payment bridge's answer is too long")
+    try:
+        doc = json.loads(line)
+    except (ValueError, RecursionError):
+        raise BridgeProtocolError(f"not JSON from the bridge: {line[:200]!r}") from None
+    if not isinstance(doc, dict):
+        raise BridgeProtocolError(f"not a JSON object from the bridge: {line[:200]!r}")
+    if doc.get("ok") is False:
+        err = doc.get("error")
+        err = err if isinstance(err, dict) else {}
+        code, message = str(err.get("code", "error")), str(err.get("message", ""))
+        if code == "too_many_clients":
+            # Written on accepting the connection, before any request is read.
+            raise BridgeFull(f"{code}: {message}")
+        raise BridgeError(code, message)
+    return doc
+
+
 def parse_status(doc: dict[str, Any]) -> BridgeStatus:
     """One ``status`` answer; :class:`BridgeProtocolError` names what is wrong."""
+    if doc.get("ok") is not True:  # every status answer says so (§3); a bare object is not one
+        raise BridgeProtocolError(f"not a bridge status answer: {doc!r}"[:300])
     connected, busy = doc.get("connected"), doc.get("busy", False)
     if not isinstance(connected, bool):
         raise BridgeProtocolError("the bridge's status has no 'connected' true/false field")
@@ -124,13 +149,15 @@ def parse_status(doc: dict[str, Any]) -> BridgeStatus:
 def parse_outcome(doc: dict[str, Any], statuses: frozenset[str] = RESULT_STATUSES
                   ) -> BridgeOutcome:
     """One ``outcome`` line; :class:`BridgeProtocolError` unless it is the documented shape."""
-    if doc.get("event") != "outcome" or doc.get("status") not in statuses:
+    status = doc.get("status")
+    # A list or an object as the status is unhashable: test the type before the membership.
+    if doc.get("event") != "outcome" or not isinstance(status, str) or status not in statuses:
         raise BridgeProtocolError(f"not a bridge outcome: {doc!r}"[:300])
     amount = doc.get("amount_cents")
     # bool is an int in Python: a `true` is no amount.
     if amount is not None and (type(amount) is not int or amount < 0):
         raise BridgeProtocolError(f"the bridge's outcome has a bad amount_cents: {amount!r}"[:300])
-    return BridgeOutcome(doc["status"], _text(doc, "reference", "outcome"), amount,
+    return BridgeOutcome(status, _text(doc, "reference", "outcome"), amount,
                          *(_text(doc, key, "outcome") for key in
                            ("currency", "auth_code", "card_suffix", "reason")))
 
@@ -177,23 +204,7 @@ class BridgeClient:
             raise BridgeUnavailable(f"the connection to the payment bridge broke: {e}") from None
         if not line:
             raise BridgeUnavailable("the payment bridge closed the connection")
-        if len(line) > MAX_ANSWER_BYTES:
-            raise BridgeProtocolError("the payment bridge's answer is too long")
-        try:
-            doc = json.loads(line)
-        except (ValueError, RecursionError):
-            raise BridgeProtocolError(f"not JSON from the bridge: {line[:200]!r}") from None
-        if not isinstance(doc, dict):
-            raise BridgeProtocolError(f"not a JSON object from the bridge: {line[:200]!r}")
-        if doc.get("ok") is False:
-            err = doc.get("error")
-            err = err if isinstance(err, dict) else {}
-            code, message = str(err.get("code", "error")), str(err.get("message", ""))
-            if code == "too_many_clients":
-                # Written on accepting the connection, before any request is read.
-                raise BridgeFull(f"{code}: {message}")
-            raise BridgeError(code, message)
-        return doc
+        return parse_answer(line)
 
     def _send(self, s: socket.socket, reader: IO[bytes], request: dict[str, Any]) -> None:
         try:

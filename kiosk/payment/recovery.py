@@ -77,6 +77,13 @@ def record_outcome(ledger: Ledger, donation: Donation, outcome: BridgeOutcome) -
                          card_suffix=outcome.card_suffix, reason=reason)
 
 
+def record_unreadable(ledger: Ledger, donation: Donation, error: str) -> Donation:
+    """Commit ``unknown`` for a payment whose answer could not be read (money may have been
+    taken); the reason keeps what the bridge said, for the operator."""
+    return ledger.finish(donation.id, UNREADABLE.ledger_state,
+                         reason=f"unreadable outcome from the bridge: {error}"[:500])
+
+
 def resolve_pending(ledger: Ledger, client: OutcomeSource) -> Resolution:
     """Ask the bridge about every pending donation and record what it knows."""
     result = Resolution()

@@ -16,8 +16,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
 from kiosk.core.ledger import GuardRefused, LedgerError
-from kiosk.payment.client import BridgeOutcome, BridgeStatus
-from kiosk.payment.recovery import ledger_entry, record_outcome
+from kiosk.payment.client import BridgeOutcome, BridgeProtocolError, BridgeStatus
+from kiosk.payment.outcomes import UNREADABLE
+from kiosk.payment.recovery import ledger_entry, record_outcome, record_unreadable
 from kiosk.screen.donation_flow import FlowOutcome, PaymentResult
 
 if TYPE_CHECKING:
@@ -65,6 +66,10 @@ def run_donation(ledger: Ledger, port: PaymentPort, project_id: str, amount_cent
         # Nothing reached the terminal: a link error for this very donation.
         return _finish(ledger, donation, BridgeOutcome(
             "link_error", reference, amount_cents, currency, reason=f"bridge unreachable: {e}"))
+    except BridgeProtocolError as e:
+        # The bridge answered the payment with something that is no outcome: money may have
+        # been taken, so the row is unknown (for the operator), never failed.
+        return _finish_unreadable(ledger, donation, str(e))
     except Exception as e:  # noqa: BLE001 - the request may be in flight: ask, never resend
         outcome = _ask_result(port, reference, result_wait_s, poll_s)
         if outcome is None:
@@ -93,6 +98,15 @@ def _ask_result(port: PaymentPort, reference: str, wait_s: float,
         if time.monotonic() >= deadline:
             return None
         time.sleep(poll_s)
+
+
+def _finish_unreadable(ledger: Ledger, donation: Donation, error: str) -> PaymentResult:
+    try:
+        row = record_unreadable(ledger, donation, error)
+    except LedgerError as e:
+        return PaymentResult(UNREADABLE.shown, donation.id, donation.amount_cents,
+                             f"{error}; not recorded: {e}")
+    return PaymentResult(UNREADABLE.shown, donation.id, donation.amount_cents, row.reason)
 
 
 def _finish(ledger: Ledger, donation: Donation, outcome: BridgeOutcome) -> PaymentResult:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from firmware_bridge.journal import Journal
-from kiosk.payment.client import BridgeClient, BridgeUnavailable
+from kiosk.payment.client import BridgeClient, BridgeOutcome, BridgeUnavailable
 from tests.conftest import write_config
 
 
@@ -80,9 +80,9 @@ def kill_mid_card_wait(sim, client, proc, short_dir, reference: str) -> None:
     assert payer.returncode != 0  # the client saw the connection break
 
 
-def wait_final(client: BridgeClient, reference: str, timeout: float = 30) -> dict:
+def wait_final(client: BridgeClient, reference: str, timeout: float = 30) -> BridgeOutcome:
     deadline = time.monotonic() + timeout
-    while (answer := client.result(reference))["status"] == "in_progress":
+    while (answer := client.result(reference)).status == "in_progress":
         assert time.monotonic() < deadline, "still in progress"
         time.sleep(0.05)
     return answer
@@ -100,12 +100,12 @@ def test_sigkill_mid_card_wait_then_restart_records_the_late_answer(served, shor
     assert client.result(reference).status == "in_progress"
     assert client.status().busy is True
     again = client.pay(reference, 1500, "EUR")  # a repeated pay waits for the same outcome
-    assert again["status"] == "approved" and again["card_suffix"] == "4242"
+    assert again.status == "approved" and again.card_suffix == "4242"
     after = client.result(reference)
-    assert after["status"] == "approved" and after["amount_cents"] == 1500
+    assert after.status == "approved" and after.amount_cents == 1500
     assert len(sim.requests_seen) == 1  # never re-sent
     assert len(sim.record.approvals) == 1 and sim.answers_abandoned == 0
-    assert client.pay(str(uuid.uuid4()), 700, "EUR")["status"] == "approved"  # line is free
+    assert client.pay(str(uuid.uuid4()), 700, "EUR").status == "approved"  # line is free
 
 
 def test_sigkill_then_restart_after_the_terminal_gave_up_is_unknown(served, short_dir):
@@ -122,8 +122,8 @@ def test_sigkill_then_restart_after_the_terminal_gave_up_is_unknown(served, shor
 
     start()
     after = wait_final(client, reference)
-    assert after["status"] == "unknown" and "stopped" in after["reason"]
-    assert after["amount_cents"] == 1500
+    assert after.status == "unknown" and "stopped" in after.reason
+    assert after.amount_cents == 1500
     assert client.pay(reference, 1500, "EUR").status == "unknown"
     assert len(sim.requests_seen) == 1  # never re-sent
     assert len(sim.record.approvals) == 1  # the acquirer took it once: the operator reconciles
@@ -151,7 +151,7 @@ def test_sigkill_before_the_request_frame_is_a_link_error(served, short_dir):
     sim.on_session = None
     start()
     after = client.result(reference)
-    assert after["status"] == "link_error" and "no money taken" in after["reason"]
+    assert after.status == "link_error" and "no money taken" in after.reason
     assert sim.requests_seen == [] and sim.record.approvals == []
 
 

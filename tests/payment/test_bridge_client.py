@@ -14,7 +14,9 @@ import pytest
 from kiosk.payment.client import (
     BridgeClient,
     BridgeError,
+    BridgeOutcome,
     BridgeProtocolError,
+    BridgeStatus,
     BridgeUnavailable,
 )
 from kiosk.payment.outcomes import BRIDGE_OUTCOMES
@@ -53,7 +55,7 @@ def test_repeated_pay_while_running_with_another_amount_is_refused(make_bridge, 
                                                                    currency):
     bridge = make_bridge("approve:0.5")
     reference = ref()
-    first: list[dict] = []
+    first: list[BridgeOutcome] = []
     payer = threading.Thread(target=lambda: first.append(bridge.client.pay(reference, 100,
                                                                            "EUR")))
     payer.start()
@@ -66,7 +68,7 @@ def test_repeated_pay_while_running_with_another_amount_is_refused(make_bridge, 
     assert err.value.code == "bad_request"
     assert "100 EUR" in str(err.value) and f"{amount} {currency}" in str(err.value)
     payer.join()
-    assert first[0]["status"] == "approved" and first[0]["amount_cents"] == 100
+    assert first[0].status == "approved" and first[0].amount_cents == 100
     assert len(bridge.sim.requests_seen) == 1
 
 
@@ -247,10 +249,11 @@ def test_clients_over_the_cap_are_refused_and_idle_ones_closed(make_sim, short_d
         extra.settimeout(5)
         extra.connect(str(path))
         answer = json.loads(extra.makefile("rb").readline())
-        assert answer.ok is False and answer["error"]["code"] == "too_many_clients"
+        assert answer["ok"] is False and answer["error"]["code"] == "too_many_clients"
         assert extra.recv(10) == b""  # then closed
     for s in idle:  # idle past the timeout: closed by the bridge
         assert s.recv(10) == b""
         s.close()
-    assert BridgeClient(path, timeout_s=5).status().ok is True  # slots are free again
+    # Slots are free again: a status answer (parse_status requires its "ok": true).
+    assert isinstance(BridgeClient(path, timeout_s=5).status(), BridgeStatus)
     service.stop()

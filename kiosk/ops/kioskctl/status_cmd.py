@@ -104,10 +104,11 @@ def _appliance(cfg: Config, base: Path, info: dict[str, Any], problems: list[str
                  "error": "systemd is not PID 1 here (not a kiosk device)"}
     info["systemd"] = units
     try:
-        info["terminal"] = BridgeClient(cfg.terminal.bridge_socket, timeout_s=3).status().as_dict()
-        if not info["terminal"]["connected"]:
+        terminal = BridgeClient(cfg.terminal.bridge_socket, timeout_s=3).status()
+        info["terminal"] = terminal.as_dict()
+        if not terminal.connected:
             problems.append("the payment terminal does not answer: "
-                            f"{info['terminal']['last_error'] or 'no answer yet'}")
+                            f"{terminal.last_error or 'no answer yet'}")
     except BridgeClientError as e:
         info["terminal"] = {"connected": False, "error": str(e)}
         problems.append(f"terminal: {e}")
