@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from kiosk.owner.message import Message, msg
-
 from kiosk.payment.client import BridgeError
 
 if TYPE_CHECKING:

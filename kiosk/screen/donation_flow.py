@@ -284,7 +284,3 @@ class DonationFlow:
         self.reference, self.result, self.payment_deadline = None, None, None
         self.cancellable = self.cancel_requested = False
 
-
-# Old names, kept only until kiosk/screen/ui (being split now) imports the new ones.
-Step = FlowStep
-Outcome = FlowOutcome

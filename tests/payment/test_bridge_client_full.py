@@ -27,7 +27,7 @@ from kiosk.core.ledger import Ledger
 from kiosk.payment.client import BridgeClient, BridgeFull, BridgeNotReached
 from kiosk.payment.port import BridgePort
 from kiosk.payment.runner import RequestNotSent, run_donation
-from kiosk.screen.donation_flow import Outcome
+from kiosk.screen.donation_flow import FlowOutcome
 
 CAP = 2
 
@@ -91,7 +91,7 @@ def test_a_full_bridge_refuses_before_reading_so_pay_is_request_not_sent(bridge:
                           on_started=lambda _r: None, on_progress=lambda *_: None,
                           result_wait_s=1, poll_s=0.05)
     row = ledger.get(result.donation_id)
-    assert result.outcome is Outcome.TERMINAL_ERROR
+    assert result.outcome is FlowOutcome.TERMINAL_ERROR
     assert row.state == "failed" and "too_many_clients" in row.reason
 
     bridge.release()

@@ -56,12 +56,12 @@ from kiosk.screen.donation_flow import (
     CancelPayment,
     DonationFlow,
     Effect,
+    FlowOutcome,
     FlowSettings,
-    Outcome,
+    FlowStep,
     PaymentResult,
     PlayConfirmation,
     StartPayment,
-    Step,
 )
 from kiosk.screen.health import Health, check_health, read_terminal
 from kiosk.screen.ui import pictures, theme
@@ -377,7 +377,7 @@ class KioskApp(App):
         """Worker thread: the whole attempt, then one hand-back to the UI thread."""
         ctx = self.context
         if ctx.port is None:
-            result = PaymentResult(Outcome.NOT_STARTED, None, start.amount_cents,
+            result = PaymentResult(FlowOutcome.NOT_STARTED, None, start.amount_cents,
                                    "no terminal bridge client")
         else:
             result = run_donation(
@@ -385,7 +385,7 @@ class KioskApp(App):
                 on_started=self._payment_started, on_progress=self._payment_progress,
                 result_wait_s=ctx.result_wait_s)
         qr = None
-        if result.outcome is Outcome.APPROVED and self.receipt_key and result.donation_id:
+        if result.outcome is FlowOutcome.APPROVED and self.receipt_key and result.donation_id:
             url = receipt.receipt_url(ctx.receipt_base_url, self.receipt_key, ctx.device_id,
                                       result.donation_id, start.amount_cents, start.currency,
                                       start.project_id)
@@ -413,7 +413,7 @@ class KioskApp(App):
     @mainthread
     def _payment_finished(self, result: PaymentResult, qr: tuple[str, Any] | None) -> None:
         self._hold_payment_until = None
-        if self.flow.step is Step.PAYMENT:
+        if self.flow.step is FlowStep.PAYMENT:
             if self._payment_shown_at is None:
                 self._refresh()  # shows the payment screen now
             shown_for = time.monotonic() - (self._payment_shown_at or time.monotonic())
@@ -428,7 +428,7 @@ class KioskApp(App):
         self.receipt_url, self.receipt_texture = "", None
         if qr is not None:
             self.receipt_url, self.receipt_texture = qr[0], texture_from(qr[1])
-        if result.outcome in (Outcome.NOT_STARTED, Outcome.NOT_RECORDED):
+        if result.outcome in (FlowOutcome.NOT_STARTED, FlowOutcome.NOT_RECORDED):
             self._schedule_health(0)  # a guard or the ledger refused: re-check availability
         self._run(self.flow.payment_finished(result, self.context.clock()))
 
@@ -451,7 +451,7 @@ class KioskApp(App):
     def _periodic_health(self, _dt: float) -> None:
         # Not while a donor is choosing or paying: the I/O thread stays free for the payment
         # (a check queued just before a tap would delay the request to the terminal).
-        if self.flow.step is Step.ATTRACT:
+        if self.flow.step is FlowStep.ATTRACT:
             self._schedule_health(0)
 
     def _schedule_health(self, _dt: float) -> None:
@@ -501,7 +501,7 @@ class KioskApp(App):
     def _projects_changed(self, version: str, projects: list[Project]) -> None:
         """A new catalog from kiosk-sync (or featured choice): applied on the attract loop
         only, never under a donor's finger; retried at the next check otherwise."""
-        if version == self.context.projects_version or self.flow.step is not Step.ATTRACT:
+        if version == self.context.projects_version or self.flow.step is not FlowStep.ATTRACT:
             return
         if self._owner_screen_showing():
             return
@@ -536,7 +536,7 @@ class KioskApp(App):
         effects = self.flow.tick(self.context.clock())
         if effects:
             self._run(effects)
-        if self.flow.step is not before or before is Step.PAYMENT:
+        if self.flow.step is not before or before is FlowStep.PAYMENT:
             self._refresh_trigger()
 
     def _refresh(self, *_args: Any) -> None:
@@ -544,11 +544,11 @@ class KioskApp(App):
         flow, settings = self.flow, self.context.flow_settings
         if self._holding_payment_screen():
             return
-        if flow.step is Step.ATTRACT and self.step != "attract":
+        if flow.step is FlowStep.ATTRACT and self.step != "attract":
             self.lang = self.context.language  # the next donor starts in the default language
         self.available = flow.available
         self.unavailable_reason = flow.unavailable_reason or ""
-        self.donation_in_progress = flow.step is not Step.ATTRACT
+        self.donation_in_progress = flow.step is not FlowStep.ATTRACT
         project = next((p for p in self.projects if p.id == flow.project_id), None)
         self.project_title = project.title if project else ""
         self.project_association = project.association if project else ""
@@ -569,7 +569,7 @@ class KioskApp(App):
         self.cancellable = flow.cancellable and not flow.cancel_requested
         self.outcome = flow.result.outcome.value if flow.result else ""
         self.step = flow.step.value
-        if flow.step is Step.ATTRACT and self._owner_screen_showing():
+        if flow.step is FlowStep.ATTRACT and self._owner_screen_showing():
             return  # the owner's settings (or the idle) stay until they close themselves
         self._show(flow.step.value)
 
@@ -578,7 +578,7 @@ class KioskApp(App):
         """True while a payment request is on its way (nothing re-laid out or redrawn); the
         refresh comes again when the hold ends."""
         hold_until = self._hold_payment_until
-        if hold_until is None or self.flow.step is not Step.PAYMENT:
+        if hold_until is None or self.flow.step is not FlowStep.PAYMENT:
             return False
         left = hold_until - time.monotonic()
         if left <= 0:
