@@ -139,6 +139,15 @@ def validate(raw: dict[str, object], path: Path | str = "<config>") -> BridgeCon
     values = {key: _value(path, f"terminal.{key}", given, key, spec)
               for key, spec in TERMINAL_KEYS.items()}
     terminal = TerminalSettings(**values)  # type: ignore[arg-type]
+    check_terminal(terminal, path)
+    donations = _table(path, raw, "donations")
+    max_amount = _value(path, "donations.max_donation_cents", donations,
+                        "max_donation_cents", MAX_DONATION)
+    return BridgeConfig(Path(path), terminal, int(max_amount))
+
+
+def check_terminal(terminal: TerminalSettings, path: Path | str = "<config>") -> None:
+    """The rules between [terminal] keys; the kiosk's own config reader applies them too."""
     if terminal.transport == "tcp" and terminal.protocol != "concert-v3":
         raise BridgeConfigError(path, "terminal.protocol", terminal.protocol,
                                 "'concert-v3' (Caisse-AP IP) with terminal.transport = 'tcp'")
@@ -148,10 +157,6 @@ def validate(raw: dict[str, object], path: Path | str = "<config>") -> BridgeCon
         raise BridgeConfigError(path, "terminal.bridge_socket", terminal.bridge_socket,
                                 f"a file of its own: {socket_path} is already used by "
                                 "terminal.journal")
-    donations = _table(path, raw, "donations")
-    max_amount = _value(path, "donations.max_donation_cents", donations,
-                        "max_donation_cents", MAX_DONATION)
-    return BridgeConfig(Path(path), terminal, int(max_amount))
 
 
 def load(path: Path | str) -> BridgeConfig:

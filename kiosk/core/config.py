@@ -18,13 +18,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from firmware_bridge import bridge_config
+
 DEFAULT_PATH = Path("/etc/kiosk/kiosk.toml")
 ENV_VAR = "KIOSK_CONFIG"
 
 CURRENCIES = {"EUR": "978", "CHF": "756", "GBP": "826", "USD": "840"}
 LANGUAGES = ("fr", "en")
-TERMINAL_PROTOCOLS = ("concert-v2", "concert-v3")
-TERMINAL_TRANSPORTS = ("serial", "tcp")
 
 
 class ConfigError(Exception):
@@ -130,31 +130,10 @@ SCHEMA: dict[str, dict[str, Key]] = {
                                   _seconds_up_to(DAY_S)),
         "max_backoff_s": Key(int, 600, "seconds > 0 and at most 86400", _seconds_up_to(DAY_S)),
     },
-    "terminal": {
-        "protocol": Key(str, "concert-v2", f"one of {', '.join(TERMINAL_PROTOCOLS)}",
-                        lambda v: v in TERMINAL_PROTOCOLS),
-        "transport": Key(str, "serial", f"one of {', '.join(TERMINAL_TRANSPORTS)}",
-                         lambda v: v in TERMINAL_TRANSPORTS),
-        "device": Key(str, "/dev/payment-terminal", "the serial device path", _is_abs_path),
-        "host": Key(str, "127.0.0.1", "the terminal's host name or IP address (tcp)"),
-        "port": Key(int, 8888, "a TCP port from 1 to 65535", lambda v: 1 <= v <= 65535),
-        "baudrate": Key(int, 9600, "a standard baud rate",
-                        lambda v: v in (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200)),
-        "bytesize": Key(int, 7, "7 or 8", lambda v: v in (7, 8)),
-        "parity": Key(str, "E", "one of N, E, O", lambda v: v in ("N", "E", "O")),
-        "stopbits": Key(int, 1, "1 or 2", lambda v: v in (1, 2)),
-        "pos_number": Key(str, "01", "two digits", lambda v: re.fullmatch(r"\d\d", v) is not None),
-        "register_id": Key(str, "000000000001", "twelve digits",
-                           lambda v: re.fullmatch(r"\d{12}", v) is not None),
-        "byte_timeout_s": Key((int, float), 3, "seconds > 0 and at most 60", _seconds_up_to(60)),
-        "card_wait_timeout_s": Key(int, 180, "seconds from 10 to 600", lambda v: 10 <= v <= 600),
-        "probe_interval_s": Key(int, 300, "seconds > 0 and at most 86400",
-                                _seconds_up_to(DAY_S)),
-        "bridge_socket": Key(str, "/run/kiosk/bridge.sock", "an absolute socket path",
-                             _is_abs_path),
-        "journal": Key(str, "/var/lib/firmware-bridge/journal.db", "an absolute file path",
-                       _is_abs_path),
-    },
+    # The bridge reads [terminal] itself (it imports nothing from the kiosk): its rules are
+    # the only ones, so both processes refuse the same file.
+    "terminal": {name: Key(spec.kinds, spec.default, spec.expected, spec.check)
+                 for name, spec in bridge_config.TERMINAL_KEYS.items()},
     "donations": {
         "currency": Key(str, "EUR", f"one of {', '.join(CURRENCIES)}", lambda v: v in CURRENCIES),
         "preset_amounts_cents": Key(list, [200, 500, 1000, 2000],
@@ -294,6 +273,11 @@ def _cross_checks(s: dict[str, Section], path: Path | str) -> None:
     if d.max_donation_cents > d.offline_cap_cents:
         raise ConfigError(path, "donations.max_donation_cents", d.max_donation_cents,
                           f"at most donations.offline_cap_cents ({d.offline_cap_cents})")
+    try:
+        bridge_config.check_terminal(bridge_config.TerminalSettings(**s["terminal"].values),
+                                     path)
+    except bridge_config.BridgeConfigError as e:
+        raise ConfigError(path, e.key, e.value, e.expected) from None
     _check_files(s, path)
 
 

@@ -29,7 +29,7 @@ from kiosk.core.ledger import Ledger, Limits
 from kiosk.payment.client import BridgeClient, BridgeClientError
 from kiosk.payment.port import BridgePort
 from kiosk.payment.runner import run_donation
-from kiosk.screen.donation_flow import Outcome
+from kiosk.screen.donation_flow import FlowOutcome
 
 PROJECT_ID = "simulation"
 
@@ -83,14 +83,14 @@ def run(options: Options, limits: Limits, workdir: Path | None = None) -> dict[s
                                   on_started=lambda _ref: None,
                                   on_progress=lambda _stage, _cancellable: None,
                                   result_wait_s=options.card_wait_s + 10, poll_s=0.05)
-            if result.outcome is Outcome.NOT_STARTED:
+            if result.outcome is FlowOutcome.NOT_STARTED:
                 refused[(result.detail or "").split(":")[0]] += 1
                 sim.script.take()  # this customer never reached the terminal
                 continue
             reference = str(result.donation_id)
             # The bridge's own journal of the reference, as the operator would ask for it.
             try:
-                journaled = client.result(reference).get("status")
+                journaled = client.result(reference).status
             except BridgeClientError as e:
                 journaled = f"unreachable: {e}"
             bridge_statuses[str(journaled)] += 1

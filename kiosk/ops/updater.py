@@ -67,7 +67,7 @@ class Plan:
 
 
 @dataclass
-class Outcome:
+class UpdateOutcome:
     ok: bool
     version: str
     release: str
@@ -174,9 +174,9 @@ def wait_healthy(cmd: Sequence[str], deadline_s: float, settle_s: float, poll_s:
         time.sleep(poll_s)
 
 
-def update(plan: Plan, log: Callable[[str], None] = lambda _line: None) -> Outcome:
+def update(plan: Plan, log: Callable[[str], None] = lambda _line: None) -> UpdateOutcome:
     """Install, switch, restart, check health; roll back on failure. Never raises after the
-    switch: a failure there ends in a rollback and an :class:`Outcome` that says so."""
+    switch: a failure there ends in a rollback and an :class:`UpdateOutcome` that says so."""
     version = wheel_version(plan.wheel)
     if not plan.wheel.is_file():
         raise UpdateError(f"{plan.wheel}: no such wheel file")
@@ -212,7 +212,7 @@ def update(plan: Plan, log: Callable[[str], None] = lambda _line: None) -> Outco
 
 
 def _restart_and_check(plan: Plan, release: Path, previous: Path | None, version: str,
-                       step: Callable[[str], None]) -> Outcome:
+                       step: Callable[[str], None]) -> UpdateOutcome:
     restarted, said = _attempt(plan.restart_cmd, timeout=300)
     if not restarted:
         healthy, detail = False, f"restart failed: {said}"
@@ -222,16 +222,17 @@ def _restart_and_check(plan: Plan, release: Path, previous: Path | None, version
                                        plan.settle_s, plan.poll_s)
     if healthy:
         step(f"version {version} is healthy")
-        return Outcome(True, version, release.name, previous.name if previous else None,
+        return UpdateOutcome(True, version, release.name, previous.name if previous else None,
                        detail=detail)
     step(f"version {version} is not healthy: {detail}")
     if previous is None:
-        return Outcome(False, version, release.name, None, detail=detail)
+        return UpdateOutcome(False, version, release.name, None, detail=detail)
     switch(plan.base, "current", previous)
     restarted, said = _attempt(plan.restart_cmd, timeout=300)
     step(f"rolled back to {previous.name}" + ("" if restarted else f" (restart failed: {said})"))
     shutil.rmtree(release, ignore_errors=True)
-    return Outcome(False, version, release.name, previous.name, rolled_back=True, detail=detail)
+    return UpdateOutcome(False, version, release.name, previous.name, rolled_back=True,
+                         detail=detail)
 
 
 def interrupted(base: Path) -> dict | None:

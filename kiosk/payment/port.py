@@ -8,11 +8,19 @@ request provably never started a payment, ``cancel`` returning False when not po
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from kiosk.core.config import Config
-from kiosk.payment.client import BridgeClient, BridgeError, BridgeNotReached
+from kiosk.payment.client import (
+    BridgeClient,
+    BridgeError,
+    BridgeNotReached,
+    BridgeOutcome,
+    BridgeStatus,
+)
 from kiosk.payment.runner import RequestNotSent
+
+if TYPE_CHECKING:
+    from kiosk.core.config import Config
 
 # The bridge refused these before anything reached the terminal.
 _REFUSED_BEFORE_SENDING = {"bad_request", "busy", "journal_unavailable"}
@@ -25,8 +33,8 @@ class BridgePort:
         self.client = client
 
     def pay(self, reference: str, amount_cents: int, currency: str,
-            on_progress: Callable[[str, bool], None]) -> dict[str, Any]:
-        def progress(event: dict[str, Any]) -> None:
+            on_progress: Callable[[str, bool], None]) -> BridgeOutcome:
+        def progress(event: dict[str, Any]) -> None:  # a progress line, as the bridge sent it
             on_progress(str(event.get("stage")), bool(event.get("cancellable")))
 
         try:
@@ -46,10 +54,10 @@ class BridgePort:
                 return False
             raise
 
-    def result(self, reference: str) -> dict[str, Any]:
+    def result(self, reference: str) -> BridgeOutcome:
         return self.client.result(reference)
 
-    def status(self) -> dict[str, Any]:
+    def status(self) -> BridgeStatus:
         return self.client.status()
 
 

@@ -14,20 +14,21 @@ reference; the kiosk never re-sends a debit on its own:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from kiosk.core.ledger import Donation, IllegalTransition, Ledger
-from kiosk.payment.client import LEDGER_STATE, BridgeClientError
+from kiosk.core.ledger import IllegalTransition
+from kiosk.payment.client import BridgeClientError, BridgeOutcome, BridgeProtocolError
+from kiosk.payment.outcomes import BRIDGE_OUTCOMES, NEVER_SENT, UNREADABLE, Meaning
+
+if TYPE_CHECKING:
+    from kiosk.core.ledger import Donation, Ledger
 
 
 class OutcomeSource(Protocol):
     """The bridge client, or the screen's payment port over it: anything that can say what
     became of a reference (``result``), raising BridgeClientError when it cannot be asked."""
 
-    def result(self, reference: str) -> dict[str, Any]: ...
-
-
-NEVER_SENT = "never reached the payment terminal (the bridge has no record of it)"
+    def result(self, reference: str) -> BridgeOutcome: ...
 
 
 @dataclass
@@ -37,8 +38,9 @@ class Resolution:
     error: str | None = None  # the bridge could not be asked (retry later)
 
 
-def ledger_entry(donation: Donation, outcome: dict[str, Any]) -> tuple[str, str | None]:
-    """The ledger state and reason that the bridge's ``outcome`` means for ``donation``.
+def ledger_entry(donation: Donation, outcome: BridgeOutcome) -> tuple[Meaning, str | None]:
+    """What the bridge's ``outcome`` means for ``donation`` (the row of
+    :data:`~kiosk.payment.outcomes.BRIDGE_OUTCOMES`) and the reason to record.
 
     One mapping for the live path and for start-up recovery, so an outcome is stored the same
     way whenever it arrives: a final status maps as documented (timeout and link_error keep the
@@ -46,33 +48,40 @@ def ledger_entry(donation: Donation, outcome: dict[str, Any]) -> tuple[str, str 
     outcome whose amount or currency is not the donation's, or an unreadable one, is
     ``unknown`` (money may have been taken; the reason tells the operator what differed).
     """
-    status = outcome.get("status")
+    status = outcome.status
     if status == "not_found":
-        return "failed", NEVER_SENT  # journaled before the first byte: nothing was charged
-    if status not in LEDGER_STATE:
-        return "unknown", f"unreadable outcome from the bridge: {outcome!r}"[:500]
-    state = LEDGER_STATE[status]
-    reason = outcome.get("reason")
-    if status in ("timeout", "link_error"):
+        return BRIDGE_OUTCOMES[status], NEVER_SENT
+    meaning = BRIDGE_OUTCOMES.get(status)
+    if meaning is None or status == "in_progress":
+        return UNREADABLE, f"unreadable outcome from the bridge: {outcome!r}"[:500]
+    reason = outcome.reason
+    if meaning.keeps_detail:
         reason = f"{status}: {reason}" if reason else status
-    amount, currency = outcome.get("amount_cents"), outcome.get("currency")
+    amount, currency = outcome.amount_cents, outcome.currency
     if amount != donation.amount_cents or currency != donation.currency:
         # Never record an approval for an amount the donor did not confirm.
-        return "unknown", (f"amount mismatch: the bridge reported {amount} {currency} "
-                           f"({status}) for a donation of {donation.amount_cents} "
-                           f"{donation.currency}")
-    return state, reason
+        return UNREADABLE, (f"amount mismatch: the bridge reported {amount} {currency} "
+                            f"({status}) for a donation of {donation.amount_cents} "
+                            f"{donation.currency}")
+    return meaning, reason
 
 
-def record_outcome(ledger: Ledger, donation: Donation, outcome: dict[str, Any]) -> Donation:
+def record_outcome(ledger: Ledger, donation: Donation, outcome: BridgeOutcome) -> Donation:
     """Commit the bridge's ``outcome`` for ``donation`` (see :func:`ledger_entry`); used by the
     screen's payment runner, start-up recovery and ``kioskctl simulate`` alike."""
-    if outcome.get("status") == "in_progress":
+    if outcome.status == "in_progress":
         raise ValueError("the payment is still in progress: nothing to record yet")
-    state, reason = ledger_entry(donation, outcome)
+    meaning, reason = ledger_entry(donation, outcome)
     # The authorisation code stays even on an unknown row: the operator reconciles with it.
-    return ledger.finish(donation.id, state, auth_code=outcome.get("auth_code"),
-                         card_suffix=outcome.get("card_suffix"), reason=reason)
+    return ledger.finish(donation.id, meaning.ledger_state, auth_code=outcome.auth_code,
+                         card_suffix=outcome.card_suffix, reason=reason)
+
+
+def record_unreadable(ledger: Ledger, donation: Donation, error: str) -> Donation:
+    """Commit ``unknown`` for a payment whose answer could not be read (money may have been
+    taken); the reason keeps what the bridge said, for the operator."""
+    return ledger.finish(donation.id, UNREADABLE.ledger_state,
+                         reason=f"unreadable outcome from the bridge: {error}"[:500])
 
 
 def resolve_pending(ledger: Ledger, client: OutcomeSource) -> Resolution:
@@ -81,18 +90,17 @@ def resolve_pending(ledger: Ledger, client: OutcomeSource) -> Resolution:
     for donation in ledger.pending():
         try:
             answer = client.result(donation.id)
+        except BridgeProtocolError as e:
+            # A garbled answer to ``result``: ask again later rather than guess.
+            result.error = f"donation {donation.id}: {e}"
+            result.still_pending.append(donation.id)
+            continue
         except BridgeClientError as e:
             result.error = str(e)
             result.still_pending.extend(d.id for d in ledger.pending()
                                         if d.id not in result.resolved)
             return result
-        status = answer.get("status")
-        if status == "in_progress":
-            result.still_pending.append(donation.id)
-            continue
-        if status != "not_found" and status not in LEDGER_STATE:
-            # A garbled answer to ``result``: ask again later rather than guess.
-            result.error = f"donation {donation.id}: not a bridge outcome: {status!r}"
+        if answer.status == "in_progress":
             result.still_pending.append(donation.id)
             continue
         try:

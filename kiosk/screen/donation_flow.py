@@ -18,9 +18,13 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from kiosk.core.config import Config
 
 
-class Step(enum.StrEnum):
+class FlowStep(enum.StrEnum):
     ATTRACT = "attract"
     AMOUNT = "amount"
     KEYPAD = "keypad"
@@ -29,7 +33,7 @@ class Step(enum.StrEnum):
     OUTCOME = "outcome"
 
 
-class Outcome(enum.StrEnum):
+class FlowOutcome(enum.StrEnum):
     """What the donor is told after a payment attempt."""
 
     APPROVED = "approved"          # recorded approved: the thank-you screen
@@ -42,15 +46,7 @@ class Outcome(enum.StrEnum):
     NOT_RECORDED = "not_recorded"  # approved by the terminal but the ledger write failed
 
 
-# Bridge outcome status -> (ledger state, what the donor is told).
-BRIDGE_STATUS = {
-    "approved": ("approved", Outcome.APPROVED),
-    "declined": ("declined", Outcome.DECLINED),
-    "cancelled": ("cancelled", Outcome.CANCELLED),
-    "timeout": ("failed", Outcome.TIMEOUT),
-    "link_error": ("failed", Outcome.TERMINAL_ERROR),
-    "unknown": ("unknown", Outcome.UNKNOWN),
-}
+# Which bridge outcome means which FlowOutcome: kiosk.payment.outcomes.BRIDGE_OUTCOMES.
 
 
 @dataclass(frozen=True)
@@ -63,8 +59,8 @@ class FlowSettings:
     payment_timeout_s: float = 120
 
     @classmethod
-    def from_config(cls, cfg: object) -> FlowSettings:
-        d, s = cfg.donations, cfg.screen  # type: ignore[attr-defined]
+    def from_config(cls, cfg: Config) -> FlowSettings:
+        d, s = cfg.donations, cfg.screen
         return cls(preset_amounts_cents=tuple(d.preset_amounts_cents),
                    custom_min_cents=d.custom_min_cents, custom_max_cents=d.custom_max_cents,
                    currency=d.currency, idle_timeout_s=s.idle_timeout_s,
@@ -103,7 +99,7 @@ Effect = StartPayment | CancelPayment | PlayConfirmation
 class PaymentResult:
     """What the payment worker reports once the attempt is over and recorded."""
 
-    outcome: Outcome
+    outcome: FlowOutcome
     donation_id: str | None = None
     amount_cents: int = 0
     detail: str | None = None
@@ -115,7 +111,7 @@ KEYPAD_MAX_DIGITS = 4  # whole euros only on the keypad: up to 9 999
 @dataclass
 class DonationFlow:
     settings: FlowSettings
-    step: Step = Step.ATTRACT
+    step: FlowStep = FlowStep.ATTRACT
     project_id: str | None = None
     amount_cents: int | None = None
     keypad_digits: str = ""
@@ -132,21 +128,17 @@ class DonationFlow:
     # -- guards ------------------------------------------------------------------------
 
     @property
-    def payment_in_progress(self) -> bool:
-        return self.step is Step.PAYMENT
-
-    @property
     def settings_allowed(self) -> bool:
         """Hook for the shop-owner settings screen: only from the attract loop, never while a
         donation is in progress."""
-        return self.step is Step.ATTRACT
+        return self.step is FlowStep.ATTRACT
 
     def set_availability(self, available: bool, reason: str | None = None) -> None:
         """Giving is (un)available: terminal, ledger guards, database. A payment already in
         progress finishes; new ones cannot start."""
         self.available = available
         self.unavailable_reason = None if available else (reason or "unavailable")
-        if not available and self.step in (Step.AMOUNT, Step.KEYPAD):
+        if not available and self.step in (FlowStep.AMOUNT, FlowStep.KEYPAD):
             self._to_attract()
 
     # -- taps --------------------------------------------------------------------------
@@ -155,24 +147,24 @@ class DonationFlow:
         self.last_touch = now
 
     def choose_project(self, project_id: str, now: float) -> bool:
-        if self.step is not Step.ATTRACT or not self.available:
+        if self.step is not FlowStep.ATTRACT or not self.available:
             return False
         self.touched(now)
         self.project_id, self.amount_cents, self.keypad_digits = project_id, None, ""
-        self.step = Step.AMOUNT
+        self.step = FlowStep.AMOUNT
         return True
 
     def choose_amount(self, amount_cents: int, now: float) -> list[Effect]:
         """A preset button (from AMOUNT) or the keypad's confirm (from KEYPAD)."""
-        if self.step not in (Step.AMOUNT, Step.KEYPAD) or not self.available:
+        if self.step not in (FlowStep.AMOUNT, FlowStep.KEYPAD) or not self.available:
             return []
-        if not self.amount_allowed(amount_cents) and self.step is Step.KEYPAD:
+        if not self.amount_allowed(amount_cents) and self.step is FlowStep.KEYPAD:
             return []
-        if self.step is Step.AMOUNT and amount_cents not in self.settings.preset_amounts_cents:
+        if self.step is FlowStep.AMOUNT and amount_cents not in self.settings.preset_amounts_cents:
             return []
         self.touched(now)
         self.amount_cents = amount_cents
-        self.step = Step.PAYMENT
+        self.step = FlowStep.PAYMENT
         self.reference, self.result = None, None
         self.stage, self.cancellable, self.cancel_requested = "connecting", False, False
         self.payment_deadline = now + self.settings.payment_timeout_s
@@ -180,16 +172,16 @@ class DonationFlow:
         return [StartPayment(self.project_id, amount_cents, self.settings.currency)]
 
     def open_keypad(self, now: float) -> bool:
-        if self.step is not Step.AMOUNT:
+        if self.step is not FlowStep.AMOUNT:
             return False
         self.touched(now)
         self.keypad_digits = ""
-        self.step = Step.KEYPAD
+        self.step = FlowStep.KEYPAD
         return True
 
     def keypad_press(self, key: str, now: float) -> bool:
         """A digit, or "back" to erase one. Returns whether the entry changed."""
-        if self.step is not Step.KEYPAD:
+        if self.step is not FlowStep.KEYPAD:
             return False
         self.touched(now)
         if key == "back":
@@ -214,24 +206,24 @@ class DonationFlow:
 
     def confirm_keypad(self, now: float) -> list[Effect]:
         cents = self.keypad_cents
-        if self.step is not Step.KEYPAD or not self.amount_allowed(cents):
+        if self.step is not FlowStep.KEYPAD or not self.amount_allowed(cents):
             return []
         assert cents is not None
         return self.choose_amount(cents, now)
 
     def back(self, now: float) -> bool:
         self.touched(now)
-        if self.step is Step.KEYPAD:
-            self.step = Step.AMOUNT
+        if self.step is FlowStep.KEYPAD:
+            self.step = FlowStep.AMOUNT
             return True
-        if self.step in (Step.AMOUNT, Step.THANKS, Step.OUTCOME):
+        if self.step in (FlowStep.AMOUNT, FlowStep.THANKS, FlowStep.OUTCOME):
             self._to_attract()
             return True
         return False  # PAYMENT: only the outcome leaves it; ATTRACT: nowhere to go
 
     def request_cancel(self, now: float) -> list[Effect]:
         """The donor's cancel button; acts once, and only while the terminal allows it."""
-        if self.step is not Step.PAYMENT or self.cancel_requested or not self.cancellable:
+        if self.step is not FlowStep.PAYMENT or self.cancel_requested or not self.cancellable:
             return []
         self.touched(now)
         return self._cancel()
@@ -244,26 +236,26 @@ class DonationFlow:
 
     def payment_started(self, reference: str) -> list[Effect]:
         """The pending donation is committed; its id is the bridge reference."""
-        if self.step is not Step.PAYMENT:
+        if self.step is not FlowStep.PAYMENT:
             return []
         self.reference = reference
         return [CancelPayment(reference)] if self.cancel_requested else []
 
     def payment_progress(self, stage: str, cancellable: bool) -> None:
-        if self.step is Step.PAYMENT:
+        if self.step is FlowStep.PAYMENT:
             self.stage, self.cancellable = stage, cancellable
 
     def payment_finished(self, result: PaymentResult, now: float) -> list[Effect]:
         """The outcome is recorded (or could not be): show it."""
-        if self.step is not Step.PAYMENT:
+        if self.step is not FlowStep.PAYMENT:
             return []
         self.result = result
         self.payment_deadline = None
         self.touched(now)
-        if result.outcome is Outcome.APPROVED:
-            self.step = Step.THANKS
+        if result.outcome is FlowOutcome.APPROVED:
+            self.step = FlowStep.THANKS
             return [PlayConfirmation()]
-        self.step = Step.OUTCOME
+        self.step = FlowStep.OUTCOME
         return []
 
     # -- time --------------------------------------------------------------------------
@@ -275,19 +267,20 @@ class DonationFlow:
         return max(0, int(self.payment_deadline - now + 0.999))
 
     def tick(self, now: float) -> list[Effect]:
-        if self.step is Step.PAYMENT:
+        if self.step is FlowStep.PAYMENT:
             if (self.payment_deadline is not None and now >= self.payment_deadline
                     and not self.cancel_requested):
                 # Out of time: ask the terminal to stop; the screen still waits for the outcome.
                 return self._cancel()
             return []
-        if (self.step is not Step.ATTRACT
+        if (self.step is not FlowStep.ATTRACT
                 and now - self.last_touch >= self.settings.idle_timeout_s):
             self._to_attract()
         return []
 
     def _to_attract(self) -> None:
-        self.step = Step.ATTRACT
+        self.step = FlowStep.ATTRACT
         self.project_id, self.amount_cents, self.keypad_digits = None, None, ""
         self.reference, self.result, self.payment_deadline = None, None, None
         self.cancellable = self.cancel_requested = False
+

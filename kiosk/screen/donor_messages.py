@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kiosk.screen.donation_flow import Outcome
+from kiosk.screen.donation_flow import FlowOutcome
 
 
 @dataclass(frozen=True)
@@ -15,27 +15,27 @@ class OutcomeMessage:
     money_taken: str  # "no", "maybe" or "yes": picks the screen's colour band
 
 
-OUTCOME_MESSAGES: dict[Outcome, OutcomeMessage] = {
-    Outcome.DECLINED: OutcomeMessage(
+OUTCOME_MESSAGES: dict[FlowOutcome, OutcomeMessage] = {
+    FlowOutcome.DECLINED: OutcomeMessage(
         "Card declined",
         "No money was taken. You can try again with another card.", "no"),
-    Outcome.CANCELLED: OutcomeMessage(
+    FlowOutcome.CANCELLED: OutcomeMessage(
         "Payment cancelled",
         "No money was taken.", "no"),
-    Outcome.TIMEOUT: OutcomeMessage(
+    FlowOutcome.TIMEOUT: OutcomeMessage(
         "The terminal did not answer",
         "No money was taken. You can try again in a moment.", "no"),
-    Outcome.TERMINAL_ERROR: OutcomeMessage(
+    FlowOutcome.TERMINAL_ERROR: OutcomeMessage(
         "Payment terminal problem",
         "No money was taken. Please try again later.", "no"),
-    Outcome.NOT_STARTED: OutcomeMessage(
+    FlowOutcome.NOT_STARTED: OutcomeMessage(
         "Giving is unavailable for now",
         "No money was taken. Please try again later.", "no"),
-    Outcome.UNKNOWN: OutcomeMessage(
+    FlowOutcome.UNKNOWN: OutcomeMessage(
         "We could not confirm your payment",
         "Your card may have been charged. It will be checked and counted only once: please "
         "do not give again for this donation. The staff can help if needed.", "maybe"),
-    Outcome.NOT_RECORDED: OutcomeMessage(
+    FlowOutcome.NOT_RECORDED: OutcomeMessage(
         "Your payment was accepted",
         "Your card was charged. Your donation will be recorded automatically: please do not "
         "give again for it. No receipt can be shown right now.", "yes"),
@@ -47,9 +47,9 @@ def message_for(outcome: str) -> OutcomeMessage:
     """The message for an outcome name; anything unexpected is told as a terminal problem
     (no money taken is only claimed where the flow knows it)."""
     try:
-        return OUTCOME_MESSAGES[Outcome(outcome)]
+        return OUTCOME_MESSAGES[FlowOutcome(outcome)]
     except (ValueError, KeyError):
-        return OUTCOME_MESSAGES[Outcome.UNKNOWN]
+        return OUTCOME_MESSAGES[FlowOutcome.UNKNOWN]
 
 
 THANKS_TITLE = "Thank you!"

@@ -9,9 +9,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from kiosk.core.ledger import GuardRefused, Ledger, LedgerError
+from kiosk.core.ledger import GuardRefused, LedgerError
+
+if TYPE_CHECKING:
+    from kiosk.core.ledger import Ledger
+    from kiosk.payment.client import BridgeStatus
+    from kiosk.payment.runner import PaymentPort
 
 log = logging.getLogger("kiosk.screen.health")
 
@@ -22,32 +27,52 @@ class Health:
     reason: str | None  # for the operator; the donor only sees "giving is unavailable"
     online: bool
     receipt_key: str | None
-    status_row: dict[str, Any] | None = None
+    status_row: dict[str, Any] | None = None  # a JSON row of the ledger's service_status
 
 
-def terminal_problem(terminal: dict[str, Any] | None, has_port: bool) -> str | None:
+@dataclass(frozen=True)
+class TerminalReading:
+    """One reading of the bridge: its status, or why it could not be asked."""
+
+    status: BridgeStatus | None  # None: the bridge could not be asked
+    error: str | None = None
+
+    @property
+    def reachable(self) -> bool:
+        return self.status is not None
+
+    @property
+    def connected(self) -> bool:
+        return self.status is not None and self.status.connected
+
+    @property
+    def last_error(self) -> str | None:
+        return self.error if self.status is None else self.status.last_error
+
+
+def terminal_problem(terminal: TerminalReading | None, has_port: bool) -> str | None:
     if not has_port:
         return "terminal: no bridge client installed"
     if terminal is None:
         return "terminal: no status yet"
-    if terminal.get("ok") is False:
-        return f"terminal: bridge unreachable ({terminal.get('last_error') or 'no answer'})"
-    if not terminal.get("connected"):
-        return f"terminal: not connected ({terminal.get('last_error') or 'no answer'})"
+    if not terminal.reachable:
+        return f"terminal: bridge unreachable ({terminal.last_error or 'no answer'})"
+    if not terminal.connected:
+        return f"terminal: not connected ({terminal.last_error or 'no answer'})"
     return None
 
 
-def terminal_status(port: Any) -> dict[str, Any] | None:
-    """The bridge's ``status`` answer; an absent or broken bridge is a finding, not an error."""
+def read_terminal(port: PaymentPort | None) -> TerminalReading | None:
+    """Ask the bridge for its status; an absent or broken bridge is a finding, not an error."""
     if port is None:
         return None
     try:
-        return port.status()
+        return TerminalReading(port.status())
     except Exception as e:  # noqa: BLE001 - an absent bridge is a health finding
-        return {"ok": False, "connected": False, "last_error": str(e)}
+        return TerminalReading(None, str(e))
 
 
-def first_check(ledger: Ledger, port: Any, min_amount_cents: int) -> Health:
+def first_check(ledger: Ledger, port: PaymentPort | None, min_amount_cents: int) -> Health:
     """The screen's first health check, run while Kivy starts (mostly waiting on the bridge's
     socket and the disk), so the first frame already shows whether giving is available.
 
@@ -55,14 +80,14 @@ def first_check(ledger: Ledger, port: Any, min_amount_cents: int) -> Health:
     ``result``: a payment that is still running on the bridge keeps giving unavailable (a new
     one would only be refused as busy), and no donation starts before the old ones are
     recorded. The periodic checks that follow run only on the attract loop."""
-    terminal = terminal_status(port)
+    terminal = read_terminal(port)
     blocked = None
-    if port is not None and terminal is not None and terminal.get("ok", True) is not False:
+    if port is not None and terminal is not None and terminal.reachable:
         blocked = resolve_at_start(ledger, port)
     return check_health(ledger, terminal, min_amount_cents, port is not None, blocked=blocked)
 
 
-def resolve_at_start(ledger: Ledger, port: Any) -> str | None:
+def resolve_at_start(ledger: Ledger, port: PaymentPort) -> str | None:
     """Resolve pending donations; a sentence for the operator if some stay pending."""
     from kiosk.payment.recovery import resolve_pending
 
@@ -82,7 +107,7 @@ def resolve_at_start(ledger: Ledger, port: Any) -> str | None:
     return None
 
 
-def check_health(ledger: Ledger, terminal: dict[str, Any] | None, min_amount_cents: int,
+def check_health(ledger: Ledger, terminal: TerminalReading | None, min_amount_cents: int,
                  has_port: bool = True, previous_row: dict[str, Any] | None = None, *,
                  blocked: str | None = None) -> Health:
     """``previous_row``: the status row written last time; it is only rewritten on change,
@@ -104,8 +129,8 @@ def check_health(ledger: Ledger, terminal: dict[str, Any] | None, min_amount_cen
         receipt_key = key if isinstance(key, str) and key else None
         sync = ledger.service_status().get("sync") or {}
         online = bool(sync.get("online", True))
-        row = {"terminal": {"connected": bool(terminal and terminal.get("connected")),
-                            "last_error": (terminal or {}).get("last_error")},
+        row = {"terminal": {"connected": bool(terminal and terminal.connected),
+                            "last_error": terminal.last_error if terminal else None},
                "out_of_service": reason}
         if row != previous_row:
             ledger.set_service_status("kiosk", row)

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from firmware_bridge.journal import Journal
-from kiosk.payment.client import BridgeClient, BridgeUnavailable
+from kiosk.payment.client import BridgeClient, BridgeOutcome, BridgeUnavailable
 from tests.conftest import write_config
 
 
@@ -73,16 +73,16 @@ def kill_mid_card_wait(sim, client, proc, short_dir, reference: str) -> None:
     while not sim.requests_seen:  # the request is on the terminal, the customer is "paying"
         assert time.monotonic() < deadline
         time.sleep(0.01)
-    assert client.result(reference)["status"] == "in_progress"
+    assert client.result(reference).status == "in_progress"
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     payer.wait(timeout=5)
     assert payer.returncode != 0  # the client saw the connection break
 
 
-def wait_final(client: BridgeClient, reference: str, timeout: float = 30) -> dict:
+def wait_final(client: BridgeClient, reference: str, timeout: float = 30) -> BridgeOutcome:
     deadline = time.monotonic() + timeout
-    while (answer := client.result(reference))["status"] == "in_progress":
+    while (answer := client.result(reference)).status == "in_progress":
         assert time.monotonic() < deadline, "still in progress"
         time.sleep(0.05)
     return answer
@@ -97,15 +97,15 @@ def test_sigkill_mid_card_wait_then_restart_records_the_late_answer(served, shor
     kill_mid_card_wait(sim, client, proc, short_dir, reference)
 
     start()  # well inside the card wait: the answer is not offered yet
-    assert client.result(reference)["status"] == "in_progress"
-    assert client.status()["busy"] is True
+    assert client.result(reference).status == "in_progress"
+    assert client.status().busy is True
     again = client.pay(reference, 1500, "EUR")  # a repeated pay waits for the same outcome
-    assert again["status"] == "approved" and again["card_suffix"] == "4242"
+    assert again.status == "approved" and again.card_suffix == "4242"
     after = client.result(reference)
-    assert after["status"] == "approved" and after["amount_cents"] == 1500
+    assert after.status == "approved" and after.amount_cents == 1500
     assert len(sim.requests_seen) == 1  # never re-sent
     assert len(sim.record.approvals) == 1 and sim.answers_abandoned == 0
-    assert client.pay(str(uuid.uuid4()), 700, "EUR")["status"] == "approved"  # line is free
+    assert client.pay(str(uuid.uuid4()), 700, "EUR").status == "approved"  # line is free
 
 
 def test_sigkill_then_restart_after_the_terminal_gave_up_is_unknown(served, short_dir):
@@ -122,9 +122,9 @@ def test_sigkill_then_restart_after_the_terminal_gave_up_is_unknown(served, shor
 
     start()
     after = wait_final(client, reference)
-    assert after["status"] == "unknown" and "stopped" in after["reason"]
-    assert after["amount_cents"] == 1500
-    assert client.pay(reference, 1500, "EUR")["status"] == "unknown"
+    assert after.status == "unknown" and "stopped" in after.reason
+    assert after.amount_cents == 1500
+    assert client.pay(reference, 1500, "EUR").status == "unknown"
     assert len(sim.requests_seen) == 1  # never re-sent
     assert len(sim.record.approvals) == 1  # the acquirer took it once: the operator reconciles
 
@@ -151,7 +151,7 @@ def test_sigkill_before_the_request_frame_is_a_link_error(served, short_dir):
     sim.on_session = None
     start()
     after = client.result(reference)
-    assert after["status"] == "link_error" and "no money taken" in after["reason"]
+    assert after.status == "link_error" and "no money taken" in after.reason
     assert sim.requests_seen == [] and sim.record.approvals == []
 
 
@@ -171,7 +171,7 @@ def test_journal_holds_the_reference_before_the_first_byte(served, short_dir):
         assert time.monotonic() < deadline
         time.sleep(0.01)
     sim.on_session = check_journal
-    assert client.pay(reference, 300, "EUR")["status"] == "approved"
+    assert client.pay(reference, 300, "EUR").status == "approved"
     assert seen_in_journal == [True]
 
 
@@ -179,14 +179,14 @@ def test_service_reopens_a_recreated_device_and_reports_health(served):
     sim, client, start = served("approve+recreate,approve", "concert-v3")
     start()
     first = client.pay(str(uuid.uuid4()), 800, "EUR")
-    assert first["status"] == "unknown"
-    assert client.status()["last_error"]
+    assert first.status == "unknown"
+    assert client.status().last_error
     second = client.pay(str(uuid.uuid4()), 800, "EUR")
-    assert second["status"] == "approved" and second["auth_code"]
+    assert second.status == "approved" and second.auth_code
     status = client.status()
-    assert status["connected"] is True and status["last_error"] is None
-    assert status["last_answer_at"] and status["protocol"] == "concert-v3"
-    assert status["device"] == str(sim.link_path)
+    assert status.connected is True and status.last_error is None
+    assert status.last_answer_at and status.protocol == "concert-v3"
+    assert status.device == str(sim.link_path)
 
 
 def test_sigterm_stops_cleanly_and_removes_the_socket(served, short_dir):
@@ -226,9 +226,9 @@ def test_serve_over_tcp_caisse_ap_ip(short_dir):
         wait_ready(client, proc)
         reference = str(uuid.uuid4())
         outcome = client.pay(reference, 4200, "EUR")
-        assert outcome["status"] == "approved" and outcome["auth_code"] == "A00001"
+        assert outcome.status == "approved" and outcome.auth_code == "A00001"
         assert [a.reference for a in sim.record.approvals] == [reference]
-        assert client.status()["device"] == f"127.0.0.1:{sim.port}"
+        assert client.status().device == f"127.0.0.1:{sim.port}"
     finally:
         proc.kill()
         proc.wait()

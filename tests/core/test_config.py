@@ -93,6 +93,9 @@ BASE = '[device]\nid = "k1"\n[api]\nbase_url = "https://api.example.org"\n'
         ("[terminal]\nport = 70000\n", "terminal.port", "70000", "1 to 65535"),
         ("[terminal]\ndevice = 'ttyUSB0'\n", "terminal.device", "'ttyUSB0'", "serial device"),
         ("[terminal]\nregister_id = '12'\n", "terminal.register_id", "'12'", "twelve digits"),
+        # A rule between [terminal] keys, from the bridge's own reader (firmware_bridge).
+        ("[terminal]\ntransport = 'tcp'\n", "terminal.protocol", "'concert-v2'",
+         "'concert-v3' (Caisse-AP IP)"),
         ("[screen]\nlanguage = 'de'\n", "screen.language", "'de'", "fr, en"),
         ("[screen]\nrotation = 45\n", "screen.rotation", "45", "0, 90, 180 or 270"),
         ("[screen]\nopening_time = '7h'\n", "screen.opening_time", "'7h'", "HH:MM"),

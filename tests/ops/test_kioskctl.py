@@ -58,7 +58,7 @@ def test_status_json_counts_sums_and_problems(capsys, config_file, filled):
     assert code == 1  # an unknown outcome needs the operator
 
 
-NO_BRIDGE = "terminal: the bridge is not running"
+NO_BRIDGE = "terminal: the payment bridge is not running"
 
 
 def test_status_human_and_exit_code(capsys, cfg, config_file):

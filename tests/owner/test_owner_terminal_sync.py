@@ -4,19 +4,22 @@ from __future__ import annotations
 
 from kiosk.core import audit
 from kiosk.owner import sync_request
-from kiosk.owner.terminal_check import describe
+from kiosk.owner.terminal_words import describe
+from kiosk.payment.client import BridgeError, BridgeNotReached, BridgeStatus
 
 
 def test_terminal_words():
-    ok = describe({"ok": True, "connected": True, "busy": False, "last_error": None})
+    ok = describe(BridgeStatus(connected=True, busy=False, last_error=None))
     assert ok.ok and "ready" in ok.message.render()
-    down = describe({"ok": True, "connected": False, "busy": False, "last_error": "EIO"})
+    down = describe(BridgeStatus(connected=False, busy=False, last_error="EIO"))
     assert not down.ok and "(EIO)" in down.message.render()
     gone = describe(None, "connection refused")
     assert not gone.ok and "connection refused" in gone.message.render()
-    refused = describe({"ok": False, "error": {"code": "bad_request", "message": "bad"}})
+    unreached = describe(None, BridgeNotReached("connection refused"))
+    assert not unreached.ok and "connection refused" in unreached.message.render()
+    refused = describe(None, BridgeError("bad_request", "bad"))
     assert not refused.ok and refused.message.render().endswith("bad")
-    assert describe({"ok": True, "connected": True, "busy": True}).ok
+    assert describe(BridgeStatus(connected=True, busy=True)).ok
 
 
 def test_sync_now_handshake(ledger):

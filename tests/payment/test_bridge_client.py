@@ -12,12 +12,14 @@ from pathlib import Path
 import pytest
 
 from kiosk.payment.client import (
-    LEDGER_STATE,
     BridgeClient,
     BridgeError,
+    BridgeOutcome,
     BridgeProtocolError,
+    BridgeStatus,
     BridgeUnavailable,
 )
+from kiosk.payment.outcomes import BRIDGE_OUTCOMES
 
 
 def ref() -> str:
@@ -29,13 +31,13 @@ def test_pay_reports_progress_then_outcome(make_bridge):
     events = []
     reference = ref()
     outcome = bridge.client.pay(reference, 1250, "EUR", on_progress=events.append)
-    assert outcome["status"] == "approved"
-    assert outcome["reference"] == reference
-    assert outcome["amount_cents"] == 1250 and outcome["currency"] == "EUR"
-    assert outcome["card_suffix"] == "4242"
+    assert outcome.status == "approved"
+    assert outcome.reference == reference
+    assert outcome.amount_cents == 1250 and outcome.currency == "EUR"
+    assert outcome.card_suffix == "4242"
     assert [e["stage"] for e in events] == ["connecting", "sending", "waiting_card", "receiving"]
     assert events[0]["cancellable"] is True and events[1]["cancellable"] is False
-    assert LEDGER_STATE[outcome["status"]] == "approved"
+    assert BRIDGE_OUTCOMES[outcome.status].ledger_state == "approved"
 
 
 def test_repeated_pay_answers_the_recorded_outcome_without_reaching_the_terminal(make_bridge):
@@ -43,7 +45,7 @@ def test_repeated_pay_answers_the_recorded_outcome_without_reaching_the_terminal
     reference = ref()
     first = bridge.client.pay(reference, 500, "EUR")
     second = bridge.client.pay(reference, 500, "EUR")
-    assert first["status"] == second["status"] == "declined"
+    assert first.status == second.status == "declined"
     assert len(bridge.sim.requests_seen) == 1
     assert bridge.sim.record.approvals == []
 
@@ -53,12 +55,12 @@ def test_repeated_pay_while_running_with_another_amount_is_refused(make_bridge, 
                                                                    currency):
     bridge = make_bridge("approve:0.5")
     reference = ref()
-    first: list[dict] = []
+    first: list[BridgeOutcome] = []
     payer = threading.Thread(target=lambda: first.append(bridge.client.pay(reference, 100,
                                                                            "EUR")))
     payer.start()
     deadline = time.monotonic() + 3
-    while bridge.client.result(reference)["status"] != "in_progress":
+    while bridge.client.result(reference).status != "in_progress":
         assert time.monotonic() < deadline
         time.sleep(0.01)
     with pytest.raises(BridgeError) as err:
@@ -66,7 +68,7 @@ def test_repeated_pay_while_running_with_another_amount_is_refused(make_bridge, 
     assert err.value.code == "bad_request"
     assert "100 EUR" in str(err.value) and f"{amount} {currency}" in str(err.value)
     payer.join()
-    assert first[0]["status"] == "approved" and first[0]["amount_cents"] == 100
+    assert first[0].status == "approved" and first[0].amount_cents == 100
     assert len(bridge.sim.requests_seen) == 1
 
 
@@ -76,21 +78,21 @@ def test_result_in_progress_then_final_and_not_found(make_bridge):
     worker = threading.Thread(target=bridge.client.pay, args=(reference, 700, "EUR"))
     worker.start()
     deadline = time.monotonic() + 2
-    while bridge.client.result(reference)["status"] == "not_found":
+    while bridge.client.result(reference).status == "not_found":
         assert time.monotonic() < deadline
         time.sleep(0.01)
-    assert bridge.client.result(reference)["status"] == "in_progress"
-    assert bridge.client.status()["busy"] is True
+    assert bridge.client.result(reference).status == "in_progress"
+    assert bridge.client.status().busy is True
     worker.join()
-    assert bridge.client.result(reference)["status"] == "approved"
-    assert bridge.client.result(ref())["status"] == "not_found"
+    assert bridge.client.result(reference).status == "approved"
+    assert bridge.client.result(ref()).status == "not_found"
 
 
 def test_second_payment_while_busy_is_refused(make_bridge):
     bridge = make_bridge("approve:0.5")
     worker = threading.Thread(target=bridge.client.pay, args=(ref(), 700, "EUR"))
     worker.start()
-    while not bridge.client.status()["busy"]:
+    while not bridge.client.status().busy:
         time.sleep(0.01)
     with pytest.raises(BridgeError) as err:
         bridge.client.pay(ref(), 300, "EUR")
@@ -104,7 +106,7 @@ def test_cancel_once_on_the_terminal_is_not_possible(make_bridge):
     reference = ref()
     worker = threading.Thread(target=bridge.client.pay, args=(reference, 700, "EUR"))
     worker.start()
-    while bridge.client.result(reference)["status"] != "in_progress":
+    while bridge.client.result(reference).status != "in_progress":
         time.sleep(0.01)
     time.sleep(0.1)
     with pytest.raises(BridgeError) as err:
@@ -167,10 +169,10 @@ def test_connection_dropped_mid_payment_raises_and_the_result_is_kept(make_bridg
                   f'"currency":"EUR"}}\n'.encode())
         s.recv(100)  # the first progress line: the payment started
     deadline = time.monotonic() + 3
-    while bridge.client.result(reference)["status"] == "in_progress":
+    while bridge.client.result(reference).status == "in_progress":
         assert time.monotonic() < deadline
         time.sleep(0.02)
-    assert bridge.client.result(reference)["status"] == "approved"
+    assert bridge.client.result(reference).status == "approved"
     assert len(bridge.sim.record.approvals) == 1
 
 
@@ -252,5 +254,6 @@ def test_clients_over_the_cap_are_refused_and_idle_ones_closed(make_sim, short_d
     for s in idle:  # idle past the timeout: closed by the bridge
         assert s.recv(10) == b""
         s.close()
-    assert BridgeClient(path, timeout_s=5).status()["ok"] is True  # slots are free again
+    # Slots are free again: a status answer (parse_status requires its "ok": true).
+    assert isinstance(BridgeClient(path, timeout_s=5).status(), BridgeStatus)
     service.stop()

@@ -27,7 +27,7 @@ from kiosk.core.ledger import Ledger
 from kiosk.payment.client import BridgeClient, BridgeFull, BridgeNotReached
 from kiosk.payment.port import BridgePort
 from kiosk.payment.runner import RequestNotSent, run_donation
-from kiosk.screen.donation_flow import Outcome
+from kiosk.screen.donation_flow import FlowOutcome
 
 CAP = 2
 
@@ -91,12 +91,12 @@ def test_a_full_bridge_refuses_before_reading_so_pay_is_request_not_sent(bridge:
                           on_started=lambda _r: None, on_progress=lambda *_: None,
                           result_wait_s=1, poll_s=0.05)
     row = ledger.get(result.donation_id)
-    assert result.outcome is Outcome.TERMINAL_ERROR
+    assert result.outcome is FlowOutcome.TERMINAL_ERROR
     assert row.state == "failed" and "too_many_clients" in row.reason
 
     bridge.release()
     for reference in ("not-sent-1", "not-sent-2", row.id):
-        assert client.result(reference)["status"] == "not_found"  # never journaled
+        assert client.result(reference).status == "not_found"  # never journaled
     assert bridge.sim.requests_seen == [] and bridge.sim.record.approvals == []
 
 
@@ -107,13 +107,13 @@ def test_pay_result_and_status_go_through_once_a_slot_frees(bridge: FullBridge) 
     started = time.monotonic()
     outcome = client.pay("retried-1", 700, "EUR")
     assert time.monotonic() - started >= 0.4  # it did wait for the slot
-    assert outcome["status"] == "approved"
+    assert outcome.status == "approved"
     assert [(a.amount_cents, a.currency) for a in bridge.sim.record.approvals] == [(700, "EUR")]
     assert len(bridge.sim.requests_seen) == 1  # sent once, retries included
 
     bridge.hold_every_slot()
     threading.Timer(0.4, bridge.release).start()
-    assert client.result("retried-1")["status"] == "approved"
+    assert client.result("retried-1").status == "approved"
     bridge.hold_every_slot()
     threading.Timer(0.4, bridge.release).start()
-    assert client.status()["connected"] is True
+    assert client.status().connected is True

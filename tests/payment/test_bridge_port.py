@@ -11,7 +11,7 @@ import pytest
 
 from firmware_bridge.script import parse_step
 from kiosk.core.config import load
-from kiosk.payment.client import BridgeClient
+from kiosk.payment.client import BridgeClient, BridgeStatus
 from kiosk.payment.port import BridgePort, from_config
 from kiosk.payment.runner import RequestNotSent, run_donation
 from tests.conftest import write_config
@@ -39,7 +39,7 @@ def test_run_donation_through_the_real_bridge(make_bridge, ledger, script, state
     donation = ledger.get(started[0])
     assert donation.state == state
     assert stages[0] == ("connecting", True)
-    assert bridge.client.result(donation.id)["status"] != "not_found"
+    assert bridge.client.result(donation.id).status != "not_found"
     if state == "approved":
         assert donation.card_suffix == "4242"
         assert [a.amount_cents for a in bridge.sim.record.approvals] == [500]
@@ -59,7 +59,7 @@ def test_refused_request_is_not_sent_and_cancel_says_false(make_bridge):
     with pytest.raises(RequestNotSent, match="bad_request"):
         port.pay(str(uuid.uuid4()), 10**6, "EUR", lambda *_: None)
     assert port.cancel(str(uuid.uuid4())) is False
-    assert port.status()["ok"] is True
+    assert isinstance(port.status(), BridgeStatus)  # answered: parse_status requires ok
 
 
 def test_incomplete_line_is_never_acted_on(make_bridge):
@@ -69,7 +69,7 @@ def test_incomplete_line_is_never_acted_on(make_bridge):
         s.connect(str(bridge.service.socket_path))
         s.sendall(f'{{"op":"pay","reference":"{reference}","amount_cents":500,'
                   f'"currency":"EUR"}}'.encode())
-    assert bridge.client.result(reference)["status"] == "not_found"
+    assert bridge.client.result(reference).status == "not_found"
     assert bridge.sim.requests_seen == []
 
 

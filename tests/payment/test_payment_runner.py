@@ -15,12 +15,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from firmware_bridge.script import parse_step
-from kiosk.payment.client import BridgeClient
+from kiosk.payment.client import FINAL_STATUSES, BridgeClient, parse_outcome
+from kiosk.payment.outcomes import NEVER_SENT
 from kiosk.payment.port import BridgePort
 from kiosk.payment.recovery import resolve_pending
 from kiosk.payment.runner import run_donation
-from kiosk.screen.donation_flow import Outcome
-from kiosk.screen.health import check_health
+from kiosk.screen.donation_flow import FlowOutcome
+from kiosk.screen.health import check_health, read_terminal
 from tests.helpers.real_bridge import RealBridge, start_bridge
 from tests.screen.screen_fixtures import ScriptedPort, open_ledger
 
@@ -73,13 +74,13 @@ V2, V3 = "concert-v2", "concert-v3"
 
 
 @pytest.mark.parametrize(("status", "state", "shown", "protocol"), [
-    ("approved", "approved", Outcome.APPROVED, V2),
-    ("declined", "declined", Outcome.DECLINED, V2),
+    ("approved", "approved", FlowOutcome.APPROVED, V2),
+    ("declined", "declined", FlowOutcome.DECLINED, V2),
     # V2 has no distinct cancel status (a V2 terminal's cancel is reported declined).
-    ("cancelled", "cancelled", Outcome.CANCELLED, V3),
-    ("timeout", "failed", Outcome.TIMEOUT, V2),
-    ("link_error", "failed", Outcome.TERMINAL_ERROR, V2),
-    ("unknown", "unknown", Outcome.UNKNOWN, V2),
+    ("cancelled", "cancelled", FlowOutcome.CANCELLED, V3),
+    ("timeout", "failed", FlowOutcome.TIMEOUT, V2),
+    ("link_error", "failed", FlowOutcome.TERMINAL_ERROR, V2),
+    ("unknown", "unknown", FlowOutcome.UNKNOWN, V2),
 ])
 def test_each_bridge_outcome_is_recorded_before_it_is_shown(ledger, bridge, status, state,
                                                             shown):
@@ -93,7 +94,7 @@ def test_each_bridge_outcome_is_recorded_before_it_is_shown(ledger, bridge, stat
     assert result.outcome is shown and donation.state == state
     assert seen["started"] == [donation.id]
     journaled = BridgeClient(bridge.socket_path).result(donation.id)
-    assert journaled["status"] == status  # the bridge's own record of this very reference
+    assert journaled.status == status  # the bridge's own record of this very reference
     assert seen["progress"][0] == ("connecting", True)
     if status in ("approved", "declined", "cancelled", "unknown"):
         assert ("waiting_card", False) in seen["progress"]
@@ -109,7 +110,7 @@ def test_guard_refusal_charges_nothing(tmp_path):
     ledger = open_ledger(tmp_path / "kiosk.db", offline_cap_cents=400)
     port = ScriptedPort()
     result, seen = donate(ledger, port, amount=500)
-    assert result.outcome is Outcome.NOT_STARTED and "offline_cap" in result.detail
+    assert result.outcome is FlowOutcome.NOT_STARTED and "offline_cap" in result.detail
     assert port.pay_calls == [] and seen["started"] == []
     assert ledger.db.conn.execute("SELECT count(*) FROM donations").fetchone()[0] == 0
 
@@ -117,7 +118,7 @@ def test_guard_refusal_charges_nothing(tmp_path):
 def test_bridge_unreachable_before_sending_is_a_failed_donation(ledger, tmp_path):
     port = BridgePort(BridgeClient(tmp_path / "no-bridge.sock"))  # nothing listens there
     result, _ = donate(ledger, port)
-    assert result.outcome is Outcome.TERMINAL_ERROR
+    assert result.outcome is FlowOutcome.TERMINAL_ERROR
     row = ledger.get(result.donation_id)
     assert row.state == "failed" and "bridge unreachable" in row.reason
 
@@ -126,7 +127,7 @@ def test_lost_connection_asks_for_the_result_never_pays_twice(ledger, bridge):
     # The client gives up on the connection during the card wait; the bridge carries on.
     bridge.sim.script.push(parse_step("approve:0.7"))
     result, _ = donate(ledger, port_of(bridge, pay_timeout_s=0.3), result_wait_s=10)
-    assert result.outcome is Outcome.APPROVED
+    assert result.outcome is FlowOutcome.APPROVED
     assert ledger.get(result.donation_id).state == "approved"
     assert [a.amount_cents for a in bridge.sim.record.approvals] == [500]
     assert len(bridge.sim.requests_seen) == 1  # asked with result, never paid again
@@ -138,7 +139,7 @@ def test_in_progress_keeps_the_screen_asking_until_the_real_outcome(ledger, brid
     # and shows the real outcome instead of a premature unknown.
     bridge.sim.script.push(parse_step("approve:0.7"))
     result, _ = donate(ledger, port_of(bridge, pay_timeout_s=0.3), result_wait_s=0.2)
-    assert result.outcome is Outcome.APPROVED
+    assert result.outcome is FlowOutcome.APPROVED
     assert ledger.get(result.donation_id).state == "approved"
     assert len(bridge.sim.requests_seen) == 1
 
@@ -162,7 +163,7 @@ class SocketGoneAfterPay(BridgePort):
 def test_no_answer_in_time_leaves_the_donation_pending_for_recovery(ledger, bridge):
     bridge.sim.script.push(parse_step("approve:0.7"))
     result, _ = donate(ledger, SocketGoneAfterPay(bridge), result_wait_s=0.3)
-    assert result.outcome is Outcome.UNKNOWN
+    assert result.outcome is FlowOutcome.UNKNOWN
     assert ledger.get(result.donation_id).state == "pending"  # recovery resolves it
     assert len(bridge.sim.requests_seen) == 1
 
@@ -182,17 +183,17 @@ class ReadOnlyAfterStart(ScriptedPort):
 
 def test_approval_that_cannot_be_recorded_is_never_thanked(ledger):
     result, _ = donate(ledger, ReadOnlyAfterStart(ledger))
-    assert result.outcome is Outcome.NOT_RECORDED
+    assert result.outcome is FlowOutcome.NOT_RECORDED
     ledger.db.conn.execute("PRAGMA query_only = 0")
     assert ledger.get(result.donation_id).state == "pending"
 
 
 def test_health_follows_terminal_guards_and_sync(tmp_path):
     ledger = open_ledger(tmp_path / "kiosk.db", offline_cap_cents=1000)
-    ok = check_health(ledger, ScriptedPort().status(), 200)
+    ok = check_health(ledger, read_terminal(ScriptedPort()), 200)
     assert ok.available and ok.online and ok.receipt_key is None
     assert ledger.service_status()["kiosk"]["out_of_service"] is None
-    down = check_health(ledger, ScriptedPort(connected=False).status(), 200, True,
+    down = check_health(ledger, read_terminal(ScriptedPort(connected=False)), 200, True,
                         ok.status_row)
     assert not down.available and "terminal" in down.reason
     row = ledger.service_status()["kiosk"]
@@ -201,7 +202,7 @@ def test_health_follows_terminal_guards_and_sync(tmp_path):
     ledger.set_service_status("sync", {"online": False})
     ledger.set_setting("receipt_key", "abcd")
     donate(ledger, ScriptedPort(card_wait_s=0.01), amount=900)  # 900 of 1000 now at risk
-    capped = check_health(ledger, ScriptedPort().status(), 200)
+    capped = check_health(ledger, read_terminal(ScriptedPort()), 200)
     assert not capped.available and "offline_cap" in capped.reason
     assert not capped.online and capped.receipt_key == "abcd"
     assert not check_health(ledger, None, 200, has_port=False).available
@@ -227,7 +228,8 @@ def test_featured_projects_key_follows_the_owners_choice(ledger, tmp_path):
 class AnswersWith(ScriptedPort):
     """A bridge that answers ``pay`` and ``result`` with a given outcome object. The real
     bridge refuses a reference reused for another amount, so an outcome for the wrong amount
-    can only come from a faulty bridge: this stand-in plays it."""
+    can only come from a faulty bridge: this stand-in plays it, and reads its lines with the
+    client's own parser (``pay`` takes only a final status, as the client does)."""
 
     def __init__(self, outcome):
         super().__init__()
@@ -235,10 +237,12 @@ class AnswersWith(ScriptedPort):
 
     def pay(self, reference, amount_cents, currency, on_progress):
         self.pay_calls.append(reference)
-        return {"event": "outcome", "reference": reference, **self.outcome_object}
+        return parse_outcome({"event": "outcome", "reference": reference, **self.outcome_object},
+                             FINAL_STATUSES)
 
     def result(self, reference):
-        return {"ok": True, "event": "outcome", "reference": reference, **self.outcome_object}
+        return parse_outcome({"ok": True, "event": "outcome", "reference": reference,
+                              **self.outcome_object})
 
 
 @pytest.mark.parametrize(("amount", "currency"), [(5000, "EUR"), (500, "CHF"), (None, None)])
@@ -247,7 +251,7 @@ def test_an_outcome_for_another_amount_is_never_recorded_approved(ledger, amount
                         "auth_code": "A1", "card_suffix": "4242", "reason": None})
     result, _ = donate(ledger, port, amount=500)
     row = ledger.get(result.donation_id)
-    assert result.outcome is Outcome.UNKNOWN and row.state == "unknown"
+    assert result.outcome is FlowOutcome.UNKNOWN and row.state == "unknown"
     assert row.reason.startswith("amount mismatch:")
     assert f"{amount} {currency}" in row.reason and "500 EUR" in row.reason
 
@@ -280,6 +284,12 @@ def test_an_outcome_is_stored_the_same_live_and_after_a_restart(tmp_path_factory
         if outcome["status"] == "garbled":
             # Live: money may have been taken; at start-up: ask again later.
             assert live.state == "unknown" and later.state == "pending"
+            return
+        if outcome["status"] == "not_found":
+            # Only ``result`` may say not_found: as a pay answer it is garbled (money may have
+            # been taken); at start-up it never reached the terminal.
+            assert live.state == "unknown" and live.reason.startswith("unreadable outcome")
+            assert later.state == "failed" and later.reason == NEVER_SENT
             return
         assert (live.state, live.reason, live.auth_code, live.card_suffix) == \
             (later.state, later.reason, later.auth_code, later.card_suffix)

@@ -11,7 +11,7 @@ from pathlib import Path
 from firmware_bridge.concert_v2 import short_reference
 from kiosk.core.ledger import Ledger
 from kiosk.ops.kioskctl import main as kioskctl
-from kiosk.payment.client import BridgeClient
+from kiosk.payment.client import BridgeClient, BridgeOutcome
 from kiosk.payment.recovery import NEVER_SENT, record_outcome, resolve_pending
 from tests.conftest import GENEROUS, write_config
 
@@ -26,7 +26,7 @@ def test_resolve_pending_records_what_the_bridge_knows(make_bridge, tmp_path):
         bridge.client.pay(donation.id, donation.amount_cents, "EUR")
     payer = threading.Thread(target=bridge.client.pay, args=(running.id, 800, "EUR"))
     payer.start()
-    while bridge.client.result(running.id)["status"] != "in_progress":
+    while bridge.client.result(running.id).status != "in_progress":
         time.sleep(0.01)
 
     result = resolve_pending(ledger, bridge.client)
@@ -58,15 +58,13 @@ def test_resolve_pending_without_a_bridge_leaves_everything_pending(short_dir, t
 
 def test_record_outcome_maps_statuses_and_refuses_a_different_amount(tmp_path):
     ledger = Ledger.open(tmp_path / "kiosk.db", GENEROUS)
-    base = {"currency": "EUR", "auth_code": None, "card_suffix": None}
     d1, d2, d3 = (ledger.create_pending("p", 500, "EUR") for _ in range(3))
-    assert record_outcome(ledger, d1, {**base, "status": "timeout", "amount_cents": 500,
-                                       "reason": "no ACK"}).state == "failed"
+    assert record_outcome(ledger, d1, BridgeOutcome("timeout", d1.id, 500, "EUR",
+                                                    reason="no ACK")).state == "failed"
     assert ledger.get(d1.id).reason == "timeout: no ACK"
-    assert record_outcome(ledger, d2, {**base, "status": "link_error",
-                                       "amount_cents": 500, "reason": None}).state == "failed"
-    wrong = record_outcome(ledger, d3, {**base, "status": "approved", "amount_cents": 5000,
-                                        "reason": None})
+    assert record_outcome(ledger, d2, BridgeOutcome("link_error", d2.id, 500,
+                                                    "EUR")).state == "failed"
+    wrong = record_outcome(ledger, d3, BridgeOutcome("approved", d3.id, 5000, "EUR"))
     assert wrong.state == "unknown" and "5000" in wrong.reason
     ledger.close()
 
@@ -111,7 +109,7 @@ def test_kioskctl_simulate_is_repeatable_and_speaks_v3(tmp_path, capsys):
 
 KIOSK_SIDE = """
 import sys
-from kiosk.payment.client import BridgeClient
+from kiosk.payment.client import BridgeClient, BridgeOutcome
 from kiosk.payment.port import BridgePort
 from kiosk.core.ledger import Ledger, Limits
 from kiosk.payment.runner import run_donation

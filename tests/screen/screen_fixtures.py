@@ -23,6 +23,7 @@ from PIL import Image, ImageDraw
 
 from kiosk.core.catalog import Project
 from kiosk.core.ledger import Ledger, Limits
+from kiosk.payment.client import BridgeOutcome, BridgeStatus
 
 PALETTE = [(42, 157, 143), (233, 196, 106), (244, 162, 97), (231, 111, 81), (38, 70, 83),
            (131, 56, 236)]
@@ -101,7 +102,7 @@ class ScriptedPort:
         self.first_request_at: float | None = None
 
     def pay(self, reference: str, amount_cents: int, currency: str,
-            on_progress: Callable[[str, bool], None]) -> dict[str, Any]:
+            on_progress: Callable[[str, bool], None]) -> BridgeOutcome:
         self.first_request_at = time.perf_counter()
         self.pay_calls.append({"reference": reference, "amount_cents": amount_cents,
                                "currency": currency})
@@ -115,14 +116,14 @@ class ScriptedPort:
             time.sleep(self.card_wait_s)
             on_progress("receiving", False)
             status = self.outcome
-        answer = {"event": "outcome", "reference": reference, "status": status,
-                  "amount_cents": amount_cents, "currency": currency,
-                  "auth_code": "A1B2C3" if status == "approved" else None,
-                  "card_suffix": "4242" if status == "approved" else None,
-                  "reason": None if status in ("approved", "cancelled") else f"scripted {status}"}
+        answer = BridgeOutcome(
+            status, reference, amount_cents, currency,
+            auth_code="A1B2C3" if status == "approved" else None,
+            card_suffix="4242" if status == "approved" else None,
+            reason=None if status in ("approved", "cancelled") else f"scripted {status}")
         if self.record is not None:
             with self.record.open("a") as f:
-                f.write(json.dumps(answer) + "\n")
+                f.write(json.dumps({"event": "outcome", **answer.as_dict()}) + "\n")
         return answer
 
     def cancel(self, reference: str) -> bool:
@@ -130,10 +131,9 @@ class ScriptedPort:
         self._cancelled.set()
         return True
 
-    def result(self, reference: str) -> dict[str, Any]:
-        return {"ok": True, "status": "not_found", "reference": reference}
+    def result(self, reference: str) -> BridgeOutcome:
+        return BridgeOutcome("not_found", reference)
 
-    def status(self) -> dict[str, Any]:
-        return {"ok": True, "connected": self.connected, "busy": False,
-                "protocol": "concert-v2", "device": "scripted", "last_answer_at": None,
-                "last_error": None if self.connected else "terminal unplugged"}
+    def status(self) -> BridgeStatus:
+        return BridgeStatus(self.connected, False, "concert-v2", "scripted", None,
+                            None if self.connected else "terminal unplugged")

@@ -8,12 +8,12 @@ from hypothesis import strategies as st
 from kiosk.screen.donation_flow import (
     CancelPayment,
     DonationFlow,
+    FlowOutcome,
     FlowSettings,
-    Outcome,
+    FlowStep,
     PaymentResult,
     PlayConfirmation,
     StartPayment,
-    Step,
 )
 
 SETTINGS = FlowSettings(preset_amounts_cents=(200, 500, 1000, 2000), custom_min_cents=100,
@@ -28,9 +28,9 @@ def at_amount() -> DonationFlow:
 
 def test_tap_project_then_preset_starts_one_payment():
     flow = at_amount()
-    assert flow.step is Step.AMOUNT and flow.amount_cents is None  # none pre-selected
+    assert flow.step is FlowStep.AMOUNT and flow.amount_cents is None  # none pre-selected
     assert flow.choose_amount(500, 1) == [StartPayment("proj-1", 500, "EUR")]
-    assert flow.step is Step.PAYMENT
+    assert flow.step is FlowStep.PAYMENT
     assert flow.choose_amount(500, 1.05) == []  # the double tap gives nothing more
 
 
@@ -64,7 +64,7 @@ def test_payment_screen_left_only_on_the_outcome():
     flow.choose_amount(500, 1)
     assert not flow.back(2)
     flow.tick(1000)  # far past idle and payment timeouts
-    assert flow.step is Step.PAYMENT
+    assert flow.step is FlowStep.PAYMENT
 
 
 def test_countdown_expiry_sends_one_cancel_and_keeps_waiting():
@@ -74,7 +74,7 @@ def test_countdown_expiry_sends_one_cancel_and_keeps_waiting():
     assert flow.seconds_left(60) == 60
     assert flow.tick(120) == [CancelPayment("ref-1")]
     assert flow.tick(121) == []
-    assert flow.step is Step.PAYMENT
+    assert flow.step is FlowStep.PAYMENT
 
 
 def test_cancel_acts_once_and_only_when_the_terminal_allows():
@@ -98,28 +98,28 @@ def test_cancel_before_the_reference_is_known_is_sent_when_it_is():
 def test_approved_shows_thanks_with_a_sound_others_the_outcome_screen():
     flow = at_amount()
     flow.choose_amount(500, 0)
-    assert flow.payment_finished(PaymentResult(Outcome.APPROVED, "r", 500), 5) == \
+    assert flow.payment_finished(PaymentResult(FlowOutcome.APPROVED, "r", 500), 5) == \
         [PlayConfirmation()]
-    assert flow.step is Step.THANKS
+    assert flow.step is FlowStep.THANKS
     flow = at_amount()
     flow.choose_amount(500, 0)
-    assert flow.payment_finished(PaymentResult(Outcome.DECLINED, "r", 500), 5) == []
-    assert flow.step is Step.OUTCOME
+    assert flow.payment_finished(PaymentResult(FlowOutcome.DECLINED, "r", 500), 5) == []
+    assert flow.step is FlowStep.OUTCOME
 
 
 def test_idle_timeout_returns_to_attract_from_every_screen_but_payment():
     flow = at_amount()
     flow.tick(44)
-    assert flow.step is Step.AMOUNT
+    assert flow.step is FlowStep.AMOUNT
     flow.tick(45)
-    assert flow.step is Step.ATTRACT
+    assert flow.step is FlowStep.ATTRACT
     flow = at_amount()
     flow.choose_amount(500, 0)
-    flow.payment_finished(PaymentResult(Outcome.APPROVED, "r", 500), 10)
+    flow.payment_finished(PaymentResult(FlowOutcome.APPROVED, "r", 500), 10)
     flow.tick(54)
-    assert flow.step is Step.THANKS
+    assert flow.step is FlowStep.THANKS
     flow.tick(55)
-    assert flow.step is Step.ATTRACT
+    assert flow.step is FlowStep.ATTRACT
 
 
 def test_unavailable_blocks_giving_but_not_a_payment_in_progress():
@@ -128,11 +128,11 @@ def test_unavailable_blocks_giving_but_not_a_payment_in_progress():
     assert not flow.choose_project("proj-1", 0)
     flow = at_amount()
     flow.set_availability(False, "disk_full")
-    assert flow.step is Step.ATTRACT  # back to the loop, no payment possible
+    assert flow.step is FlowStep.ATTRACT  # back to the loop, no payment possible
     flow = at_amount()
     flow.choose_amount(500, 0)
     flow.set_availability(False, "disk_full")
-    assert flow.step is Step.PAYMENT
+    assert flow.step is FlowStep.PAYMENT
 
 
 def test_settings_hook_only_from_the_attract_loop():
@@ -179,7 +179,7 @@ def test_any_tap_sequence_starts_at_most_one_payment_per_outcome(actions):
             reference += 1
             effects = flow.payment_started(f"ref-{reference}")
         elif action in ("approved", "declined") and in_flight:
-            outcome = Outcome.APPROVED if action == "approved" else Outcome.DECLINED
+            outcome = FlowOutcome.APPROVED if action == "approved" else FlowOutcome.DECLINED
             flow.payment_finished(PaymentResult(outcome, "r", 500), now)
             in_flight = False
         elif action == "tick":
@@ -191,9 +191,9 @@ def test_any_tap_sequence_starts_at_most_one_payment_per_outcome(actions):
             flow.set_availability(True)
         starts = [e for e in effects if isinstance(e, StartPayment)]
         if starts:
-            assert not in_flight and before in (Step.AMOUNT, Step.KEYPAD) and flow.available
+            assert not in_flight and before in (FlowStep.AMOUNT, FlowStep.KEYPAD) and flow.available
             assert len(starts) == 1
             in_flight = True
-        if before is Step.PAYMENT and flow.step is not Step.PAYMENT:
+        if before is FlowStep.PAYMENT and flow.step is not FlowStep.PAYMENT:
             assert action in ("approved", "declined")
-        assert (flow.step is Step.PAYMENT) == in_flight
+        assert (flow.step is FlowStep.PAYMENT) == in_flight

@@ -33,8 +33,8 @@ def test_start_up_records_what_the_bridge_knows_before_giving_is_available(tmp_p
         declined = ledger.create_pending("proj-1", 700, "EUR")
         never_sent = ledger.create_pending("proj-1", 200, "EUR")
         client = BridgeClient(bridge.socket_path)
-        assert client.pay(approved.id, 500, "EUR")["status"] == "approved"
-        assert client.pay(declined.id, 700, "EUR")["status"] == "declined"
+        assert client.pay(approved.id, 500, "EUR").status == "approved"
+        assert client.pay(declined.id, 700, "EUR").status == "declined"
         _reads, first_health = start_first_reads(cfg, ledger, bridge_port(cfg),
                                                  FlowSettings.from_config(cfg))
         health = first_health.result(timeout=30)
@@ -57,7 +57,7 @@ def test_a_payment_still_running_on_the_bridge_keeps_giving_unavailable(tmp_path
         client = BridgeClient(bridge.socket_path)
         paying = threading.Thread(target=client.pay, args=(running.id, 500, "EUR"))
         paying.start()
-        while client.result(running.id).get("status") != "in_progress":
+        while client.result(running.id).status != "in_progress":
             time.sleep(0.02)
         _reads, first_health = start_first_reads(cfg, ledger, bridge_port(cfg),
                                                  FlowSettings.from_config(cfg))

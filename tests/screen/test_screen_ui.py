@@ -24,7 +24,7 @@ import pytest
 from PIL import Image
 
 from kiosk.core import i18n, receipt
-from kiosk.screen.donation_flow import BRIDGE_STATUS
+from kiosk.payment.outcomes import BRIDGE_OUTCOMES
 from kiosk.screen.donor_messages import OUTCOME_MESSAGES, THANKS_NO_QR, THANKS_QR, THANKS_TITLE
 from tests.screen.ui_driver import RECEIPT_KEY
 
@@ -110,7 +110,7 @@ def test_approved_in_english_without_receipt_key_shows_no_qr(tmp_path):
 
 def assert_outcome_screen(report: dict, scenario: str) -> None:
     assert report["screens"] == ["amount", "payment", "outcome", "attract"]
-    message = OUTCOME_MESSAGES[BRIDGE_STATUS[scenario][1]]
+    message = OUTCOME_MESSAGES[BRIDGE_OUTCOMES[scenario].shown]
     assert (report["final_title"], report["final_body"]) == \
         (i18n.tr(message.title, "fr"), i18n.tr(message.body, "fr"))
 

@@ -397,7 +397,7 @@ def main(argv: list[str] | None = None) -> int:
             # The kiosk crashed after the terminal approved: pending in the ledger only.
             left = ledger.create_pending("proj-1", 700, "EUR")
             paid = BridgeClient(bridge.socket_path, pay_timeout_s=10).pay(left.id, 700, "EUR")
-            assert paid["status"] == "approved", paid
+            assert paid.status == "approved", paid
     else:
         outcome = {"unavailable": "approved"}.get(args.scenario, args.scenario)
         port = ScriptedPort(outcome=outcome, card_wait_s=0.6,

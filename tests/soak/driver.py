@@ -57,7 +57,7 @@ def wait_for_terminal(port: PaymentPort, deadline_s: float = 120) -> None:
     deadline = time.monotonic() + deadline_s
     while time.monotonic() < deadline:
         try:
-            if port.status().get("connected"):
+            if port.status().connected:
                 return
         except Exception:  # noqa: BLE001, S110 - the bridge is restarting; ask again
             pass

@@ -18,7 +18,7 @@ from kiosk.core.config_args import EXIT_OK, EXIT_PROBLEM, load_config_or_exit
 from kiosk.core.ledger import Ledger, LedgerError, Limits, free_disk_bytes
 from kiosk.core.schema import MIGRATIONS
 from kiosk.ops import services
-from kiosk.payment.probe import ProbeError, bridge_status
+from kiosk.payment.client import BridgeClient, BridgeClientError
 
 
 @dataclass
@@ -88,14 +88,14 @@ def _token(cfg: Config) -> Check:
 
 def _terminal(cfg: Config, may_be_off: bool = False) -> Check:
     try:
-        status = bridge_status(cfg.terminal.bridge_socket)
-    except ProbeError as e:
+        status = BridgeClient(cfg.terminal.bridge_socket, timeout_s=3).status()
+    except BridgeClientError as e:
         return Check("terminal", "fail", str(e))
-    if not status["connected"]:
+    if not status.connected:
         return Check("terminal", "warn" if may_be_off else "fail",
                      "the bridge runs but the terminal does not answer: "
-                     f"{status['last_error'] or 'no answer yet'}")
-    return Check("terminal", "ok", f"{status['protocol']} on {status['device']}")
+                     f"{status.last_error or 'no answer yet'}")
+    return Check("terminal", "ok", f"{status.protocol} on {status.device}")
 
 
 def _services() -> Check:

@@ -23,7 +23,7 @@ from kiosk.core.ledger import (
 )
 from kiosk.ops import reconcile, services, updater
 from kiosk.ops.kioskctl.common import euros
-from kiosk.payment.probe import ProbeError, bridge_status
+from kiosk.payment.client import BridgeClient, BridgeClientError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -104,11 +104,12 @@ def _appliance(cfg: Config, base: Path, info: dict[str, Any], problems: list[str
                  "error": "systemd is not PID 1 here (not a kiosk device)"}
     info["systemd"] = units
     try:
-        info["terminal"] = bridge_status(cfg.terminal.bridge_socket)
-        if not info["terminal"]["connected"]:
+        terminal = BridgeClient(cfg.terminal.bridge_socket, timeout_s=3).status()
+        info["terminal"] = terminal.as_dict()
+        if not terminal.connected:
             problems.append("the payment terminal does not answer: "
-                            f"{info['terminal']['last_error'] or 'no answer yet'}")
-    except ProbeError as e:
+                            f"{terminal.last_error or 'no answer yet'}")
+    except BridgeClientError as e:
         info["terminal"] = {"connected": False, "error": str(e)}
         problems.append(f"terminal: {e}")
     info["clock_synchronised"] = services.clock_synchronised() if booted else None

@@ -6,7 +6,7 @@ import argparse
 import json
 
 from kiosk.core.config_args import EXIT_OK, EXIT_PROBLEM, load_config_or_exit
-from kiosk.payment.probe import ProbeError, bridge_status
+from kiosk.payment.client import BridgeClient, BridgeClientError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -21,19 +21,22 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _probe(args: argparse.Namespace) -> int:
     cfg = load_config_or_exit(args)
+    client = BridgeClient(cfg.terminal.bridge_socket, timeout_s=args.timeout, full_retry_s=0)
     try:
-        status = bridge_status(cfg.terminal.bridge_socket, timeout=args.timeout)
-    except ProbeError as e:
-        status = {"connected": False, "error": str(e)}
+        status = client.status()
+    except BridgeClientError as e:
+        if args.json:
+            print(json.dumps({"connected": False, "error": str(e)}, indent=2, sort_keys=True))
+        else:
+            print(f"terminal: cannot ask the bridge: {e}")
+        return EXIT_PROBLEM
     if args.json:
-        print(json.dumps(status, indent=2, sort_keys=True))
-    elif "error" in status:
-        print(f"terminal: cannot ask the bridge: {status['error']}")
+        print(json.dumps(status.as_dict(), indent=2, sort_keys=True))
     else:
-        state = "connected" if status["connected"] else "NOT CONNECTED"
-        print(f"terminal: {state} ({status['protocol']} on {status['device']})"
-              + (", busy with a payment" if status["busy"] else ""))
-        print(f"last answer: {status['last_answer_at'] or 'never'}")
-        if status["last_error"]:
-            print(f"last error: {status['last_error']}")
-    return EXIT_OK if status.get("connected") else EXIT_PROBLEM
+        state = "connected" if status.connected else "NOT CONNECTED"
+        print(f"terminal: {state} ({status.protocol} on {status.device})"
+              + (", busy with a payment" if status.busy else ""))
+        print(f"last answer: {status.last_answer_at or 'never'}")
+        if status.last_error:
+            print(f"last error: {status.last_error}")
+    return EXIT_OK if status.connected else EXIT_PROBLEM

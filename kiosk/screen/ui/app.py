@@ -57,12 +57,12 @@ from kiosk.screen.donation_flow import (
     CancelPayment,
     DonationFlow,
     Effect,
+    FlowOutcome,
     FlowSettings,
-    Outcome,
+    FlowStep,
     PaymentResult,
     PlayConfirmation,
     StartPayment,
-    Step,
 )
 from kiosk.screen.health import Health
 from kiosk.screen.payment_hold import PaymentHold
@@ -154,7 +154,7 @@ class KioskApp(App):
         self.catalog = CatalogWatch(context.projects_source, context.projects_version)
         self.health_schedule = HealthSchedule(
             context, self.catalog, io=self._io, side=self._side,
-            idle=lambda: self.flow.step is Step.ATTRACT, on_health=self._health_done,
+            idle=lambda: self.flow.step is FlowStep.ATTRACT, on_health=self._health_done,
             on_projects=self._projects_changed)
         self.readiness = Readiness(
             health_back=lambda: self.health is not None,
@@ -346,7 +346,7 @@ class KioskApp(App):
         """Worker thread: the whole attempt, then one hand-back to the UI thread."""
         ctx = self.context
         if ctx.port is None:
-            result = PaymentResult(Outcome.NOT_STARTED, None, start.amount_cents,
+            result = PaymentResult(FlowOutcome.NOT_STARTED, None, start.amount_cents,
                                    "no terminal bridge client")
         else:
             result = run_donation(
@@ -354,7 +354,7 @@ class KioskApp(App):
                 on_started=self._payment_started, on_progress=self._payment_progress,
                 result_wait_s=ctx.result_wait_s)
         qr = None
-        if result.outcome is Outcome.APPROVED and self.receipt_key and result.donation_id:
+        if result.outcome is FlowOutcome.APPROVED and self.receipt_key and result.donation_id:
             url = receipt.receipt_url(ctx.receipt_base_url, self.receipt_key, ctx.device_id,
                                       result.donation_id, start.amount_cents, start.currency,
                                       start.project_id)
@@ -381,7 +381,7 @@ class KioskApp(App):
     @mainthread
     def _payment_finished(self, result: PaymentResult, qr: tuple[str, Any] | None) -> None:
         self.payment_hold.finished()
-        if self.flow.step is Step.PAYMENT:
+        if self.flow.step is FlowStep.PAYMENT:
             if not self.payment_hold.screen_showing:
                 self._refresh()  # shows the payment screen now
             delay = self.payment_hold.outcome_delay()
@@ -395,14 +395,14 @@ class KioskApp(App):
         self.receipt_url, self.receipt_texture = "", None
         if qr is not None:
             self.receipt_url, self.receipt_texture = qr[0], texture_from(qr[1])
-        if result.outcome in (Outcome.NOT_STARTED, Outcome.NOT_RECORDED):
+        if result.outcome in (FlowOutcome.NOT_STARTED, FlowOutcome.NOT_RECORDED):
             self.health_schedule.check_now()  # a guard or the ledger refused: re-check availability
         self._run(self.flow.payment_finished(result, self.context.clock()))
 
     # -- health and catalog (HealthSchedule brings them back on the UI thread) -----------
 
     def _projects_changed(self, version: str, projects: list[Project]) -> None:
-        attract = self.flow.step is Step.ATTRACT and not self._owner_screen_showing()
+        attract = self.flow.step is FlowStep.ATTRACT and not self._owner_screen_showing()
         changed = self.catalog.accept(version, projects, self.projects,
                                       attract_showing=attract)
         if changed is not None:
@@ -426,7 +426,7 @@ class KioskApp(App):
         effects = self.flow.tick(self.context.clock())
         if effects:
             self._run(effects)
-        if self.flow.step is not before or before is Step.PAYMENT:
+        if self.flow.step is not before or before is FlowStep.PAYMENT:
             self._refresh_trigger()
 
     def _refresh(self, *_args: Any) -> None:
@@ -434,11 +434,11 @@ class KioskApp(App):
         flow, settings = self.flow, self.context.flow_settings
         if self._holding_payment_screen():
             return
-        if flow.step is Step.ATTRACT and self.step != "attract":
+        if flow.step is FlowStep.ATTRACT and self.step != "attract":
             self.lang = self.context.language  # the next donor starts in the default language
         self.available = flow.available
         self.unavailable_reason = flow.unavailable_reason or ""
-        self.donation_in_progress = flow.step is not Step.ATTRACT
+        self.donation_in_progress = flow.step is not FlowStep.ATTRACT
         project = next((p for p in self.projects if p.id == flow.project_id), None)
         self.project_title = project.title if project else ""
         self.project_association = project.association if project else ""
@@ -459,14 +459,14 @@ class KioskApp(App):
         self.cancellable = flow.cancellable and not flow.cancel_requested
         self.outcome = flow.result.outcome.value if flow.result else ""
         self.step = flow.step.value
-        if flow.step is Step.ATTRACT and self._owner_screen_showing():
+        if flow.step is FlowStep.ATTRACT and self._owner_screen_showing():
             return  # the owner's settings (or the idle) stay until they close themselves
         self._show(flow.step.value)
 
     def _holding_payment_screen(self) -> bool:
         """True while a payment request is on its way (nothing re-laid out or redrawn); the
         refresh comes again when the hold ends."""
-        if self.flow.step is not Step.PAYMENT:
+        if self.flow.step is not FlowStep.PAYMENT:
             return False
         left = self.payment_hold.hold_left()
         if left <= 0:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from kivy.clock import Clock, mainthread
 
 from kiosk.payment.recovery import resolve_pending
-from kiosk.screen.health import Health, check_health, terminal_status
+from kiosk.screen.health import Health, check_health, read_terminal
 
 if TYPE_CHECKING:
     from kiosk.core.catalog import Project
@@ -71,12 +71,12 @@ class HealthSchedule:
 
     def _terminal_status_worker(self) -> None:
         ctx = self.context
-        terminal = terminal_status(ctx.port)
+        terminal = read_terminal(ctx.port)
         min_amount = ctx.flow_settings.smallest_amount_cents
         previous = self.health.status_row if self.health else None
         if self.catalog.enabled:
             self._io.submit(self.catalog.read).add_done_callback(self._projects_read)
-        if terminal is not None and terminal.get("ok", True) is not False:
+        if terminal is not None and terminal.reachable:
             self._io.submit(self._recover_pending)
         future = self._io.submit(check_health, ctx.ledger, terminal, min_amount,
                                  ctx.port is not None, previous)

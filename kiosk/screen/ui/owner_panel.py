@@ -34,7 +34,7 @@ from kiosk.core.ledger import AuditEntry, Ledger
 from kiosk.hardware.backlight import IDLE_PERCENT, Backlight
 from kiosk.hardware.backlight import SETTING as BRIGHTNESS_SETTING
 from kiosk.owner import featured as featuredmod
-from kiosk.owner import sync_request, terminal_check
+from kiosk.owner import sync_request, terminal_words
 from kiosk.owner.access import Outcome, OwnerAccess
 from kiosk.owner.featured import FeaturedDraft, FeaturedRefused
 from kiosk.owner.message import Message
@@ -407,12 +407,12 @@ class OwnerPanel(EventDispatcher):
 
         def probe(led: Ledger) -> Any:
             if port is None:
-                health = terminal_check.describe(None, "no terminal bridge in this build")
+                health = terminal_words.describe(None, "no terminal bridge in this build")
             else:
                 try:
-                    health = terminal_check.describe(port.status())
+                    health = terminal_words.describe(port.status())
                 except Exception as e:  # noqa: BLE001 - an absent bridge is the answer
-                    health = terminal_check.describe(None, str(e))
+                    health = terminal_words.describe(None, e)
             led.audit(ACTOR, "terminal_tested", ok=health.ok)
             return health
         self.run(probe, self._terminal_tested)
