@@ -41,13 +41,24 @@ class FullBridge:
 
     def hold_every_slot(self) -> None:
         """Fill the cap with live clients; each has had an answer, so it holds its slot."""
-        for _ in range(CAP):
+        deadline = time.monotonic() + 10
+        while len(self.holders) < CAP:
+            # Slots freed by a release come back once the bridge has seen those clients go:
+            # until then a new holder is refused like any client over the cap.
             s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             s.settimeout(5)
             s.connect(str(self.socket_path))
-            s.sendall(b'{"op": "status"}\n')
-            assert json.loads(s.makefile("rb").readline())["ok"] is True
-            self.holders.append(s)
+            try:
+                s.sendall(b'{"op": "status"}\n')
+                answer = json.loads(s.makefile("rb").readline())
+            except (BrokenPipeError, ConnectionResetError, json.JSONDecodeError):
+                answer = {"ok": False}
+            if answer["ok"] is True:
+                self.holders.append(s)
+                continue
+            s.close()
+            assert time.monotonic() < deadline, f"the bridge never freed its slots: {answer}"
+            time.sleep(0.05)
 
     def release(self) -> None:
         while self.holders:
