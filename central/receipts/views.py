@@ -21,7 +21,7 @@ def receipt(request: HttpRequest, device_id: str, donation_id: str) -> HttpRespo
     q = request.GET
     amount, currency = q.get("amount", ""), q.get("currency", "")
     valid = verify(receipt_keys(device_id), device_id, donation_id, amount, currency,
-                   q.get("project", ""), q.get("sig", ""))
+                   q.get("project", ""), q.get("sig", ""), q.get("v", "1"))
     stored = donation(device_id, donation_id) if valid else None
     received = bool(stored and stored.state == "approved" and str(stored.amount_cents) == amount)
     context = {"valid": valid, "received": received,
