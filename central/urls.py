@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import path, re_path
 
 from central.catalog import views as catalog
+from central.claims import views as claims
 from central.devices import views as devices
 from central.devices.models import DEVICE_ID_PATTERN
 from central.donations import views as donations
@@ -20,6 +21,13 @@ urlpatterns = [
     re_path(r"^v1/images/(?P<sha256>[0-9a-f]{64})\Z", catalog.image, name="image"),
     re_path(rf"^r/{DEVICE}/(?P<donation_id>[0-9a-f-]{{36}})\Z", receipts.receipt,
             name="receipt"),
+    # The donor's pages: a project's learn-more page and photo, a claim's private page.
+    re_path(r"^p/photo/(?P<sha256>[0-9a-f]{64})\Z", catalog.project_photo,
+            name="project_photo"),
+    path("p/<path:project_id>", catalog.project_page, name="project"),
+    re_path(r"^c/(?P<token>[A-Za-z0-9_-]{20,64})\Z", claims.claim, name="claim"),
+    re_path(r"^c/(?P<token>[A-Za-z0-9_-]{20,64})/receipt\.pdf\Z", claims.claim_pdf,
+            name="claim_pdf"),
     path("backoffice/", admin.site.urls),
 ]
 

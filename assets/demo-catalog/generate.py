@@ -16,6 +16,9 @@ from pathlib import Path
 from PIL import Image, ImageDraw, ImageFilter
 
 HERE = Path(__file__).resolve().parent
+# Learn-more pages: the central service serves each project at /p/<id> (the attract
+# screen shows this URL as a QR code).
+LEARN_MORE = "https://dons.example.org/p"
 W, H = 1280, 800
 Draw = ImageDraw.ImageDraw
 
@@ -216,7 +219,8 @@ def main() -> None:
         (HERE / name).write_bytes(data)
         projects.append({**spec, "image": {"url": name, "sha256": hashlib.sha256(data).hexdigest(),
                                            "bytes": len(data)},
-                         "currency": "EUR", "url": None, "starts_on": "2026-01-01",
+                         "currency": "EUR", "url": f"{LEARN_MORE}/{spec['id']}",
+                         "starts_on": "2026-01-01",
                          "ends_on": None, "active": True})
     doc = {"version": "demo-2026.11", "projects": projects}
     (HERE / "catalog.json").write_text(json.dumps(doc, ensure_ascii=False, indent=2) + "\n",

@@ -8,6 +8,15 @@ from django.db import models
 
 class Association(models.Model):
     name = models.CharField(max_length=200, unique=True)
+    # What a French tax receipt (« reçu au titre des dons », Cerfa 11580) must name: the
+    # association's address, object, SIREN or RNA number, kind of body, and who signs.
+    address = models.TextField(blank=True)
+    purpose = models.TextField("object", blank=True)
+    registration = models.CharField("SIREN or RNA number", max_length=32, blank=True)
+    kind = models.CharField(max_length=200, blank=True,
+                            default="Œuvre ou organisme d'intérêt général")
+    signatory = models.CharField(max_length=200, blank=True,
+                                 help_text="name and capacity, e.g. « Anne Martin, trésorière »")
 
     class Meta:
         ordering = ["name"]
@@ -52,6 +61,11 @@ class Project(models.Model):
 
     def __str__(self) -> str:
         return f"{self.project_id} ({self.association})"
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("project", args=[self.project_id])
 
 
 class Shop(models.Model):

@@ -8,7 +8,7 @@ from typing import Any
 from django.db.models import F
 
 from central.catalog.images import image_url
-from central.catalog.models import Image, ShopProject
+from central.catalog.models import Image, Project, ShopProject
 from central.common.canonical import canonical
 from central.devices.models import Device
 
@@ -41,3 +41,13 @@ def device_catalog(device: Device) -> dict[str, Any]:
 
 def image(sha256: str) -> Image | None:
     return Image.objects.filter(sha256=sha256).first()
+
+
+def public_project(project_id: str) -> Project | None:
+    return Project.objects.select_related("association", "image").filter(
+        project_id=project_id, active=True).first()
+
+
+def project_photo(sha256: str) -> Image | None:
+    """Only a photo some project shows: the image store holds nothing else public."""
+    return Image.objects.filter(sha256=sha256, pk__in=Project.objects.values("image")).first()

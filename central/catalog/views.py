@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import json
 
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_GET
 
 from central.catalog import selectors, validation
+from central.catalog.models import Project
 from central.common.decode import Invalid
 from central.common.http import JSON_TYPE, ApiError, api_endpoint, read_json
 from central.devices import services as device_services
 from central.devices.auth import authenticated_device
+from central.receipts.donor import donor_page, money
 
 
 @api_endpoint("GET")
@@ -47,4 +52,34 @@ def image(request: HttpRequest, sha256: str) -> HttpResponse:
         raise ApiError(404, "not_found", "no such image")
     response = HttpResponse(bytes(found.data), content_type=found.content_type)
     response["Cache-Control"] = "max-age=31536000, immutable"
+    return response
+
+
+# -- public pages: a project's learn-more page and its photo ---------------------------------
+
+
+def photo_url(project: Project) -> str:
+    return reverse("project_photo", args=[project.image.sha256]) if project.image else ""
+
+
+@donor_page
+@require_GET
+def project_page(request: HttpRequest, project_id: str) -> HttpResponse:
+    project = selectors.public_project(project_id)
+    if project is None:
+        raise Http404("no such project")
+    context = {"project": project, "photo": photo_url(project),
+               "raised": money(project.raised_cents, project.currency),
+               "goal": money(project.goal_cents, project.currency) if project.goal_cents else ""}
+    return render(request, "catalog/project.html", context)
+
+
+@require_GET
+def project_photo(request: HttpRequest, sha256: str) -> HttpResponse:
+    """A project's photo for the donor pages: public, unlike the device API's images."""
+    found = selectors.project_photo(sha256)
+    if found is None:
+        raise Http404("no such photo")
+    response = HttpResponse(bytes(found.data), content_type=found.content_type)
+    response["Cache-Control"] = "public, max-age=31536000, immutable"
     return response

@@ -26,6 +26,7 @@ INSTALLED_APPS = [
     "central.devices",
     "central.donations",
     "central.receipts",
+    "central.claims",
 ]
 
 MIDDLEWARE = [
@@ -67,6 +68,9 @@ TIME_ZONE = "Europe/Paris"
 USE_I18N = True
 USE_TZ = True
 
+# The donor pages are translated here (French; English is the source).
+LOCALE_PATHS = [BASE_DIR / "locale"]
+
 STATIC_URL = "static/"
 STATIC_ROOT = os.environ.get("DJANGO_STATIC_ROOT") or str(Path.cwd() / "static")
 
@@ -97,3 +101,12 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
 }
+
+# Email (tax receipts to donors): SMTP in production (EMAIL_HOST etc. from the environment).
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = os.environ.get("EMAIL_USE_TLS", "") == "1"
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "recus@localhost")
+CENTRAL_PUBLIC_URL = os.environ.get("CENTRAL_PUBLIC_URL", "")

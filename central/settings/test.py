@@ -22,3 +22,10 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 32 << 20
 # Django's test runner (``central test``): on SQLite, a file beside the database, not memory.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": f"{DATABASES['default']['NAME']}.test"}
+# Email: written as files in CENTRAL_EMAIL_DIR when set (the tests read them), else kept in
+# memory (nothing leaves the machine).
+if os.environ.get("CENTRAL_EMAIL_DIR"):
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = os.environ["CENTRAL_EMAIL_DIR"]
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

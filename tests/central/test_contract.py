@@ -171,8 +171,12 @@ def test_receipt_page_checks_the_signature(api: Api) -> None:
     d = donation(1, "p1", 1250)
     api.call("POST", BATCH.format(device.device_id), device.token, json={"donations": [d]})
     url = receipt_url(api.url, device.receipt_key, device.device_id, d["id"], 1250, "EUR", "p1")
+    # The donor's phone language: French unless it asks for English.
     page = api.session.get(url)
-    assert page.status_code == 200 and "12,50 EUR" in page.text
+    assert page.status_code == 200 and "12,50\xa0€" in page.text
+    assert "Reçu valide" in page.text and "confirmé dès que" not in page.text
+    page = api.session.get(url, headers={"Accept-Language": "en-US,en;q=0.8"})
+    assert page.status_code == 200 and "€12.50" in page.text
     assert "Valid receipt" in page.text and "confirmed as soon" not in page.text
     forged = url.replace("amount=1250", "amount=9999")
     assert api.session.get(forged).status_code == 400

@@ -1,0 +1,34 @@
+"""``central issue-receipts``: issue every validated claim (of one association, or all), as
+the back office's "issue" action does; safe to run in several processes at once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+from central.claims import services
+from central.claims.models import Claim
+
+
+class Command(BaseCommand):
+    help = "Issue the tax receipts of validated claims (numbered, PDF, emailed)."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--association", help="only this association's claims (name)")
+        parser.add_argument("--base-url", default=getattr(settings, "CENTRAL_PUBLIC_URL", ""),
+                            help="this service's public URL, for the links in the emails")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        claims = Claim.objects.filter(status=Claim.VALIDATED)
+        if options["association"]:
+            claims = claims.filter(association__name=options["association"])
+        for pk in list(claims.order_by("filed_at").values_list("pk", flat=True)):
+            try:
+                claim, now = services.issue(pk, options["base_url"])
+            except services.NotIssuable as e:
+                self.stderr.write(f"claim {pk}: {e}")
+            else:
+                if now:  # not when another process issued it first
+                    self.stdout.write(f"claim {pk}: receipt {claim.receipt_number}")

@@ -1,0 +1,23 @@
+"""Reading claims: by private token, by donation, and the back office's scope by role."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from central.accounts import selectors as scopes
+from central.accounts.selectors import User
+from central.claims.models import Claim
+
+
+def for_user(user: User) -> QuerySet[Claim]:
+    """Network admins see every claim; an association the claims for its projects."""
+    return Claim.objects.filter(association__in=scopes.associations(user)) \
+        if not getattr(user, "is_superuser", False) else Claim.objects.all()
+
+
+def by_token(token: str) -> Claim | None:
+    return Claim.objects.filter(token=token).first() if token else None
+
+
+def for_donation(device_id: str, donation_id: str) -> Claim | None:
+    return Claim.objects.filter(device_id=device_id, donation_id=donation_id).first()

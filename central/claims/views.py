@@ -1,0 +1,49 @@
+"""A claim's private page (its link is its only credential): where it stands, the PDF once
+issued, and withdrawal with deletion of what the donor typed."""
+
+from __future__ import annotations
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET, require_http_methods
+
+from central.claims import selectors, services
+from central.claims.models import Claim
+from central.receipts.donor import donor_page, long_date, money
+
+
+def _claim(token: str) -> Claim:
+    claim = selectors.by_token(token)
+    if claim is None:
+        raise Http404("no such claim")
+    return claim
+
+
+@donor_page
+@require_http_methods(["GET", "POST"])
+def claim(request: HttpRequest, token: str) -> HttpResponse:
+    found = selectors.by_token(token)
+    if found is None:
+        return render(request, "claims/gone.html", status=404)
+    if request.method == "POST":
+        services.withdraw(found)
+        return render(request, "claims/withdrawn.html")
+    context = {
+        "claim": found, "issued": found.status == Claim.ISSUED,
+        "validated": found.status == Claim.VALIDATED,
+        "amount": money(found.amount_cents, found.currency),
+        "association": found.association.name if found.association else found.project_ref,
+        "issued_on": long_date(found.issued_at.date()) if found.issued_at else "",
+    }
+    return render(request, "claims/claim.html", context)
+
+
+@require_GET
+def claim_pdf(request: HttpRequest, token: str) -> HttpResponse:
+    found = _claim(token)
+    if found.status != Claim.ISSUED or not found.pdf:
+        raise Http404("not issued yet")
+    response = HttpResponse(bytes(found.pdf), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="recu-{found.receipt_number}.pdf"'
+    response["Cache-Control"] = "private, no-store"
+    return response
