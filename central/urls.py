@@ -1,7 +1,7 @@
 """The device API (paths as in central_api/openapi.yaml), the receipt page, the back office."""
 
 from django.contrib import admin
-from django.urls import path, re_path
+from django.urls import include, path, re_path
 
 from central.catalog import views as catalog
 from central.devices import views as devices
@@ -20,7 +20,10 @@ urlpatterns = [
     re_path(r"^v1/images/(?P<sha256>[0-9a-f]{64})\Z", catalog.image, name="image"),
     re_path(rf"^r/{DEVICE}/(?P<donation_id>[0-9a-f-]{{36}})\Z", receipts.receipt,
             name="receipt"),
+    # The back office's own pages first: the admin's catch-all would take their paths.
+    path("backoffice/", include("central.backoffice.urls")),
     path("backoffice/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
 ]
 
 # JSON under /v1/ (a kiosk parses every answer there), Django's pages elsewhere.
