@@ -58,9 +58,9 @@ class MoneyFilterForm(forms.Form):
                                choices=[("day", _("By day")), ("month", _("By month")),
                                         ("range", _("Whole range"))])
     start = forms.DateField(label=_("From"), required=False,
-                            widget=forms.DateInput(attrs={"type": "date"}))
+                            widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     end = forms.DateField(label=_("To (included)"), required=False,
-                          widget=forms.DateInput(attrs={"type": "date"}))
+                          widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     association = forms.ModelChoiceField(queryset=None, required=False,
                                          label=_("Association"),
                                          empty_label=_("All associations"))

@@ -13,7 +13,6 @@ from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.core.serializers.json import DjangoJSONEncoder
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
@@ -109,8 +108,7 @@ class DeviceView(RoleRequiredMixin, TemplateView):
                  "disk_label": _("Free disk (MiB)")}
         audit = _page(self.request, selectors.audit_log(device), "audit")
         return super().get_context_data(
-            device=device, chart=json.dumps(chart, cls=DjangoJSONEncoder), days=
-            selectors.daily_history(points), audit=audit,
+            device=device, chart=chart, days=selectors.daily_history(points), audit=audit,
             actions=selectors.staff_actions(device)[:20],
             code_form=kwargs.pop("code_form", None) or EnrollmentCodeForm(),
             revoke_form=kwargs.pop("revoke_form", None) or RevokeForm(),
@@ -189,7 +187,15 @@ class MoneyView(RoleRequiredMixin, TemplateView):
 
 
 def _money_form(request: HttpRequest) -> MoneyFilterForm:
-    form = MoneyFilterForm(request.GET, associations=scope.associations(request.user),
+    # The defaults go into the bound data so that the form shows what the page shows.
+    data = request.GET.copy()
+    today = timezone.localdate()
+    for name, value in (("by", "project"), ("period", "month"),
+                        ("start", month_start(today).isoformat()),
+                        ("end", today.isoformat())):
+        if not data.get(name):
+            data[name] = value
+    form = MoneyFilterForm(data, associations=scope.associations(request.user),
                            shops=scope.money_shops(request.user))
     if form.is_bound and not form.is_valid() and (
             "association" in form.errors or "shop" in form.errors):

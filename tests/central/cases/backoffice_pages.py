@@ -282,7 +282,7 @@ class BackofficePageTests(TestCase):
         page = self.get(self.operator, f"{BO}fleet/cafe-01/")
         self.assertEqual(page.status_code, 200)
         self.assertEqual([r.action for r in page.context["audit"]], ["featured_changed"])
-        chart = json.loads(page.context["chart"])
+        chart = page.context["chart"]
         self.assertEqual((chart["backlog"], chart["disk_mib"]), ([3], [300]))
         self.assertContains(page, 'id="history-data"')
         self.assertEqual(self.get(self.operator, f"{BO}fleet/nope/").status_code, 404)

@@ -18,7 +18,7 @@
       ]
     },
     options: {
-      animation: false, maintainAspectRatio: false, interaction: {mode: "index", intersect: false},
+      locale: document.documentElement.lang, animation: false, maintainAspectRatio: false, interaction: {mode: "index", intersect: false},
       scales: {
         x: {ticks: {maxTicksLimit: 8, autoSkip: true}},
         backlog: {position: "left", beginAtZero: true, title: {display: true, text: data.backlog_label}},
