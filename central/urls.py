@@ -1,7 +1,7 @@
 """The device API (paths as in central_api/openapi.yaml), the receipt page, the back office."""
 
 from django.contrib import admin
-from django.urls import path, re_path
+from django.urls import include, path, re_path
 
 from central.catalog import views as catalog
 from central.claims import views as claims
@@ -28,7 +28,10 @@ urlpatterns = [
     re_path(r"^c/(?P<token>[A-Za-z0-9_-]{20,64})\Z", claims.claim, name="claim"),
     re_path(r"^c/(?P<token>[A-Za-z0-9_-]{20,64})/receipt\.pdf\Z", claims.claim_pdf,
             name="claim_pdf"),
+    # The back office's own pages first: the admin's catch-all would take their paths.
+    path("backoffice/", include("central.backoffice.urls")),
     path("backoffice/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
 ]
 
 # JSON under /v1/ (a kiosk parses every answer there), Django's pages elsewhere.

@@ -64,3 +64,42 @@ def donations(user: User) -> QuerySet[Donation]:
     return Donation.objects.filter(
         Q(project__association__in=_ids(user, Membership.ASSOCIATION, "association"))
         | Q(device__shop__in=_ids(user, Membership.SHOP, "shop"))).distinct()
+
+
+# -- the back office's own pages (central.backoffice) ---------------------------------------
+
+
+def is_network_admin(user: User) -> bool:
+    return _is_network_admin(user)
+
+
+def sees_fleet(user: User) -> bool:
+    """Network admins and operators look after the fleet (devices, health, enrollment)."""
+    return _is_network_admin(user) or \
+        _memberships(user).filter(role=Membership.OPERATOR).exists()
+
+
+def sees_money(user: User) -> bool:
+    """Everyone but an operator-only user has donations to look at (possibly none)."""
+    return _is_network_admin(user) or _memberships(user).filter(
+        role__in=[Membership.ASSOCIATION, Membership.SHOP]).exists()
+
+
+def donation_scope(user: User) -> Q:
+    """The condition :func:`donations` applies, for aggregates: the same rows without its
+    DISTINCT, which would otherwise apply after GROUP BY (every join here is many-to-one, so
+    no row is repeated)."""
+    if _is_network_admin(user):
+        return Q()
+    if not user.is_authenticated:
+        return Q(pk__in=[])
+    return (Q(project__association__in=_ids(user, Membership.ASSOCIATION, "association"))
+            | Q(device__shop__in=_ids(user, Membership.SHOP, "shop")))
+
+
+def money_shops(user: User) -> QuerySet[Shop]:
+    """The shops whose takings the user may see: all for a network admin, a shop owner's
+    own; never an operator's (they see every shop, but no money)."""
+    if _is_network_admin(user):
+        return Shop.objects.all()
+    return Shop.objects.filter(pk__in=_ids(user, Membership.SHOP, "shop"))

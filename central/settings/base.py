@@ -27,11 +27,15 @@ INSTALLED_APPS = [
     "central.donations",
     "central.receipts",
     "central.claims",
+    "central.backoffice",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The back office speaks French or English: the visitor's choice (set_language), else
+    # the browser's Accept-Language, else LANGUAGE_CODE.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -64,6 +68,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "fr"
+LANGUAGES = [("fr", "Français"), ("en", "English")]
 TIME_ZONE = "Europe/Paris"
 USE_I18N = True
 USE_TZ = True
@@ -94,6 +99,16 @@ CENTRAL_HEARTBEAT_RETENTION_DAYS = 30
 CENTRAL_PHOTO_MAX_BYTES = 10 << 20
 CENTRAL_PHOTO_MAX_PIXELS = 40_000_000
 CENTRAL_PHOTO_MAX_SIDE = 1280
+
+# The back office's own pages (central.backoffice): sign-in, and what the fleet page calls a
+# problem. Kiosks send a heartbeat every 300 s by default (kiosk.toml sync.heartbeat_interval_s);
+# one missed heartbeat is a hiccup, two are a silent kiosk. A kiosk refuses donations under
+# 200 MiB free (donations.min_free_disk_mb): warn at twice that, before it stops.
+LOGIN_URL = "backoffice:login"
+LOGIN_REDIRECT_URL = "backoffice:start"
+CENTRAL_HEARTBEAT_INTERVAL_S = 300
+CENTRAL_LOW_DISK_BYTES = 400 << 20
+CENTRAL_BACKLOG_MAX_AGE_S = 24 * 3600
 
 LOGGING = {
     "version": 1,

@@ -1,0 +1,94 @@
+"""The back office's forms: page filters (GET) and device actions (POST, with CSRF)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django import forms
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from central.backoffice.selectors import MoneyFilter
+
+PROBLEM_CHOICES = [("", _("All devices")), ("any", _("Any problem")),
+                   ("silent", _("Silent")), ("backlog", _("Backlog older than 24 h")),
+                   ("unknown", _("Unknown outcomes")), ("disk", _("Low disk")),
+                   ("revoked", _("Revoked"))]
+
+
+class FleetFilterForm(forms.Form):
+    shop = forms.ModelChoiceField(queryset=None, required=False, label=_("Shop"),
+                                  empty_label=_("All shops"))
+    problem = forms.ChoiceField(choices=PROBLEM_CHOICES, required=False, label=_("Problem"))
+
+    def __init__(self, *args: object, shops: QuerySet, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["shop"].queryset = shops
+
+
+class EnrollmentCodeForm(forms.Form):
+    expires_days = forms.IntegerField(min_value=1, max_value=90, initial=7,
+                                      label=_("Valid for (days)"))
+
+
+class RevokeForm(forms.Form):
+    confirm = forms.BooleanField(
+        label=_("I understand: the kiosk stops sending until it is enrolled again"))
+
+
+def month_start(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+def next_month(day: dt.date) -> dt.date:
+    return (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+
+
+def local_midnight(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time()))
+
+
+class MoneyFilterForm(forms.Form):
+    by = forms.ChoiceField(label=_("Group by"), required=False, initial="project",
+                           choices=[("project", _("Project")),
+                                    ("association", _("Association")),
+                                    ("shop", _("Shop")), ("device", _("Kiosk"))])
+    period = forms.ChoiceField(label=_("Period"), required=False, initial="month",
+                               choices=[("day", _("By day")), ("month", _("By month")),
+                                        ("range", _("Whole range"))])
+    start = forms.DateField(label=_("From"), required=False,
+                            widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    end = forms.DateField(label=_("To (included)"), required=False,
+                          widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    association = forms.ModelChoiceField(queryset=None, required=False,
+                                         label=_("Association"),
+                                         empty_label=_("All associations"))
+    shop = forms.ModelChoiceField(queryset=None, required=False, label=_("Shop"),
+                                  empty_label=_("All shops"))
+
+    def __init__(self, *args: object, associations: QuerySet, shops: QuerySet,
+                 **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["association"].queryset = associations
+        self.fields["shop"].queryset = shops
+
+    def clean(self) -> dict:
+        data = super().clean()
+        today = timezone.localdate()
+        data["by"] = data.get("by") or "project"
+        data["period"] = data.get("period") or "month"
+        data["start"] = data.get("start") or month_start(today)
+        data["end"] = data.get("end") or today
+        if data["end"] < data["start"]:
+            raise forms.ValidationError(_("The end date is before the start date."))
+        return data
+
+    def money_filter(self, **fixed: object) -> MoneyFilter:
+        """The selection (the form must be valid); ``fixed`` pins what the URL says."""
+        d = self.cleaned_data
+        chosen = {"association": d["association"].pk if d.get("association") else None,
+                  "shop": d["shop"].pk if d.get("shop") else None}
+        chosen.update(fixed)
+        return MoneyFilter(start=local_midnight(d["start"]),
+                           end=local_midnight(d["end"] + dt.timedelta(days=1)), **chosen)

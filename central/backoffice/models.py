@@ -1,0 +1,28 @@
+"""What people did in the back office: who, when, to which device (kept for good)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class StaffAction(models.Model):
+    CREATE_CODE = "create_enrollment_code"
+    REVOKE = "revoke"
+    ACTIONS = [(CREATE_CODE, "create an enrollment code"), (REVOKE, "revoke")]
+
+    # The name is kept as well: the row must still say who after the account is deleted.
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
+                             related_name="+")
+    username = models.CharField(max_length=150)
+    action = models.CharField(max_length=32, choices=ACTIONS)
+    device = models.ForeignKey("devices.Device", on_delete=models.CASCADE,
+                               related_name="staff_actions")
+    detail = models.JSONField(default=dict)
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.action} {self.device}"

@@ -1,0 +1,209 @@
+"""What the back office's pages read: the fleet with its problems, a device's history, and
+money aggregated by project, association or shop and period. Every query starts from the
+user's scope (central.accounts.selectors)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, TruncDay, TruncMonth
+from django.utils import timezone
+
+from central.accounts import selectors as scope
+from central.accounts.selectors import User
+from central.backoffice.models import StaffAction
+from central.devices.models import AuditRow, Device, Heartbeat, HeartbeatRollup
+from central.donations.models import Donation
+
+# -- the fleet ------------------------------------------------------------------------------
+
+PROBLEMS = ("silent", "backlog", "unknown", "disk", "revoked")
+
+
+def _problem_conditions(now: dt.datetime) -> dict[str, Q]:
+    silent_since = now - dt.timedelta(seconds=2 * settings.CENTRAL_HEARTBEAT_INTERVAL_S)
+    backlog_since = now - dt.timedelta(seconds=settings.CENTRAL_BACKLOG_MAX_AGE_S)
+    return {
+        # Enrolled and not heard from for two intervals (or never): a device waiting for
+        # its enrollment code is not silent, it has not started yet.
+        "silent": Q(token_sha256__isnull=False, revoked_at__isnull=True)
+        & (Q(state__isnull=True) | Q(state__received_at__lt=silent_since)),
+        "backlog": Q(state__backlog_count__gt=0, backlog_since__lt=backlog_since),
+        "unknown": Q(state__unknown_count__gt=0),
+        "disk": Q(state__disk_free_bytes__lt=settings.CENTRAL_LOW_DISK_BYTES),
+        "revoked": Q(revoked_at__isnull=False),
+    }
+
+
+def fleet(user: User, *, shop: int | None = None, problem: str | None = None,
+          now: dt.datetime | None = None) -> QuerySet[Device]:
+    """The devices the user may see with their latest heartbeat, each problem as a boolean
+    (``is_silent``, ``is_backlog``...), ``problem_count``, and ``backlog_since``: when the
+    server first heard of the current oldest unsent donation (the kiosk's clock is not
+    trusted, the server's is). Problems first, then by device id."""
+    now = now or timezone.now()
+    # The oldest unsent sequence number only grows, so its first heartbeat is one row found
+    # through the (device, received_at) index among that device's rows.
+    first_seen = (Heartbeat.objects
+                  .filter(device=OuterRef("pk"),
+                          body__oldest_unsynced_seq=OuterRef("state__body__oldest_unsynced_seq"))
+                  .order_by("received_at").values("received_at")[:1])
+    devices = (scope.devices(user).select_related("shop", "state")
+               .annotate(backlog_since=Case(When(state__backlog_count__gt=0,
+                                                 then=Subquery(first_seen)))))
+    conditions = _problem_conditions(now)
+    devices = devices.annotate(**{
+        f"is_{name}": ExpressionWrapper(Case(When(cond, then=Value(True)),
+                                             default=Value(False)),
+                                        output_field=BooleanField())
+        for name, cond in conditions.items()})
+    devices = devices.annotate(problem_count=sum(
+        (Case(When(cond, then=Value(1)), default=Value(0), output_field=IntegerField())
+         for cond in conditions.values()), Value(0)))
+    if shop is not None:
+        devices = devices.filter(shop_id=shop)
+    if problem in conditions:
+        devices = devices.filter(conditions[problem])
+    elif problem == "any":
+        devices = devices.filter(problem_count__gt=0)
+    return devices.order_by("-problem_count", "device_id")
+
+
+def fleet_device(user: User, device_id: str) -> Device | None:
+    return fleet(user).filter(device_id=device_id).first()
+
+
+def history(device: Device, days: int = 30, now: dt.datetime | None = None
+            ) -> list[dict[str, Any]]:
+    """Hourly points (largest backlog, smallest free disk) over the last ``days``, from the
+    roll-ups, which outlive the pruned heartbeat rows."""
+    since = (now or timezone.now()) - dt.timedelta(days=days)
+    return list(HeartbeatRollup.objects.filter(device=device, hour__gte=since)
+                .order_by("hour")
+                .values("hour", "count", "max_backlog_count", "max_backlog_cents",
+                        "min_disk_free_bytes", "errors"))
+
+
+def daily_history(points: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The hourly points by local day, newest first: the chart's text alternative."""
+    days: dict[dt.date, dict[str, Any]] = {}
+    for p in points:
+        day = timezone.localtime(p["hour"]).date()
+        d = days.setdefault(day, {"day": day, "heartbeats": 0, "max_backlog_count": 0,
+                                  "min_disk_free_bytes": None, "errors": 0})
+        d["heartbeats"] += p["count"]
+        d["errors"] += p["errors"]
+        d["max_backlog_count"] = max(d["max_backlog_count"], p["max_backlog_count"])
+        if p["min_disk_free_bytes"] is not None:
+            low = d["min_disk_free_bytes"]
+            d["min_disk_free_bytes"] = p["min_disk_free_bytes"] if low is None \
+                else min(low, p["min_disk_free_bytes"])
+    return sorted(days.values(), key=lambda d: d["day"], reverse=True)
+
+
+def audit_log(device: Device) -> QuerySet[AuditRow]:
+    """What was done on the kiosk itself (owner and operator actions), newest first."""
+    return AuditRow.objects.filter(device=device).order_by("-seq")
+
+
+def staff_actions(device: Device) -> QuerySet[StaffAction]:
+    return StaffAction.objects.filter(device=device)
+
+
+# -- money ----------------------------------------------------------------------------------
+
+GROUPS: dict[str, tuple[str, str]] = {
+    # by: (the key column, the label column)
+    "project": ("project_ref", "project__title"),
+    "association": ("project__association_id", "project__association__name"),
+    "shop": ("device__shop_id", "device__shop__name"),
+    "device": ("device__device_id", "device__shop__name"),
+}
+PERIODS = ("day", "month", "range")
+
+
+@dataclass(frozen=True)
+class MoneyFilter:
+    """Which donations: created (the kiosk's clock, as ``kioskctl export`` filters) in
+    [start, end) local time, optionally one association, shop or project."""
+
+    start: dt.datetime
+    end: dt.datetime
+    association: int | None = None
+    shop: int | None = None
+    project: str | None = None
+
+
+def donations(user: User, f: MoneyFilter) -> QuerySet[Donation]:
+    rows = Donation.objects.filter(scope.donation_scope(user),
+                                   created_at__gte=f.start, created_at__lt=f.end)
+    if f.association is not None:
+        rows = rows.filter(project__association_id=f.association)
+    if f.shop is not None:
+        rows = rows.filter(device__shop_id=f.shop)
+    if f.project is not None:
+        rows = rows.filter(project_ref=f.project)
+    return rows
+
+
+def _state_columns() -> dict[str, Any]:
+    cols: dict[str, Any] = {}
+    for state in ("approved", "declined", "cancelled", "failed", "unknown"):
+        cols[f"{state}_count"] = Count("pk", filter=Q(state=state))
+        cols[f"{state}_cents"] = Coalesce(Sum("amount_cents", filter=Q(state=state)), 0)
+    return cols
+
+
+def money_rows(user: User, f: MoneyFilter, by: str = "project",
+               period: str = "month") -> QuerySet:
+    """One row per (period, group, currency): counts and sums of cents per final state.
+    Amounts in different currencies are never added together."""
+    key, label = GROUPS[by]
+    columns = {"key": F(key), "label": F(label), "cur": F("currency")}
+    order = ["label", "key", "cur"]
+    if period in ("day", "month"):
+        trunc = TruncDay if period == "day" else TruncMonth
+        columns["period"] = trunc("created_at", tzinfo=timezone.get_current_timezone())
+        order = ["-period", *order]
+    return (donations(user, f).values(**columns).annotate(**_state_columns())
+            .order_by(*order))
+
+
+def money_totals(user: User, f: MoneyFilter) -> list[dict[str, Any]]:
+    """The whole selection per currency."""
+    return list(donations(user, f).values(cur=F("currency")).annotate(**_state_columns())
+                .order_by("cur"))
+
+
+def export_rows(user: User, f: MoneyFilter) -> QuerySet[Donation]:
+    return (donations(user, f).select_related("device__shop")
+            .order_by("device__device_id", "seq"))
+
+
+def approved_by_project(user: User, shop_id: int, start: dt.datetime,
+                        end: dt.datetime) -> list[dict[str, Any]]:
+    """A shop's approved takings per project and currency, biggest first."""
+    return list(donations(user, MoneyFilter(start, end, shop=shop_id))
+                .filter(state="approved")
+                .values("project_ref", "currency", title=F("project__title"),
+                        association=F("project__association__name"))
+                .annotate(count=Count("pk"), cents=Sum("amount_cents"))
+                .order_by("-cents", "project_ref"))

@@ -1,0 +1,32 @@
+"""The back office's actions on devices: each goes through central.devices.services and is
+recorded with who did it, in the same transaction."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+
+from central.backoffice.models import StaffAction
+from central.devices import services as devices
+from central.devices.models import Device
+
+AlreadyEnrolled = devices.AlreadyEnrolled
+
+
+def _record(user: AbstractBaseUser, action: str, device: Device, **detail: object) -> None:
+    StaffAction.objects.create(user=user, username=user.get_username(), action=action,
+                               device=device, detail=detail)
+
+
+def create_enrollment_code(user: AbstractBaseUser, device: Device, expires_days: int) -> str:
+    """A new one-time code (returned once, stored hashed). Raises AlreadyEnrolled."""
+    with transaction.atomic():
+        code = devices.create_enrollment_code(device.device_id, expires_days=expires_days)
+        _record(user, StaffAction.CREATE_CODE, device, expires_days=expires_days)
+    return code
+
+
+def revoke(user: AbstractBaseUser, device: Device) -> None:
+    with transaction.atomic():
+        devices.revoke_device(device.device_id)
+        _record(user, StaffAction.REVOKE, device)

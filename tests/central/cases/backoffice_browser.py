@@ -1,0 +1,186 @@
+"""The back office in a real browser: Debian's chromium, headless, driven by Selenium through
+chromedriver, against Django's live server (real HTTP). Each role signs in with the form,
+walks its pages, and is refused another association's page by URL; every page is saved as
+a screenshot at phone (390×844) and desktop (1440×900) size in $BACKOFFICE_SCREENSHOTS.
+Run per database by test_backoffice_browser.py."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+from django.contrib.staticfiles.testing import StaticLiveServerTestCase
+from django.test import Client
+from django.utils import timezone
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import WebDriverWait
+
+from central.accounts.models import Membership
+from central.backoffice.selectors import history
+from central.catalog.models import Association, Project, Shop, ShopProject
+from central.devices import services as device_services
+from central.devices.models import Device
+from tests.central.cases.backoffice_pages import Kiosk, iso, staff
+from tests.central.helpers import heartbeat
+
+SIZES = {"phone": (390, 844, True), "desktop": (1440, 900, False)}
+
+
+def browser() -> webdriver.Chrome:
+    options = webdriver.ChromeOptions()
+    options.binary_location = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                "--lang=fr-FR", "--window-size=1440,900"):
+        options.add_argument(arg)
+    options.add_experimental_option("prefs", {"intl.accept_languages": "fr-FR,fr"})
+    service = Service(os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver"))
+    return webdriver.Chrome(options=options, service=service)
+
+
+class BackofficeBrowserTests(StaticLiveServerTestCase):
+    host = "127.0.0.1"
+
+    @classmethod
+    def setUpClass(cls) -> None:
+        super().setUpClass()
+        cls.shots = Path(os.environ["BACKOFFICE_SCREENSHOTS"])
+        cls.shots.mkdir(parents=True, exist_ok=True)
+        cls.driver = browser()
+        cls.driver.set_page_load_timeout(30)
+
+    @classmethod
+    def tearDownClass(cls) -> None:
+        cls.driver.quit()
+        super().tearDownClass()
+
+    def setUp(self) -> None:
+        a1 = Association.objects.create(name="Jardins partagés")
+        self.a2 = Association.objects.create(name="École du quartier")
+        p1 = Project.objects.create(project_id="p1", association=a1, title="Jardin partagé",
+                                    summary="s")
+        p2 = Project.objects.create(project_id="p2", association=self.a2,
+                                    title="Cantine solidaire", summary="s")
+        s1 = Shop.objects.create(name="Café des Capucins")
+        s2 = Shop.objects.create(name="Salon Rive Gauche")
+        for shop in (s1, s2):
+            for project in (p1, p2):
+                ShopProject.objects.create(shop=shop, project=project)
+        client = Client()
+        k1, k2 = Kiosk(client, "cafe-01", s1), Kiosk(client, "salon-01", s2)
+        now = timezone.now()
+        for n, (kiosk, project, cents, state) in enumerate([
+                (k1, "p1", 500, "approved"), (k1, "p1", 1250, "approved"),
+                (k1, "p2", 300, "approved"), (k1, "p1", 700, "declined"),
+                (k1, "p1", 900, "unknown"), (k2, "p2", 2000, "approved"),
+                (k2, "p2", 400, "cancelled")]):
+            kiosk.give(project, cents, state, at=iso(now - dt.timedelta(hours=n + 1)))
+        # A month of history for the chart: every 3 hours, a backlog that comes and goes.
+        device = Device.objects.get(device_id="cafe-01")
+        for h in range(30 * 24, 0, -3):
+            device_services.record_heartbeat(
+                device, heartbeat(backlog_count=(h // 3) % 7, oldest_unsynced_seq=None,
+                                  disk_free_bytes=(2000 - h) << 20),
+                now=now - dt.timedelta(hours=h))
+        k1.beat(unknown_count=1, backlog_count=0, oldest_unsynced_seq=None, audit=[
+            {"seq": 1, "at": iso(now), "boot_id": "b", "mono_ns": 1, "actor": "owner",
+             "action": "featured_changed", "detail": {"projects": ["p2", "p1"]}}])
+        Kiosk(client, "quiet-01", s2)
+        staff("netadmin", Membership.NETWORK_ADMIN)
+        staff("assoc1", Membership.ASSOCIATION, association=a1)
+        staff("shop1", Membership.SHOP, shop=s1)
+        staff("operator", Membership.OPERATOR)
+        self.shop1 = s1
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def open(self, path: str) -> None:
+        self.driver.get(f"{self.live_server_url}{path}")
+
+    def sign_in(self, name: str) -> None:
+        self.driver.delete_all_cookies()
+        self.open("/backoffice/sign-in/")
+        self.driver.find_element(By.ID, "id_username").send_keys(name)
+        self.driver.find_element(By.ID, "id_password").send_keys("pw")
+        self.driver.find_element(By.CSS_SELECTOR, "main button[type=submit]").click()
+        WebDriverWait(self.driver, 10).until(
+            expected_conditions.presence_of_element_located((By.CSS_SELECTOR, "h1")))
+
+    def shoot(self, name: str, reload: bool = True) -> None:
+        """The page at both sizes, whole (the viewport grown to the page's height);
+        ``reload`` lays it out again at each size (not for the answer to a POST)."""
+        for size, (width, height, mobile) in SIZES.items():
+            self.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+                "width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile})
+            if reload:
+                self.driver.refresh()
+            full = self.driver.execute_script(
+                "return Math.max(document.body.scrollHeight, window.innerHeight)")
+            self.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+                "width": width, "height": min(full, 4000), "deviceScaleFactor": 1,
+                "mobile": mobile})
+            self.driver.save_screenshot(str(self.shots / f"{name}-{size}.png"))
+        self.driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+    def heading(self) -> str:
+        return self.driver.find_element(By.TAG_NAME, "h1").text
+
+    # -- the walk ----------------------------------------------------------------------------
+
+    def test_each_role_walks_its_pages(self) -> None:
+        self.sign_in("operator")
+        self.assertEqual(self.heading(), "Parc")
+        rows = self.driver.find_elements(By.CSS_SELECTOR, "tbody th[scope=row]")
+        # Problems first: the unknown outcome, then the silent one, then the healthy one.
+        self.assertEqual([r.text for r in rows], ["cafe-01", "quiet-01", "salon-01"])
+        self.shoot("fleet-operator")
+        self.driver.find_element(By.LINK_TEXT, "cafe-01").click()
+        self.assertEqual(self.heading(), "cafe-01")
+        drawn = self.driver.execute_script(
+            "return Chart.getChart('history-chart').data.datasets[0].data.length")
+        self.assertEqual(drawn, len(history(Device.objects.get(device_id="cafe-01"))))
+        self.assertGreater(drawn, 200)
+        self.shoot("device-operator")
+        self.driver.find_element(By.ID, "id_confirm").click()
+        self.driver.find_element(By.CSS_SELECTOR, "button.danger").click()
+        self.assertIn("cafe-01 est révoquée.",
+                      self.driver.find_element(By.CSS_SELECTOR, ".messages").text)
+        self.driver.find_element(By.CSS_SELECTOR, "form[action$=enrollment-code] button").click()
+        code = self.driver.find_element(By.CSS_SELECTOR, ".the-code code").text
+        self.assertGreater(len(code), 6)
+        self.shoot("device-new-code", reload=False)
+        self.open("/backoffice/fleet/cafe-01/")  # shown once: not on the page any more
+        self.assertEqual(self.driver.find_elements(By.CSS_SELECTOR, ".the-code"), [])
+
+        self.sign_in("assoc1")
+        self.assertEqual(self.heading(), "Dons")
+        labels = [e.text for e in self.driver.find_elements(By.CSS_SELECTOR,
+                                                            "tbody th[scope=row]")]
+        self.assertEqual(labels, ["Jardin partagé"])
+        self.shoot("money-association")
+        self.open(f"/backoffice/money/associations/{self.a2.pk}/")
+        self.assertIn("Not Found", self.driver.page_source)
+        self.open("/backoffice/fleet/")
+        self.assertIn("403", self.driver.page_source)
+
+        self.sign_in("shop1")
+        self.assertEqual(self.heading(), "Café des Capucins")
+        self.shoot("shop-owner")
+        self.driver.find_elements(By.CSS_SELECTOR, "a[href*='/print/']")[0].click()
+        self.assertIn("Café des Capucins : dons de", self.heading())
+        self.shoot("shop-print")
+
+        self.sign_in("netadmin")
+        self.open("/backoffice/money/?by=shop&period=day")
+        self.shoot("money-admin-by-shop")
+        self.open("/backoffice/fleet/")
+        # English through the language form, kept for the session.
+        self.driver.find_element(By.CSS_SELECTOR, "#language option[value=en]").click()
+        self.driver.find_element(By.CSS_SELECTOR, "form.lang button").click()
+        self.assertEqual(self.heading(), "Fleet")
+        self.shoot("fleet-admin-english")
+        self.open(f"/backoffice/shops/{self.shop1.pk}/")
+        self.shoot("shop-admin-english")
