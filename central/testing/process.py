@@ -193,12 +193,14 @@ def start(db: Path | str, *, host: str = "127.0.0.1", port: int = 0,
     if migrate.returncode:
         raise RuntimeError(f"central migrate failed:\n{migrate.stdout}{migrate.stderr}")
     log = db.with_name(db.name + ".serve.log")
+    # The log is appended to by every start on this database: read only this start's lines.
+    offset = log.stat().st_size if log.exists() else 0
     with open(log, "ab") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "central", "serve", "--bind", f"{host}:{port}",
              "--workers", str(workers)], env=full_env, stdout=out, stderr=subprocess.STDOUT,
             start_new_session=True)
-    url = _wait_listening(proc, log, host)
+    url = _wait_listening(proc, log, offset)
     admin = Admin(url, token, verify=str(tls[0]) if tls else True)
     deadline = time.monotonic() + 60
     while True:  # the workers have booted once the app answers
@@ -219,11 +221,11 @@ def start(db: Path | str, *, host: str = "127.0.0.1", port: int = 0,
     return running
 
 
-def _wait_listening(proc: subprocess.Popen, log: Path, host: str) -> str:
+def _wait_listening(proc: subprocess.Popen, log: Path, offset: int) -> str:
     deadline = time.monotonic() + 60
     pattern = re.compile(rb"Listening at: (https?://[^\s]+) \(")
     while time.monotonic() < deadline:
-        found = pattern.search(log.read_bytes())
+        found = pattern.search(log.read_bytes()[offset:])
         if found:
             return found.group(1).decode()
         if proc.poll() is not None:
