@@ -28,10 +28,11 @@ DEFAULT_DEVICE = "cafe-test-01"
 class Admin:
     """Calls to the administration routes with the admin token."""
 
-    def __init__(self, url: str, token: str):
+    def __init__(self, url: str, token: str, verify: str | bool = True):
         self.url, self.session = url, requests.Session()
         self.session.headers[ADMIN_HEADER] = token
         self.session.trust_env = False
+        self.session.verify = verify
 
     def call(self, method: str, path: str, ok: tuple[int, ...] = (200, 204),
              **kwargs: Any) -> requests.Response:
@@ -175,25 +176,32 @@ def _env(db: Path, database_url: str | None, admin_token: str,
 def start(db: Path | str, *, host: str = "127.0.0.1", port: int = 0,
           enroll_codes: tuple[str, ...] = (), demo_catalog: bool = False, record: bool = True,
           database_url: str | None = None, device_id: str = DEFAULT_DEVICE,
-          env: dict[str, str] | None = None, workers: int = 2) -> Running:
+          env: dict[str, str] | None = None, workers: int = 2,
+          tls: tuple[Path, Path] | None = None) -> Running:
     """Migrate the database (SQLite file ``db`` unless ``database_url``), start gunicorn on
     ``host:port`` (0: any free port) and wait until it answers. ``enroll_codes`` are for
-    ``device_id``. (``record`` is accepted for compatibility: the test settings record.)"""
+    ``device_id``. ``tls``: (certificate, key) for gunicorn to serve HTTPS with; the
+    certificate is also the CA the administration calls trust. (``record`` is accepted for
+    compatibility: the test settings record.)"""
     db = Path(db)
     token = secrets.token_urlsafe(24)
+    if tls:  # gunicorn reads extra options from GUNICORN_CMD_ARGS; `central serve` passes it
+        env = {**(env or {}), "GUNICORN_CMD_ARGS": f"--certfile {tls[0]} --keyfile {tls[1]}"}
     full_env = _env(db, database_url, token, env)
     migrate = subprocess.run([sys.executable, "-m", "central", "migrate", "-v0"],
                              env=full_env, capture_output=True, text=True, timeout=300)
     if migrate.returncode:
         raise RuntimeError(f"central migrate failed:\n{migrate.stdout}{migrate.stderr}")
     log = db.with_name(db.name + ".serve.log")
+    # The log is appended to by every start on this database: read only this start's lines.
+    offset = log.stat().st_size if log.exists() else 0
     with open(log, "ab") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "central", "serve", "--bind", f"{host}:{port}",
              "--workers", str(workers)], env=full_env, stdout=out, stderr=subprocess.STDOUT,
             start_new_session=True)
-    url = _wait_listening(proc, log, host)
-    admin = Admin(url, token)
+    url = _wait_listening(proc, log, offset)
+    admin = Admin(url, token, verify=str(tls[0]) if tls else True)
     deadline = time.monotonic() + 60
     while True:  # the workers have booted once the app answers
         try:
@@ -213,13 +221,13 @@ def start(db: Path | str, *, host: str = "127.0.0.1", port: int = 0,
     return running
 
 
-def _wait_listening(proc: subprocess.Popen, log: Path, host: str) -> str:
+def _wait_listening(proc: subprocess.Popen, log: Path, offset: int) -> str:
     deadline = time.monotonic() + 60
-    pattern = re.compile(rb"Listening at: http://([^\s]+) \(")
+    pattern = re.compile(rb"Listening at: (https?://[^\s]+) \(")
     while time.monotonic() < deadline:
-        found = pattern.search(log.read_bytes())
+        found = pattern.search(log.read_bytes()[offset:])
         if found:
-            return "http://" + found.group(1).decode()
+            return found.group(1).decode()
         if proc.poll() is not None:
             break
         time.sleep(0.05)

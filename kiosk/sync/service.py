@@ -36,7 +36,8 @@ from kiosk.sync.token_file import read_token
 log = logging.getLogger("kiosk.sync")
 
 PRUNE_INTERVAL_S = 6 * 3600
-NOT_ENROLLED = "this kiosk is not enrolled: run 'kioskctl enroll CODE' with a code from the office"
+NOT_ENROLLED = ("this kiosk is not enrolled: run 'kioskctl enroll --stdin' (or --code-file"
+                " FILE) with a code from the office")
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,7 @@ class Timing:
 
 def token_alarm(error: AuthRefused) -> str:
     return (f"the central API refused this kiosk's token ({error}); donations are kept but not "
-            "sent. Enroll again with 'kioskctl enroll CODE'")
+            "sent. Enroll again with 'kioskctl enroll --stdin' (or --code-file FILE)")
 
 
 def make_client(cfg: Config, token: str | None) -> ApiClient:

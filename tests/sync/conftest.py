@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from central_api.server import Running, start
+from central.testing.process import Running, start
 from kiosk.core.config import Config
 from kiosk.core.ledger import Ledger
 from kiosk.sync.client import ApiClient
 from kiosk.sync.enroll import enroll
 from kiosk.sync.service import SyncService, Timing, make_client
-from tests.sync.helpers import open_ledger, write_config
+from tests.sync.helpers import DEVICE_ID, open_ledger, served_catalog, write_config
 
 ENROLL_CODE = "CODE-TEST-1"
 FAST = Timing(poll_s=0.02, backoff_base_s=0.01, backoff_cap_s=0.2)
@@ -20,8 +20,10 @@ FAST = Timing(poll_s=0.02, backoff_base_s=0.01, backoff_cap_s=0.2)
 
 @pytest.fixture
 def central(tmp_path: Path) -> Iterator[Running]:
-    """The reference central API on 127.0.0.1 (a thread of this process, real HTTP)."""
-    server = start(tmp_path / "central.db", enroll_codes=(ENROLL_CODE,), record=True)
+    """The central service on 127.0.0.1 (``central serve`` in a process of its own, real
+    HTTP, SQLite), with ``ENROLL_CODE`` issued for the test kiosk's device id."""
+    server = start(tmp_path / "central.db", enroll_codes=(ENROLL_CODE,), record=True,
+                   device_id=DEVICE_ID)
     yield server
     server.stop()
 
@@ -40,9 +42,14 @@ class Kiosk:
 
         return make_client(self.cfg, read_token(Path(self.cfg.api.token_file)))
 
+    def served_catalog(self) -> dict[str, object]:
+        return served_catalog(self.central, Path(self.cfg.api.token_file))
 
-def make_kiosk(tmp_path: Path, central: Running, enrolled: bool = True, **api: object) -> Kiosk:
-    cfg = write_config(tmp_path, central.url, **api)
+
+def make_kiosk(tmp_path: Path, central: Running, enrolled: bool = True,
+               base_url: str | None = None, **api: object) -> Kiosk:
+    """``base_url``: another address in front of ``central`` (a proxy), if not its own."""
+    cfg = write_config(tmp_path, base_url or central.url, **api)
     ledger = open_ledger(cfg)
     if enrolled:
         client = make_client(cfg, None)

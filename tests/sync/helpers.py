@@ -8,7 +8,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from central_api.server import Running
+from central.testing.process import Running
 from kiosk.core import config as configmod
 from kiosk.core import db as dbmod
 from kiosk.core.ledger import Ledger, Limits
@@ -107,3 +107,85 @@ def wait_for_sync_status(ledger: Ledger, timeout_s: float = 30) -> dict[str, Any
             return status
         time.sleep(0.02)
     raise AssertionError("kiosk-sync wrote no status")
+
+
+def served_catalog(central: Running, token_file: Path,
+                   device_id: str = DEVICE_ID) -> dict[str, Any]:
+    """The catalog the service serves this device now (its ``version`` is the service's hash
+    of the projects, so a test reads it rather than choosing it)."""
+    import requests
+
+    from kiosk.sync.token_file import read_token
+
+    answer = requests.get(f"{central.url}/v1/devices/{device_id}/catalog", timeout=10,
+                          headers={"Authorization": f"Bearer {read_token(token_file)}"})
+    answer.raise_for_status()
+    return answer.json()
+
+
+class CatalogOverride:
+    """A loopback HTTP proxy in front of the central service that answers the catalog (and
+    the images given) itself, with bodies the real service never produces (missing fields,
+    duplicate ids, file: URLs, hashes that lie...); everything else is forwarded, so the
+    donations, heartbeats and exchanges stay the real service's."""
+
+    def __init__(self, upstream: str):
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        import requests
+
+        self.catalog: Any = None  # None: the service's own catalog
+        self.images: dict[str, bytes] = {}
+        session = requests.Session()
+        session.trust_env = False
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def _send(self, status: int, body: bytes, headers: dict[str, str]) -> None:
+                self.send_response(status)
+                for k, v in headers.items():
+                    self.send_header(k, v)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def _any(self) -> None:
+                import json
+
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                path = self.path.split("?")[0]
+                sha = path.rsplit("/", 1)[-1]
+                if owner.catalog is not None and path.endswith("/catalog"):
+                    self._send(200, json.dumps(owner.catalog).encode(),
+                               {"Content-Type": "application/json", "ETag": '"override"'})
+                elif path.startswith("/v1/images/") and sha in owner.images:
+                    self._send(200, owner.images[sha], {"Content-Type": "image/jpeg"})
+                else:
+                    keep = ("Authorization", "Content-Type", "If-None-Match")
+                    answer = session.request(
+                        self.command, upstream + self.path, data=body or None, timeout=30,
+                        headers={k: v for k, v in self.headers.items() if k in keep})
+                    self._send(answer.status_code, answer.content,
+                               {k: v for k, v in answer.headers.items()
+                                if k in ("Content-Type", "ETag", "Retry-After")})
+
+            do_GET = do_POST = do_PUT = _any
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever,
+                                       kwargs={"poll_interval": 0.05}, daemon=True)
+        self.thread.start()
+        self._session = session
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self._session.close()

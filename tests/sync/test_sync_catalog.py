@@ -6,16 +6,17 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 from PIL import Image
 
-from central_api import demo_catalog
+from central.catalog import demo as demo_catalog
 from kiosk.core import catalog as screen_catalog
 from kiosk.sync import catalog_pull
-from tests.sync.conftest import Kiosk
-from tests.sync.helpers import DEVICE_ID
+from tests.sync.conftest import Kiosk, make_kiosk
+from tests.sync.helpers import DEVICE_ID, CatalogOverride
 
 
 def jpeg(color: tuple[int, int, int], size: tuple[int, int] = (64, 40)) -> bytes:
@@ -34,6 +35,7 @@ def project(pid: str, data: bytes, **over: Any) -> dict[str, Any]:
 
 
 def publish(central: Any, version: str, projects: list[tuple[dict[str, Any], bytes]]) -> None:
+    # (``version`` names the step in the test only: the service serves a hash of the projects.)
     central.store.set_catalog({"version": version, "projects": [p for p, _ in projects]},
                               {p["image"]["sha256"]: data for p, data in projects if p["image"]})
 
@@ -63,10 +65,14 @@ def test_never_synced_shows_the_demo_catalog_and_the_server_serves_the_same(
     assert pull(kiosk).outcome == "updated"
     after = live(kiosk)
     assert after.source == "server"
-    assert [p.id for p in after.projects] == [p.id for p in before.projects]
-    assert [p.title for p in after.projects] == [p.title for p in before.projects]
-    for demo, synced in zip(before.projects, after.projects, strict=True):
-        assert synced.image_path.read_bytes() == demo.image_path.read_bytes()
+    assert after.version == kiosk.served_catalog()["version"]
+    # The same projects; the service lists a shop's unfeatured projects by title.
+    assert [p.title for p in after.projects] == sorted(p.title for p in before.projects)
+    demo = {p.id: p for p in before.projects}
+    assert sorted(demo) == sorted(p.id for p in after.projects)
+    for synced in after.projects:
+        assert synced.title == demo[synced.id].title
+        assert synced.image_path.read_bytes() == demo[synced.id].image_path.read_bytes()
 
 
 def test_demo_catalog_is_french_fictional_and_consistent() -> None:
@@ -87,11 +93,12 @@ def test_etag_gives_304_and_nothing_changes(kiosk: Kiosk) -> None:
     a = jpeg((200, 30, 30))
     publish(kiosk.central, "v1", [(project("a", a), a)])
     assert pull(kiosk).outcome == "updated"
-    assert pull(kiosk) == catalog_pull.PullResult("not_modified", "v1")
+    second = pull(kiosk)
     statuses = [e["status"] for e in kiosk.central.server.exchanges if e["route"] == "catalog"]
     assert statuses == [200, 304]
     images = [e for e in kiosk.central.server.exchanges if e["route"] == "image"]
     assert len(images) == 1  # a cached image is never fetched again
+    assert second == catalog_pull.PullResult("not_modified", kiosk.served_catalog()["version"])
 
 
 def bad_catalogs() -> list[tuple[str, Any, dict[str, bytes], str]]:
@@ -123,17 +130,24 @@ def bad_catalogs() -> list[tuple[str, Any, dict[str, bytes], str]]:
 @pytest.mark.parametrize(("name", "doc", "images", "reason"), bad_catalogs(),
                          ids=[c[0] for c in bad_catalogs()])
 def test_bad_catalog_is_refused_and_the_previous_one_stays(
-        kiosk: Kiosk, caplog: Any, name: str, doc: Any, images: dict[str, bytes],
-        reason: str) -> None:
-    a = jpeg((200, 200, 30))
-    publish(kiosk.central, "good-1", [(project("a", a), a)])
-    assert pull(kiosk).outcome == "updated"
-    kiosk.central.store.set_catalog(doc, images)
-    result = pull(kiosk)
+        tmp_path: Path, central: Any, caplog: Any, name: str, doc: Any,
+        images: dict[str, bytes], reason: str) -> None:
+    # The service cannot publish such catalogs: a proxy in front of it answers them.
+    proxy = CatalogOverride(central.url)
+    try:
+        kiosk = make_kiosk(tmp_path, central, base_url=proxy.url)
+        a = jpeg((200, 200, 30))
+        publish(central, "good-1", [(project("a", a), a)])
+        assert pull(kiosk).outcome == "updated"
+        good = kiosk.served_catalog()["version"]
+        proxy.catalog, proxy.images = doc, images
+        result = pull(kiosk)
+    finally:
+        proxy.stop()
     assert result.outcome == "refused" and reason in result.reason
     assert "catalog refused" in caplog.text and reason in caplog.text
     still = live(kiosk)
-    assert still.version == "good-1" and [p.id for p in still.projects] == ["a"]
+    assert still.version == good and [p.id for p in still.projects] == ["a"]
     assert still.projects[0].image_path.read_bytes() == a
     # No file in the cache is named by a hash its content does not have.
     for f in kiosk.cfg.images_dir.iterdir():
@@ -161,7 +175,8 @@ def test_unused_images_are_removed_one_switch_later(kiosk: Kiosk) -> None:
     publish(kiosk.central, "v3", [(project("c", c), c), (project("b2", b), b)])
     pull(kiosk)
     assert cached_files(kiosk) == {sha["b"], sha["c"]}
-    assert [p.id for p in live(kiosk).projects] == ["c", "b2"]
+    # The service lists unfeatured projects by title: "Projet b2" before "Projet c".
+    assert [p.id for p in live(kiosk).projects] == ["b2", "c"]
 
 
 def test_catalog_switch_is_one_transaction(kiosk: Kiosk) -> None:
@@ -171,13 +186,14 @@ def test_catalog_switch_is_one_transaction(kiosk: Kiosk) -> None:
     a = jpeg((9, 9, 9))
     publish(kiosk.central, "v1", [(project("a", a), a)])
     pull(kiosk)
+    v1 = kiosk.served_catalog()["version"]
     broken = parse_catalog({"version": "v2", "projects": [project("x", a), project("y", a)]},
                            1 << 20)
     # A CHECK constraint fails on the second row (negative cents cannot come from the parser).
     object.__setattr__(broken.projects[1], "goal_cents", -1)
     with pytest.raises(Exception, match="CHECK"):
         catalog_pull.switch(kiosk.ledger, broken, '"etag"', set())
-    assert live(kiosk).version == "v1" and [p.id for p in live(kiosk).projects] == ["a"]
+    assert live(kiosk).version == v1 and [p.id for p in live(kiosk).projects] == ["a"]
 
 
 def test_disk_full_while_storing_an_image_keeps_the_old_catalog(kiosk: Kiosk,
@@ -193,6 +209,7 @@ def test_disk_full_while_storing_an_image_keeps_the_old_catalog(kiosk: Kiosk,
     publish(kiosk.central, "v1", [(project("a", a), a)])
     service = kiosk.service()
     service.cycle(force=True)
+    v1 = kiosk.served_catalog()["version"]
     publish(kiosk.central, "v2", [(project("b", b), b)])
 
     def full(fd: int) -> None:
@@ -203,9 +220,10 @@ def test_disk_full_while_storing_an_image_keeps_the_old_catalog(kiosk: Kiosk,
     status = service.status()
     assert "local storage problem" in status["last_error"]
     assert "No space left on device" in status["last_error"]
-    assert live(kiosk).version == "v1"
+    assert live(kiosk).version == v1
     assert not [p for p in kiosk.cfg.images_dir.iterdir() if p.name.startswith(".part-")]
     monkeypatch.undo()
     service.next_network_at = 0
     service.cycle(force=True)
-    assert live(kiosk).version == "v2" and service.status()["last_error"] is None
+    assert live(kiosk).version == kiosk.served_catalog()["version"] != v1
+    assert [p.id for p in live(kiosk).projects] == ["b"] and service.status()["last_error"] is None

@@ -1,5 +1,6 @@
-"""The command lines the demo and operators use, as real processes: the reference server
-(python -m central_api), kioskctl enroll, kiosk-sync --once and kiosk-sync as a service."""
+"""The command lines the demo and operators use, as real processes: the central service
+(central migrate + central serve), kioskctl enroll, kiosk-sync --once and kiosk-sync as a
+service."""
 
 from __future__ import annotations
 
@@ -12,34 +13,52 @@ from pathlib import Path
 import pytest
 import requests
 
+from central.testing.process import ADMIN_HEADER, Running, start
 from kiosk.core import catalog as screen_catalog
-from tests.sync.helpers import add_donations, open_ledger, wait_for_sync_status, write_config
+from tests.sync.helpers import (
+    DEVICE_ID,
+    add_donations,
+    open_ledger,
+    wait_for_sync_status,
+    write_config,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def admin_headers(central: Running) -> dict[str, str]:
+    """The administration routes answer only with the token the service was started with."""
+    return {ADMIN_HEADER: central.admin.session.headers[ADMIN_HEADER]}
+
+
 @pytest.fixture
-def server_process(tmp_path: Path) -> Iterator[str]:
-    proc = subprocess.Popen([sys.executable, "-m", "central_api", "--host", "127.0.0.1",
-                             "--port", "0", "--db", str(tmp_path / "central.db"),
-                             "--enroll-code", "DEMO-CODE", "--demo-catalog"],
-                            cwd=ROOT, stdout=subprocess.PIPE, text=True)
-    line = proc.stdout.readline() if proc.stdout else ""
-    assert line.startswith("central API listening on http://127.0.0.1:"), line
-    yield line.strip().rsplit(" ", 1)[-1]
-    proc.terminate()
-    proc.wait(timeout=10)
+def central(tmp_path: Path) -> Iterator[Running]:
+    running = start(tmp_path / "central.db", enroll_codes=("DEMO-CODE",), demo_catalog=True,
+                    device_id=DEVICE_ID)
+    yield running
+    running.stop()
 
 
-def run(*args: str) -> subprocess.CompletedProcess[str]:
+@pytest.fixture
+def server_process(central: Running) -> str:
+    return central.url
+
+
+def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", *args], cwd=ROOT, capture_output=True,
-                          text=True, timeout=120)
+                          text=True, timeout=120, input=stdin)
 
 
-def test_enroll_then_sync_once_shows_the_demo_projects(tmp_path: Path,
+def enroll(cfg_path: Path, code: str) -> subprocess.CompletedProcess[str]:
+    """As an operator does: the code on stdin, never on the command line."""
+    return run("kiosk.ops.kioskctl", "--config", str(cfg_path), "enroll", "--stdin",
+               stdin=code + "\n")
+
+
+def test_enroll_then_sync_once_shows_the_demo_projects(tmp_path: Path, central: Running,
                                                        server_process: str) -> None:
     cfg = write_config(tmp_path, server_process)
-    enrolled = run("kiosk.ops.kioskctl", "--config", str(cfg.path), "enroll", "DEMO-CODE")
+    enrolled = enroll(cfg.path, "DEMO-CODE")
     assert enrolled.returncode == 0, enrolled.stderr
     ledger = open_ledger(cfg)
     add_donations(ledger, 30)
@@ -47,36 +66,41 @@ def test_enroll_then_sync_once_shows_the_demo_projects(tmp_path: Path,
     assert synced.returncode == 0, synced.stderr
     live = screen_catalog.load(ledger.db, cfg.data_dir)
     assert live.source == "server"
-    assert [p.id for p in live.projects] == [p.id for p in screen_catalog.load_demo().projects]
-    served = requests.get(f"{server_process}/admin/devices/{cfg.device.id}/donations").json()
+    # The demo projects, in the service's order for a shop that features none: by title.
+    demo = screen_catalog.load_demo().projects
+    assert [p.id for p in live.projects] == [p.id for p in sorted(demo, key=lambda p: p.title)]
+    served = requests.get(f"{server_process}/admin/devices/{cfg.device.id}/donations",
+                          headers=admin_headers(central)).json()
     assert len(served["donations"]) == 30
     ledger.close()
 
 
-def test_once_exits_1_while_the_backlog_cannot_drain(tmp_path: Path,
+def test_once_exits_1_while_the_backlog_cannot_drain(tmp_path: Path, central: Running,
                                                      server_process: str) -> None:
     cfg = write_config(tmp_path, server_process)
-    # A code issued over the admin endpoint, as the office would for a new device.
-    added = requests.post(f"{server_process}/admin/enroll-codes", json={"code": "NEW-1"})
+    admin = admin_headers(central)
+    # A code issued over the admin endpoint for this device, as the office would.
+    added = requests.post(f"{server_process}/admin/enroll-codes", headers=admin,
+                          json={"code": "NEW-1", "device_id": cfg.device.id})
     assert added.status_code == 204
-    assert run("kiosk.ops.kioskctl", "--config", str(cfg.path), "enroll", "NEW-1").returncode == 0
+    assert enroll(cfg.path, "NEW-1").returncode == 0
     ledger = open_ledger(cfg)
     add_donations(ledger, 5)
     fault = {"kind": "status", "route": "batch", "code": 503, "retry_after": 30, "times": None}
-    assert requests.post(f"{server_process}/admin/faults", json=fault).status_code == 204
+    assert requests.post(f"{server_process}/admin/faults", json=fault,
+                         headers=admin).status_code == 204
     failed = run("kiosk.sync.service", "--config", str(cfg.path), "--once")
     assert failed.returncode == 1
     status = ledger.service_status()["sync"]
     assert status["backlog_count"] == 5 and "HTTP 503" in status["last_error"]
-    assert requests.delete(f"{server_process}/admin/faults").status_code == 204
+    assert requests.delete(f"{server_process}/admin/faults", headers=admin).status_code == 204
     assert run("kiosk.sync.service", "--config", str(cfg.path), "--once").returncode == 0
     ledger.close()
 
 
 def test_service_runs_until_sigterm(tmp_path: Path, server_process: str) -> None:
     cfg = write_config(tmp_path, server_process)
-    enroll = run("kiosk.ops.kioskctl", "--config", str(cfg.path), "enroll", "DEMO-CODE")
-    assert enroll.returncode == 0
+    assert enroll(cfg.path, "DEMO-CODE").returncode == 0
     ledger = open_ledger(cfg)
     add_donations(ledger, 10)
     proc = subprocess.Popen([sys.executable, "-m", "kiosk.sync.service", "--config",

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from central_api import demo_catalog
+from central.catalog import demo as demo_catalog
 from kiosk.core import catalog as screen_catalog
 from kiosk.core import db as dbmod
 from kiosk.core import ledger as ledgermod
@@ -50,6 +50,7 @@ def test_sigkill_mid_catalog_download_keeps_the_old_catalog(kiosk: Kiosk) -> Non
     old = [jpeg((200, 0, 0)), jpeg((0, 200, 0))]
     publish(central, "old", [(project(f"old-{n}", d), d) for n, d in enumerate(old)])
     assert run_once(kiosk) == 0
+    old_version = kiosk.served_catalog()["version"]
     images_dir = kiosk.cfg.images_dir
     old_files = {p.name for p in images_dir.iterdir()}
     central.store.set_catalog(*demo_catalog.load())
@@ -68,7 +69,7 @@ def test_sigkill_mid_catalog_download_keeps_the_old_catalog(kiosk: Kiosk) -> Non
     proc.wait(timeout=10)
     assert proc.returncode == -signal.SIGKILL
     live = screen_catalog.load(kiosk.ledger.db, kiosk.cfg.data_dir)
-    assert live.version == "old" and [p.id for p in live.projects] == ["old-0", "old-1"]
+    assert live.version == old_version and [p.id for p in live.projects] == ["old-0", "old-1"]
     assert all(p.image_path.exists() for p in live.projects)
     for f in images_dir.iterdir():
         if not f.name.startswith(".part-"):
@@ -77,7 +78,9 @@ def test_sigkill_mid_catalog_download_keeps_the_old_catalog(kiosk: Kiosk) -> Non
     central.faults.clear()
     assert run_once(kiosk) == 0
     live = screen_catalog.load(kiosk.ledger.db, kiosk.cfg.data_dir)
-    assert live.version == demo_catalog.load()[0]["version"]
+    assert live.version == kiosk.served_catalog()["version"] != old_version
+    assert sorted(p.id for p in live.projects) == sorted(
+        p["id"] for p in demo_catalog.load()[0]["projects"])
     assert all(p.image_path.exists() for p in live.projects)
     names = {p.name for p in images_dir.iterdir()}
     assert not [n for n in names if n.startswith(".part-")]

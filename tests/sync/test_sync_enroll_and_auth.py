@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import requests
 
+from central.testing.process import ADMIN_HEADER
 from kiosk.ops.kioskctl import main as kioskctl
 from kiosk.sync.client import InsecureUrl, check_url
 from kiosk.sync.token_file import read_token, write_token
@@ -18,10 +19,17 @@ from tests.sync.conftest import ENROLL_CODE, Kiosk, make_kiosk
 from tests.sync.helpers import DEVICE_ID, add_donations, assert_invariant
 
 
+def enroll_args(kiosk: Kiosk, code: str) -> list[str]:
+    """``kioskctl enroll --code-file``: the code never appears on a command line."""
+    path = Path(kiosk.cfg.path).with_name(f"code-{code}")
+    path.write_text(code + "\n")
+    return ["--config", str(kiosk.cfg.path), "enroll", "--code-file", str(path)]
+
+
 def test_kioskctl_enroll_stores_token_0600_and_receipt_key(tmp_path: Path, central: Any,
                                                            capsys: Any) -> None:
     kiosk = make_kiosk(tmp_path, central, enrolled=False)
-    assert kioskctl(["--config", str(kiosk.cfg.path), "enroll", ENROLL_CODE]) == 0
+    assert kioskctl(enroll_args(kiosk, ENROLL_CODE)) == 0
     token_path = Path(kiosk.cfg.api.token_file)
     assert stat.S_IMODE(token_path.stat().st_mode) == 0o600
     token = read_token(token_path)
@@ -29,11 +37,13 @@ def test_kioskctl_enroll_stores_token_0600_and_receipt_key(tmp_path: Path, centr
     key = kiosk.ledger.get_setting("receipt_key")
     assert key == central.store.receipt_key(DEVICE_ID)
     assert "enrolled cafe-test-01" in capsys.readouterr().out
-    # A one-time code: the second use is refused and the stored token is untouched.
-    assert kioskctl(["--config", str(kiosk.cfg.path), "enroll", ENROLL_CODE]) == 1
-    assert "already used" in capsys.readouterr().err
-    assert kioskctl(["--config", str(kiosk.cfg.path), "enroll", "no-such-code"]) == 1
-    assert "not known" in capsys.readouterr().err
+    # A one-time code: the second use is refused and the stored token is untouched. The
+    # service gives a used code the same answer as an unknown one (nothing to probe).
+    assert kioskctl(enroll_args(kiosk, ENROLL_CODE)) == 1
+    used = capsys.readouterr().err
+    assert "not known" in used
+    assert kioskctl(enroll_args(kiosk, "no-such-code")) == 1
+    assert capsys.readouterr().err == used
     assert read_token(token_path) == token
     assert [a for a in token_path.parent.iterdir() if a.name.startswith(".device-token")] == []
 
@@ -86,8 +96,15 @@ def test_revoked_token_stops_sending_and_raises_an_alarm(kiosk: Kiosk, capsys: A
     service = kiosk.service()
     service.cycle(force=True)
     assert service.backlog_count() == 0
-    # The office revokes the token (over the server's loopback admin endpoint).
-    assert requests.post(f"{central.url}/admin/devices/{DEVICE_ID}/revoke").status_code == 204
+    # While the device is enrolled, the office cannot issue it a second code.
+    with pytest.raises(RuntimeError, match="409"):
+        central.store.add_enroll_code("CODE-TEST-2")
+    old_key = kiosk.ledger.get_setting("receipt_key")
+    # The office revokes the token (the administration route needs its token header).
+    revoked = requests.post(f"{central.url}/admin/devices/{DEVICE_ID}/revoke", headers={
+        ADMIN_HEADER: central.admin.session.headers[ADMIN_HEADER]})
+    assert revoked.status_code == 204
+    assert requests.post(f"{central.url}/admin/devices/{DEVICE_ID}/revoke").status_code == 403
     add_donations(kiosk.ledger, 25, seed=7)
     service.cycle(force=True)
     calls_after_refusal = len(central.server.exchanges)
@@ -105,7 +122,12 @@ def test_revoked_token_stops_sending_and_raises_an_alarm(kiosk: Kiosk, capsys: A
     assert "NEEDS ATTENTION" in capsys.readouterr().out
     # Enrolled again with a new code: the alarm clears and the backlog drains exactly once.
     central.store.add_enroll_code("CODE-TEST-2")
-    assert kioskctl(["--config", str(kiosk.cfg.path), "enroll", "CODE-TEST-2"]) == 0
+    assert kioskctl(enroll_args(kiosk, "CODE-TEST-2")) == 0
+    # A new receipt key; the old one is kept by the service, so printed QR codes still verify.
+    new_key = kiosk.ledger.get_setting("receipt_key")
+    assert new_key != old_key
+    assert central.admin.call("GET", f"/admin/devices/{DEVICE_ID}").json()[
+        "receipt_keys"] == [new_key, old_key]
     service.cycle(force=True)
     assert service.status()["alarms"] == []
     _, status = status_json(kiosk, capsys)
@@ -142,7 +164,7 @@ def test_enroll_waits_for_a_server_that_is_still_starting(tmp_path: Path) -> Non
     import socket
     import threading
 
-    from central_api.server import start
+    from central.testing.process import start
     from kiosk.sync.enroll import enroll
     from kiosk.sync.service import make_client
     from tests.sync.helpers import open_ledger, write_config
@@ -152,13 +174,17 @@ def test_enroll_waits_for_a_server_that_is_still_starting(tmp_path: Path) -> Non
         port = s.getsockname()[1]
     cfg = write_config(tmp_path, f"http://127.0.0.1:{port}")
     ledger = open_ledger(cfg)
+    # The code is issued first (a service answers as soon as it listens, before start()
+    # could add one), then the service is stopped and comes back on the kiosk's port late.
+    start(tmp_path / "central.db", enroll_codes=("LATE",), device_id=DEVICE_ID).stop()
     started: list[Any] = []
     timer = threading.Timer(0.8, lambda: started.append(
-        start(tmp_path / "central.db", port=port, enroll_codes=("LATE",))))
+        start(tmp_path / "central.db", port=port, device_id=DEVICE_ID)))
     timer.start()
     client = make_client(cfg, None)
     try:
-        assert enroll(cfg, ledger, "LATE", client, wait_s=10).device_id == DEVICE_ID
+        # (The service migrates its database before it listens: a few seconds.)
+        assert enroll(cfg, ledger, "LATE", client, wait_s=60).device_id == DEVICE_ID
         assert read_token(Path(cfg.api.token_file))
     finally:
         timer.join()

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from central_api import demo_catalog
-from central_api.server import start
+from central.catalog import demo as demo_catalog
+from central.testing.process import start
 from kiosk.core import catalog as screen_catalog
 from kiosk.sync.client import Transient
 from kiosk.sync.outbox import to_item
@@ -106,7 +106,7 @@ def test_network_down_then_back(tmp_path: Path, central: Any) -> None:
         assert not service.online
     assert "network error" in service.status()["last_error"]
     assert service.status()["backlog_count"] == 120
-    back = start(tmp_path / "central.db", port=port)
+    back = start(tmp_path / "central.db", host=host, port=port, device_id=kiosk.cfg.device.id)
     try:
         kiosk.central = back
         drain_with_service(kiosk)
@@ -179,7 +179,14 @@ def test_faults_on_the_other_routes(tmp_path: Path, central: Any, kind: str,
     assert (route, kind) in central.faults.fired
     assert live.source == "server" and all(p.image_path.exists() for p in live.projects)
     assert service.status()["last_error"] is None
-    assert central.store.featured(kiosk.cfg.device.id) == []
+    # The (empty) selection was stored: the service keeps "none featured" as an empty list,
+    # which its administration route shows as None, so the accepted PUT is the proof.
+    assert central.store.featured(kiosk.cfg.device.id) is None
+    # (These faults replace only the answer: the service had stored the selection.)
+    answer_only = ("malformed_json", "wrong_content_type")
+    pushed = [e for e in central.server.exchanges if e["route"] == "featured"
+              and (e["status"] == 204 or e["fault"] in answer_only)]
+    assert pushed and pushed[-1]["request"] == {"project_ids": []}
     assert central.store.heartbeats(kiosk.cfg.device.id)
     assert_invariant(central, kiosk.ledger)
     kiosk.ledger.close()

@@ -24,7 +24,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from central_api import demo_catalog
+from central.catalog import demo as demo_catalog
 from kiosk.core import catalog as screen_catalog
 from kiosk.core import config as configmod
 from kiosk.core.catalog import MAX_IMAGE_PIXELS
@@ -38,7 +38,13 @@ from kiosk.sync.service import SyncService, main, make_client
 from kiosk.sync.token_file import read_token
 from tests.helpers.image_bombs import REPO, peak_rss_mib, png_bomb, png_header
 from tests.sync.conftest import ENROLL_CODE, FAST, Kiosk, make_kiosk
-from tests.sync.helpers import DEVICE_ID, add_donations, assert_invariant
+from tests.sync.helpers import (
+    DEVICE_ID,
+    CatalogOverride,
+    add_donations,
+    assert_invariant,
+    served_catalog,
+)
 
 
 def jpeg(color: tuple[int, int, int], size: tuple[int, int] = (64, 40)) -> bytes:
@@ -202,24 +208,30 @@ def test_a_bad_project_is_a_refused_catalog_and_the_round_goes_on(
         tmp_path: Path, central: Any, other_port: tuple[int, list[str]], case: int,
         caplog: Any) -> None:
     port, hits = other_port
-    kiosk = make_kiosk(tmp_path, central)
+    # The service never serves such projects: a proxy in front of it answers the catalog.
+    proxy = CatalogOverride(central.url)
+    kiosk = make_kiosk(tmp_path, central, base_url=proxy.url)
     good = jpeg((10, 200, 10))
     good_sha = hashlib.sha256(good).hexdigest()
     publish(central, "good", [project("a", good)], {good_sha: good})
     service = kiosk.service()
     service.cycle(force=True)
-    assert live(kiosk).version == "good"
+    good_version = kiosk.served_catalog()["version"]
+    assert live(kiosk).version == good_version
     name, bad, reason = bad_projects(port)[case]
-    publish(central, "bad", [project("a", good), bad], {good_sha: good})
+    proxy.catalog = {"version": "bad", "projects": [project("a", good), bad]}
     add_donations(kiosk.ledger, 12)
     heartbeats = len(central.store.heartbeats(DEVICE_ID))
-    rc = main(["--config", str(kiosk.cfg.path), "--once"])
+    try:
+        rc = main(["--config", str(kiosk.cfg.path), "--once"])
+    finally:
+        proxy.stop()
     assert rc == 0 and "Traceback" not in caplog.text, caplog.text
     assert "catalog refused" in caplog.text and reason in caplog.text, caplog.text
     status = kiosk.ledger.service_status()["sync"]
     assert status["online"] is True and reason in status["last_error"], status
     assert "'p'" in status["last_error"]  # names the project
-    assert live(kiosk).version == "good"  # the previous catalog stays live
+    assert live(kiosk).version == good_version  # the previous catalog stays live
     assert len(central.store.heartbeats(DEVICE_ID)) == heartbeats + 1
     assert_invariant(central, kiosk.ledger)
     assert hits == []  # nothing reached the other local port
@@ -274,7 +286,9 @@ def test_an_image_that_fails_to_download_does_not_stop_donations_or_heartbeat(
     assert service.next_catalog_at - service.next_heartbeat_at < 0  # sooner than 300 s
     kiosk.central.faults.clear()
     service.cycle(force=True)
-    assert live(kiosk).version == "v1" and service.status()["last_error"] is None
+    assert live(kiosk).version == kiosk.served_catalog()["version"]
+    assert [p.id for p in live(kiosk).projects] == ["a"]
+    assert service.status()["last_error"] is None
 
 
 # -- the catalog decoder, any JSON shape ----------------------------------------------------
@@ -407,7 +421,8 @@ def test_a_full_disk_while_writing_an_image_is_local_storage_not_network(
     sha = hashlib.sha256(data).hexdigest()
     publish(central, "v", [project("a", data)], {sha: data})
     (small_disk / "filler").write_bytes(b"\0" * (3 << 20))  # 3 MiB left: too few
-    ref = parse_catalog(central.store.catalog(), 8 << 20).projects[0].image
+    served = served_catalog(central, Path(cfg.api.token_file))
+    ref = parse_catalog(served, 8 << 20).projects[0].image
     client = make_client(cfg, read_token(Path(cfg.api.token_file)))
     with pytest.raises(OSError) as raised:
         ImageCache(cfg.images_dir).fetch(client, ref)

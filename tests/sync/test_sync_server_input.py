@@ -1,4 +1,4 @@
-"""The reference server against arbitrary input over real HTTP: any body, any content type,
+"""The central service against arbitrary input over real HTTP: any body, any content type,
 on any route, is answered with a documented status and a JSON error, never a crash."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import requests
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from central_api.server import Running, start
+from central.testing.process import Running, start
 from tests.sync.openapi_check import check_exchange
 
 DEVICE = "fuzz-device"
@@ -20,7 +20,7 @@ DEVICE = "fuzz-device"
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Running, str]]:
     path: Path = tmp_path_factory.mktemp("fuzz") / "central.db"
-    running = start(path, enroll_codes=("FUZZ",), record=True)
+    running = start(path, enroll_codes=("FUZZ",), record=True, device_id=DEVICE)
     token = requests.post(f"{running.url}/v1/enroll",
                           json={"code": "FUZZ", "device_id": DEVICE}).json()["token"]
     yield running, token

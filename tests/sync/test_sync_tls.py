@@ -1,25 +1,23 @@
-"""TLS rules, against the reference server wrapped in TLS on 127.0.0.1 with a certificate made
-for the test by openssl: verification is always on, and a CA bundle in the configuration pins
-the server's CA."""
+"""TLS rules, against the central service served over HTTPS by its gunicorn on 127.0.0.1 with
+a certificate made for the test by openssl: verification is always on, and a CA bundle in the
+configuration pins the server's CA."""
 
 from __future__ import annotations
 
-import ssl
 import subprocess
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from central_api.server import make_server
+from central.testing.process import Running, start
 from kiosk.core.ledger import Ledger
 from kiosk.sync.client import ApiClient, Transient
 from kiosk.sync.enroll import enroll
 from kiosk.sync.service import SyncService, make_client
 from tests.sync.conftest import ENROLL_CODE, FAST
-from tests.sync.helpers import add_donations, open_ledger, write_config
+from tests.sync.helpers import DEVICE_ID, add_donations, open_ledger, write_config
 
 
 def make_cert(directory: Path, name: str) -> tuple[Path, Path]:
@@ -32,23 +30,17 @@ def make_cert(directory: Path, name: str) -> tuple[Path, Path]:
 
 
 @pytest.fixture
-def tls_central(tmp_path: Path) -> Iterator[tuple[Any, Path]]:
+def tls_central(tmp_path: Path) -> Iterator[tuple[Running, Path]]:
     key, cert = make_cert(tmp_path, "central")
-    server = make_server(tmp_path / "central.db", enroll_codes=(ENROLL_CODE,))
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(cert, key)
-    server.socket = context.wrap_socket(server.socket, server_side=True)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                              daemon=True)
-    thread.start()
-    yield server, cert
-    server.shutdown()
-    server.server_close()
-    server.store.close()
+    running = start(tmp_path / "central.db", enroll_codes=(ENROLL_CODE,), device_id=DEVICE_ID,
+                    tls=(cert, key))
+    yield running, cert
+    running.stop()
 
 
-def https_url(server: Any) -> str:
-    return f"https://127.0.0.1:{server.server_address[1]}"
+def https_url(server: Running) -> str:
+    assert server.url.startswith("https://127.0.0.1:")
+    return server.url
 
 
 def test_pinned_ca_bundle_enrolls_and_syncs(tmp_path: Path, tls_central: Any) -> None:
