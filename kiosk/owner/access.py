@@ -19,7 +19,7 @@ from kiosk.owner.pin_lock import ACTOR, LockStatus, PinLock
 PIN_SETTING = "pin_hash"
 
 
-class Outcome(StrEnum):
+class AccessOutcome(StrEnum):
     OPEN = "open"          # right PIN: show the settings
     WRONG = "wrong"        # wrong PIN, counted
     LOCKED = "locked"      # the pad is locked; the PIN was not even checked
@@ -30,7 +30,7 @@ class Outcome(StrEnum):
 
 @dataclass(frozen=True)
 class Result:
-    outcome: Outcome
+    outcome: AccessOutcome
     lock: LockStatus
     message: Message | None = None  # plain words for the owner, if any
     must_change: bool = False  # the right PIN, but too short: ask the owner for a new one
@@ -44,45 +44,45 @@ class OwnerAccess:
     def try_pin(self, pin: str) -> Result:
         """Check ``pin``: open the settings, count a wrong PIN, or say the pad is locked."""
         result = self._check(pin)
-        if result.outcome is Outcome.OPEN:
+        if result.outcome is AccessOutcome.OPEN:
             self.ledger.audit(ACTOR, "settings_opened")
         return result
 
     def _check(self, pin: str) -> Result:
         status = self.lock.status()
         if status.locked:
-            return Result(Outcome.LOCKED, status,
+            return Result(AccessOutcome.LOCKED, status,
                           msg("Too many wrong PINs: wait before trying again."))
         stored = self.ledger.get_setting(PIN_SETTING)
         if not stored:
-            return Result(Outcome.NO_PIN, status,
+            return Result(AccessOutcome.NO_PIN, status,
                           msg("No PIN is set on this kiosk: ask the operator to set one."))
         try:
             right = pinmod.verify_pin(pin, stored)
         except pinmod.BadPinHash:
-            return Result(Outcome.NO_PIN, status,
+            return Result(AccessOutcome.NO_PIN, status,
                           msg("The stored PIN is damaged: ask the operator to set a new one."))
         if not right:
-            return Result(Outcome.WRONG, self.lock.record_failure(), msg("Wrong PIN."))
+            return Result(AccessOutcome.WRONG, self.lock.record_failure(), msg("Wrong PIN."))
         self.lock.record_success()
         if pinmod.too_short(pin):
             # Still opens (it was set before six digits were required), but asks for a change.
-            return Result(Outcome.OPEN, self.lock.status(),
+            return Result(AccessOutcome.OPEN, self.lock.status(),
                           msg("This PIN is too short to be safe: please choose a new one of "
                               "6 to 8 digits."), must_change=True)
-        return Result(Outcome.OPEN, self.lock.status())
+        return Result(AccessOutcome.OPEN, self.lock.status())
 
     def change_pin(self, current: str, new: str, repeated: str) -> Result:
         """Change the PIN from the settings screen; the current PIN is asked again."""
         checked = self._check(current)
-        if checked.outcome is not Outcome.OPEN:
-            return Result(Outcome.REFUSED, checked.lock,
+        if checked.outcome is not AccessOutcome.OPEN:
+            return Result(AccessOutcome.REFUSED, checked.lock,
                           checked.message or msg("The current PIN is not right."))
         if new != repeated:
-            return Result(Outcome.REFUSED, checked.lock, msg("The two new PINs are not the same."))
+            return Result(AccessOutcome.REFUSED, checked.lock, msg("The two new PINs are not the same."))
         try:
             stored = pinmod.hash_new_pin(new)
         except pinmod.BadPin:
-            return Result(Outcome.REFUSED, checked.lock, msg("A new PIN is 6 to 8 digits."))
+            return Result(AccessOutcome.REFUSED, checked.lock, msg("A new PIN is 6 to 8 digits."))
         self.ledger.set_setting(PIN_SETTING, stored, audit=AuditEntry(ACTOR, "pin_changed"))
-        return Result(Outcome.CHANGED, checked.lock, msg("The PIN was changed."))
+        return Result(AccessOutcome.CHANGED, checked.lock, msg("The PIN was changed."))

@@ -98,7 +98,7 @@ def on(app: Any, name: str) -> Any:
 
 
 def tour(d: Driver) -> Iterator[Any]:
-    app, panel, report = d.app, d.app.owner, d.report
+    app, report = d.app, d.report
     yield on(app, "attract")
     yield 0.3
     yield from hidden_gesture(1.0)  # too short: nothing happens
@@ -106,70 +106,74 @@ def tour(d: Driver) -> Iterator[Any]:
     yield from hidden_gesture(3.5)
     yield on(app, "settings")
     report["screens"].append("settings")
+    pad = app.screen("settings")
     d.shot("owner-pin")
     # Wrong PINs: the first is forgiven, the second locks for 2 s, the third for 3 s.
     report["locks"] = []
     for _ in range(2):
         yield from press_keys(d, WRONG_PIN)
         tap(d.widget("settings", "ok"))
-        yield until("not panel.checking", lambda: not panel.checking)
+        yield until("not pad.checking", lambda: not pad.checking)
         yield 0.1
-        report["locks"].append(panel.locked_for_s)
+        report["locks"].append(pad.locked_for_s)
     d.shot("owner-pin-locked")
     report["ok_disabled_while_locked"] = d.widget("settings", "ok").disabled
+    report["keys_disabled_while_locked"] = all(k.disabled for k in pad.ids["keys"].children)
     yield from press_keys(d, OWNER_PIN)  # ignored while locked
-    report["pin_length_while_locked"] = panel.pin_length
+    report["pin_length_while_locked"] = pad.pin_length
     started = time.monotonic()
-    yield until("panel.locked_for_s == 0", lambda: panel.locked_for_s == 0)
+    yield until("pad.locked_for_s == 0", lambda: pad.locked_for_s == 0)
     report["waited_s"] = round(time.monotonic() - started, 1)
     yield from press_keys(d, OWNER_PIN)
     tap(d.widget("settings", "ok"))
     yield on(app, "owner_home")
     report["screens"].append("owner_home")
-    yield until("today shown", lambda: bool(panel.today_text))
+    home = app.screen("owner_home")
+    yield until("today shown", lambda: bool(home.today_text))
     report.setdefault("targets", {}).update(
         {f"home {name}": list(d.widget("owner_home", name).size)
          for name in ("featured", "display", "test_terminal", "sync_now", "change_pin", "close")})
     report["targets"]["pin ok"] = list(d.widget("settings", "ok").size)
-    report["today_text"], report["backlog_text"] = panel.today_text, panel.backlog_text
-    report["attention"] = list(panel.attention)
+    report["today_text"], report["backlog_text"] = home.today_text, home.backlog_text
+    report["attention"] = list(home.attention)
     tap(d.widget("owner_home", "test_terminal"))
-    yield until("not panel.terminal_testing", lambda: not panel.terminal_testing)
-    report["terminal_text"] = panel.terminal_text
+    yield until("not home.terminal_testing", lambda: not home.terminal_testing)
+    report["terminal_text"] = home.terminal_text
     yield 0.2
     d.shot("owner-home")
     # Featured: drop the first, add the last, move it to the front, preview, save.
     tap(d.widget("owner_home", "featured"))
     yield on(app, "owner_featured")
-    yield until("len(panel.entries) > 0", lambda: len(panel.entries) > 0)
+    featured = app.screen("owner_featured")
+    yield until("len(featured.entries) > 0", lambda: len(featured.entries) > 0)
     yield 0.3
     d.shot("owner-featured")
-    featured = app.screen("owner_featured")
     scroll = featured.ids.scroll
     for project_id in ("proj-1", "proj-6", "proj-5"):
         yield from scroll_into_view(scroll, featured.row(project_id))
-        before = list(panel.draft.chosen)
+        before = list(featured.draft.chosen)
         yield from finger(featured.row(project_id))
         if project_id == "proj-6":
-            yield until("panel.featured_message", lambda: panel.featured_message)
+            yield until("featured.message", lambda: featured.message)
         else:
-            yield until(f"draft changed by {project_id}", lambda b=before: panel.draft.chosen != b)
+            yield until(f"draft changed by {project_id}",
+                        lambda b=before: featured.draft.chosen != b)
         yield 0.1
         if project_id == "proj-6":  # it has ended: refused, with the reason, and marked
-            report["refused"] = panel.featured_message
+            report["refused"] = featured.message
             d.shot("owner-featured-refused")
     row = featured.row("proj-5")
     targets = report.setdefault("targets", {})
     targets["arrow up"] = list(row.ids.up.size)
     targets["arrow down"] = list(row.ids.down.size)
     targets["save"] = list(d.widget("owner_featured", "save").size)
-    while panel.draft.chosen[0] != "proj-5":  # its ▲ arrow, tapped until it is first
+    while featured.draft.chosen[0] != "proj-5":  # its ▲ arrow, tapped until it is first
         yield from scroll_into_view(scroll, row)
-        place = panel.draft.chosen.index("proj-5")
+        place = featured.draft.chosen.index("proj-5")
         yield from finger(row.ids.up)
         yield until("proj-5 moved up",
-                    lambda p=place: panel.draft.chosen.index("proj-5") == p - 1)
-    report["draft"] = list(panel.draft.chosen)
+                    lambda p=place: featured.draft.chosen.index("proj-5") == p - 1)
+    report["draft"] = list(featured.draft.chosen)
     tap(d.widget("owner_featured", "preview"))
     yield on(app, "owner_preview")
     yield until("preview photo", lambda: d.app.screen("owner_preview").photo is not None)
@@ -179,9 +183,9 @@ def tour(d: Driver) -> Iterator[Any]:
     tap(d.widget("owner_preview", "back"))
     yield on(app, "owner_featured")
     tap(d.widget("owner_featured", "save"))
-    yield until("not panel.featured_dirty", lambda: not panel.featured_dirty)
+    yield until("not featured.dirty", lambda: not featured.dirty)
     report["projects_after_save"] = [p.id for p in app.projects]
-    report["featured_message"] = panel.featured_message
+    report["featured_message"] = featured.message
     yield 0.2
     d.shot("owner-featured-saved")
     tap(d.widget("owner_featured", "back"))
@@ -189,16 +193,17 @@ def tour(d: Driver) -> Iterator[Any]:
     # Screen settings: later opening, English.
     tap(d.widget("owner_home", "display"))
     yield on(app, "owner_display")
+    display = app.screen("owner_display")
     tap(d.widget("owner_display", "opens_later"))
     yield 0.1
     tap(d.widget("owner_display", "dimmer"))
     yield until("brightness written", lambda: (backlight_file(app).read_text() == "230\n"))
-    report["brightness"] = panel.brightness
+    report["brightness"] = display.brightness
     tap(d.widget("owner_display", "lang_en"))
     yield until("app.lang == 'en'", lambda: app.lang == "en")
     yield 0.3
     d.shot("owner-display")
-    report["opens"] = panel.opens
+    report["opens"] = display.opens
     report["targets"].update({name: list(d.widget("owner_display", name).size)
                               for name in ("opens_later", "dimmer", "lang_en", "back")})
     tap(d.widget("owner_display", "back"))
@@ -211,7 +216,7 @@ def tour(d: Driver) -> Iterator[Any]:
         if pin == OWNER_PIN:
             d.shot("owner-pin-change")
         tap(d.widget("settings", "ok"))
-        yield until("not panel.checking", lambda: not panel.checking)
+        yield until("not pad.checking", lambda: not pad.checking)
         yield 0.05
     yield on(app, "owner_home")
     tap(d.widget("owner_home", "close"))

@@ -71,6 +71,7 @@ def test_owner_tour_by_touch(tmp_path, size, central):  # noqa: F811
     # wrong PINs: the first is forgiven, the second locks the pad, which ignores keys
     assert report["locks"] == [0, 2]
     assert report["ok_disabled_while_locked"] and report["pin_length_while_locked"] == 0
+    assert report["keys_disabled_while_locked"]  # every key looks unusable, not only OK
     assert report["waited_s"] >= 1.0
     assert report["terminal_text"].startswith("Le terminal de paiement répond")
     assert report["today_text"] == "Dons aujourd’hui : 2 (10\xa0€)"

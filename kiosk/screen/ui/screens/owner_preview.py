@@ -11,7 +11,7 @@ from typing import Any
 from kivy.app import App
 from kivy.clock import Clock, mainthread
 from kivy.lang import Builder
-from kivy.properties import NumericProperty, ObjectProperty, StringProperty
+from kivy.properties import ListProperty, NumericProperty, ObjectProperty, StringProperty
 
 from kiosk.screen.ui import pictures
 from kiosk.screen.ui.owner_widgets import OwnerScreen
@@ -21,6 +21,7 @@ Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
 
 class OwnerPreviewScreen(OwnerScreen):
+    projects = ListProperty([])  # kiosk.core.catalog.Project, the draft's loop order
     index = NumericProperty(0)
     association = StringProperty("")
     title = StringProperty("")
@@ -50,13 +51,13 @@ class OwnerPreviewScreen(OwnerScreen):
             self._event = None
 
     def step(self, delta: int) -> None:
-        count = len(self.panel.preview)
+        count = len(self.projects)
         if count:
             self.index = (self.index + delta) % count
             self._fill()
 
     def _fill(self) -> None:
-        projects = self.panel.preview
+        projects = self.projects
         if not projects:
             return
         app = App.get_running_app()
@@ -77,6 +78,6 @@ class OwnerPreviewScreen(OwnerScreen):
             return
         texture = texture_from(pixels)
         self._photos.put(key, texture)
-        projects = self.panel.preview
+        projects = self.projects
         if projects and projects[self.index].id == key[0]:
             self.photo = texture
