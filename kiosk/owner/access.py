@@ -79,7 +79,8 @@ class OwnerAccess:
             return Result(AccessOutcome.REFUSED, checked.lock,
                           checked.message or msg("The current PIN is not right."))
         if new != repeated:
-            return Result(AccessOutcome.REFUSED, checked.lock, msg("The two new PINs are not the same."))
+            return Result(AccessOutcome.REFUSED, checked.lock,
+                          msg("The two new PINs are not the same."))
         try:
             stored = pinmod.hash_new_pin(new)
         except pinmod.BadPin:
