@@ -209,3 +209,12 @@ def test_disk_full_while_storing_an_image_keeps_the_old_catalog(kiosk: Kiosk,
     service.next_network_at = 0
     service.cycle(force=True)
     assert live(kiosk).version == "v2" and service.status()["last_error"] is None
+
+
+def test_supporters_is_optional_and_read_leniently(kiosk: Kiosk) -> None:
+    a, b, c, d = (jpeg((30 * i, 90, 90)) for i in range(1, 5))
+    publish(kiosk.central, "v1", [(project("a", a, supporters=47), a), (project("b", b), b),
+                                  (project("c", c, supporters="47"), c),
+                                  (project("d", d, supporters=-1), d)])
+    assert pull(kiosk).outcome == "updated"  # an odd count never costs the catalog
+    assert [p.supporters for p in live(kiosk).projects] == [47, None, None, None]
