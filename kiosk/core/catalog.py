@@ -43,6 +43,7 @@ class Project:
     starts_on: str | None
     ends_on: str | None
     active: bool
+    supporters: int | None = None  # donors so far, when the central catalog says
 
     def available(self, today: dt.date | None = None) -> bool:
         """Active and within its dates: only such a project can be featured or given to."""
@@ -77,7 +78,8 @@ def load(db: Database, data_dir: Path) -> Catalog:
                 image_path=(images / r["image_sha256"]) if r["image_sha256"] else None,
                 goal_cents=r["goal_cents"], raised_cents=r["raised_cents"],
                 currency=r["currency"], url=r["url"], starts_on=r["starts_on"],
-                ends_on=r["ends_on"], active=bool(r["active"]))
+                ends_on=r["ends_on"], active=bool(r["active"]),
+                supporters=r["supporters"])
         for r in rows
     ]
     return Catalog("server", catalog_cache.meta(db).get("version", ""), projects)
@@ -94,7 +96,7 @@ def load_demo(path: Path = DEMO_CATALOG) -> Catalog:
             image_path=(path.parent / image["url"]) if image.get("url") else None,
             goal_cents=p["goal_cents"], raised_cents=p["raised_cents"], currency=p["currency"],
             url=p.get("url"), starts_on=p.get("starts_on"), ends_on=p.get("ends_on"),
-            active=bool(p.get("active", True))))
+            active=bool(p.get("active", True)), supporters=p.get("supporters")))
     return Catalog("demo", str(doc.get("version", "demo")), projects)
 
 

@@ -115,8 +115,13 @@ def _v1_ledger(db: Database) -> None:
         """)
 
 
+def _v2_catalog_supporters(db: Database) -> None:
+    # How many donors a project has, when the central catalog says (optional there).
+    db.utils["catalog_projects"].add_column("supporters", int)
+
+
 # Append only. Never edit a migration that has shipped; add a new one.
-MIGRATIONS: list[Migration] = [_v1_ledger]
+MIGRATIONS: list[Migration] = [_v1_ledger, _v2_catalog_supporters]
 
 
 def _run_script(conn: sqlite3.Connection, script: str) -> None:

@@ -188,6 +188,11 @@ class BridgeClient:
             s.close()
             raise BridgeNotReached(f"not allowed to open {self.socket_path} (run as root or in "
                                    "the firmware-bridge group)") from None
+        except ConnectionRefusedError:
+            # A socket file left by a bridge that stopped (or one still starting).
+            s.close()
+            raise BridgeNotReached(f"the payment bridge is not accepting connections at "
+                                   f"{self.socket_path} (stopped, or still starting)") from None
         except OSError as e:
             s.close()
             raise BridgeNotReached(f"cannot reach the payment bridge at {self.socket_path}: "

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 class FlowStep(enum.StrEnum):
     ATTRACT = "attract"
+    PROJECTS = "projects"  # the grid of every featured project, one tap from the loop
     AMOUNT = "amount"
     KEYPAD = "keypad"
     PAYMENT = "payment"
@@ -146,8 +147,16 @@ class DonationFlow:
     def touched(self, now: float) -> None:
         self.last_touch = now
 
+    def open_projects(self, now: float) -> bool:
+        """« All projects »: the donor picks from a grid (giving stays two taps away)."""
+        if self.step is not FlowStep.ATTRACT:
+            return False
+        self.touched(now)
+        self.step = FlowStep.PROJECTS
+        return True
+
     def choose_project(self, project_id: str, now: float) -> bool:
-        if self.step is not FlowStep.ATTRACT or not self.available:
+        if self.step not in (FlowStep.ATTRACT, FlowStep.PROJECTS) or not self.available:
             return False
         self.touched(now)
         self.project_id, self.amount_cents, self.keypad_digits = project_id, None, ""
@@ -216,7 +225,8 @@ class DonationFlow:
         if self.step is FlowStep.KEYPAD:
             self.step = FlowStep.AMOUNT
             return True
-        if self.step in (FlowStep.AMOUNT, FlowStep.THANKS, FlowStep.OUTCOME):
+        if self.step in (FlowStep.PROJECTS, FlowStep.AMOUNT, FlowStep.THANKS,
+                         FlowStep.OUTCOME):
             self._to_attract()
             return True
         return False  # PAYMENT: only the outcome leaves it; ATTRACT: nowhere to go

@@ -45,6 +45,7 @@ class ProjectEntry:
     starts_on: str | None
     ends_on: str | None
     active: bool
+    supporters: int | None = None
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,13 @@ def _cents(p: dict[str, Any], key: str, where: str) -> int:
         raise CatalogRefused(f"{where}.{key}: expected a whole number of cents from 0 to "
                              f"{MAX_CENTS}")
     return v
+
+
+def _supporters(p: dict[str, Any]) -> int | None:
+    """Optional and read leniently: a central service that does not count supporters (or
+    counts them oddly) must not cost the kiosk its catalog."""
+    v = p.get("supporters")
+    return v if type(v) is int and 0 <= v < 2**31 else None
 
 
 def _date(p: dict[str, Any], key: str, where: str) -> str | None:
@@ -155,7 +163,7 @@ def parse_catalog(doc: Any, max_image_bytes: int,
             raised_cents=_cents(p, "raised_cents", where), currency=currency,
             url=_text(p, "url", where, 2048, nullable=True),
             starts_on=_date(p, "starts_on", where), ends_on=_date(p, "ends_on", where),
-            active=active))
+            active=active, supporters=_supporters(p)))
     sizes = {p.image.sha256: p.image.bytes for p in projects if p.image}
     if sum(sizes.values()) > max_total_bytes:
         raise CatalogRefused(f"catalog: its images total {sum(sizes.values())} bytes, more than "

@@ -101,6 +101,7 @@ def switch(ledger: Ledger, doc: CatalogDoc, etag: str, previous_images: set[str]
           "image_sha256": p.image.sha256 if p.image else None,
           "image_bytes": p.image.bytes if p.image else None, "goal_cents": p.goal_cents,
           "raised_cents": p.raised_cents, "currency": p.currency, "url": p.url,
-          "starts_on": p.starts_on, "ends_on": p.ends_on, "active": int(p.active)}
+          "starts_on": p.starts_on, "ends_on": p.ends_on, "active": int(p.active),
+          "supporters": p.supporters}
          for p in doc.projects],
         doc.version, etag, previous_images)

@@ -14,7 +14,7 @@ from firmware_bridge.concert_v2 import short_reference
 def test_each_answered_request_names_its_step(make_bridge, protocol):
     bridge = make_bridge("approve,decline,approve+lose_answer", protocol)
     references = [str(uuid.uuid4()) for _ in range(3)]
-    statuses = [bridge.client.pay(ref, 500 + i, "EUR")["status"]
+    statuses = [bridge.client.pay(ref, 500 + i, "EUR").status
                 for i, ref in enumerate(references)]
     assert statuses[:2] == ["approved", "declined"]
     seen = [short_reference(r) if protocol == "concert-v2" else r for r in references]

@@ -171,7 +171,7 @@ def test_demo_on_a_desktop_takes_a_clicked_donation_and_closes(xserver, processe
         time.sleep(1.0)  # the thank-you screen, its QR drawn
         thanks = shot(xserver, box, "thanks")
         [url] = decode_qr(thanks)
-        assert f"/r/demo-kiosk/{donation_id}?amount=500" in url
+        assert f"/r/demo-kiosk/{donation_id}?v=2&amount=500&currency=EUR" in url
         click(xserver, wid, DONE)
 
         close_like_a_window_manager(xserver, wid)

@@ -221,4 +221,24 @@ def test_rotated_display_lays_out_upright_and_takes_the_panels_touches(tmp_path,
     donation = assert_one_journaled(report, "approved")
     assert (donation["state"], donation["amount_cents"]) == ("approved", 500)
     [url] = decode_qr(report["shots"]["thanks"])  # the turned screenshot, read upright
-    assert f"/r/kiosk-test-01/{donation['id']}?amount=500" in url
+    assert f"/r/kiosk-test-01/{donation['id']}?v=2&amount=500&currency=EUR" in url
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_donor_chooses_the_project_and_the_bar_moves_offline(tmp_path, size):
+    report = drive(tmp_path, "choose", size)
+    choose = report["choose"]
+    # A swipe and the arrows move through the projects; the loop waits for the donor.
+    assert choose["ids"] == ["proj-1", "proj-2", "proj-3", "proj-2"]
+    assert choose["paused"] is True
+    # The grid is one tap away; a project there is given to in two more taps.
+    assert choose["amount_title"] == "Restaurer le vieux lavoir"
+    [gift] = [d for d in report["donations"] if d["state"] == "approved"]
+    assert (gift["project_id"], gift["amount_cents"]) == ("proj-4", 500)
+    # Offline, nothing synced: the bar moves from before the gift to the goal.
+    start, end, shown = choose["bar"]
+    assert start == pytest.approx(1 - 300 / 450000) and end == 1.0 and shown == end
+    assert choose["goal_text"] == "Objectif atteint, merci !"
+    assert choose["supporter_text"] == "Vous êtes le 48ᵉ soutien de ce projet"
+    assert choose["back_on"] == "proj-4"
+    assert choose["slide_text"] == "Objectif atteint, merci !"

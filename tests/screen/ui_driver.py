@@ -28,7 +28,8 @@ RECEIPT_KEY = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
 # What the terminal simulator does for each scenario run against the real bridge.
 SIM_SCRIPTS = {"approved": "approve:0.8", "declined": "decline:0.8", "recover": "approve:0.1",
                "unknown": "approve+lose_answer", "unavailable": "", "timeout": "",
-               "link_error": "", "locked": "", "slow-photo": "", "amount-rebuilds": ""}
+               "link_error": "", "locked": "", "choose": "approve:0.8", "slow-photo": "",
+               "amount-rebuilds": ""}
 
 
 def fault_on_cue(scenario: str, bridge: Any) -> Callable[[], None] | None:
@@ -85,6 +86,64 @@ def tap(widget: Any) -> None:
     touch = panel_touch(*widget.to_window(*widget.center))
     touch.touch_down()
     touch.touch_up()
+
+
+def swipe(widget: Any, from_x: float, to_x: float) -> None:
+    """A finger drawn across ``widget`` from one fraction of its width to another."""
+    y = widget.to_window(*widget.center)[1]
+    x0, _ = widget.to_window(widget.x + widget.width * from_x, 0)
+    x1, _ = widget.to_window(widget.x + widget.width * to_x, 0)
+    touch = panel_touch(x0, y)
+    touch.touch_down()
+    for k in range(1, 6):
+        touch.touch_move(x0 + (x1 - x0) * k / 5, y)
+    touch.touch_up()
+
+
+def choose_steps(d: Driver) -> Iterator[Any]:
+    """The donor moves through the projects, opens the grid, gives to the one nearly funded."""
+    app, attract = d.app, d.app.screen("attract")
+    slides = attract.ids.slides
+    report = d.report["choose"] = {"ids": [attract.current_project_id]}
+    idle = lambda: not slides.transition.is_active  # noqa: E731
+    swipe(slides, 0.8, 0.2)
+    yield 0.05
+    yield idle
+    report["ids"].append(attract.current_project_id)  # after the swipe
+    tap(attract.ids.next)
+    yield 0.05
+    yield idle
+    report["ids"].append(attract.current_project_id)  # after the arrow
+    tap(attract.ids.previous)
+    yield 0.05
+    yield idle
+    report["ids"].append(attract.current_project_id)
+    report["paused"] = attract.choice.paused(app.context.clock())
+    yield 0.2
+    d.shot("attract-chosen")
+    tap(attract.ids.all_projects)
+    yield d.at("projects")
+    yield 0.2
+    d.shot("projects")
+    grid = d.widget("projects", "grid")
+    tap(next(t for t in grid.children if t.project_id == "proj-4"))
+    yield d.at("amount")
+    report["amount_title"] = app.project_title
+    tap(list(reversed(d.widget("amount", "presets").children))[1])
+    yield d.at("thanks")
+    yield 1.6  # the bar's animation
+    d.shot("thanks-goal")
+    report["bar"] = [app.thanks_progress_from, app.thanks_progress_to,
+                     d.widget("thanks", "bar").value]
+    report["goal_text"] = d.widget("thanks", "goal").text
+    report["supporter_text"] = d.widget("thanks", "supporter").text
+    tap(d.widget("thanks", "done"))
+    yield d.at("attract")
+    yield 0.3
+    slide = slides.current_screen
+    report["back_on"] = slide.project_id
+    report["slide_text"] = slide.ids.raised.text
+    d.shot("attract-goal")
 
 
 def panel_touch(x: float, y: float) -> Any:
@@ -195,6 +254,9 @@ def scenario_steps(d: Driver, name: str) -> Iterator[Any]:
         d.report["screens"].append(app.manager.current)
         return
     yield lambda: app.available  # the bridge's first probe may still be running
+    if name == "choose":
+        yield from choose_steps(d)
+        return
     if d.on_available is not None:
         d.on_available()
     d.shot("attract")
@@ -383,7 +445,7 @@ def main(argv: list[str] | None = None) -> int:
         run_with_config(args, workdir)
         return 0
     ledger = open_ledger(workdir / "data" / "kiosk.db")
-    if args.scenario == "locked":  # also: the central API unreachable for a while
+    if args.scenario in ("locked", "choose"):  # also: the central API unreachable for a while
         ledger.set_service_status("sync", {"online": False, "last_error": "timed out"})
     if not args.no_receipt_key:
         ledger.set_setting("receipt_key", RECEIPT_KEY)
@@ -407,6 +469,9 @@ def main(argv: list[str] | None = None) -> int:
     settings = FlowSettings(preset_amounts_cents=(200, 500, 1000, 2000), custom_min_cents=100,
                             custom_max_cents=15000, idle_timeout_s=30, payment_timeout_s=60)
     projects = make_projects(workdir / "photos")
+    if args.scenario == "choose":  # proj-4: 3 € from its goal, 47 donors so far
+        projects[3] = dataclasses.replace(projects[3], raised_cents=projects[3].goal_cents - 300,
+                                          supporters=47)
     if args.scenario == "slow-photo":
         never = workdir / "photos" / "never.jpg"
         os.mkfifo(never)

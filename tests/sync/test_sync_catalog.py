@@ -227,3 +227,19 @@ def test_disk_full_while_storing_an_image_keeps_the_old_catalog(kiosk: Kiosk,
     service.cycle(force=True)
     assert live(kiosk).version == kiosk.served_catalog()["version"] != v1
     assert [p.id for p in live(kiosk).projects] == ["b"] and service.status()["last_error"] is None
+
+
+def test_supporters_is_optional_and_read_leniently(tmp_path: Path, central: Any) -> None:
+    # The service does not send supporters yet: a proxy in front of it answers the catalog.
+    proxy = CatalogOverride(central.url)
+    try:
+        kiosk = make_kiosk(tmp_path, central, base_url=proxy.url)
+        a, b, c, d = (jpeg((30 * i, 90, 90)) for i in range(1, 5))
+        projects = [(project("a", a, supporters=47), a), (project("b", b), b),
+                    (project("c", c, supporters="47"), c), (project("d", d, supporters=-1), d)]
+        proxy.catalog = {"version": "v1", "projects": [p for p, _ in projects]}
+        proxy.images = {p["image"]["sha256"]: data for p, data in projects}
+        assert pull(kiosk).outcome == "updated"  # an odd count never costs the catalog
+    finally:
+        proxy.stop()
+    assert [p.supporters for p in live(kiosk).projects] == [47, None, None, None]

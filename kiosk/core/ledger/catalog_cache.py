@@ -19,7 +19,7 @@ from kiosk.core.ledger.settings import bump_setting
 
 PROJECT_COLUMNS = ("id", "association", "title", "summary", "image_sha256", "image_bytes",
                    "goal_cents", "raised_cents", "currency", "url", "starts_on", "ends_on",
-                   "active")
+                   "active", "supporters")
 
 
 def project_rows(db: Database) -> list[dict[str, Any]]:

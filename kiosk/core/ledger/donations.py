@@ -157,6 +157,19 @@ class Donations(LedgerPart):
             " WHERE state = 'approved' AND created_at >= ? AND created_at < ?",
             (start, end)).fetchone()
 
+    def local_progress(self) -> dict[str, tuple[int, int]]:
+        """{project id: (cents, count)} of the approved gifts the central service has not
+        confirmed yet: what the screen adds to the cached catalog's ``raised_cents``.
+
+        Approved AND unsynced only, so a gift is never counted twice: the moment the central
+        API confirms it, the catalog's total is the one to count it (or will be at the next
+        catalog pull). Until that pull the bar can lag by the gifts synced since, never run
+        ahead. Quarantined gifts are left out: the central service refused them."""
+        rows = self.db.conn.execute(
+            "SELECT project_id, coalesce(sum(amount_cents), 0), count(*) FROM donations"
+            " WHERE state = 'approved' AND sync_state = 'unsynced' GROUP BY project_id")
+        return {pid: (cents, count) for pid, cents, count in rows}
+
     def unknown_unsynced_count(self) -> int:
         """Unknown outcomes the central service has not heard of yet."""
         return self.db.conn.execute("SELECT count(*) FROM donations WHERE state = 'unknown'"

@@ -78,7 +78,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("kiosk.screen")
 PREWARM_AFTER_S = 2.0
-DONOR_SCREENS = ("amount", "payment", "thanks", "outcome", "keypad")
+DONOR_SCREENS = ("projects", "amount", "payment", "thanks", "outcome", "keypad")
 STAGES = {
     "connecting": "Connecting to the terminal…",
     "sending": "Sending the amount to the terminal…",
@@ -138,6 +138,14 @@ class KioskApp(App):
     outcome = StringProperty("")
     receipt_url = StringProperty("")
     receipt_texture = ObjectProperty(None, allownone=True)
+    # {project id: (cents, gifts)} approved here and not synced yet (Ledger.local_progress)
+    local_progress = ObjectProperty({})
+    # The thank-you bar: where it starts and where it moves to (fractions of the goal).
+    thanks_progress_from = NumericProperty(0.0)
+    thanks_progress_to = NumericProperty(0.0)
+    thanks_supporter = NumericProperty(0)  # 0: the catalog does not count supporters
+    thanks_goal_reached = BooleanProperty(False)
+    thanks_has_goal = BooleanProperty(False)
 
     __events__ = ("on_hidden_gesture", "on_shown")
 
@@ -210,6 +218,29 @@ class KioskApp(App):
                 self.screen(name)
                 Clock.schedule_once(self._prewarm, 0)
                 return
+        self._io.submit(self._read_progress)
+
+    def _read_progress(self) -> None:
+        """I/O thread: the gifts the catalog's totals do not count yet."""
+        try:
+            local = self.context.ledger.local_progress()
+        except Exception as e:  # noqa: BLE001 - the bars then show the catalog's totals
+            log.warning("cannot read the local progress: %s", e)
+            return
+        self._progress_read(local)
+
+    @mainthread
+    def _progress_read(self, local: dict[str, tuple[int, int]]) -> None:
+        from kiosk.screen.project_choice import progress
+
+        project = next((p for p in self.projects if p.id == self.flow.project_id), None)
+        if project is not None:  # a gift to it was just approved: the thank-you's bar
+            before, after = progress(project, self.local_progress), progress(project, local)
+            self.thanks_progress_from, self.thanks_progress_to = before.fraction, after.fraction
+            self.thanks_has_goal = bool(after.goal_cents)
+            self.thanks_goal_reached = after.reached
+            self.thanks_supporter = after.supporters or 0
+        self.local_progress = local
 
     def on_stop(self) -> None:
         if self.owner is not None:
@@ -279,6 +310,13 @@ class KioskApp(App):
         return self.tr("{raised} raised of {goal}", raised=self.money(int(raised_cents)),
                        goal=self.money(int(goal_cents)))
 
+    def ordinal(self, n: int, _language: str | None = None) -> str:
+        """« 48ᵉ », « 1er »; "48th", "1st"."""
+        if self.lang == "fr":
+            return "1er" if n == 1 else f"{n}ᵉ"
+        suffix = "th" if n % 100 in (11, 12, 13) else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+        return f"{n}{suffix}"
+
     def toggle_language(self) -> None:
         self.lang = "en" if self.lang == "fr" else "fr"
 
@@ -292,6 +330,10 @@ class KioskApp(App):
         presets = self.context.flow_settings.preset_amounts_cents
         if 0 <= index < len(presets):
             self._run(self.flow.choose_amount(presets[index], self.context.clock()))
+
+    def open_projects(self) -> None:
+        if self.flow.open_projects(self.context.clock()):
+            self._refresh_trigger()
 
     def open_keypad(self) -> None:
         if self.flow.open_keypad(self.context.clock()):
@@ -359,6 +401,8 @@ class KioskApp(App):
                                       result.donation_id, start.amount_cents, start.currency,
                                       start.project_id)
             qr = (url, pictures.qr_pixels(url, 320))
+        if result.outcome is FlowOutcome.APPROVED:
+            self._read_progress()  # before the thank-you: its bar moves to the new total
         self._payment_finished(result, qr)
 
     def _cancel_worker(self, reference: str) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 SCREENS: dict[str, tuple[str, str]] = {
     "attract": ("kiosk.screen.ui.screens.attract", "AttractScreen"),
+    "projects": ("kiosk.screen.ui.screens.projects", "ProjectsScreen"),
     "amount": ("kiosk.screen.ui.screens.amount", "AmountScreen"),
     "keypad": ("kiosk.screen.ui.screens.keypad", "KeypadScreen"),
     "payment": ("kiosk.screen.ui.screens.payment", "PaymentScreen"),

@@ -15,7 +15,7 @@ from typing import Any
 from kivy.app import App
 from kivy.clock import Clock, mainthread
 from kivy.lang import Builder
-from kivy.properties import NumericProperty, ObjectProperty, StringProperty
+from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, StringProperty
 from kivy.uix.layout import Layout
 from kivy.uix.screenmanager import NoTransition, Screen, ScreenManager, SlideTransition
 from kivy.uix.widget import Widget
@@ -32,6 +32,7 @@ HIDDEN_GESTURE_HOLD_S = 3.0
 PHOTO_TEXTURES = 8  # photo textures kept: the default six featured never decode twice
 MAX_SLIDES = 8  # slides kept built; the default six featured projects never rebuild
 QR_PX = 160
+SWIPE_MIN = 60  # layout units a finger travels sideways for a swipe (less is a tap)
 # Before the very first frame, the UI thread waits this long at most for the first photo
 # (decoded on the pictures thread), so the first frame shows the slide whole instead of an
 # empty frame the photo pops into a few frames later; after that it carries on without it.
@@ -57,14 +58,28 @@ class ProjectSlide(Screen):
     photo = ObjectProperty(None, allownone=True)
     learn_more = ObjectProperty(None, allownone=True)
 
+    def on_touch_down(self, touch: Any) -> bool:
+        # Only a touch that began on the slide itself (not on an arrow above it) may give.
+        touch.ud["on_slide"] = True
+        return super().on_touch_down(touch)
+
     def on_touch_up(self, touch: Any) -> bool:
         # Tapping the project itself gives to it, like the call to action below it.
         if (self.manager and self.manager.current_screen is self and self.project_id
+                and touch.ud.get("on_slide")
                 and self.collide_point(*touch.pos) and self.collide_point(*touch.opos)
-                and "hidden_corner" not in touch.ud):
+                and "hidden_corner" not in touch.ud and not _is_swipe(touch)):
             App.get_running_app().give(self.project_id)
             return True
         return super().on_touch_up(touch)
+
+
+def _is_swipe(touch: Any) -> int:
+    """-1 (to the previous project), +1 (to the next) or 0 (not a swipe)."""
+    dx, dy = touch.x - touch.ox, touch.y - touch.oy
+    if abs(dx) < SWIPE_MIN * App.get_running_app().scale or abs(dx) < 2 * abs(dy):
+        return 0
+    return -1 if dx > 0 else 1  # a finger moving right brings the previous project in
 
 
 class HiddenCorner(Widget):
@@ -91,6 +106,8 @@ class AttractScreen(KioskScreen):
 
     index = NumericProperty(0)
     current_project_id = StringProperty("")
+    dots = StringProperty("")  # where the shown project is among them: ○ ● ○
+    several = BooleanProperty(False)  # arrows and dots only when there is a choice
 
     def __init__(self, **kwargs: Any):
         super().__init__(**kwargs)
@@ -100,6 +117,45 @@ class AttractScreen(KioskScreen):
         self._recent: list[str] = []
         self._decoding: set[tuple] = set()  # photos asked for and not back yet
         Clock.schedule_once(lambda _dt: self._show_first(), 0)
+        self._choice: Any = None
+        App.get_running_app().bind(local_progress=self._progress_changed)
+
+    @property
+    def choice(self) -> Any:
+        """The loop's decisions (kiosk.screen.project_choice), made on first use: not needed
+        for the first frame, so not imported on the start-up path."""
+        if self._choice is None:
+            from kiosk.screen.project_choice import ProjectChoice
+
+            app = App.get_running_app()
+            self._choice = ProjectChoice(app.context.flow_settings.idle_timeout_s)
+            self._choice.set_projects(self.projects, app.local_progress)
+            self._choice.index = int(self.index)
+        return self._choice
+
+    def _progress_changed(self, _app: Any, local: dict[str, tuple[int, int]]) -> None:
+        if self._choice is not None:
+            self._choice.set_projects(self.projects, local, keep=self.current_project_id)
+        by_id = {p.id: p for p in self.projects}
+        for slide in self.ids.slides.screens:
+            project = by_id.get(slide.project_id)
+            if project is not None:
+                slide.raised_cents = project.raised_cents + local.get(project.id, (0, 0))[0]
+
+    def move(self, delta: int) -> None:
+        """An arrow or a swipe: the donor moves through the projects; the loop waits."""
+        if len(self.projects) < 2 or self.ids.slides.transition.is_active:
+            return
+        index = self.choice.move(delta, App.get_running_app().context.clock())
+        self._show(index, animate=True, direction="left" if delta > 0 else "right")
+
+    def on_touch_up(self, touch: Any) -> bool:
+        slides = self.ids.slides
+        if (slides.collide_point(*touch.opos) and "hidden_corner" not in touch.ud
+                and (delta := _is_swipe(touch))):
+            self.move(delta)
+            return True
+        return super().on_touch_up(touch)
 
     def start(self, size: tuple[int, int]) -> None:
         """Show the first slide laid out at ``size`` now, so its photo starts decoding while
@@ -141,7 +197,14 @@ class AttractScreen(KioskScreen):
     def next_slide(self, *_args: Any) -> None:
         if len(self.projects) < 2 or self.ids.slides.transition.is_active:
             return
-        self._show((self.index + 1) % len(self.projects), animate=True)
+        index = self.choice.auto_next(App.get_running_app().context.clock())
+        if index is not None:  # None: a donor is choosing
+            self._show(index, animate=True)
+
+    def select(self, project_id: str) -> None:
+        """A project picked in the grid of all projects: shown here when the donor is back."""
+        if self.choice.select(project_id, App.get_running_app().context.clock()):
+            self._show(self.choice.index, animate=False)
 
     def give(self) -> None:
         if self.projects and self.current_project_id:
@@ -159,15 +222,20 @@ class AttractScreen(KioskScreen):
         self._textures = pictures.TextureCache(capacity=PHOTO_TEXTURES)
         self.current_project_id = ""
         self._show(min(self.index, max(0, len(self.projects) - 1)), animate=False)
+        if self._choice is not None:
+            self._choice.set_projects(self.projects, App.get_running_app().local_progress)
+            self._choice.index = int(self.index)
 
-    def _show(self, index: int, animate: bool) -> None:
+    def _show(self, index: int, animate: bool, direction: str = "left") -> None:
         if not self.projects:
             return
         manager: ScreenManager = self.ids.slides
         slide = self._slide(index)
         self.index, self.current_project_id = index, slide.project_id
+        self.several = len(self.projects) > 1
+        self.dots = " ".join("●" if i == index else "○" for i in range(len(self.projects)))
         self._load_photo(slide, index)
-        manager.transition = (SlideTransition(direction="left", duration=0.6) if animate
+        manager.transition = (SlideTransition(direction=direction, duration=0.6) if animate
                               else NoTransition())
         manager.current = slide.name
 
@@ -184,8 +252,9 @@ class AttractScreen(KioskScreen):
             manager.remove_widget(manager.get_screen(oldest))
         self._recent.append(name)
         p = self.projects[index]
+        local = App.get_running_app().local_progress.get(p.id, (0, 0))[0]
         slide = ProjectSlide(name=name, project_id=p.id, association=p.association,
-                             title=p.title, summary=p.summary, raised_cents=p.raised_cents,
+                             title=p.title, summary=p.summary, raised_cents=p.raised_cents + local,
                              goal_cents=p.goal_cents)
         manager.add_widget(slide)
         slide.ids.photo.bind(size=self._refill)
