@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,6 +27,30 @@ settings.register_profile("ci", derandomize=True, database=None, print_blob=True
                           deadline=None)
 settings.register_profile("dev", print_blob=True, deadline=None)
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _untracked_files() -> set[str] | None:
+    """Files in the checkout that git neither tracks nor ignores (None: not a git checkout)."""
+    try:
+        out = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"],
+                             cwd=REPO, capture_output=True, text=True, timeout=60, check=True)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return {line[3:] for line in out.stdout.splitlines() if line.startswith("?? ")}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def tests_leave_the_checkout_clean() -> Iterator[None]:
+    """Tests write only under their temporary directories: a file the suite leaves in the
+    checkout (a test ledger once landed at the repository's root) fails the run."""
+    before = _untracked_files()
+    yield
+    after = _untracked_files()
+    if before is not None and after is not None:
+        left = sorted(after - before)
+        assert not left, f"the tests left files in the checkout: {left}"
 
 
 @pytest.fixture
