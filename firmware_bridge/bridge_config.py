@@ -17,6 +17,7 @@ import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 PROTOCOLS = ("concert-v2", "concert-v3")
 TRANSPORTS = ("serial", "tcp")
@@ -159,21 +160,26 @@ def check_terminal(terminal: TerminalSettings, path: Path | str = "<config>") ->
                                 "terminal.journal")
 
 
-def load(path: Path | str) -> BridgeConfig:
-    """Read kiosk.toml and validate the bridge's part of it."""
-    p = Path(path)
+def read_toml(p: Path, error: Callable[[Path, str, str, str], Exception]) -> dict[str, Any]:
+    """kiosk.toml as a dict; anything unreadable raises ``error(path, key, value, expected)``
+    naming what was wrong (the kiosk's own configuration reads the file through this too)."""
     try:
         text = p.read_bytes().decode("utf-8")
     except FileNotFoundError:
-        raise BridgeConfigError(p, "(file)", str(p), "an existing configuration file") from None
+        raise error(p, "(file)", str(p), "an existing configuration file") from None
     except PermissionError:
-        raise BridgeConfigError(p, "(file)", str(p), "a file readable by this user") from None
+        raise error(p, "(file)", str(p), "a file readable by this user") from None
     except IsADirectoryError:
-        raise BridgeConfigError(p, "(file)", str(p), "a file, not a directory") from None
+        raise error(p, "(file)", str(p), "a file, not a directory") from None
     except UnicodeDecodeError as e:
-        raise BridgeConfigError(p, "(file)", f"byte {e.start}", "UTF-8 text") from None
+        raise error(p, "(file)", f"byte {e.start}", "UTF-8 text") from None
     try:
-        raw = tomllib.loads(text)
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
-        raise BridgeConfigError(p, "(syntax)", str(e), "valid TOML") from None
-    return validate(raw, p)
+        raise error(p, "(syntax)", str(e), "valid TOML") from None
+
+
+def load(path: Path | str) -> BridgeConfig:
+    """Read kiosk.toml and validate the bridge's part of it."""
+    p = Path(path)
+    return validate(read_toml(p, BridgeConfigError), p)

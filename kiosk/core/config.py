@@ -11,7 +11,6 @@ import ipaddress
 import math
 import os
 import re
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -330,21 +329,7 @@ def _check_files(s: dict[str, Section], path: Path | str) -> None:
 def load(path: Path | str | None = None) -> Config:
     """Read and validate the configuration file (default: :func:`default_path`)."""
     p = Path(path) if path is not None else default_path()
-    try:
-        text = p.read_bytes().decode("utf-8")
-    except FileNotFoundError:
-        raise ConfigError(p, "(file)", str(p), "an existing configuration file") from None
-    except PermissionError:
-        raise ConfigError(p, "(file)", str(p), "a file readable by this user") from None
-    except IsADirectoryError:
-        raise ConfigError(p, "(file)", str(p), "a file, not a directory") from None
-    except UnicodeDecodeError as e:
-        raise ConfigError(p, "(file)", f"byte {e.start}", "UTF-8 text") from None
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
-        raise ConfigError(p, "(syntax)", str(e), "valid TOML") from None
-    return validate(raw, p)
+    return validate(bridge_config.read_toml(p, ConfigError), p)
 
 
 def render_toml(values: dict[str, dict[str, Any]]) -> str:
