@@ -159,9 +159,10 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     record = AcquirerRecord(args.record)
     if args.tcp_port is not None:
-        sim: Any = TcpV3Simulator(port=args.tcp_port, script=script, record=record,
-                                  byte_timeout=args.byte_timeout).start()
-        print(f"127.0.0.1:{sim.port}", flush=True)
+        tcp = TcpV3Simulator(port=args.tcp_port, script=script, record=record,
+                             byte_timeout=args.byte_timeout).start()
+        print(f"127.0.0.1:{tcp.port}", flush=True)
+        sim: TcpV3Simulator | PtySimulator = tcp
     else:
         if not args.link:
             print("--link PATH is needed for a pty simulator", file=sys.stderr)

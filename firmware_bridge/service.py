@@ -14,9 +14,10 @@ import socketserver
 import stat
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from firmware_bridge import concert_v2, socket_requests, systemd_notify
 from firmware_bridge.clock import utc_now
@@ -29,6 +30,9 @@ from firmware_bridge.journal import (
 )
 from firmware_bridge.outcome import Status, TerminalOutcome
 from firmware_bridge.terminal import PaymentTerminal
+
+if TYPE_CHECKING:
+    from io import BufferedIOBase
 
 log = logging.getLogger("firmware_bridge")
 
@@ -144,7 +148,7 @@ class BridgeService:
                                f"remove it (check terminal.bridge_socket)")
         self.socket_path.unlink(missing_ok=True)
 
-    def _spawn(self, target: Any, name: str) -> None:
+    def _spawn(self, target: Callable[[], object], name: str) -> None:
         t = threading.Thread(target=target, name=name, daemon=True)
         t.start()
         self._threads.append(t)
@@ -221,7 +225,7 @@ class BridgeService:
 
     # -- connections ----------------------------------------------------------------------
 
-    def _handle_connection(self, rfile: Any, wfile: Any) -> None:
+    def _handle_connection(self, rfile: BufferedIOBase, wfile: BufferedIOBase) -> None:
         def send(doc: dict[str, Any]) -> bool:
             try:
                 wfile.write((json.dumps(doc) + "\n").encode())
@@ -294,7 +298,8 @@ class BridgeService:
 
     # -- paying ---------------------------------------------------------------------------
 
-    def _pay(self, req: socket_requests.Request, send: Any) -> bool:
+    def _pay(self, req: socket_requests.Request,
+             send: Callable[[dict[str, Any]], bool]) -> bool:
         reference = req.reference
         refused = None
         with self._lock:

@@ -202,7 +202,8 @@ class SerialTerminal:
             raise
 
     def _request(self, reference: str, amount_cents: int, currency: str) -> tuple[bytes, Any]:
-        """The request's body, and what its answer is checked against."""
+        """The request's body, and what its answer is checked against (Any: the V2 short
+        reference or the V3 request, by ``self.protocol``)."""
         code = CURRENCY_CODES[currency]
         if self.protocol == "concert-v2":
             private = v2.short_reference(reference)

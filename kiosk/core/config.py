@@ -29,7 +29,7 @@ LANGUAGES = ("fr", "en")
 class ConfigError(Exception):
     """A configuration problem, phrased for the operator who has to fix the file."""
 
-    def __init__(self, path: Path | str, key: str, value: Any, expected: str):
+    def __init__(self, path: Path | str, key: str, value: object, expected: str):
         self.path, self.key, self.value, self.expected = str(path), key, value, expected
         shown = "(missing)" if value is _MISSING else repr(value)
         super().__init__(f"{path}: {key} = {shown}: expected {expected}")
@@ -43,23 +43,23 @@ class Key:
     """One configuration key: its type, default and an optional extra check."""
 
     kind: type | tuple[type, ...]
-    default: Any = _MISSING
+    default: Any = _MISSING  # of ``kind``, which differs from key to key
     expected: str = ""
-    check: Callable[[Any], bool] | None = None
+    check: Callable[[Any], bool] | None = None  # given a value already of ``kind``
 
 
-def _is_positive(v: Any) -> bool:
+def _is_positive(v: float) -> bool:
     return v > 0
 
 
-def _is_non_negative(v: Any) -> bool:
+def _is_non_negative(v: float) -> bool:
     return v >= 0
 
 
 DAY_S = 86400
 
 
-def _seconds_up_to(top: float) -> Callable[[Any], bool]:
+def _seconds_up_to(top: float) -> Callable[[float], bool]:
     # An upper bound too: a huge timeout overflows time_t in the socket and thread calls.
     return lambda v: 0 < v <= top
 
@@ -166,7 +166,7 @@ class Section:
 
     values: dict[str, Any] = field(default_factory=dict)
 
-    def __getattr__(self, name: str) -> Any:
+    def __getattr__(self, name: str) -> Any:  # a key's type is in SCHEMA, not known here
         try:
             return self.values[name]
         except KeyError:
@@ -208,7 +208,7 @@ def default_path() -> Path:
     return Path(os.environ.get(ENV_VAR) or DEFAULT_PATH)
 
 
-def _type_ok(value: Any, kind: type | tuple[type, ...]) -> bool:
+def _type_ok(value: object, kind: type | tuple[type, ...]) -> bool:
     kinds = kind if isinstance(kind, tuple) else (kind,)
     # bool is an int in Python; a TOML `true` must not pass as a number of cents.
     if isinstance(value, bool) and bool not in kinds:
@@ -343,7 +343,7 @@ def render_toml(values: dict[str, dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def _toml_value(v: Any) -> str:
+def _toml_value(v: object) -> str:
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, (int, float)):

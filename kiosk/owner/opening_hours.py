@@ -13,7 +13,10 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from kiosk.core.ledger import Ledger
 
 SETTING = "opening_hours"
 _HHMM = re.compile(r"([01]\d|2[0-3]):([0-5]\d)")
@@ -36,7 +39,7 @@ class OpeningHours:
         return cls(parse_hhmm(opens), parse_hhmm(closes))
 
     @classmethod
-    def for_kiosk(cls, ledger: Any, default_opens: str, default_closes: str) -> OpeningHours:
+    def for_kiosk(cls, ledger: Ledger, default_opens: str, default_closes: str) -> OpeningHours:
         """The owner's hours if set and readable, else the configuration's defaults."""
         chosen = ledger.get_setting(SETTING)
         if isinstance(chosen, dict):

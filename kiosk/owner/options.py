@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from kiosk.hardware.backlight import SYSFS_ROOT
 from kiosk.owner.pin_lock import DEFAULT_SCHEDULE
+
+if TYPE_CHECKING:
+    from kiosk.core.config import Config
 
 
 @dataclass(frozen=True)
@@ -24,7 +27,7 @@ class OwnerOptions:
     lock_schedule: tuple[int, ...] = DEFAULT_SCHEDULE
 
     @classmethod
-    def from_config(cls, cfg: Any) -> OwnerOptions:
+    def from_config(cls, cfg: Config) -> OwnerOptions:
         return cls(data_dir=cfg.data_dir, max_featured=cfg.screen.max_featured,
                    opening_time=cfg.screen.opening_time, closing_time=cfg.screen.closing_time,
                    default_language=cfg.screen.language,

@@ -24,9 +24,12 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from kiosk.core.ledger import AuditEntry, Ledger, SettingChange, boot_clock_ns, boot_id
+
+if TYPE_CHECKING:
+    from typing import TypeGuard
 
 SETTING = "pin_lockout"
 ACTOR = "owner"
@@ -34,6 +37,14 @@ ACTOR = "owner"
 # a mistyped digit; a guesser of a 4-digit PIN then needs days for a few hundred tries.
 DEFAULT_SCHEDULE: tuple[int, ...] = (0, 0, 0, 30, 60, 120, 300, 900)
 _NEVER_SET = object()
+
+
+class LockState(TypedDict):
+    """The stored value of the setting."""
+
+    failures: int
+    boot_id: str
+    locked_until_ns: int
 
 
 @dataclass(frozen=True)
@@ -72,11 +83,12 @@ class PinLock:
         """One more wrong PIN: lengthen the lock and audit it, in one transaction."""
         status: LockStatus | None = None
 
-        def fail(stored: Any) -> SettingChange:
+        def fail(stored: object) -> SettingChange:
             nonlocal status
             failures = self._current(stored).value["failures"] + 1
             until = self._clock_ns() + self.delay_after(failures) * 1_000_000_000
-            state = {"failures": failures, "boot_id": self._boot, "locked_until_ns": until}
+            state: LockState = {"failures": failures, "boot_id": self._boot,
+                                "locked_until_ns": until}
             status = self._status(state)
             return SettingChange(state, AuditEntry(ACTOR, "pin_failed", {
                 "failures": failures, "locked_for_s": status.locked_for_s, **audit_detail}))
@@ -89,15 +101,17 @@ class PinLock:
         """A right PIN clears the count (auditing the entry is the session's job)."""
         self.ledger.set_setting(SETTING, self._fresh())
 
-    def _fresh(self) -> dict[str, Any]:
+    def _fresh(self) -> LockState:
         return {"failures": 0, "boot_id": self._boot, "locked_until_ns": 0}
 
-    def _current(self, stored: Any) -> SettingChange:
-        """The lock in force given the stored value; written back only when it changed."""
+    def _current(self, stored: object) -> SettingChange:
+        """The lock in force given the stored value (anything, as the ledger holds it);
+        written back only when it changed."""
         if stored is _NEVER_SET:
             return SettingChange(self._fresh(), write=False)
-        state = stored
-        if not _well_formed(state):
+        if _well_formed(stored):
+            state: LockState = stored
+        else:
             # A damaged value must not unlock the pad: treat it as a full lock from now.
             state = {"failures": len(self.schedule), "boot_id": "", "locked_until_ns": 0}
         if state["boot_id"] != self._boot:
@@ -108,12 +122,12 @@ class PinLock:
             return SettingChange(state)
         return SettingChange(state, write=False)
 
-    def _status(self, state: dict[str, Any]) -> LockStatus:
+    def _status(self, state: LockState) -> LockStatus:
         left_ns = max(0, state["locked_until_ns"] - self._clock_ns())
         return LockStatus(state["failures"], math.ceil(left_ns / 1_000_000_000))
 
 
-def _well_formed(state: Any) -> bool:
+def _well_formed(state: object) -> TypeGuard[LockState]:
     return (isinstance(state, dict)
             and type(state.get("failures")) is int and state["failures"] >= 0
             and isinstance(state.get("boot_id"), str)

@@ -12,11 +12,24 @@ import sys
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kiosk.assets import FONTS_DIR
 from kiosk.core.config import Config
 from kiosk.screen.donation_flow import FlowSettings
+
+if TYPE_CHECKING:
+    from types import FrameType
+
+    from kiosk.core.catalog import Project
+    from kiosk.core.ledger import Ledger
+    from kiosk.payment.port import BridgePort
+    from kiosk.payment.runner import PaymentPort
+    from kiosk.screen.health import Health
+    from kiosk.screen.ui.app import KioskApp, KioskContext
+
+    # What the first frame shows: (version key, featured projects, language).
+    FirstReads = tuple[str, list[Project], str]
 
 log = logging.getLogger("kiosk.screen")
 WATCHDOG_PING_S = 5.0
@@ -30,15 +43,15 @@ def register_font() -> None:
                        fn_bold=str(FONTS_DIR / "DejaVuSans-Bold.ttf"))
 
 
-def bridge_port(cfg: Config) -> Any:
+def bridge_port(cfg: Config) -> BridgePort:
     """The payment port over the bridge socket (the screen's only way to the terminal)."""
     from kiosk.payment import port as adapter
 
     return adapter.from_config(cfg)
 
 
-def build_context(cfg: Config, ledger: Any, port: Any,
-                  reads: tuple[str, list[Any], str] | None = None) -> Any:
+def build_context(cfg: Config, ledger: Ledger, port: PaymentPort | None,
+                  reads: FirstReads | None = None) -> KioskContext:
     """``reads``: :func:`first_reads` already done (on the start-up thread); None: read now."""
     from kiosk.owner.options import OwnerOptions
     from kiosk.screen.ui.app import KioskContext
@@ -53,14 +66,14 @@ def build_context(cfg: Config, ledger: Any, port: Any,
                                                               cfg.screen.max_featured))
 
 
-def first_reads(cfg: Config, ledger: Any) -> tuple[str, list[Any], str]:
+def first_reads(cfg: Config, ledger: Ledger) -> FirstReads:
     """What the first frame shows from the ledger: the featured projects (with their version
     key) and the screen's language (the owner's choice, else the configuration's)."""
     version, projects = load_projects(ledger, cfg.data_dir, cfg.screen.max_featured)
     return version, projects, ledger.get_setting("language") or cfg.screen.language
 
 
-def load_projects(ledger: Any, data_dir: Path, limit: int) -> tuple[str, list[Any]]:
+def load_projects(ledger: Ledger, data_dir: Path, limit: int) -> tuple[str, list[Project]]:
     """The featured projects and a key that changes when they do (a new catalog from
     kiosk-sync, or the owner's new choice). Runs on the screen's I/O thread."""
     from kiosk.core import catalog
@@ -72,7 +85,7 @@ def load_projects(ledger: Any, data_dir: Path, limit: int) -> tuple[str, list[An
     return f"{cat.source}:{cat.version}:{','.join(p.id for p in projects)}", projects
 
 
-def _has_catalog(ledger: Any) -> bool:
+def _has_catalog(ledger: Ledger) -> bool:
     from kiosk.core import catalog
 
     try:
@@ -81,8 +94,8 @@ def _has_catalog(ledger: Any) -> bool:
         return False
 
 
-def start_first_reads(cfg: Config, ledger: Any, port: Any,
-                      settings: FlowSettings) -> tuple[Future, Future]:
+def start_first_reads(cfg: Config, ledger: Ledger, port: PaymentPort | None,
+                      settings: FlowSettings) -> tuple[Future[FirstReads], Future[Health]]:
     """:func:`first_reads`, then the first health check (``kiosk.screen.health.first_check``), on a
     thread of their own while Kivy starts: mostly waiting on the disk and the bridge's socket.
     One after the other on the ledger's connection, which nothing else uses until the app runs
@@ -115,7 +128,7 @@ def seconds_since_process_start() -> float | None:
         return None
 
 
-def start_watchdog(app: Any) -> None:
+def start_watchdog(app: KioskApp) -> None:
     """READY=1 once the first screen is shown whole (the app's ``on_shown``), then WATCHDOG=1
     from the Kivy clock: if the UI thread freezes, the pings stop and systemd restarts the
     screen."""
@@ -140,13 +153,13 @@ def start_watchdog(app: Any) -> None:
     Clock.schedule_interval(lambda _dt: systemd_notify.watchdog(), interval)
 
 
-def stop_on_signals(app: Any) -> None:
+def stop_on_signals(app: KioskApp) -> None:
     """SIGTERM (systemd) and SIGINT (Ctrl-C) stop the app cleanly from the Kivy clock."""
     import signal
 
     from kivy.clock import Clock
 
-    def handler(_signum: int, _frame: Any) -> None:
+    def handler(_signum: int, _frame: FrameType | None) -> None:
         Clock.schedule_once(lambda _dt: app.stop(), 0)
 
     signal.signal(signal.SIGTERM, handler)

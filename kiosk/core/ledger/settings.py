@@ -1,4 +1,6 @@
-"""Owner settings (JSON values by key) and the per-service status rows."""
+"""Owner settings (JSON values by key) and the per-service status rows.
+
+A value is whatever JSON the ledger holds (hence Any): each caller checks the shape it expects."""
 
 from __future__ import annotations
 

@@ -33,7 +33,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from kivy.app import App
 from kivy.clock import Clock, mainthread
@@ -74,7 +74,13 @@ from kiosk.screen.ui.screens import SCREENS
 from kiosk.screen.ui.textures import texture_from
 
 if TYPE_CHECKING:
+    from kivy.core.window import WindowBase
+
+    from kiosk.core.ledger import Ledger
+    from kiosk.owner.options import OwnerOptions
     from kiosk.screen.ui.owner_panel import OwnerPanel
+
+_T = TypeVar("_T")
 
 log = logging.getLogger("kiosk.screen")
 PREWARM_AFTER_S = 2.0
@@ -93,7 +99,7 @@ class KioskContext:
 
     flow_settings: FlowSettings
     projects: list[Project]
-    ledger: Any  # kiosk.core.ledger.Ledger
+    ledger: Ledger
     port: PaymentPort | None  # None: no bridge client available, giving is out of service
     device_id: str
     receipt_base_url: str
@@ -103,7 +109,7 @@ class KioskContext:
     result_wait_s: float = 30.0
     clock: Callable[[], float] = time.monotonic
     sound_path: Path | None = field(default_factory=lambda: SOUNDS_DIR / "thanks.wav")
-    owner: Any = None  # kiosk.owner.options.OwnerOptions; None: no settings screens
+    owner: OwnerOptions | None = None  # None: no settings screens
     # Re-read on the I/O thread at each health check: (version key, featured projects).
     projects_source: Callable[[], tuple[str, list[Project]]] | None = None
     projects_version: str = ""
@@ -249,12 +255,12 @@ class KioskApp(App):
         self._side.shutdown(wait=False, cancel_futures=True)
         self._pictures.shutdown(wait=False, cancel_futures=True)
 
-    def submit_picture(self, fn: Callable[..., Any], *args: Any) -> Future:
+    def submit_picture(self, fn: Callable[..., _T], *args: Any) -> Future[_T]:
         """Run ``fn(*args)`` on the pictures thread (decoding, scaling)."""
         return self._pictures.submit(fn, *args)
 
-    def background(self, fn: Callable[..., Any], *args: Any,
-                   done: Callable[[Any], None]) -> None:
+    def background(self, fn: Callable[..., _T], *args: Any,
+                   done: Callable[[_T], None]) -> None:
         """Run ``fn(*args)`` off the UI thread (photos, QR codes); ``done`` gets the result on
         the worker thread and must hand it back with @mainthread."""
         def job() -> None:
@@ -266,7 +272,7 @@ class KioskApp(App):
             done(result)
         self._pictures.submit(job)
 
-    def _on_window_size(self, _window: Any, size: tuple[int, int]) -> None:
+    def _on_window_size(self, _window: WindowBase, size: tuple[int, int]) -> None:
         self.scale = theme.layout_scale(*size)
         self.portrait = size[1] > size[0]
 
@@ -275,7 +281,8 @@ class KioskApp(App):
         return False
 
     def screen(self, name: str) -> Any:
-        """The screen called ``name``, created (and its .kv loaded) the first time."""
+        """The screen called ``name``, created (and its .kv loaded) the first time (Any: its
+        class is picked by name at run time; callers use that class's own methods)."""
         assert self.manager is not None
         if not self.manager.has_screen(name):
             module, cls = SCREENS[name]
@@ -423,7 +430,8 @@ class KioskApp(App):
         self._refresh_trigger()
 
     @mainthread
-    def _payment_finished(self, result: PaymentResult, qr: tuple[str, Any] | None) -> None:
+    def _payment_finished(self, result: PaymentResult,
+                          qr: tuple[str, pictures.Pixels] | None) -> None:
         self.payment_hold.finished()
         if self.flow.step is FlowStep.PAYMENT:
             if not self.payment_hold.screen_showing:
@@ -435,7 +443,7 @@ class KioskApp(App):
         self._apply_payment_result(result, qr)
 
     def _apply_payment_result(self, result: PaymentResult,
-                              qr: tuple[str, Any] | None) -> None:
+                              qr: tuple[str, pictures.Pixels] | None) -> None:
         self.receipt_url, self.receipt_texture = "", None
         if qr is not None:
             self.receipt_url, self.receipt_texture = qr[0], texture_from(qr[1])

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from kivy.core.audio import Sound
 
 log = logging.getLogger("kiosk.screen")
 
@@ -12,7 +15,7 @@ log = logging.getLogger("kiosk.screen")
 class Chime:
     def __init__(self, path: Path | None):
         self.path = path
-        self._sound: Any = None  # kivy.core.audio.Sound once loaded
+        self._sound: Sound | None = None  # once loaded
 
     def play(self) -> None:
         if self.path is None or not self.path.exists():

@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # at run time Kivy is imported only after prepare_environment()
+    from kivy.app import App
+    from kivy.core.window import WindowBase
 
 BLOCKED_KEYS = {27: "escape", 282: "F1", 292: "F11"}  # SDL key codes
 
@@ -67,7 +71,7 @@ def apply_config(*, width: int, height: int, fullscreen: bool, rotation: int,
     Config.add_section("modules")  # no inspector, no touchring, no monitor
 
 
-def lock_window(app: Any, *, dev_mouse: bool = False) -> None:
+def lock_window(app: App, *, dev_mouse: bool = False) -> None:
     """Swallow the keys and requests that would leave or reconfigure the kiosk. A development
     window (``dev_mouse``: ``kiosk --window``, the demo) shows the cursor and can be closed."""
     from kivy.core.window import Window
@@ -80,7 +84,7 @@ def lock_window(app: Any, *, dev_mouse: bool = False) -> None:
     Window.show_cursor = dev_mouse
 
 
-def _swallow_keys(_window: Any, key: int, _scancode: int, _codepoint: str,
+def _swallow_keys(_window: WindowBase, key: int, _scancode: int, _codepoint: str,
                   modifiers: list[str]) -> bool:
     if key in BLOCKED_KEYS:
         return True

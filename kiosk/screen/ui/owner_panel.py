@@ -133,7 +133,8 @@ class OwnerPanel(EventDispatcher):
 
     def screen(self, name: str) -> Any:
         """The owner's screen ``name``, created (its .kv loaded) the first time: callers name
-        its class, imported only for type checking, so opening the panel loads no screen."""
+        its class, imported only for type checking, so opening the panel loads no screen
+        (hence Any: the class is picked by name at run time)."""
         return self.app.screen(name)
 
     def _screens(self) -> Iterator[OwnerScreen]:
@@ -273,7 +274,7 @@ class OwnerPanel(EventDispatcher):
         """« Tester le terminal »: the bridge's status probe, never a payment."""
         port = self.app.context.port
 
-        def probe(led: Ledger) -> Any:
+        def probe(led: Ledger) -> TerminalHealth:
             if port is None:
                 health = terminal_words.describe(None, "no terminal bridge in this build")
             else:
@@ -287,7 +288,8 @@ class OwnerPanel(EventDispatcher):
 
     # -- the screen's settings: language, opening hours, brightness -----------------------
 
-    def _load_screen_settings(self, led: Ledger) -> tuple[OpeningHours, Any]:
+    # The brightness is the stored value as it is (checked by the caller), or the display's.
+    def _load_screen_settings(self, led: Ledger) -> tuple[OpeningHours, object]:
         hours = OpeningHours.for_kiosk(led, self.options.opening_time, self.options.closing_time)
         brightness = led.get_setting(BRIGHTNESS_SETTING)
         if not isinstance(brightness, int) and self.backlight is not None:
@@ -297,7 +299,7 @@ class OwnerPanel(EventDispatcher):
                 log.warning("brightness unreadable: %s", e)
         return hours, brightness
 
-    def _screen_settings_loaded(self, result: tuple[OpeningHours, Any]) -> None:
+    def _screen_settings_loaded(self, result: tuple[OpeningHours, object]) -> None:
         hours, brightness = result
         self.idle.hours = hours
         if isinstance(brightness, int) and self.backlight is not None:
@@ -328,5 +330,5 @@ class OwnerPanel(EventDispatcher):
 
 
 def _save(led: Ledger, key: str, value: Any, action: str, **detail: Any) -> None:
-    """A setting and its audit row, committed together."""
+    """A setting and its audit row, committed together (``value``: any JSON value)."""
     led.set_setting(key, value, audit=AuditEntry(ACTOR, action, detail))

@@ -12,13 +12,19 @@ import logging
 import os
 import warnings
 from collections import OrderedDict
+from collections.abc import Hashable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from PIL import Image, ImageOps
 
 from kiosk.core.catalog import MAX_IMAGE_PIXELS
+
+if TYPE_CHECKING:
+    from kivy.graphics.texture import Texture
+
+_Key = TypeVar("_Key", bound=Hashable)
 
 log = logging.getLogger("kiosk.screen")
 
@@ -163,26 +169,26 @@ def qr_pixels(text: str, size: int, dark: str = "#000000", light: str = "#FFFFFF
     return Pixels(img.width, img.height, img.tobytes())
 
 
-class TextureCache:
-    """A small LRU of textures keyed by (project id, size)."""
+class TextureCache(Generic[_Key]):
+    """A small LRU of textures keyed by (project id, size), or by project id alone."""
 
     def __init__(self, capacity: int = 4):
         self.capacity = capacity
-        self._items: OrderedDict[Any, Any] = OrderedDict()
+        self._items: OrderedDict[_Key, Texture] = OrderedDict()
 
-    def get(self, key: Any) -> Any:
+    def get(self, key: _Key) -> Texture | None:
         if key in self._items:
             self._items.move_to_end(key)
             return self._items[key]
         return None
 
-    def put(self, key: Any, texture: Any) -> None:
+    def put(self, key: _Key, texture: Texture) -> None:
         self._items[key] = texture
         self._items.move_to_end(key)
         while len(self._items) > self.capacity:
             self._items.popitem(last=False)
 
-    def keys(self) -> list[Any]:
+    def keys(self) -> list[_Key]:
         return list(self._items)
 
     def __len__(self) -> int:

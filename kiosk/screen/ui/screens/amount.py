@@ -4,7 +4,7 @@ montant » and back. Layout in amount.kv; taps call the app."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from kivy.app import App
 from kivy.factory import Factory
@@ -12,11 +12,16 @@ from kivy.lang import Builder
 
 from kiosk.screen.ui.widgets import KioskScreen
 
+if TYPE_CHECKING:
+    from kivy.uix.widget import Widget
+
+    from kiosk.screen.ui.app import KioskApp
+
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
 
 class AmountScreen(KioskScreen):
-    def on_kv_post(self, _base_widget: Any) -> None:
+    def on_kv_post(self, _base_widget: Widget) -> None:
         app = App.get_running_app()
         app.bind(preset_labels=self._rebuild)
         self._rebuild(app, app.preset_labels)
@@ -27,7 +32,7 @@ class AmountScreen(KioskScreen):
             return 2
         return 3 if count in (3, 5, 6) else max(1, min(4, count))
 
-    def _rebuild(self, app: Any, labels: list[str]) -> None:
+    def _rebuild(self, app: KioskApp, labels: list[str]) -> None:
         grid = self.ids.presets
         if [b.text for b in reversed(grid.children)] == list(labels):
             return

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from concurrent.futures import Future, wait
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kivy.app import App
 from kivy.clock import Clock, mainthread
@@ -24,6 +24,15 @@ from kiosk.core.catalog import Project
 from kiosk.screen.ui import pictures
 from kiosk.screen.ui.textures import texture_from
 from kiosk.screen.ui.widgets import KioskScreen
+
+if TYPE_CHECKING:
+    from kivy.clock import ClockEvent
+    from kivy.input.motionevent import MotionEvent
+
+    from kiosk.screen.project_choice import ProjectChoice
+    from kiosk.screen.ui.app import KioskApp
+
+    PhotoKey = tuple[str, int, int]  # (project id, width, height)
 
 log = logging.getLogger("kiosk.screen")
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
@@ -58,12 +67,12 @@ class ProjectSlide(Screen):
     photo = ObjectProperty(None, allownone=True)
     learn_more = ObjectProperty(None, allownone=True)
 
-    def on_touch_down(self, touch: Any) -> bool:
+    def on_touch_down(self, touch: MotionEvent) -> bool:
         # Only a touch that began on the slide itself (not on an arrow above it) may give.
         touch.ud["on_slide"] = True
         return super().on_touch_down(touch)
 
-    def on_touch_up(self, touch: Any) -> bool:
+    def on_touch_up(self, touch: MotionEvent) -> bool:
         # Tapping the project itself gives to it, like the call to action below it.
         if (self.manager and self.manager.current_screen is self and self.project_id
                 and touch.ud.get("on_slide")
@@ -74,7 +83,7 @@ class ProjectSlide(Screen):
         return super().on_touch_up(touch)
 
 
-def _is_swipe(touch: Any) -> int:
+def _is_swipe(touch: MotionEvent) -> int:
     """-1 (to the previous project), +1 (to the next) or 0 (not a swipe)."""
     dx, dy = touch.x - touch.ox, touch.y - touch.oy
     if abs(dx) < SWIPE_MIN * App.get_running_app().scale or abs(dx) < 2 * abs(dy):
@@ -85,14 +94,14 @@ def _is_swipe(touch: Any) -> int:
 class HiddenCorner(Widget):
     """An invisible corner: holding it for a few seconds asks for the settings screen."""
 
-    def on_touch_down(self, touch: Any) -> bool:
+    def on_touch_down(self, touch: MotionEvent) -> bool:
         if self.collide_point(*touch.pos):
             touch.ud["hidden_corner"] = Clock.schedule_once(
                 lambda _dt: App.get_running_app().dispatch("on_hidden_gesture"),
                 HIDDEN_GESTURE_HOLD_S)
         return False
 
-    def on_touch_up(self, touch: Any) -> bool:
+    def on_touch_up(self, touch: MotionEvent) -> bool:
         # Keep the key: the slide below must see that this touch began in the corner.
         event = touch.ud.get("hidden_corner")
         if event is not None:
@@ -111,17 +120,17 @@ class AttractScreen(KioskScreen):
 
     def __init__(self, **kwargs: Any):
         super().__init__(**kwargs)
-        self._rotate_event = None
-        self._textures = pictures.TextureCache(capacity=PHOTO_TEXTURES)
+        self._rotate_event: ClockEvent | None = None
+        self._textures: pictures.TextureCache[PhotoKey] = pictures.TextureCache(PHOTO_TEXTURES)
         self._refill = Clock.create_trigger(self._refill_current, 0)
         self._recent: list[str] = []
-        self._decoding: set[tuple] = set()  # photos asked for and not back yet
+        self._decoding: set[PhotoKey] = set()  # photos asked for and not back yet
         Clock.schedule_once(lambda _dt: self._show_first(), 0)
-        self._choice: Any = None
+        self._choice: ProjectChoice | None = None
         App.get_running_app().bind(local_progress=self._progress_changed)
 
     @property
-    def choice(self) -> Any:
+    def choice(self) -> ProjectChoice:
         """The loop's decisions (kiosk.screen.project_choice), made on first use: not needed
         for the first frame, so not imported on the start-up path."""
         if self._choice is None:
@@ -133,7 +142,7 @@ class AttractScreen(KioskScreen):
             self._choice.index = int(self.index)
         return self._choice
 
-    def _progress_changed(self, _app: Any, local: dict[str, tuple[int, int]]) -> None:
+    def _progress_changed(self, _app: KioskApp, local: dict[str, tuple[int, int]]) -> None:
         if self._choice is not None:
             self._choice.set_projects(self.projects, local, keep=self.current_project_id)
         by_id = {p.id: p for p in self.projects}
@@ -149,7 +158,7 @@ class AttractScreen(KioskScreen):
         index = self.choice.move(delta, App.get_running_app().context.clock())
         self._show(index, animate=True, direction="left" if delta > 0 else "right")
 
-    def on_touch_up(self, touch: Any) -> bool:
+    def on_touch_up(self, touch: MotionEvent) -> bool:
         slides = self.ids.slides
         if (slides.collide_point(*touch.opos) and "hidden_corner" not in touch.ud
                 and (delta := _is_swipe(touch))):
@@ -296,10 +305,12 @@ class AttractScreen(KioskScreen):
         future.add_done_callback(lambda f, s=slide, k=key: self._photo_ready(s, k, f))
 
     @mainthread
-    def _photo_ready(self, slide: ProjectSlide, key: tuple, future: Future) -> None:
+    def _photo_ready(self, slide: ProjectSlide, key: PhotoKey,
+                     future: Future[pictures.Pixels | None]) -> None:
         self._apply_photo(slide, key, future)
 
-    def _apply_photo(self, slide: ProjectSlide, key: tuple, future: Future) -> None:
+    def _apply_photo(self, slide: ProjectSlide, key: PhotoKey,
+                     future: Future[pictures.Pixels | None]) -> None:
         self._decoding.discard(key)
         try:
             pixels = future.result()
@@ -317,5 +328,5 @@ class AttractScreen(KioskScreen):
                 other.photo = None
 
     @mainthread
-    def _qr_ready(self, slide: ProjectSlide, pixels: Any) -> None:
+    def _qr_ready(self, slide: ProjectSlide, pixels: pictures.Pixels) -> None:
         slide.learn_more = texture_from(pixels)

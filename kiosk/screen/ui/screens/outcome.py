@@ -4,7 +4,7 @@ taken and what to do. Layout in outcome.kv."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from kivy.app import App
 from kivy.lang import Builder
@@ -23,15 +23,20 @@ class OutcomeScreen(KioskScreen):
     body = StringProperty("")
     band = StringProperty(theme.SECONDARY)
 
-    def on_kv_post(self, _base_widget: Any) -> None:
+    def on_kv_post(self, _base_widget: Widget) -> None:
         app = App.get_running_app()
         app.bind(outcome=self._show_outcome)
         self._show_outcome(app, app.outcome)
 
-    def _show_outcome(self, _app: Any, outcome: str) -> None:
+    def _show_outcome(self, _app: KioskApp, outcome: str) -> None:
         message = message_for(outcome)
         self.title, self.body = message.title, message.body
         self.band = BANDS[message.money_taken]
 
+
+if TYPE_CHECKING:
+    from kivy.uix.widget import Widget
+
+    from kiosk.screen.ui.app import KioskApp
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))

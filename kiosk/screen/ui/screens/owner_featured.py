@@ -66,7 +66,7 @@ class OwnerFeaturedScreen(OwnerScreen):
     def __init__(self, **kwargs: Any):
         self._saved_choice: list[str] = []
         super().__init__(**kwargs)
-        self._thumbs = pictures.TextureCache(capacity=40)
+        self._thumbs: pictures.TextureCache[str] = pictures.TextureCache(capacity=40)
         self._render_trigger = Clock.create_trigger(self._render)
         App.get_running_app().bind(lang=self._render_trigger)  # the reasons, translated
 
@@ -152,7 +152,7 @@ class OwnerFeaturedScreen(OwnerScreen):
 
     # -- the rows -------------------------------------------------------------------------
 
-    def on_entries(self, _screen: Any, entries: list[Entry]) -> None:
+    def on_entries(self, _screen: OwnerFeaturedScreen, entries: list[Entry]) -> None:
         """Update the rows in place when the same projects are listed (a tap, a move), so the
         list neither flickers nor loses its scroll position; rebuild them otherwise."""
         rows = self.ids.rows
@@ -189,7 +189,7 @@ class OwnerFeaturedScreen(OwnerScreen):
                            done=lambda px, pid=p.id: self._thumb_ready(pid, px))
 
     @mainthread
-    def _thumb_ready(self, project_id: str, pixels: Any) -> None:
+    def _thumb_ready(self, project_id: str, pixels: pictures.Pixels | None) -> None:
         if pixels is None:
             return
         texture = texture_from(pixels)

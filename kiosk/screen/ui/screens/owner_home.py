@@ -46,7 +46,7 @@ class OwnerHomeScreen(OwnerScreen):
     def on_pre_enter(self, *_args: Any) -> None:
         self.refresh()
 
-    def on_attention(self, _screen: Any, sentences: list[str]) -> None:
+    def on_attention(self, _screen: OwnerHomeScreen, sentences: list[str]) -> None:
         box = self.ids.attention
         box.clear_widgets()
         for sentence in sentences:

@@ -6,7 +6,7 @@ own; nothing here can start a donation."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kivy.app import App
 from kivy.clock import Clock, mainthread
@@ -16,6 +16,11 @@ from kivy.properties import ListProperty, NumericProperty, ObjectProperty, Strin
 from kiosk.screen.ui import pictures
 from kiosk.screen.ui.owner_widgets import OwnerScreen
 from kiosk.screen.ui.textures import texture_from
+
+if TYPE_CHECKING:
+    from kivy.clock import ClockEvent
+
+    PhotoKey = tuple[str, int, int]  # (project id, width, height)
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
@@ -32,8 +37,8 @@ class OwnerPreviewScreen(OwnerScreen):
 
     def __init__(self, **kwargs: Any):
         super().__init__(**kwargs)
-        self._event: Any = None
-        self._photos = pictures.TextureCache(capacity=4)
+        self._event: ClockEvent | None = None
+        self._photos: pictures.TextureCache[PhotoKey] = pictures.TextureCache(capacity=4)
 
     def on_pre_enter(self, *_args: Any) -> None:
         self.index = 0
@@ -73,7 +78,7 @@ class OwnerPreviewScreen(OwnerScreen):
                            done=lambda px: self._photo_ready(key, px))
 
     @mainthread
-    def _photo_ready(self, key: tuple, pixels: Any) -> None:
+    def _photo_ready(self, key: PhotoKey, pixels: pictures.Pixels | None) -> None:
         if pixels is None:
             return
         texture = texture_from(pixels)
