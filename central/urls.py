@@ -8,6 +8,7 @@ from central.claims import views as claims
 from central.devices import views as devices
 from central.devices.models import DEVICE_ID_PATTERN
 from central.donations import views as donations
+from central.engagement import views as engagement
 from central.receipts import views as receipts
 
 DEVICE = rf"(?P<device_id>{DEVICE_ID_PATTERN})"
@@ -28,6 +29,8 @@ urlpatterns = [
     re_path(r"^c/(?P<token>[A-Za-z0-9_-]{20,64})\Z", claims.claim, name="claim"),
     re_path(r"^c/(?P<token>[A-Za-z0-9_-]{20,64})/receipt\.pdf\Z", claims.claim_pdf,
             name="claim_pdf"),
+    # A volunteer ask's sign-up page (its token is in the kiosk's QR code).
+    re_path(r"^v/(?P<token>[A-Za-z0-9_-]{8,32})\Z", engagement.ask, name="ask"),
     # The back office's own pages first: the admin's catch-all would take their paths.
     path("backoffice/", include("central.backoffice.urls")),
     path("backoffice/", admin.site.urls),

@@ -6,35 +6,54 @@ import hashlib
 from typing import Any
 
 from django.db.models import F
+from django.utils import timezone
 
 from central.catalog.images import image_url
 from central.catalog.models import Image, Project, ShopProject
 from central.common.canonical import canonical
 from central.devices.models import Device
+from central.engagement import selectors as engagement
+from central.engagement.models import Ask
 
 
-def _project_doc(listing: ShopProject) -> dict[str, Any]:
+def _ask_doc(ask: Ask, base_url: str) -> dict[str, Any]:
+    # Local time with its offset: the kiosk shows the hour as the association wrote it.
+    return {"id": ask.token, "what": ask.what,
+            "starts_at": timezone.localtime(ask.starts_at).isoformat(timespec="seconds"),
+            "place": ask.place, "duration_minutes": ask.duration_minutes,
+            "needed": ask.needed, "signed_up": ask.signed_up,
+            "url": base_url.rstrip("/") + ask.get_absolute_url()}
+
+
+def _project_doc(listing: ShopProject, asks: list[Ask], base_url: str) -> dict[str, Any]:
     p = listing.project
     image = None
     if p.image is not None:
         image = {"url": image_url(p.image.sha256), "sha256": p.image.sha256,
                  "bytes": p.image.size}
-    return {"id": p.project_id, "association": p.association.name, "title": p.title,
-            "summary": p.summary, "image": image, "goal_cents": p.goal_cents,
-            "raised_cents": p.raised_cents, "currency": p.currency, "url": p.url or None,
-            "starts_on": p.starts_on.isoformat() if p.starts_on else None,
-            "ends_on": p.ends_on.isoformat() if p.ends_on else None, "active": p.active}
+    doc = {"id": p.project_id, "association": p.association.name, "title": p.title,
+           "summary": p.summary, "image": image, "goal_cents": p.goal_cents,
+           "raised_cents": p.raised_cents, "currency": p.currency, "url": p.url or None,
+           "starts_on": p.starts_on.isoformat() if p.starts_on else None,
+           "ends_on": p.ends_on.isoformat() if p.ends_on else None, "active": p.active}
+    if asks:  # only when there are: a project without asks keeps the body it always had
+        doc["asks"] = [_ask_doc(a, base_url) for a in asks]
+    return doc
 
 
-def device_catalog(device: Device) -> dict[str, Any]:
+def device_catalog(device: Device, base_url: str = "") -> dict[str, Any]:
     """The catalog body; ``version`` is a hash of its projects, so it (and the ETag) changes
-    whenever anything shown changes, raised amounts included. One query."""
+    whenever anything shown changes, raised amounts and sign-up counts included. Two
+    queries. ``base_url``: the public address the asks' sign-up links start with."""
     listings = (ShopProject.objects.filter(shop_id=device.shop_id, project__active=True)
                 .select_related("project__association", "project__image")
                 .defer("project__image__data")
                 .order_by(F("position").asc(nulls_last=True), "project__title",
                           "project__project_id"))
-    projects = [_project_doc(listing) for listing in listings] if device.shop_id else []
+    listings = list(listings) if device.shop_id else []
+    asks = engagement.open_asks([listing.project_id for listing in listings], timezone.now())
+    projects = [_project_doc(listing, asks.get(listing.project_id, []), base_url)
+                for listing in listings]
     version = hashlib.sha256(canonical(projects).encode()).hexdigest()[:32]
     return {"version": version, "projects": projects}
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -21,7 +22,9 @@ from central.receipts.donor import donor_page, money
 @api_endpoint("GET")
 def catalog(request: HttpRequest, device_id: str) -> HttpResponse:
     device = authenticated_device(request, device_id)
-    doc = selectors.device_catalog(device)
+    # Sign-up links must open on a phone: the configured public address, else this request's.
+    base_url = settings.CENTRAL_PUBLIC_URL or request.build_absolute_uri("/")
+    doc = selectors.device_catalog(device, base_url)
     etag = f'"{doc["version"]}"'
     asked = [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]
     if etag in asked:

@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "central.donations",
     "central.receipts",
     "central.claims",
+    "central.engagement",
     "central.backoffice",
 ]
 

@@ -30,6 +30,24 @@ MAX_IMAGE_PIXELS = 4096 * 4096
 
 
 @dataclass(frozen=True)
+class Ask:
+    """A project's call for volunteers; people sign up on their phone at ``url``."""
+
+    id: str
+    what: str
+    starts_at: str  # RFC 3339 with the association's offset
+    place: str
+    duration_minutes: int
+    needed: int
+    signed_up: int
+    url: str
+
+    @property
+    def is_open(self) -> bool:
+        return self.signed_up < self.needed
+
+
+@dataclass(frozen=True)
 class Project:
     id: str
     association: str
@@ -44,6 +62,7 @@ class Project:
     ends_on: str | None
     active: bool
     supporters: int | None = None  # donors so far, when the central catalog says
+    asks: tuple[Ask, ...] = ()  # open volunteer asks, soonest first, when it has any
 
     def available(self, today: dt.date | None = None) -> bool:
         """Active and within its dates: only such a project can be featured or given to."""
@@ -72,6 +91,9 @@ def load(db: Database, data_dir: Path) -> Catalog:
     if not rows:
         return load_demo()
     images = Path(data_dir) / "images"
+    asks: dict[str, list[Ask]] = {}
+    for a in catalog_cache.ask_rows(db):
+        asks.setdefault(a.pop("project_id"), []).append(Ask(**a))
     projects = [
         Project(id=r["id"], association=r["association"], title=r["title"],
                 summary=r["summary"],
@@ -79,7 +101,7 @@ def load(db: Database, data_dir: Path) -> Catalog:
                 goal_cents=r["goal_cents"], raised_cents=r["raised_cents"],
                 currency=r["currency"], url=r["url"], starts_on=r["starts_on"],
                 ends_on=r["ends_on"], active=bool(r["active"]),
-                supporters=r["supporters"])
+                supporters=r["supporters"], asks=tuple(asks.get(r["id"], ())))
         for r in rows
     ]
     return Catalog("server", catalog_cache.meta(db).get("version", ""), projects)
@@ -96,7 +118,8 @@ def load_demo(path: Path = DEMO_CATALOG) -> Catalog:
             image_path=(path.parent / image["url"]) if image.get("url") else None,
             goal_cents=p["goal_cents"], raised_cents=p["raised_cents"], currency=p["currency"],
             url=p.get("url"), starts_on=p.get("starts_on"), ends_on=p.get("ends_on"),
-            active=bool(p.get("active", True)), supporters=p.get("supporters")))
+            active=bool(p.get("active", True)), supporters=p.get("supporters"),
+            asks=tuple(Ask(**a) for a in p.get("asks", ()))))
     return Catalog("demo", str(doc.get("version", "demo")), projects)
 
 

@@ -120,8 +120,19 @@ def _v2_catalog_supporters(db: Database) -> None:
     db.utils["catalog_projects"].add_column("supporters", int)
 
 
+def _v3_catalog_asks(db: Database) -> None:
+    # A project's volunteer asks, when the central catalog has any (optional there); replaced
+    # with the projects in the same catalog switch.
+    db.utils.create_table("catalog_asks", {
+        "project_id": str, "position": int, "id": str, "what": str, "starts_at": str,
+        "place": str, "duration_minutes": int, "needed": int, "signed_up": int, "url": str,
+    }, pk=("project_id", "position"), not_null={
+        "id", "what", "starts_at", "place", "duration_minutes", "needed", "signed_up", "url"},
+        strict=True)
+
+
 # Append only. Never edit a migration that has shipped; add a new one.
-MIGRATIONS: list[Migration] = [_v1_ledger, _v2_catalog_supporters]
+MIGRATIONS: list[Migration] = [_v1_ledger, _v2_catalog_supporters, _v3_catalog_asks]
 
 
 def _run_script(conn: sqlite3.Connection, script: str) -> None:

@@ -7,6 +7,7 @@ the previous catalog stays live.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +19,9 @@ MAX_PROJECTS = 500
 MAX_CATALOG_IMAGE_BYTES = 256 * 2**20
 # Cents fit SQLite's 64-bit integers with room to add; nothing local is this large.
 MAX_CENTS = 2**53 - 1
+MAX_ASKS = 20  # per project: a kiosk shows the soonest one
+
+log = logging.getLogger("kiosk.sync.catalog")
 
 
 class CatalogRefused(Exception):
@@ -29,6 +33,20 @@ class ImageRef:
     url: str
     sha256: str
     bytes: int
+
+
+@dataclass(frozen=True)
+class AskEntry:
+    """A volunteer ask, as the catalog carries it (central_api/openapi.yaml ``Ask``)."""
+
+    id: str
+    what: str
+    starts_at: str  # RFC 3339 with the association's offset
+    place: str
+    duration_minutes: int
+    needed: int
+    signed_up: int
+    url: str
 
 
 @dataclass(frozen=True)
@@ -46,6 +64,7 @@ class ProjectEntry:
     ends_on: str | None
     active: bool
     supporters: int | None = None
+    asks: tuple[AskEntry, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -85,6 +104,73 @@ def _supporters(p: dict[str, Any]) -> int | None:
     counts them oddly) must not cost the kiosk its catalog."""
     v = p.get("supporters")
     return v if type(v) is int and 0 <= v < 2**31 else None
+
+
+class _BadAsk(ValueError):
+    pass
+
+
+def _ask_text(a: dict[str, Any], key: str, max_len: int) -> str:
+    v = a.get(key)
+    if not isinstance(v, str) or not v.strip() or len(v) > max_len or not _is_utf8(v):
+        raise _BadAsk(f"{key}: expected text of 1 to {max_len} characters")
+    return v
+
+
+def _ask_count(a: dict[str, Any], key: str, low: int, high: int) -> int:
+    v = a.get(key)
+    if type(v) is not int or not low <= v <= high:
+        raise _BadAsk(f"{key}: expected a whole number from {low} to {high}")
+    return v
+
+
+def _ask(a: Any) -> AskEntry:
+    if not isinstance(a, dict):
+        raise _BadAsk("expected an object")
+    starts_at = _ask_text(a, "starts_at", 64)
+    try:
+        if dt.datetime.fromisoformat(starts_at).tzinfo is None:
+            raise ValueError
+    except ValueError:
+        raise _BadAsk("starts_at: expected a date and time with its offset") from None
+    url = _ask_text(a, "url", 2048)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - parsing the port is what raises for a bad one
+    except ValueError:
+        raise _BadAsk("url: not a URL") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise _BadAsk("url: expected an absolute https URL (it becomes a QR code)")
+    needed = _ask_count(a, "needed", 1, 100_000)
+    return AskEntry(id=_ask_text(a, "id", 64), what=_ask_text(a, "what", 200),
+                    starts_at=starts_at, place=_ask_text(a, "place", 200),
+                    duration_minutes=_ask_count(a, "duration_minutes", 1, 60 * 24 * 31),
+                    needed=needed, signed_up=_ask_count(a, "signed_up", 0, 100_000), url=url)
+
+
+def _asks(p: dict[str, Any], where: str) -> tuple[AskEntry, ...]:
+    """Optional and read leniently: a malformed ask is dropped with its reason logged, and the
+    catalog (the projects people give to) goes live without it."""
+    raw = p.get("asks")
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        log.warning("%s.asks dropped: expected a list", where)
+        return ()
+    asks: list[AskEntry] = []
+    for n, a in enumerate(raw[:MAX_ASKS]):
+        try:
+            ask = _ask(a)
+        except _BadAsk as e:
+            log.warning("%s.asks[%d] dropped: %s", where, n, e)
+            continue
+        if any(other.id == ask.id for other in asks):
+            log.warning("%s.asks[%d] dropped: the id %r appears twice", where, n, ask.id)
+            continue
+        asks.append(ask)
+    if len(raw) > MAX_ASKS:
+        log.warning("%s.asks: %d asks, the first %d kept", where, len(raw), MAX_ASKS)
+    return tuple(asks)
 
 
 def _date(p: dict[str, Any], key: str, where: str) -> str | None:
@@ -163,7 +249,7 @@ def parse_catalog(doc: Any, max_image_bytes: int,
             raised_cents=_cents(p, "raised_cents", where), currency=currency,
             url=_text(p, "url", where, 2048, nullable=True),
             starts_on=_date(p, "starts_on", where), ends_on=_date(p, "ends_on", where),
-            active=active, supporters=_supporters(p)))
+            active=active, supporters=_supporters(p), asks=_asks(p, where)))
     sizes = {p.image.sha256: p.image.bytes for p in projects if p.image}
     if sum(sizes.values()) > max_total_bytes:
         raise CatalogRefused(f"catalog: its images total {sum(sizes.values())} bytes, more than "

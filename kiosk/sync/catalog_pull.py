@@ -104,4 +104,5 @@ def switch(ledger: Ledger, doc: CatalogDoc, etag: str, previous_images: set[str]
           "starts_on": p.starts_on, "ends_on": p.ends_on, "active": int(p.active),
           "supporters": p.supporters}
          for p in doc.projects],
-        doc.version, etag, previous_images)
+        doc.version, etag, previous_images,
+        asks=[{"project_id": p.id, **vars(a)} for p in doc.projects for a in p.asks])

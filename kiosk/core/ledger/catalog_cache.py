@@ -20,6 +20,8 @@ from kiosk.core.ledger.settings import bump_setting
 PROJECT_COLUMNS = ("id", "association", "title", "summary", "image_sha256", "image_bytes",
                    "goal_cents", "raised_cents", "currency", "url", "starts_on", "ends_on",
                    "active", "supporters")
+ASK_COLUMNS = ("project_id", "id", "what", "starts_at", "place", "duration_minutes", "needed",
+               "signed_up", "url")
 
 
 def project_rows(db: Database) -> list[dict[str, Any]]:
@@ -27,6 +29,13 @@ def project_rows(db: Database) -> list[dict[str, Any]]:
     rows = db.conn.execute(f"SELECT {', '.join(PROJECT_COLUMNS)} FROM catalog_projects"
                            " ORDER BY position").fetchall()
     return [dict(zip(PROJECT_COLUMNS, r, strict=True)) for r in rows]
+
+
+def ask_rows(db: Database) -> list[dict[str, Any]]:
+    """The cached asks, by project and in catalog order (``ASK_COLUMNS``)."""
+    rows = db.conn.execute(f"SELECT {', '.join(ASK_COLUMNS)} FROM catalog_asks"
+                           " ORDER BY project_id, position").fetchall()
+    return [dict(zip(ASK_COLUMNS, r, strict=True)) for r in rows]
 
 
 def meta(db: Database) -> dict[str, str]:
@@ -53,9 +62,11 @@ class CatalogCache(LedgerPart):
             "SELECT image_sha256 FROM catalog_projects WHERE image_sha256 IS NOT NULL")}
 
     def switch_catalog(self, projects: Iterable[Mapping[str, Any]], version: str, etag: str,
-                       previous_images: set[str]) -> None:
-        """Replace the live catalog (rows keyed by ``PROJECT_COLUMNS``, in order) and its meta
-        in one transaction: the screen sees the old catalog or the new one, never a mix.
+                       previous_images: set[str],
+                       asks: Iterable[Mapping[str, Any]] = ()) -> None:
+        """Replace the live catalog (rows keyed by ``PROJECT_COLUMNS``, in order; ``asks``
+        keyed by ``ASK_COLUMNS``, in order within a project) and its meta in one
+        transaction: the screen sees the old catalog or the new one, never a mix.
         ``previous_images`` stay on disk until the next switch (the screen may show one)."""
         new_meta = {"version": version, "etag": etag, "updated_at": utc_now(),
                     "previous_images": json.dumps(sorted(previous_images))}
@@ -65,6 +76,11 @@ class CatalogCache(LedgerPart):
                 f"INSERT INTO catalog_projects (position, {', '.join(PROJECT_COLUMNS)})"
                 f" VALUES (?{', ?' * len(PROJECT_COLUMNS)})",
                 [(n, *(p[c] for c in PROJECT_COLUMNS)) for n, p in enumerate(projects)])
+            conn.execute("DELETE FROM catalog_asks")
+            conn.executemany(
+                f"INSERT INTO catalog_asks (position, {', '.join(ASK_COLUMNS)})"
+                f" VALUES (?{', ?' * len(ASK_COLUMNS)})",
+                [(n, *(a[c] for c in ASK_COLUMNS)) for n, a in enumerate(asks)])
             conn.executemany("INSERT INTO catalog_meta (key, value) VALUES (?, ?)"
                              " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                              list(new_meta.items()))

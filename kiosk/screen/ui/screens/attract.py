@@ -21,6 +21,7 @@ from kivy.uix.screenmanager import NoTransition, Screen, ScreenManager, SlideTra
 from kivy.uix.widget import Widget
 
 from kiosk.core.catalog import Project
+from kiosk.screen.engagement import ask_view
 from kiosk.screen.ui import pictures
 from kiosk.screen.ui.textures import texture_from
 from kiosk.screen.ui.widgets import KioskScreen
@@ -41,6 +42,7 @@ HIDDEN_GESTURE_HOLD_S = 3.0
 PHOTO_TEXTURES = 8  # photo textures kept: the default six featured never decode twice
 MAX_SLIDES = 8  # slides kept built; the default six featured projects never rebuild
 QR_PX = 160
+ASK_QR_PX = 320  # the sign-up QR fills the photo's place: read from a step away
 SWIPE_MIN = 60  # layout units a finger travels sideways for a swipe (less is a tap)
 # Before the very first frame, the UI thread waits this long at most for the first photo
 # (decoded on the pictures thread), so the first frame shows the slide whole instead of an
@@ -66,18 +68,35 @@ class ProjectSlide(Screen):
     goal_cents = NumericProperty(0)
     photo = ObjectProperty(None, allownone=True)
     learn_more = ObjectProperty(None, allownone=True)
+    # The project's open volunteer ask (kiosk.screen.engagement), when it has one.
+    ask_what = StringProperty("")
+    ask_when = StringProperty("")
+    ask_details = StringProperty("")  # when · how long · where, beside its QR
+    ask_count = StringProperty("")
+    ask_url = StringProperty("")
+    ask_qr = ObjectProperty(None, allownone=True)
+    ask_open = BooleanProperty(False)  # its sign-up QR shows in the photo's place
 
     def on_touch_down(self, touch: MotionEvent) -> bool:
         # Only a touch that began on the slide itself (not on an arrow above it) may give.
         touch.ud["on_slide"] = True
+        # Nor one on the ask's band or its QR: that person is volunteering, not giving.
+        x, y = self.to_local(*touch.pos)  # a Screen lays its children out in its own frame
+        if self.ask_url and (self.ids.ask_band.collide_point(x, y) or (
+                self.ask_open and self.ids.ask_panel.collide_point(x, y))):
+            touch.ud["engage"] = True
         return super().on_touch_down(touch)
+
+    def on_leave(self, *_args: Any) -> None:
+        self.ask_open = False
 
     def on_touch_up(self, touch: MotionEvent) -> bool:
         # Tapping the project itself gives to it, like the call to action below it.
         if (self.manager and self.manager.current_screen is self and self.project_id
                 and touch.ud.get("on_slide")
                 and self.collide_point(*touch.pos) and self.collide_point(*touch.opos)
-                and "hidden_corner" not in touch.ud and not _is_swipe(touch)):
+                and "hidden_corner" not in touch.ud and "engage" not in touch.ud
+                and not _is_swipe(touch)):
             App.get_running_app().give(self.project_id)
             return True
         return super().on_touch_up(touch)
@@ -89,6 +108,16 @@ def _is_swipe(touch: MotionEvent) -> int:
     if abs(dx) < SWIPE_MIN * App.get_running_app().scale or abs(dx) < 2 * abs(dy):
         return 0
     return -1 if dx > 0 else 1  # a finger moving right brings the previous project in
+
+
+def _set_ask_words(slide: ProjectSlide, project: Project, lang: str) -> None:
+    view = ask_view(project, lang)
+    slide.ask_what = view.what if view else ""
+    slide.ask_when = view.when if view else ""
+    slide.ask_details = view.details if view else ""
+    slide.ask_count = view.count if view else ""
+    if slide.ask_url != (view.url if view else ""):
+        slide.ask_url, slide.ask_qr, slide.ask_open = (view.url if view else ""), None, False
 
 
 class HiddenCorner(Widget):
@@ -127,7 +156,8 @@ class AttractScreen(KioskScreen):
         self._decoding: set[PhotoKey] = set()  # photos asked for and not back yet
         Clock.schedule_once(lambda _dt: self._show_first(), 0)
         self._choice: ProjectChoice | None = None
-        App.get_running_app().bind(local_progress=self._progress_changed)
+        App.get_running_app().bind(local_progress=self._progress_changed,
+                                   lang=self._language_changed)
 
     @property
     def choice(self) -> ProjectChoice:
@@ -150,6 +180,32 @@ class AttractScreen(KioskScreen):
             project = by_id.get(slide.project_id)
             if project is not None:
                 slide.raised_cents = project.raised_cents + local.get(project.id, (0, 0))[0]
+
+    def _language_changed(self, app: Any, lang: str) -> None:
+        by_id = {p.id: p for p in self.projects}
+        for slide in self.ids.slides.screens:
+            project = by_id.get(slide.project_id)
+            if project is not None:
+                _set_ask_words(slide, project, lang)
+
+    def join(self) -> None:
+        """« Je participe »: the shown ask's sign-up QR in the photo's place; the loop waits
+        while the person scans it (it closes when the slide turns)."""
+        slide = self.ids.slides.current_screen
+        if slide is None or not slide.ask_url:
+            return
+        app = App.get_running_app()
+        self.choice.touched(app.context.clock())
+        slide.ask_open = True
+        if slide.ask_qr is None:
+            app.background(pictures.qr_pixels, slide.ask_url, ASK_QR_PX,
+                           done=lambda px, s=slide, url=slide.ask_url: self._ask_qr_ready(
+                               s, url, px))
+
+    @mainthread
+    def _ask_qr_ready(self, slide: ProjectSlide, url: str, pixels: Any) -> None:
+        if slide.ask_url == url:
+            slide.ask_qr = texture_from(pixels)
 
     def move(self, delta: int) -> None:
         """An arrow or a swipe: the donor moves through the projects; the loop waits."""
@@ -265,6 +321,7 @@ class AttractScreen(KioskScreen):
         slide = ProjectSlide(name=name, project_id=p.id, association=p.association,
                              title=p.title, summary=p.summary, raised_cents=p.raised_cents + local,
                              goal_cents=p.goal_cents)
+        _set_ask_words(slide, p, App.get_running_app().lang)
         manager.add_widget(slide)
         slide.ids.photo.bind(size=self._refill)
         if p.url:  # on the next frame: behind this slide's photo on the pictures thread

@@ -1,0 +1,52 @@
+"""Asks in the back office: an association posts its projects' asks and sees who signed up;
+nobody edits what a volunteer typed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from central.accounts import selectors as scopes
+from central.accounts.admin import ScopedAdmin
+from central.catalog.models import Project
+from central.engagement import selectors
+from central.engagement.models import Ask, Signup
+
+
+class SignupInline(admin.TabularInline):
+    model = Signup
+    extra = 0
+    fields = ["first_name", "email", "phone", "signed_up_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # only the person, from their phone
+
+
+@admin.register(Ask)
+class AskAdmin(ScopedAdmin):
+    selector = selectors.for_user
+    list_display = ["what", "project", "starts_at", "place", "needed", "signed_up"]
+    list_filter = ["project__association"]
+    readonly_fields = ["sign_up_link"]
+    inlines = [SignupInline]
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        return selectors.with_counts(super().get_queryset(request)).select_related("project")
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest,
+                                 **kwargs: Any) -> Any:
+        if db_field.related_model is Project:  # only the association's own projects
+            kwargs["queryset"] = Project.objects.filter(
+                association__in=scopes.associations(request.user))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    @admin.display(description="signed up", ordering="signed_up")
+    def signed_up(self, ask: Ask) -> int:
+        return ask.signed_up
+
+    @admin.display(description="sign-up page")
+    def sign_up_link(self, ask: Ask) -> str:
+        return ask.get_absolute_url() if ask.pk else "—"

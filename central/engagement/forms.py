@@ -1,0 +1,45 @@
+"""What a person types on their phone to volunteer: a first name and one way to reach them."""
+
+from __future__ import annotations
+
+import re
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.utils.translation import gettext_lazy as _
+
+PHONE = re.compile(r"\+?[0-9]{6,15}")
+
+
+def reach(value: str) -> tuple[str, str]:
+    """``("email", address)`` or ``("phone", digits)``, or ValidationError."""
+    value = value.strip()
+    if "@" in value:
+        validate_email(value)
+        return "email", value.lower()
+    digits = re.sub(r"[\s.()-]", "", value)
+    if PHONE.fullmatch(digits) is None:
+        raise ValidationError(_("Enter an email address or a phone number."))
+    return "phone", digits
+
+
+class SignupForm(forms.Form):
+    first_name = forms.CharField(label=_("First name"), max_length=100, widget=forms.TextInput(
+        attrs={"autocomplete": "given-name", "autocapitalize": "words"}))
+    contact = forms.CharField(
+        label=_("Email or phone"), max_length=254,
+        help_text=_("Only the association sees it, to reach you about this."),
+        widget=forms.TextInput(attrs={"autocomplete": "email", "inputmode": "email"}))
+
+    def clean_first_name(self) -> str:
+        name = self.cleaned_data["first_name"].strip()
+        if not name:
+            raise ValidationError(_("Enter your first name."))
+        return name
+
+    def clean_contact(self) -> tuple[str, str]:
+        try:
+            return reach(self.cleaned_data["contact"])
+        except ValidationError:
+            raise ValidationError(_("Enter an email address or a phone number.")) from None

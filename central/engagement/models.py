@@ -1,0 +1,64 @@
+"""What a project asks of people beyond money: volunteer asks (« on cherche 3 bénévoles
+samedi ») and who signed up, on their own phone, to each."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+
+def new_token() -> str:
+    # The ask's public id in its sign-up link (and its id in the device catalog): not guessable,
+    # so the pages of asks that were never shown cannot be walked through.
+    return secrets.token_urlsafe(12)
+
+
+class Ask(models.Model):
+    project = models.ForeignKey("catalog.Project", on_delete=models.CASCADE, related_name="asks")
+    what = models.CharField(max_length=200, help_text="e.g. « Planter les bulbes du square »")
+    starts_at = models.DateTimeField("when")
+    place = models.CharField("where", max_length=200)
+    duration_minutes = models.PositiveIntegerField("how long (minutes)",
+                                                   validators=[MinValueValidator(1)])
+    needed = models.PositiveIntegerField("people needed", validators=[MinValueValidator(1)])
+    token = models.CharField(max_length=32, unique=True, default=new_token, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["starts_at", "pk"]
+        constraints = [models.CheckConstraint(name="ask_needs_someone",
+                                              condition=Q(needed__gte=1))]
+
+    def __str__(self) -> str:
+        return f"{self.what} ({self.project.title})"
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("ask", args=[self.token])
+
+
+class Signup(models.Model):
+    """One person for one ask: a first name and a way to reach them, as typed on their phone."""
+
+    ask = models.ForeignKey(Ask, on_delete=models.CASCADE, related_name="signups")
+    first_name = models.CharField(max_length=100)
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=32, blank=True)
+    signed_up_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["signed_up_at", "pk"]
+        constraints = [
+            models.CheckConstraint(name="signup_reachable", condition=~Q(email="", phone="")),
+            models.UniqueConstraint(fields=["ask", "email"], condition=~Q(email=""),
+                                    name="one_signup_per_email"),
+            models.UniqueConstraint(fields=["ask", "phone"], condition=~Q(phone=""),
+                                    name="one_signup_per_phone"),
+        ]
+
+    def __str__(self) -> str:
+        return self.first_name
