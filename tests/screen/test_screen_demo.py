@@ -53,7 +53,7 @@ def get(url: str, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
         return e.code, e.read()
 
 
-def test_demo_donation_reaches_the_central_api(demo_services, tmp_path):
+def test_demo_donation_reaches_the_central_service(demo_services, tmp_path):
     workdir, cfg_path, api_port = demo_services
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
     env.update(SDL_AUDIODRIVER="dummy", KIVY_NO_ARGS="1", PYTHONPATH=str(ROOT))
