@@ -1,8 +1,5 @@
-"""The reference central API: the server side of the contract in ``openapi.yaml``.
-
-A real HTTP server with its own SQLite store, used by the demo and the tests on loopback, with
-switchable faults. A real deployment points the kiosk at the organisation's own server.
-"""
+"""The device contract: ``openapi.yaml``, the HTTP/JSON API between kiosks and the central
+service (``central/``). Kiosks in the field depend on it, so it only grows compatibly."""
 
 from pathlib import Path
 

@@ -1,12 +1,11 @@
 """Switchable faults, for tests and demos of a bad network or a struggling server.
 
-The same kinds and control as the reference server's (central_api/faults.py): a fault applies
-to one route (``batch``, ``catalog``, ``image``, ``featured``, ``heartbeat``, ``enroll`` or
-``any``) for ``times`` requests (None: until cleared). Kinds: ``status`` (``code``, optional
-``retry_after``), ``slow`` (``delay``), ``reset_before``, ``reset_after`` (the batch is
-committed, then the connection reset), ``malformed_json``, ``wrong_content_type``,
-``oversized`` (``size``), ``reject`` (every batch item rejected, ``retryable``),
-``slow_body`` (``chunk``, ``delay``), ``corrupt_body``. A revoked token is the
+A fault applies to one route (``batch``, ``catalog``, ``image``, ``featured``, ``heartbeat``,
+``enroll`` or ``any``) for ``times`` requests (None: until cleared). Kinds: ``status``
+(``code``, optional ``retry_after``), ``slow`` (``delay``), ``reset_before``, ``reset_after``
+(the batch is committed, then the connection reset), ``malformed_json``,
+``wrong_content_type``, ``oversized`` (``size``), ``reject`` (every batch item rejected,
+``retryable``), ``slow_body`` (``chunk``, ``delay``), ``corrupt_body``. A revoked token is the
 ``/admin/devices/{id}/revoke`` route.
 """
 

@@ -1,7 +1,6 @@
 """The service in a process of its own (``central migrate`` + ``central serve``, real HTTP on
-127.0.0.1), with the reference server's Python interface (``central_api.server.Running``):
-``url``, ``store``, ``faults``, ``server.exchanges``, ``stop()`` — all of it through the
-test administration routes. Tests use :func:`start` in place of ``central_api.server.start``.
+127.0.0.1) for the tests: ``url``, ``store``, ``faults``, ``server.exchanges``, ``manage()``,
+``stop()`` — all of it through the test administration routes.
 """
 
 from __future__ import annotations
@@ -43,7 +42,7 @@ class Admin:
 
 
 class Store:
-    """What ``central_api.store.Store`` offered the tests, read and written over HTTP."""
+    """The service's devices, codes, donations and catalog, read and written over HTTP."""
 
     def __init__(self, admin: Admin, default_device: str):
         self.admin, self.default_device = admin, default_device
@@ -102,7 +101,7 @@ class Store:
 
 
 class Faults:
-    """``central_api.faults.Faults`` over HTTP (the faults live in the service's database)."""
+    """Switchable faults over HTTP (they live in the service's database, shared by workers)."""
 
     def __init__(self, admin: Admin):
         self.admin = admin

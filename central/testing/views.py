@@ -1,4 +1,4 @@
-"""Administration routes for the tests and the demo (the reference server's ``/admin/*``),
+"""Administration routes for the tests and the demo (``/admin/*``),
 allowed only with the X-Central-Admin-Token header (CENTRAL_TEST_ADMIN_TOKEN), never by
 client address."""
 

@@ -83,7 +83,7 @@ class Receipt:
 
 
 def parse(url: str) -> Receipt:
-    """Read a receipt URL back (tests and the reference server). Raises ValueError."""
+    """Read a receipt URL back (tests). Raises ValueError."""
     parts = urlsplit(url)
     segments = parts.path.split("/")
     if len(segments) < 4 or segments[-3] != "r":

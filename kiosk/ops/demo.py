@@ -1,10 +1,12 @@
 """``kiosk --demo``: the whole kiosk on a throwaway data directory.
 
-Starts, as child processes on 127.0.0.1 only: the reference central API (with the demo catalog
-and an enrolment code), ``kioskctl enroll``, the terminal simulator on a pseudo-terminal, the
-bridge service, ``kiosk-sync``, and the screen in a window. A part not built into this release
-is skipped with a plain note. With no display the services still run, so ``kioskctl status``
-and ``kioskctl simulate`` can be tried. Ctrl-C stops every child.
+Starts, as child processes on 127.0.0.1 only: the central service on SQLite in the demo's
+directory (``central migrate``, ``central demo-network``: the demo shops, projects, a device
+code and a back-office login; ``central serve``), ``kioskctl enroll`` with that code, the
+terminal simulator on a pseudo-terminal, the bridge service, ``kiosk-sync``, and the screen in
+a window. A part not built into this release is skipped with a plain note. With no display
+the services still run, so ``kioskctl status`` and ``kioskctl simulate`` can be tried.
+Ctrl-C stops every child.
 """
 
 from __future__ import annotations
@@ -12,20 +14,23 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import os
+import re
+import secrets
 import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from kiosk.core import config as configmod
 from kiosk.core import pin
 from kiosk.core.ledger import Ledger, Limits
 
-ENROLL_CODE = "DEMO-2026"
+DEVICE_ID = "demo-kiosk"
 DEMO_PIN = "123456"  # the demo's shop-owner PIN; a device gets its own with set-pin
 STOP_GRACE_S = 5.0
 
@@ -42,7 +47,7 @@ def free_port() -> int:
 
 def write_demo_config(workdir: Path, api_url: str = "http://127.0.0.1:8765") -> Path:
     values = {
-        "device": {"id": "demo-kiosk", "data_dir": str(workdir / "data"), "min_free_disk_mb": 50},
+        "device": {"id": DEVICE_ID, "data_dir": str(workdir / "data"), "min_free_disk_mb": 50},
         "api": {"base_url": api_url, "token_file": str(workdir / "device-token"),
                 "heartbeat_interval_s": 30, "catalog_interval_s": 60},
         "terminal": {"device": str(workdir / "terminal"),
@@ -66,21 +71,78 @@ class Part:
     wait_for: Path | None = None  # a file (socket, pty link) that shows it is up
     one_shot: bool = False
     wait_port: int | None = None  # a TCP port on 127.0.0.1 that shows it is up
+    env: dict[str, str] | None = None  # the whole environment, when not the demo's own
+    cwd: Path | None = None
+    timeout_s: float = 15.0
+    output: Path | None = None  # a one-shot's standard output, when it is read back (0600)
+    then: Callable[[], None] | None = field(default=None, repr=False)  # after it succeeded
+
+
+def central_env(workdir: Path) -> dict[str, str]:
+    """The central service's environment: demo settings (the test administration routes and
+    fault injection included, behind a token only this directory holds), SQLite in
+    ``workdir``, sent mail as files there."""
+    token_file = workdir / "central-admin-token"
+    if not token_file.exists():
+        token_file.touch(mode=0o600)
+        token_file.write_text(secrets.token_urlsafe(24), encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_"))}
+    env.update({"DJANGO_SETTINGS_MODULE": "central.settings.demo",
+                "DATABASE_URL": f"sqlite:///{(workdir / 'central.sqlite3').resolve()}",
+                "CENTRAL_TEST_ADMIN_TOKEN": token_file.read_text(encoding="utf-8"),
+                "CENTRAL_EMAIL_DIR": str(workdir / "sent-mail"),
+                "DJANGO_STATIC_ROOT": str(workdir / "static"), "PYTHONUNBUFFERED": "1"})
+    return env
+
+
+def admin_token(workdir: Path) -> str:
+    """The token of the demo service's administration routes (header X-Central-Admin-Token)."""
+    return (workdir / "central-admin-token").read_text(encoding="utf-8")
+
+
+def _network_output(workdir: Path, what: str) -> str | None:
+    """A value ``central demo-network`` printed: its device code or its back-office login."""
+    pattern = {"code": r"enrollment code: (\S+)", "login": r"back office login: (\S+ / \S+)"}
+    out = workdir / "demo-network.out"
+    found = re.search(pattern[what], out.read_text(encoding="utf-8")) if out.exists() else None
+    return found.group(1) if found else None
+
+
+def _take_enrollment_code(workdir: Path) -> None:
+    """Into the file ``kioskctl enroll`` reads: never a command line, where ps shows it."""
+    code = _network_output(workdir, "code")
+    if code is None:
+        raise RuntimeError("central demo-network printed no enrollment code")
+    code_file = workdir / "enroll-code"
+    code_file.touch(mode=0o600)
+    code_file.write_text(code + "\n", encoding="utf-8")
+
+
+def back_office(workdir: Path, api_port: int) -> str:
+    """Where the demo's back office is and how to sign in, to print."""
+    login = _network_output(workdir, "login") or "(see logs/central-demo-network.log)"
+    return f"back office: http://127.0.0.1:{api_port}/backoffice/sign-in/  login {login}"
 
 
 def demo_parts(workdir: Path, cfg_path: Path, api_port: int) -> list[Part]:
     py = sys.executable
     bin_dir = Path(py).parent  # the console scripts installed beside this interpreter
     config = ["--config", str(cfg_path)]
-    code_file = workdir / "enroll-code"  # never on a command line, where ps shows it
-    code_file.write_text(ENROLL_CODE + "\n", encoding="utf-8")
+    central = [str(bin_dir / "central")]
+    env = central_env(workdir)
     return [
-        Part("central API", [py, "-m", "central_api", "--host", "127.0.0.1", "--port",
-                             str(api_port), "--db", str(workdir / "central.db"),
-                             "--enroll-code", ENROLL_CODE, "--demo-catalog"], "central_api",
-             wait_port=api_port),
+        Part("central database", [*central, "migrate", "-v0"], "central", one_shot=True,
+             env=env, cwd=workdir, timeout_s=300),
+        Part("central demo network", [*central, "demo-network", "--device", DEVICE_ID],
+             "central", one_shot=True, env=env, cwd=workdir, timeout_s=120,
+             output=workdir / "demo-network.out", then=lambda: _take_enrollment_code(workdir)),
+        # --pid names the demo's directory on gunicorn's command line, so the processes of
+        # a demo can be told apart; two workers are plenty for one kiosk and a browser.
+        Part("central service", [*central, "serve", "--bind", f"127.0.0.1:{api_port}",
+                                 "--workers", "2", "--pid", str(workdir / "central.pid")],
+             "central", wait_port=api_port, env=env, cwd=workdir, timeout_s=60),
         Part("enrolment", [str(bin_dir / "kioskctl"), *config, "enroll", "--code-file",
-                           str(code_file)],
+                           str(workdir / "enroll-code")],
              "kiosk.sync", one_shot=True),
         Part("terminal simulator", [str(bin_dir / "firmware-bridge"), "simulate", "--link",
                                     str(workdir / "terminal"), "--record",
@@ -120,7 +182,8 @@ def start_services(workdir: Path, cfg_path: Path, api_port: int,
             print(f"  {part.name}: not in this release yet, skipped")
             skipped.append(part.name)
             continue
-        children.start(part, workdir / "logs")
+        if children.start(part, workdir / "logs") and part.then is not None:
+            part.then()
     return skipped
 
 
@@ -130,16 +193,23 @@ class Children:
     def __init__(self) -> None:
         self.procs: list[tuple[str, subprocess.Popen]] = []
 
-    def start(self, part: Part, log_dir: Path, timeout_s: float = 15.0) -> bool:
+    def start(self, part: Part, log_dir: Path) -> bool:
         log = (log_dir / f"{part.name.replace(' ', '-')}.log").open("ab")
-        proc = subprocess.Popen(part.argv, stdout=log, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+        out = log
+        if part.output is not None:  # it holds a secret (a code, a password): owner only
+            part.output.touch(mode=0o600)
+            out = part.output.open("wb")
+        proc = subprocess.Popen(part.argv, stdout=out,
+                                stderr=log if part.output is not None else subprocess.STDOUT,
+                                start_new_session=True, env=part.env, cwd=part.cwd)
         if part.one_shot:
-            code = proc.wait(timeout=timeout_s)
+            code = proc.wait(timeout=part.timeout_s)
+            if out is not log:
+                out.close()
             print(f"  {part.name}: {'done' if code == 0 else f'failed (exit {code})'}")
             return code == 0
         self.procs.append((part.name, proc))
-        deadline = time.monotonic() + timeout_s
+        deadline = time.monotonic() + part.timeout_s
         while not _is_up(part):
             if proc.poll() is not None or time.monotonic() > deadline:
                 print(f"  {part.name}: did not start, see {log.name}")
@@ -185,6 +255,7 @@ def run() -> int:
     children = Children()
     try:
         start_services(workdir, cfg_path, api_port, children)
+        print(back_office(workdir, api_port))
         print(f"try: kioskctl --config {cfg_path} status")
         print(f"shop settings: hold the top-left corner of the screen for 3 s, PIN {DEMO_PIN}")
         if has_display():

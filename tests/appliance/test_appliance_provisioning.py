@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from central_api.server import start as start_central_api
+from central.testing.process import start as start_central_api
 from kiosk.core import pin
 from kiosk.core.config import load
 from kiosk.core.ledger import Ledger, Limits
@@ -100,8 +100,9 @@ def provisioned(tmp_path_factory: pytest.TempPathFactory,
                 kiosk_wheels: dict[str, Path]):  # noqa: F811
     """One staging root provisioned once over SSH; the tests below look at it and re-run."""
     work = tmp_path_factory.mktemp("provisioning")
-    # The reference central API on 127.0.0.1 accepts one enrollment code.
-    api = start_central_api(work / "central.db", enroll_codes=(ENROLL_CODE,))
+    # The central service on 127.0.0.1 accepts one enrollment code for the device.
+    api = start_central_api(work / "central.db", enroll_codes=(ENROLL_CODE,),
+                            device_id="staging-01")
     try:
         with running_sshd(work / "sshd") as target:
             root = fresh_pi_os(work / "root")

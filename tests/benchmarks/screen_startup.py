@@ -55,7 +55,7 @@ def time_to_ready(argv: list[str], workdir: Path) -> float:
 
 
 def main() -> None:
-    for package in ("kiosk", "firmware_bridge", "central_api", "tests"):
+    for package in ("kiosk", "firmware_bridge", "central", "tests"):
         compileall.compile_dir(ROOT / package, quiet=1)
     workdir = Path(tempfile.mkdtemp(prefix="bench-startup-"))
     config = demo.write_demo_config(workdir)  # the demo's catalog and settings, as tried

@@ -1,7 +1,8 @@
-"""Backlog drain rate of kiosk-sync against the reference server's raw ingest rate, in the same
-run and against the same server process, interleaved in rounds so that noise on the machine hits
-both alike (goal: drain >= 50 % of raw); then peak RSS of a kiosk-sync process draining 100 000
-donations against its idle RSS (goal: < 1.3x).
+"""Backlog drain rate of kiosk-sync against the central service's raw ingest rate, in the same
+run and against the same service (``central serve``, gunicorn, SQLite, test settings: each
+exchange is also recorded, an extra insert that both sides pay alike), interleaved in rounds
+so that noise on the machine hits both alike (goal: drain >= 50 % of raw); then peak RSS of a
+kiosk-sync process draining 100 000 donations against its idle RSS (goal: < 1.3x).
 
 Raw ingest: pre-encoded batches of 100 posted by a bare requests.Session, nothing parsed.
 Drain: the real service round (SyncService.run_once: outbox reads, batch upload, result
@@ -21,6 +22,7 @@ from pathlib import Path
 
 import requests
 
+from central.testing.process import Running, start
 from kiosk.core import db as dbmod
 from kiosk.core.config import Config
 from kiosk.core.ledger import Ledger
@@ -29,6 +31,7 @@ from kiosk.sync.enroll import enroll
 from kiosk.sync.service import SyncService, Timing, make_client
 from tests.benchmarks._table import median, p95, print_table
 from tests.sync.helpers import (
+    DEVICE_ID,
     bulk_insert,
     open_ledger,
     proc_memory_kib,
@@ -43,13 +46,14 @@ RSS_BACKLOG = 100_000
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def start_server(workdir: Path) -> tuple[subprocess.Popen[str], str]:
-    proc = subprocess.Popen([sys.executable, "-m", "central_api", "--port", "0", "--db",
-                             str(workdir / "central.db"), "--enroll-code", "BENCH-RAW",
-                             "--enroll-code", "BENCH-KIOSK"], cwd=ROOT,
-                            stdout=subprocess.PIPE, text=True)
-    line = proc.stdout.readline() if proc.stdout else ""
-    return proc, line.strip().rsplit(" ", 1)[-1]
+WORKERS = 2
+
+
+def start_server(workdir: Path) -> Running:
+    server = start(workdir / "central.db", workers=WORKERS)
+    server.store.add_enroll_code("BENCH-RAW", "bench-raw")
+    server.store.add_enroll_code("BENCH-KIOSK", DEVICE_ID)
+    return server
 
 
 def raw_batches(n: int, first_seq: int) -> list[bytes]:
@@ -113,7 +117,8 @@ def rss_of_sync_process(cfg: Config, ledger: Ledger) -> tuple[int, int]:
 def main() -> None:
     # On the repository's disk (not a tmpfs), like the data dir on a device's SD card.
     workdir = Path(tempfile.mkdtemp(prefix="bench-sync-", dir=Path.cwd()))
-    server, url = start_server(workdir)
+    server = start_server(workdir)
+    url = server.url
     try:
         token = requests.post(f"{url}/v1/enroll", json={"code": "BENCH-RAW",
                                                         "device_id": "bench-raw"}).json()["token"]
@@ -133,12 +138,12 @@ def main() -> None:
         idle, peak = rss_of_sync_process(cfg, ledger)
         ledger.close()
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        server.stop()
         shutil.rmtree(workdir, ignore_errors=True)
     raw_med = median(raw_rates)
     print(f"{ROUNDS} rounds of {PER_ROUND} donations each way, batches of {BATCH}; "
-          f"one reference server process on 127.0.0.1 (WAL, synchronous=FULL)")
+          f"the central service on 127.0.0.1 ({WORKERS} gunicorn workers, SQLite WAL, "
+          "synchronous=FULL)")
     print_table(["measure", "median", "p95", "ratio"], [
         ["raw ingest, donations/s", raw_med, p95(raw_rates), 1.0],
         ["kiosk-sync drain, donations/s", median(drain_rates), p95(drain_rates),

@@ -1,8 +1,8 @@
 """A receipt is valid only with the exact signature of the exact fields it was signed with.
 
 Each signed field and the signature itself is tampered with in turn, on both sides that check
-a receipt: the reference server (``central_api.receipt.verify`` and the HTTP receipt page) and
-the screen's own ``kiosk.core.receipt.verify``. A check that accepted a prefix, an empty or an
+a receipt: the central service (``central.receipts.signing.verify`` and the HTTP receipt page)
+and the screen's own ``kiosk.core.receipt.verify``. A check that accepted a prefix, an empty or an
 extended signature, or ignored a field, must fail here.
 """
 
@@ -17,8 +17,8 @@ import requests
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from central_api import receipt as server_receipt
-from central_api.server import Running, start
+from central.receipts import signing as server_receipt
+from central.testing.process import Running, start
 from kiosk.core import receipt
 
 KEY = "00112233445566778899aabbccddeeff"
@@ -35,9 +35,12 @@ def good_sig(fields: dict[str, str] = FIELDS, key: str = KEY) -> str:
                              int(fields["amount"]), fields["currency"], fields["project_id"])
 
 
-def server_verify(fields: dict[str, str], sig: str, key: str | None = KEY) -> bool:
-    return server_receipt.verify(key, fields["device_id"], fields["donation_id"],
-                                 fields["amount"], fields["currency"], fields["project_id"], sig)
+def server_verify(fields: dict[str, str], sig: str, key: str | None = KEY,
+                  version: int = receipt.VERSION) -> bool:
+    found = server_receipt.verify([key] if key is not None else [], fields["device_id"],
+                                  fields["donation_id"], fields["amount"], fields["currency"],
+                                  fields["project_id"], sig, str(version))
+    return found is not None
 
 
 def one_char_changed(sig: str, at: int) -> str:
@@ -63,6 +66,12 @@ BAD_SIGS = {
 
 def test_the_untampered_receipt_verifies_on_both_sides() -> None:
     assert server_verify(FIELDS, SIG) is True
+    # Version 1, as kiosks in the field still sign it, verifies as version 1 only.
+    v1 = receipt.signature(KEY, FIELDS["device_id"], FIELDS["donation_id"], 500, "EUR",
+                           FIELDS["project_id"], version=1)
+    assert server_verify(FIELDS, v1, version=1) is True
+    assert server_verify(FIELDS, v1, version=2) is False
+    assert server_verify(FIELDS, SIG, version=1) is False
     url = receipt.receipt_url("https://a.example", KEY, FIELDS["device_id"],
                               FIELDS["donation_id"], 500, "EUR", FIELDS["project_id"])
     assert receipt.verify(url, KEY).sig == SIG
@@ -114,18 +123,29 @@ def test_screen_side_refuses_each_changed_field(field: str) -> None:
 ENROLL_CODE = "CODE-RECEIPT-1"
 
 
+def _enroll(server: Running, code: str, device_id: str) -> str:
+    """Enroll over the device API, as a kiosk does; returns the device's receipt key."""
+    answer = requests.post(f"{server.url}/v1/enroll", json={"code": code, "device_id": device_id},
+                           timeout=10)
+    assert answer.status_code == 200, answer.text
+    return answer.json()["receipt_key"]
+
+
 @pytest.fixture
 def central(tmp_path: Path) -> Iterator[tuple[Running, str]]:
-    server = start(tmp_path / "central.db", enroll_codes=(ENROLL_CODE,))
-    key = server.store.enroll(ENROLL_CODE, FIELDS["device_id"])["receipt_key"]
-    yield server, key
-    server.stop()
+    server = start(tmp_path / "central.db", enroll_codes=(ENROLL_CODE,),
+                   device_id=FIELDS["device_id"])
+    try:
+        yield server, _enroll(server, ENROLL_CODE, FIELDS["device_id"])
+    finally:
+        server.stop()
 
 
 def _page(server: Running, fields: dict[str, str], sig: str) -> requests.Response:
     return requests.get(f"{server.url}/r/{fields['device_id']}/{fields['donation_id']}",
-                        params={"amount": fields["amount"], "currency": fields["currency"],
-                                "project": fields["project_id"], "sig": sig}, timeout=10)
+                        params={"v": str(receipt.VERSION), "amount": fields["amount"],
+                                "currency": fields["currency"], "project": fields["project_id"],
+                                "sig": sig}, timeout=10)
 
 
 def test_receipt_page_refuses_every_tampering(central: tuple[Running, str]) -> None:
@@ -140,12 +160,12 @@ def test_receipt_page_refuses_every_tampering(central: tuple[Running, str]) -> N
         changed = {**FIELDS, field: CHANGED[field]}
         if field == "device_id":
             # Another enrolled device's receipt with this one's signature.
-            server.store.add_enroll_code("CODE-RECEIPT-2")
-            server.store.enroll("CODE-RECEIPT-2", CHANGED["device_id"])
+            server.store.add_enroll_code("CODE-RECEIPT-2", CHANGED["device_id"])
+            _enroll(server, "CODE-RECEIPT-2", CHANGED["device_id"])
         refused[field] = _page(server, changed, sig).status_code
     refused["no sig"] = requests.get(
         f"{server.url}/r/{FIELDS['device_id']}/{FIELDS['donation_id']}",
-        params={"amount": "500", "currency": "EUR", "project": FIELDS["project_id"]},
+        params={"v": "2", "amount": "500", "currency": "EUR", "project": FIELDS["project_id"]},
         timeout=10).status_code
     assert refused == dict.fromkeys(refused, 400)
 

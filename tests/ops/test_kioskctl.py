@@ -211,19 +211,24 @@ def test_simulate_runs_from_a_fresh_clone_through_the_screens_path(tmp_path, pro
 
 @pytest.fixture
 def central(tmp_path):
-    from central_api.server import start
+    from central.testing.process import start
 
-    api = start(tmp_path / "central.db", enroll_codes=("CODE-A1", "CODE-B2", "CODE-C3"))
+    # A device has one live code at a time: each test issues the one it uses.
+    api = start(tmp_path / "central.db", device_id="test-kiosk")
     yield api
     api.stop()
 
 
 def test_enroll_reads_the_code_from_stdin_or_a_file(capsys, tmp_path, central, monkeypatch):
     config = write_config(tmp_path, api={"base_url": central.url})
+    central.store.add_enroll_code("CODE-A1")
     monkeypatch.setattr(sys, "stdin", io.StringIO("CODE-A1\n"))
     code, out, err = run(capsys, "--config", str(config), "enroll", "--stdin")
     assert code == 0 and "enrolled test-kiosk" in out and "warning" not in err
     token = (tmp_path / "token").read_text()
+    # Enrolling again takes a revoke, then a new code (the service refuses a second one).
+    central.store.revoke("test-kiosk")
+    central.store.add_enroll_code("CODE-B2")
     code_file = tmp_path / "code.txt"
     code_file.write_text("CODE-B2\n")
     code, out, err = run(capsys, "--config", str(config), "enroll", "--code-file",
@@ -234,6 +239,7 @@ def test_enroll_reads_the_code_from_stdin_or_a_file(capsys, tmp_path, central, m
 
 def test_enroll_code_on_the_command_line_still_works_with_a_warning(capsys, tmp_path, central):
     config = write_config(tmp_path, api={"base_url": central.url})
+    central.store.add_enroll_code("CODE-C3")
     code, out, err = run(capsys, "--config", str(config), "enroll", "CODE-C3")
     assert code == 0 and "enrolled test-kiosk" in out
     assert "deprecated" in err and "ps" in err and "--stdin" in err

@@ -1,5 +1,5 @@
 """The owner's changes leave the kiosk through kiosk-sync, over real HTTP on 127.0.0.1, to the
-reference central API: the featured choice (``PUT …/featured``), the audit rows (with the
+central service: the featured choice (``PUT …/featured``), the audit rows (with the
 heartbeat) and the « Synchroniser maintenant » request."""
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ def run_kiosk_sync_once(config: Path) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=60)
 
 
-def test_featured_change_reaches_the_central_api(kiosk):  # noqa: F811
+def test_featured_change_reaches_the_central_service(kiosk):  # noqa: F811
     version = featured.save(kiosk.ledger, _catalog("p1", "p2", "p3"), ["p3", "p1"], limit=4,
                             today=TODAY)
     done = run_kiosk_sync_once(kiosk.cfg.path)

@@ -111,12 +111,12 @@ def test_owner_tour_by_touch(tmp_path, size, central):  # noqa: F811
     finally:
         ledger.close()
     if size == "800x480":  # once is enough for the network part
-        featured_reaches_the_central_api(report, db, central)
+        featured_reaches_the_central_service(report, db, central)
 
 
-def featured_reaches_the_central_api(report: dict, db: Path, central) -> None:  # noqa: F811
+def featured_reaches_the_central_service(report: dict, db: Path, central) -> None:  # noqa: F811
     """The tour's data directory, now served by the kiosk-sync command (its own process)
-    against the reference central API on 127.0.0.1."""
+    against the central service on 127.0.0.1."""
     cfg = write_config(db.parent.parent, central.url)
     assert cfg.ledger_path == db
     ledger = Ledger.open(db, GENEROUS)

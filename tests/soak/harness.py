@@ -7,7 +7,8 @@ What runs, all on 127.0.0.1 and under one work directory:
 - the bridge (``firmware-bridge serve``), kiosk-sync (``kiosk.sync.service``) and the donor
   (``tests.soak.driver``: the screen's payment path), each restarted after a short delay when
   it dies, as systemd would;
-- the reference central API (a thread of this process, real HTTP) with random batch faults.
+- the central service (``central serve`` in a process of its own, SQLite, real HTTP) with
+  random batch faults.
 
 A seeded killer SIGKILLs the bridge, kiosk-sync or the driver at random moments, half of the
 time while a payment is in flight. When the time or the donations are used up the killing
@@ -34,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from central_api.server import Running, start
+from central.testing.process import Running, start
 from firmware_bridge.concert_v2 import short_reference
 from firmware_bridge.journal import CRASHED_REASON
 from firmware_bridge.simulator import AcquirerRecord
@@ -215,7 +216,8 @@ class Soak:
     def run(self) -> Report:
         started = time.monotonic()
         self.workdir.mkdir(parents=True, exist_ok=True)
-        central = start(self.workdir / "central.db", enroll_codes=(ENROLL_CODE,))
+        central = start(self.workdir / "central.db", enroll_codes=(ENROLL_CODE,),
+                        device_id=DEVICE_ID)
         config = write_config(self.workdir, central.url, self.o.protocol)
         cfg = configmod.load(config)
         self._enroll(cfg)

@@ -1,5 +1,5 @@
 """Shared helpers for the sync tests and the drain benchmark: a kiosk configuration pointing
-at a reference server on 127.0.0.1, donations in a real ledger, and the invariant check."""
+at the central service on 127.0.0.1, donations in a real ledger, and the invariant check."""
 
 from __future__ import annotations
 

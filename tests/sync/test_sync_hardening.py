@@ -2,7 +2,7 @@
 compressed HTTP bodies), image URLs pointing elsewhere, numbers SQLite cannot hold, bodies that
 nest without end, images that are missing, and images that would fill the data disk. In every
 case the catalog is refused (or left for later) with a reason, and donations and the heartbeat
-go on. Real parts throughout: the reference central API over HTTP on 127.0.0.1, real ledgers,
+go on. Real parts throughout: the central service over HTTP on 127.0.0.1, real ledgers,
 real files, a real small filesystem."""
 
 from __future__ import annotations

@@ -48,4 +48,4 @@ class Command(BaseCommand):
         except AlreadyEnrolled:
             code = f"(already enrolled: central revoke --device {options['device']} first)"
         self.stdout.write(f"device {options['device']} enrollment code: {code}")
-        self.stdout.write(f"back office login: demo / {password}  (at /backoffice/)")
+        self.stdout.write(f"back office login: demo / {password}  (at /backoffice/sign-in/)")

@@ -24,6 +24,7 @@ class Command(BaseCommand):
         # first, a POST nginx sends on it at that moment fails (nginx does not retry it).
         # Idle connections wait in gthread's poller and hold no thread.
         parser.add_argument("--keep-alive", type=int, default=75)
+        parser.add_argument("--pid", help="write gunicorn's master process id to this file")
 
     def handle(self, *args: Any, **options: Any) -> None:
         argv = [sys.executable, "-m", "gunicorn", "central.wsgi:application",
@@ -33,5 +34,7 @@ class Command(BaseCommand):
                 "--timeout", str(options["timeout"]), "--graceful-timeout", "10",
                 "--keep-alive", str(options["keep_alive"]),
                 "--access-logfile", "-", "--no-control-socket"]
+        if options["pid"]:
+            argv += ["--pid", options["pid"]]
         sys.stdout.flush()
         os.execv(sys.executable, argv)  # gunicorn becomes this process: signals reach it
