@@ -112,6 +112,17 @@ def test_sync_is_ordered_after_network_and_clock_without_requiring_them() -> Non
     assert "Requires" not in unit and "Requisite" not in unit and "BindsTo" not in unit
 
 
+def test_sync_yields_cpu_and_io_to_the_screen() -> None:
+    sync = unit_options("kiosk-sync.service")["Service"]
+    screen = unit_options("kiosk.service")["Service"]
+    assert int(sync["Nice"][0]) >= 10 > int(screen.get("Nice", ["0"])[0])
+    assert int(sync["CPUWeight"][0]) < int(screen.get("CPUWeight", ["100"])[0])
+    # Lowest best-effort, not idle: sync fsyncs while holding the ledger's write lock.
+    assert sync["IOSchedulingClass"] == ["best-effort"]
+    assert sync["IOSchedulingPriority"] == ["7"]
+    assert "IOSchedulingClass" not in screen
+
+
 def test_only_sync_may_read_the_token() -> None:
     for name in ("kiosk.service", "firmware-bridge.service"):
         service = unit_options(name)["Service"]

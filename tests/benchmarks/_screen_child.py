@@ -7,10 +7,10 @@ Modes print one JSON line on stdout:
   tap → ENQ seen by the simulator, and the same for a bare BridgeClient.pay (the baseline);
 - ``attract`` / ``bare-attract``: CPU seconds used over D seconds by the kiosk's attract loop,
   or by a bare Kivy app sliding the same photos at the same pace;
-- ``hello``: a bare Kivy hello-world sending READY=1 to $NOTIFY_SOCKET after its first frame
-  (the start-up baseline; the kiosk side is the real ``kiosk`` command);
-- ``memory`` / ``hello-memory``: resident memory after the attract loop has shown 30
-  full-HD photos, or of the bare hello-world.
+- ``memory``: resident memory after the attract loop has shown 30 full-HD photos.
+
+The bare Kivy hello-world of the start-up and memory baselines is _hello.py, a script that
+imports nothing of the project or of the test suite.
 """
 
 from __future__ import annotations
@@ -258,50 +258,6 @@ def run_memory(workdir: Path, projects_count: int) -> None:
     app.run()
 
 
-def hello_app(workdir: Path) -> Any:
-    """The baseline of the memory and start-up benchmarks: a bare Kivy hello-world, in a window
-    set up as the kiosk's."""
-    setup_kivy(workdir)
-    from kivy.app import App
-    from kivy.uix.label import Label
-
-    class Hello(App):
-        def build(self) -> Label:
-            return Label(text="Hello")
-
-    return Hello()
-
-
-def run_hello_memory(workdir: Path) -> None:
-    app = hello_app(workdir)
-    from kivy.clock import Clock
-
-    Clock.schedule_once(lambda _dt: (emit({"rss_mb": rss_mb()}), app.stop()), 0)
-    app.run()
-
-
-def run_hello_ready(workdir: Path) -> None:
-    """The hello-world saying READY=1 on $NOTIFY_SOCKET once its first frame is drawn, as the
-    kiosk does (the start-up baseline); it runs until SIGTERM."""
-    import signal
-
-    app = hello_app(workdir)
-    from kivy.clock import Clock
-    from kivy.core.window import Window
-    from kivy.graphics.opengl import glFinish
-
-    from firmware_bridge import systemd_notify
-
-    def drawn(*_args: Any) -> None:
-        Window.unbind(on_flip=drawn)
-        glFinish()
-        systemd_notify.ready()
-
-    Window.bind(on_flip=drawn)
-    signal.signal(signal.SIGTERM, lambda *_a: Clock.schedule_once(lambda _dt: app.stop(), 0))
-    app.run()
-
-
 def run_bare_memory(workdir: Path, count: int) -> None:
     """The naive way: plain Kivy Image widgets loading every full-HD photo as is."""
     from tests.screen.screen_fixtures import make_projects
@@ -338,12 +294,8 @@ def main(argv: list[str]) -> None:
         run_tap(workdir, int(argv[2]))
     elif mode in ("attract", "bare-attract"):
         run_attract(workdir, float(argv[2]), float(argv[3]), bare=mode == "bare-attract")
-    elif mode == "hello":
-        run_hello_ready(workdir)
     elif mode == "memory":
         run_memory(workdir, int(argv[2]))
-    elif mode == "hello-memory":
-        run_hello_memory(workdir)
     elif mode == "bare-memory":
         run_bare_memory(workdir, int(argv[2]))
     else:

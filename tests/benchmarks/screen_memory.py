@@ -11,7 +11,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from tests.benchmarks._screen_run import child
+from tests.benchmarks._screen_run import child, hello_memory
 from tests.benchmarks._table import print_table
 from tests.screen.screen_fixtures import make_projects
 
@@ -21,7 +21,7 @@ PROJECTS = 30
 def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="bench-memory-"))
     make_projects(workdir / "photos", PROJECTS, (1920, 1080))
-    hello = child("hello-memory")
+    hello = hello_memory()
     naive = child("bare-memory", PROJECTS, workdir=workdir)
     kiosk = child("memory", PROJECTS, workdir=workdir)
     kiosk_one = child("memory", PROJECTS, workdir=workdir, extra_env={"LP_NUM_THREADS": "0"})

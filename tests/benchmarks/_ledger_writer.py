@@ -1,0 +1,38 @@
+"""The screen's side of the contention benchmark, as a process of its own:
+``python -m tests.benchmarks._ledger_writer LEDGER STOP_FILE MAX_DONATIONS PAUSE_S``.
+
+``Ledger.create_pending`` + ``finish`` in a loop, as the screen commits them, until STOP_FILE
+exists or MAX_DONATIONS were made; prints one JSON line: each commit's duration in seconds."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+from kiosk.core.ledger import Ledger
+from tests.sync.helpers import LIMITS
+
+
+def main(argv: list[str]) -> None:
+    ledger_path, stop_file = Path(argv[0]), Path(argv[1])
+    limit, pause_s = int(argv[2]), float(argv[3])
+    ledger = Ledger.open(ledger_path, LIMITS)
+    pending: list[float] = []
+    final: list[float] = []
+    while len(pending) < limit and not stop_file.exists():
+        t0 = time.perf_counter()
+        d = ledger.create_pending("proj-1", 500, "EUR")
+        t1 = time.perf_counter()
+        ledger.finish(d.id, "approved", auth_code="A1", card_suffix="4242")
+        t2 = time.perf_counter()
+        pending.append(t1 - t0)
+        final.append(t2 - t1)
+        time.sleep(pause_s)  # a donor's pace is far slower; this samples the sync's work often
+    ledger.close()
+    print(json.dumps({"pending_s": pending, "finish_s": final}), flush=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
