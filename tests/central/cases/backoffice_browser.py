@@ -105,8 +105,17 @@ class BackofficeBrowserTests(StaticLiveServerTestCase):
         self.open("/backoffice/sign-in/")
         self.driver.find_element(By.ID, "id_username").send_keys(name)
         self.driver.find_element(By.ID, "id_password").send_keys("pw")
-        self.driver.find_element(By.CSS_SELECTOR, "main button[type=submit]").click()
-        WebDriverWait(self.driver, 10).until(
+        self.click_and_load(self.driver.find_element(By.CSS_SELECTOR,
+                                                     "main button[type=submit]"))
+
+    def click_and_load(self, element: object) -> None:
+        """Click, then wait until the page it leads to has replaced this one: reading the
+        next page's heading straight away could still find this page's (a stale element
+        under load)."""
+        page = self.driver.find_element(By.TAG_NAME, "html")
+        element.click()
+        WebDriverWait(self.driver, 15).until(expected_conditions.staleness_of(page))
+        WebDriverWait(self.driver, 15).until(
             expected_conditions.presence_of_element_located((By.CSS_SELECTOR, "h1")))
 
     def shoot(self, name: str, reload: bool = True) -> None:
@@ -137,7 +146,7 @@ class BackofficeBrowserTests(StaticLiveServerTestCase):
         # Problems first: the unknown outcome, then the silent one, then the healthy one.
         self.assertEqual([r.text for r in rows], ["cafe-01", "quiet-01", "salon-01"])
         self.shoot("fleet-operator")
-        self.driver.find_element(By.LINK_TEXT, "cafe-01").click()
+        self.click_and_load(self.driver.find_element(By.LINK_TEXT, "cafe-01"))
         self.assertEqual(self.heading(), "cafe-01")
         drawn = self.driver.execute_script(
             "return Chart.getChart('history-chart').data.datasets[0].data.length")
@@ -145,10 +154,11 @@ class BackofficeBrowserTests(StaticLiveServerTestCase):
         self.assertGreater(drawn, 200)
         self.shoot("device-operator")
         self.driver.find_element(By.ID, "id_confirm").click()
-        self.driver.find_element(By.CSS_SELECTOR, "button.danger").click()
+        self.click_and_load(self.driver.find_element(By.CSS_SELECTOR, "button.danger"))
         self.assertIn("cafe-01 est révoquée.",
                       self.driver.find_element(By.CSS_SELECTOR, ".messages").text)
-        self.driver.find_element(By.CSS_SELECTOR, "form[action$=enrollment-code] button").click()
+        self.click_and_load(self.driver.find_element(
+            By.CSS_SELECTOR, "form[action$=enrollment-code] button"))
         code = self.driver.find_element(By.CSS_SELECTOR, ".the-code code").text
         self.assertGreater(len(code), 6)
         self.shoot("device-new-code", reload=False)
@@ -169,7 +179,7 @@ class BackofficeBrowserTests(StaticLiveServerTestCase):
         self.sign_in("shop1")
         self.assertEqual(self.heading(), "Café des Capucins")
         self.shoot("shop-owner")
-        self.driver.find_elements(By.CSS_SELECTOR, "a[href*='/print/']")[0].click()
+        self.click_and_load(self.driver.find_elements(By.CSS_SELECTOR, "a[href*='/print/']")[0])
         self.assertIn("Café des Capucins : dons de", self.heading())
         self.shoot("shop-print")
 
@@ -179,7 +189,7 @@ class BackofficeBrowserTests(StaticLiveServerTestCase):
         self.open("/backoffice/fleet/")
         # English through the language form, kept for the session.
         self.driver.find_element(By.CSS_SELECTOR, "#language option[value=en]").click()
-        self.driver.find_element(By.CSS_SELECTOR, "form.lang button").click()
+        self.click_and_load(self.driver.find_element(By.CSS_SELECTOR, "form.lang button"))
         self.assertEqual(self.heading(), "Fleet")
         self.shoot("fleet-admin-english")
         self.open(f"/backoffice/shops/{self.shop1.pk}/")
