@@ -10,6 +10,7 @@ import hashlib
 import os
 import re
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -148,7 +149,9 @@ class Running:
 
     def stop(self) -> None:
         if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
+            # SIGINT is gunicorn's quick shutdown: a test's service has no request to finish,
+            # and SIGTERM's graceful stop waited ~2 s on idle keep-alive connections.
+            self.process.send_signal(signal.SIGINT)
             try:
                 self.process.wait(timeout=15)
             except subprocess.TimeoutExpired:
@@ -176,21 +179,26 @@ def start(db: Path | str, *, host: str = "127.0.0.1", port: int = 0,
           enroll_codes: tuple[str, ...] = (), demo_catalog: bool = False, record: bool = True,
           database_url: str | None = None, device_id: str = DEFAULT_DEVICE,
           env: dict[str, str] | None = None, workers: int = 2,
-          tls: tuple[Path, Path] | None = None) -> Running:
+          tls: tuple[Path, Path] | None = None, template: Path | None = None) -> Running:
     """Migrate the database (SQLite file ``db`` unless ``database_url``), start gunicorn on
     ``host:port`` (0: any free port) and wait until it answers. ``enroll_codes`` are for
     ``device_id``. ``tls``: (certificate, key) for gunicorn to serve HTTPS with; the
-    certificate is also the CA the administration calls trust. (``record`` is accepted for
-    compatibility: the test settings record.)"""
+    certificate is also the CA the administration calls trust. ``template``: a SQLite file
+    migrated once (made on first use) and copied for a new ``db``, which saves a migration
+    per test. (``record`` is accepted for compatibility: the test settings record.)"""
     db = Path(db)
     token = secrets.token_urlsafe(24)
     if tls:  # gunicorn reads extra options from GUNICORN_CMD_ARGS; `central serve` passes it
         env = {**(env or {}), "GUNICORN_CMD_ARGS": f"--certfile {tls[0]} --keyfile {tls[1]}"}
     full_env = _env(db, database_url, token, env)
-    migrate = subprocess.run([sys.executable, "-m", "central", "migrate", "-v0"],
-                             env=full_env, capture_output=True, text=True, timeout=300)
-    if migrate.returncode:
-        raise RuntimeError(f"central migrate failed:\n{migrate.stdout}{migrate.stderr}")
+    if template is not None and database_url is None and not db.exists():
+        if not template.exists():
+            _migrate(_env(template, None, token, env))
+        for suffix in ("", "-wal"):  # a WAL left not yet checkpointed holds migrations too
+            if Path(f"{template}{suffix}").exists():
+                shutil.copyfile(f"{template}{suffix}", f"{db}{suffix}")
+    else:
+        _migrate(full_env)
     log = db.with_name(db.name + ".serve.log")
     # The log is appended to by every start on this database: read only this start's lines.
     offset = log.stat().st_size if log.exists() else 0
@@ -218,6 +226,13 @@ def start(db: Path | str, *, host: str = "127.0.0.1", port: int = 0,
     if demo_catalog:
         running.store.set_catalog(*load_demo_catalog())
     return running
+
+
+def _migrate(env: dict[str, str]) -> None:
+    migrate = subprocess.run([sys.executable, "-m", "central", "migrate", "-v0"],
+                             env=env, capture_output=True, text=True, timeout=300)
+    if migrate.returncode:
+        raise RuntimeError(f"central migrate failed:\n{migrate.stdout}{migrate.stderr}")
 
 
 def _wait_listening(proc: subprocess.Popen, log: Path, offset: int) -> str:

@@ -116,13 +116,14 @@ def assert_outcome_screen(report: dict, scenario: str) -> None:
 
 
 def test_rebuilding_the_amount_buttons_adds_no_binding(tmp_path):
-    """Ten language changes rebuild the preset buttons ten times; the app's ``scale`` keeps the
-    observers it had, and the newest buttons still follow it."""
+    """Ten language changes rebuild the preset buttons ten times; no dropped button stays
+    alive through a binding on the app, and the newest buttons still follow its ``scale``.
+    (The app's total count of ``scale`` observers is not compared: the attract loop builds
+    its slides, with their own kv bindings, on its own schedule meanwhile.)"""
     report = drive(tmp_path, "amount-rebuilds")
     assert len(report["rebuilt_labels"]) == 10
     assert report["rebuilt_labels"][0] != report["rebuilt_labels"][1]
-    before, after = report["scale_observers"]
-    assert after == before
+    assert report["dropped_presets_alive"] == 0
     assert report["preset_font_sizes"] == [26.0] * 4  # KioskButton's size (widgets.kv)
 
 

@@ -280,6 +280,15 @@ def scenario_steps(d: Driver, name: str) -> Iterator[Any]:
         d.report["rebuilt_labels"] = built
         gc.collect()
         d.report["scale_observers"] = [observers, len(app.get_property_observers("scale"))]
+        # The leak kept every dropped preset button alive through its binding on the app:
+        # count the buttons no longer in the grid that are still in memory.
+        from kivy.factory import Factory
+
+        button_class = Factory.get("KioskButton")
+        labels = {text for texts in built for text in texts}
+        d.report["dropped_presets_alive"] = sum(
+            1 for o in gc.get_objects()
+            if isinstance(o, button_class) and o.parent is None and o.text in labels)
         app.scale *= 1.5  # the new buttons still follow the layout scale
         yield 0.05
         d.report["preset_font_sizes"] = [round(c.font_size / app.scale, 3)

@@ -18,12 +18,18 @@ ENROLL_CODE = "CODE-TEST-1"
 FAST = Timing(poll_s=0.02, backoff_base_s=0.01, backoff_cap_s=0.2)
 
 
+@pytest.fixture(scope="session")
+def central_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One migrated database for the session, copied for each test's service."""
+    return tmp_path_factory.mktemp("central-template") / "central.db"
+
+
 @pytest.fixture
-def central(tmp_path: Path) -> Iterator[Running]:
+def central(tmp_path: Path, central_template: Path) -> Iterator[Running]:
     """The central service on 127.0.0.1 (``central serve`` in a process of its own, real
     HTTP, SQLite), with ``ENROLL_CODE`` issued for the test kiosk's device id."""
     server = start(tmp_path / "central.db", enroll_codes=(ENROLL_CODE,), record=True,
-                   device_id=DEVICE_ID)
+                   device_id=DEVICE_ID, template=central_template)
     yield server
     server.stop()
 
