@@ -13,7 +13,7 @@ def main(argv: list[str] | None = None) -> int:
     add_config_argument(parser)
     parser.add_argument("--demo", action="store_true",
                         help="start the whole kiosk on a throwaway data directory with the "
-                             "terminal simulator and the reference central API")
+                             "terminal simulator and the central service with a demo network")
     parser.add_argument("--window", metavar="WxH", default=None,
                         help="development: a window of this size with a mouse instead of "
                              "the locked-down full screen (e.g. 800x480, 720x1280)")
