@@ -17,7 +17,7 @@ from kiosk.owner import featured, sync_request
 from kiosk.owner.access import OwnerAccess
 from kiosk.owner.pin_lock import PinLock
 from kiosk.sync.service import Timing
-from tests.sync.conftest import central, kiosk  # noqa: F401 - fixtures
+from tests.sync.conftest import central, central_template, kiosk  # noqa: F401 - fixtures
 from tests.sync.helpers import DEVICE_ID
 
 KIOSK_SYNC = Path(sys.executable).parent / "kiosk-sync"

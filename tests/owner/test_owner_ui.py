@@ -25,7 +25,7 @@ from kiosk.sync.enroll import enroll
 from kiosk.sync.service import make_client
 from tests.conftest import GENEROUS
 from tests.owner.test_owner_sync import run_kiosk_sync_once
-from tests.sync.conftest import ENROLL_CODE, central  # noqa: F401 - fixture
+from tests.sync.conftest import ENROLL_CODE, central, central_template  # noqa: F401 - fixtures
 from tests.sync.helpers import DEVICE_ID, write_config
 
 ROOT = Path(__file__).resolve().parents[2]
