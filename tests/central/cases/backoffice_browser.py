@@ -14,6 +14,7 @@ from django.contrib.staticfiles.testing import StaticLiveServerTestCase
 from django.test import Client
 from django.utils import timezone
 from selenium import webdriver
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
@@ -114,7 +115,16 @@ class BackofficeBrowserTests(StaticLiveServerTestCase):
         under load)."""
         page = self.driver.find_element(By.TAG_NAME, "html")
         element.click()
-        WebDriverWait(self.driver, 15).until(expected_conditions.staleness_of(page))
+
+        def replaced(_driver: object) -> bool:
+            # Chromium reports a replaced page's node as stale, or as "does not belong to
+            # the document" (a plain WebDriverException): either means the page changed.
+            try:
+                page.is_enabled()
+            except WebDriverException:
+                return True
+            return False
+        WebDriverWait(self.driver, 15).until(replaced)
         WebDriverWait(self.driver, 15).until(
             expected_conditions.presence_of_element_located((By.CSS_SELECTOR, "h1")))
 
