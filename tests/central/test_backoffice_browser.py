@@ -1,18 +1,16 @@
 """The back office in a real browser (headless chromium + chromedriver from Debian, Selenium)
-on each database backend; the screenshots are copied to test-artifacts/screenshots/web/ to
-be looked at (that folder is not versioned)."""
+on each database backend; the screenshots are taken under tmp_path and copied for people to
+look at when KIOSK_TEST_SCREENSHOTS is set (tests/helpers/screenshots.py)."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
 from tests.central.conftest import BACKENDS
-from tests.central.test_django_cases import REPO, run_cases
-
-ARTIFACTS = REPO / "test-artifacts" / "screenshots" / "web"
+from tests.central.test_django_cases import run_cases
+from tests.helpers.screenshots import keep_screenshots
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -25,6 +23,5 @@ def test_backoffice_in_a_browser(backend: str, request: pytest.FixtureRequest,
     try:
         run_cases("backoffice_browser", backend, request, tmp_path)
     finally:
-        if shots.exists():
-            shutil.copytree(shots, ARTIFACTS / backend, dirs_exist_ok=True)
+        keep_screenshots(sorted(shots.glob("*.png")), f"web/{backend}")
     assert len(list(shots.glob("*.png"))) == 18

@@ -2,15 +2,14 @@
 
 Each scenario runs tests/owner/owner_ui_driver.py in its own process (one Kivy Window per process)
 on a real ledger file; the payment side is the screen tests' ScriptedPort stand-in for the
-bridge client. Screenshots of every settings screen at the three display sizes are kept under
-test-artifacts/screenshots/.
+bridge client. Screenshots of every settings screen at the three display sizes are taken under
+tmp_path (tests/helpers/screenshots.py: how to keep them).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -24,12 +23,12 @@ from kiosk.screen.ui import theme
 from kiosk.sync.enroll import enroll
 from kiosk.sync.service import make_client
 from tests.conftest import GENEROUS
+from tests.helpers.screenshots import keep_screenshots
 from tests.owner.test_owner_sync import run_kiosk_sync_once
 from tests.sync.conftest import ENROLL_CODE, central, central_template  # noqa: F401 - fixtures
 from tests.sync.helpers import DEVICE_ID, write_config
 
 ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = ROOT / "test-artifacts" / "screenshots"
 SIZES = ["800x480", "720x1280", "1920x1080"]
 
 
@@ -46,10 +45,9 @@ def drive(tmp_path: Path, scenario: str, size: str = "800x480") -> tuple[dict, P
     assert report_path.exists(), proc.stderr[-3000:]
     report = json.loads(report_path.read_text())
     assert report["error"] is None, report["error"] + proc.stderr[-2000:]
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     for shot in report["shots"].values():
         assert Image.open(shot).size == tuple(int(v) for v in size.split("x"))
-        shutil.copy(shot, ARTIFACTS / Path(shot).name)
+    keep_screenshots(report["shots"].values())
     return report, workdir / "data" / "kiosk.db"
 
 

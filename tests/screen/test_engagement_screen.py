@@ -2,7 +2,7 @@
 real bridge and terminal simulator), in French and English at the three display sizes: the
 slide shows the open ask with its count, « Je participe » shows the sign-up QR in the photo's
 place without starting a gift, a full ask is not shown, and giving is still two taps away.
-Screenshots are copied to test-artifacts/screenshots/.
+Screenshots are kept as tests/helpers/screenshots.py says.
 
     python -m tests.screen.test_engagement_screen --size 800x480 --workdir DIR [--lang en]
 """
@@ -24,7 +24,8 @@ from typing import Any
 import pytest
 
 from kiosk.core.catalog import Ask
-from tests.screen.test_screen_ui import ARTIFACTS, SIZES, decode_qr
+from tests.helpers.screenshots import keep_screenshots
+from tests.screen.test_screen_ui import SIZES, decode_qr
 
 ROOT = Path(__file__).resolve().parents[2]
 ASK_URL = "https://dons.example.org/v/Zq3xY8pL2mNa"
@@ -48,9 +49,7 @@ def test_an_open_ask_on_the_loop_and_its_sign_up_qr(tmp_path: Path, size: str,
     assert report_path.exists(), proc.stderr[-3000:]
     report = json.loads(report_path.read_text())
     assert report["error"] is None, report["error"] + proc.stderr[-2000:]
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    for shot in report["shots"].values():
-        (ARTIFACTS / Path(shot).name).write_bytes(Path(shot).read_bytes())
+    keep_screenshots(report["shots"].values())
 
     words = {"fr": ("2 / 3 bénévoles", "Je participe", "sam. 15 mars, 10:00"),
              "en": ("2 / 3 volunteers", "I volunteer", "Sat 15 Mar, 10:00")}[lang]

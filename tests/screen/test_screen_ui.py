@@ -6,16 +6,14 @@ pseudo-terminal; the ledger, the bridge's journal and the simulator's acquirer r
 compared. Terminal faults start on cue once the screen has seen the terminal answer
 (tests/screen/ui_driver.py ``fault_on_cue``). One case uses the ScriptedPort stand-in
 (tests/screen/screen_fixtures.py): a cancel tapped while the bridge is still connecting, a window
-the
-real bridge keeps open only while it opens the device. Screenshots of every screen at the
-three display sizes are kept under test-artifacts/screenshots/.
+the real bridge keeps open only while it opens the device. Screenshots of every screen at the
+three display sizes are taken under tmp_path (tests/helpers/screenshots.py: how to keep them).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -26,10 +24,10 @@ from PIL import Image
 from kiosk.core import i18n, receipt
 from kiosk.payment.outcomes import BRIDGE_OUTCOMES
 from kiosk.screen.donor_messages import OUTCOME_MESSAGES, THANKS_NO_QR, THANKS_QR, THANKS_TITLE
+from tests.helpers.screenshots import keep_screenshots
 from tests.screen.ui_driver import RECEIPT_KEY
 
 ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = ROOT / "test-artifacts" / "screenshots"
 SIZES = ["800x480", "720x1280", "1920x1080"]
 
 
@@ -46,13 +44,12 @@ def drive(tmp_path: Path, scenario: str, size: str = "800x480", lang: str = "fr"
     assert report_path.exists(), proc.stderr[-3000:]
     report = json.loads(report_path.read_text())
     assert report["error"] is None, report["error"] + proc.stderr[-2000:]
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     width, height = (int(v) for v in size.split("x"))
     if "--rotation" in extra and int(extra[extra.index("--rotation") + 1]) in (90, 270):
         width, height = height, width  # the panel turned: what the person sees
     for shot in report["shots"].values():
         assert Image.open(shot).size == (width, height)
-        shutil.copy(shot, ARTIFACTS / Path(shot).name)
+    keep_screenshots(report["shots"].values())
     return report
 
 
