@@ -13,6 +13,7 @@ CTA = "#FFC845"            # the one call to action: warm yellow, dark text
 CTA_TEXT = "#102A43"
 BUTTON = "#F0F4F8"         # amount and keypad buttons: light, dark text
 BUTTON_TEXT = "#102A43"
+BUTTON_TEXT_MUTED = "#486581"  # second line on a light button (the grid's association)
 SECONDARY = "#334E68"      # back, finish, language: quiet
 SECONDARY_TEXT = "#FFFFFF"
 DISABLED = "#243B53"
@@ -28,6 +29,7 @@ CONTRAST_PAIRS = {
     "muted": (TEXT_MUTED, BACKGROUND),
     "cta": (CTA_TEXT, CTA),
     "button": (BUTTON_TEXT, BUTTON),
+    "button-muted": (BUTTON_TEXT_MUTED, BUTTON),
     "secondary": (SECONDARY_TEXT, SECONDARY),
     "disabled": (DISABLED_TEXT, DISABLED),
     "danger": (DANGER_TEXT, DANGER),
