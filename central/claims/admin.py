@@ -20,6 +20,7 @@ from central.accounts.admin import ScopedAdmin
 from central.claims import annual, selectors, services
 from central.claims.forms import AnnualIssueForm
 from central.claims.models import AnnualReceipt, Claim
+from central.receipts.donor import money
 
 
 @admin.register(Claim)
@@ -34,6 +35,7 @@ class ClaimAdmin(ScopedAdmin):
               "validated_at", "receipt_number", "gift_date", "issued_at"]
     readonly_fields = fields
     actions = ["validate", "issue"]
+    change_list_template = "claims/admin_claim_changelist.html"
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # only donors file claims, from their receipt page
@@ -90,7 +92,12 @@ class ClaimAdmin(ScopedAdmin):
         if form.is_bound and form.is_valid():
             shown = shown.filter(association=form.cleaned_data["association"],
                                  receipt_year=form.cleaned_data["year"])
+        states = {AnnualReceipt.ISSUED: _("Issued"), AnnualReceipt.WITHDRAWN: _("Withdrawn"),
+                  AnnualReceipt.ERASED: _("Erased")}
+        rows = [{"number": r.receipt_number, "association": r.association.name,
+                 "donor": r.name, "total": money(r.total_cents, r.currency),
+                 "status": states.get(r.status, r.status)} for r in shown[:500]]
         context = {**self.admin_site.each_context(request), "form": form,
-                   "receipts": shown[:500], "opts": self.model._meta,
+                   "receipts": rows, "opts": self.model._meta,
                    "title": _("Annual receipts")}
         return render(request, "claims/admin_annual.html", context)
