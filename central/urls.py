@@ -29,6 +29,9 @@ urlpatterns = [
     re_path(r"^c/(?P<token>[A-Za-z0-9_-]{20,64})\Z", claims.claim, name="claim"),
     re_path(r"^c/(?P<token>[A-Za-z0-9_-]{20,64})/receipt\.pdf\Z", claims.claim_pdf,
             name="claim_pdf"),
+    re_path(r"^c/annual/(?P<token>[A-Za-z0-9_-]{20,64})\Z", claims.annual, name="annual"),
+    re_path(r"^c/annual/(?P<token>[A-Za-z0-9_-]{20,64})/receipt\.pdf\Z", claims.annual_pdf,
+            name="annual_pdf"),
     # A volunteer ask's sign-up page (its token is in the kiosk's QR code).
     re_path(r"^v/(?P<token>[A-Za-z0-9_-]{8,32})\Z", engagement.ask, name="ask"),
     # The back office's own pages first: the admin's catch-all would take their paths.

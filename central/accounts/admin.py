@@ -65,7 +65,7 @@ class ProjectAdmin(ScopedAdmin):
     form = ProjectForm
     list_display = ["project_id", "title", "association", "raised_cents", "active"]
     list_filter = ["active", "association"]
-    readonly_fields = ["image", "raised_cents"]
+    readonly_fields = ["image", "raised_cents", "supporters"]
 
 
 @admin.register(Image)

@@ -54,7 +54,7 @@ class ProjectForm(forms.ModelForm):
 
     class Meta:
         model = Project
-        exclude = ["image", "raised_cents"]
+        exclude = ["image", "raised_cents", "supporters"]
 
     def clean_photo(self) -> bytes | None:
         upload = self.cleaned_data.get("photo")

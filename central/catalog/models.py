@@ -49,6 +49,9 @@ class Project(models.Model):
     goal_cents = models.PositiveBigIntegerField(default=0)
     # Live: the batch ingest adds approved donations in the same transaction (F()).
     raised_cents = models.PositiveBigIntegerField(default=0)
+    # Live as well: approved donations received, each counted once (the batch ingest adds
+    # them in the same transaction and the same UPDATE as raised_cents).
+    supporters = models.PositiveIntegerField(default=0)
     currency = models.CharField(max_length=3, default="EUR")
     url = models.URLField(null=True, blank=True)
     starts_on = models.DateField(null=True, blank=True)

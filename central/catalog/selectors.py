@@ -33,7 +33,8 @@ def _project_doc(listing: ShopProject, asks: list[Ask], base_url: str) -> dict[s
                  "bytes": p.image.size}
     doc = {"id": p.project_id, "association": p.association.name, "title": p.title,
            "summary": p.summary, "image": image, "goal_cents": p.goal_cents,
-           "raised_cents": p.raised_cents, "currency": p.currency, "url": p.url or None,
+           "raised_cents": p.raised_cents, "supporters": p.supporters,
+           "currency": p.currency, "url": p.url or None,
            "starts_on": p.starts_on.isoformat() if p.starts_on else None,
            "ends_on": p.ends_on.isoformat() if p.ends_on else None, "active": p.active}
     if asks:  # only when there are: a project without asks keeps the body it always had
@@ -43,8 +44,8 @@ def _project_doc(listing: ShopProject, asks: list[Ask], base_url: str) -> dict[s
 
 def device_catalog(device: Device, base_url: str = "") -> dict[str, Any]:
     """The catalog body; ``version`` is a hash of its projects, so it (and the ETag) changes
-    whenever anything shown changes, raised amounts and sign-up counts included. Two
-    queries. ``base_url``: the public address the asks' sign-up links start with."""
+    whenever anything shown changes, raised amounts, supporters and sign-up counts
+    included. Two queries. ``base_url``: the public address the asks' sign-up links start with."""
     listings = (ShopProject.objects.filter(shop_id=device.shop_id, project__active=True)
                 .select_related("project__association", "project__image")
                 .defer("project__image__data")

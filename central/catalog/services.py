@@ -49,6 +49,7 @@ def publish_catalog(shop: Shop, doc: dict[str, Any], images: dict[str, bytes]) -
                 "association": association, "title": p["title"], "summary": p["summary"],
                 "image": Image.objects.filter(sha256=sha).first() if sha else None,
                 "goal_cents": p.get("goal_cents", 0), "raised_cents": p.get("raised_cents", 0),
+                "supporters": p.get("supporters") or 0,
                 "currency": p.get("currency", "EUR"), "url": p.get("url"),
                 "starts_on": _date(p.get("starts_on")), "ends_on": _date(p.get("ends_on")),
                 "active": p.get("active", True)})

@@ -6,12 +6,21 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import URLPattern, path
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
+from central.accounts import selectors as scopes
 from central.accounts.admin import ScopedAdmin
-from central.claims import selectors, services
-from central.claims.models import Claim
+from central.claims import annual, selectors, services
+from central.claims.forms import AnnualIssueForm
+from central.claims.models import AnnualReceipt, Claim
+from central.receipts.donor import money
 
 
 @admin.register(Claim)
@@ -26,6 +35,7 @@ class ClaimAdmin(ScopedAdmin):
               "validated_at", "receipt_number", "gift_date", "issued_at"]
     readonly_fields = fields
     actions = ["validate", "issue"]
+    change_list_template = "claims/admin_claim_changelist.html"
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # only donors file claims, from their receipt page
@@ -50,4 +60,44 @@ class ClaimAdmin(ScopedAdmin):
                     self.message_user(request, f"Receipt {issued.receipt_number} issued.")
 
     def get_queryset(self, request: HttpRequest) -> Any:
-        return super().get_queryset(request).select_related("association")
+        return super().get_queryset(request).select_related("association", "annual")
+
+    def get_urls(self) -> list[URLPattern]:
+        return [path("annual/", self.admin_site.admin_view(self.annual_view),
+                     name="claims_claim_annual"), *super().get_urls()]
+
+    def annual_view(self, request: HttpRequest) -> HttpResponse:
+        """Issue a year's annual receipts (one per donor email) for an association, and
+        list those issued already."""
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        associations = scopes.associations(request.user)
+        data = request.POST if request.method == "POST" else None
+        form = AnnualIssueForm(associations, data,
+                               initial={"year": timezone.localdate().year - 1})
+        if data is not None and form.is_valid():
+            try:
+                issued = annual.issue_annual(request.user, form.cleaned_data["association"],
+                                             form.cleaned_data["year"],
+                                             request.build_absolute_uri("/"))
+            except services.NotIssuable as e:
+                self.message_user(request, str(e), messages.WARNING)
+            else:
+                self.message_user(request, ngettext(
+                    "%(count)d annual receipt issued.", "%(count)d annual receipts issued.",
+                    len(issued)) % {"count": len(issued)}
+                    + "".join(f" {r.receipt_number}" for r in issued))
+        shown = AnnualReceipt.objects.filter(association__in=associations) \
+            .select_related("association")
+        if form.is_bound and form.is_valid():
+            shown = shown.filter(association=form.cleaned_data["association"],
+                                 receipt_year=form.cleaned_data["year"])
+        states = {AnnualReceipt.ISSUED: _("Issued"), AnnualReceipt.WITHDRAWN: _("Withdrawn"),
+                  AnnualReceipt.ERASED: _("Erased")}
+        rows = [{"number": r.receipt_number, "association": r.association.name,
+                 "donor": r.name, "total": money(r.total_cents, r.currency),
+                 "status": states.get(r.status, r.status)} for r in shown[:500]]
+        context = {**self.admin_site.each_context(request), "form": form,
+                   "receipts": rows, "opts": self.model._meta,
+                   "title": _("Annual receipts")}
+        return render(request, "claims/admin_annual.html", context)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from django import forms
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from central.catalog.models import Association
 from central.claims.models import Claim
 
 
@@ -24,3 +26,17 @@ class ClaimForm(forms.ModelForm):
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.fields["email"].required = True  # blank only once withdrawn after issue
+
+
+class AnnualIssueForm(forms.Form):
+    """The association (among those the user may act for) and the year of the gifts."""
+
+    association = forms.ModelChoiceField(queryset=None, label=_("Association"))
+    year = forms.IntegerField(label=_("Year of the gifts"), min_value=2000, max_value=9999)
+
+    def __init__(self, associations: QuerySet[Association], *args: object,
+                 **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["association"].queryset = associations
+        if associations.count() == 1:
+            self.fields["association"].initial = associations.get()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import secrets
 
+from django.conf import settings
 from django.db import models
 
 
@@ -20,8 +21,11 @@ class Claim(models.Model):
     # Withdrawn after issue: the email and private link are gone; the issued receipt stays as
     # the association's legal copy until its retention ends (docs/receipts.md).
     WITHDRAWN = "withdrawn"
+    # Issued, then kept six years: what the donor typed is gone; the number, the amount and
+    # the date stay for the association's accounts (no gap in the sequence).
+    ERASED = "erased"
     STATUSES = [(FILED, "filed"), (VALIDATED, "validated"), (ISSUED, "issued"),
-                (WITHDRAWN, "withdrawn after issue")]
+                (WITHDRAWN, "withdrawn after issue"), (ERASED, "erased after retention")]
 
     # The donation as its signed QR code names it (it may not have reached us yet).
     device_id = models.CharField(max_length=64)
@@ -45,6 +49,10 @@ class Claim(models.Model):
     gift_date = models.DateField(null=True, blank=True, editable=False)
     issued_at = models.DateTimeField(null=True, blank=True, editable=False)
     pdf = models.BinaryField(null=True, blank=True, editable=False)
+    # Grouped into one annual receipt instead of a receipt of its own (never both).
+    annual = models.ForeignKey("claims.AnnualReceipt", null=True, blank=True, editable=False,
+                               on_delete=models.PROTECT, related_name="claims")
+    erased_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-filed_at"]
@@ -53,6 +61,9 @@ class Claim(models.Model):
                                     name="one_claim_per_donation"),
             models.UniqueConstraint(fields=["association", "receipt_year", "receipt_seq"],
                                     name="receipt_number_once_per_association_year"),
+            models.CheckConstraint(condition=models.Q(annual__isnull=True)
+                                   | models.Q(receipt_seq__isnull=True),
+                                   name="claim_in_one_receipt_only"),
         ]
 
     def __str__(self) -> str:
@@ -60,9 +71,73 @@ class Claim(models.Model):
 
     @property
     def receipt_number(self) -> str:
+        if self.annual_id is not None and self.annual is not None:
+            return self.annual.receipt_number
         if self.receipt_seq is None:
             return ""
         return f"{self.receipt_year}-{self.receipt_seq:06d}"
+
+
+class AnnualReceipt(models.Model):
+    """One receipt for all of a donor's claimed gifts of a year to one association (the
+    donor is their email), numbered in the same per-year sequence as single receipts."""
+
+    ISSUED, WITHDRAWN, ERASED = Claim.ISSUED, Claim.WITHDRAWN, Claim.ERASED
+    STATUSES = [(ISSUED, "issued"), (WITHDRAWN, "withdrawn after issue"),
+                (ERASED, "erased after retention")]
+
+    association = models.ForeignKey("catalog.Association", on_delete=models.PROTECT,
+                                    related_name="annual_receipts")
+    receipt_year = models.PositiveIntegerField()
+    receipt_seq = models.PositiveIntegerField()
+    # The donor as they typed it on their latest claim of the year.
+    name = models.CharField(max_length=200)
+    address = models.TextField()
+    email = models.EmailField(blank=True)
+    token = models.CharField(max_length=64, unique=True, default=new_token, editable=False)
+    status = models.CharField(max_length=16, choices=STATUSES, default=ISSUED)
+    total_cents = models.PositiveBigIntegerField()
+    currency = models.CharField(max_length=3)
+    issued_at = models.DateTimeField()
+    pdf = models.BinaryField(null=True, blank=True, editable=False)
+    erased_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-receipt_year", "-receipt_seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["association", "receipt_year", "receipt_seq"],
+                                    name="annual_number_once_per_association_year"),
+        ]
+
+    def __str__(self) -> str:
+        return self.receipt_number
+
+    @property
+    def receipt_number(self) -> str:
+        return f"{self.receipt_year}-{self.receipt_seq:06d}"
+
+
+class ClaimAction(models.Model):
+    """What an association did to its claims in the back office: who, when (kept for good,
+    like the fleet's staff actions)."""
+
+    VALIDATE, ISSUE, ISSUE_ANNUAL = "validate", "issue", "issue_annual"
+    ACTIONS = [(VALIDATE, "validate"), (ISSUE, "issue"), (ISSUE_ANNUAL, "issue annual receipts")]
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
+                             related_name="+")
+    username = models.CharField(max_length=150)
+    action = models.CharField(max_length=32, choices=ACTIONS)
+    association = models.ForeignKey("catalog.Association", on_delete=models.PROTECT,
+                                    related_name="+")
+    detail = models.JSONField(default=dict)
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.action} {self.association}"
 
 
 class ReceiptCounter(models.Model):

@@ -36,6 +36,8 @@ class ReceiptText:
     amount_words: str
     gift_date: str
     issued_on: str
+    # An annual receipt lists each gift: (date, amount), both formatted in French.
+    gifts: tuple[tuple[str, str], ...] = ()
 
 
 def _fonts() -> None:
@@ -105,6 +107,11 @@ def render(r: ReceiptText) -> bytes:
     p.text(f"*** {r.amount} ***", 13, bold=True)
     p.text(f"Somme en toutes lettres : {r.amount_words}")
     p.text(f"Date du versement ou du don : {r.gift_date}")
+    if r.gifts:
+        p.text(f"Reçu annuel : {len(r.gifts)} dons, dont le détail suit.")
+        for day, amount in r.gifts:
+            p.text(f"    {day} : {amount}", gap=0)
+        p.text("")
     p.text("Forme du don : déclaration de don manuel")
     p.text("Nature du don : numéraire")
     p.text("Mode de versement : carte bancaire")

@@ -6,7 +6,7 @@ from django.db.models import QuerySet
 
 from central.accounts import selectors as scopes
 from central.accounts.selectors import User
-from central.claims.models import Claim
+from central.claims.models import AnnualReceipt, Claim
 
 
 def for_user(user: User) -> QuerySet[Claim]:
@@ -21,3 +21,13 @@ def by_token(token: str) -> Claim | None:
 
 def for_donation(device_id: str, donation_id: str) -> Claim | None:
     return Claim.objects.filter(device_id=device_id, donation_id=donation_id).first()
+
+
+def annual_by_token(token: str) -> AnnualReceipt | None:
+    return AnnualReceipt.objects.filter(token=token).select_related("association").first() \
+        if token else None
+
+
+def annual_gifts(receipt: AnnualReceipt) -> list[Claim]:
+    """The gifts an annual receipt lists, oldest first."""
+    return list(receipt.claims.order_by("gift_date", "pk"))

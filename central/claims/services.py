@@ -49,7 +49,7 @@ def validate(claim: Claim) -> None:
         status=Claim.VALIDATED, validated_at=timezone.now())
 
 
-def _donation(claim: Claim) -> Donation:
+def donation_for(claim: Claim) -> Donation:
     """The donation as the kiosk sent it: it must have arrived, approved, for this amount."""
     found = Donation.objects.filter(device__device_id=claim.device_id,
                                     donation_id=claim.donation_id).first()
@@ -62,7 +62,7 @@ def _donation(claim: Claim) -> Donation:
     return found
 
 
-def _next_number(association: Association, year: int) -> int:
+def next_number(association: Association, year: int) -> int:
     """The next number in the (association, year) sequence. Inside the caller's transaction:
     the counter row stays locked until it commits, so a concurrent issuer waits, and a
     rolled-back issue gives its number back (no gap)."""
@@ -86,13 +86,13 @@ def issue(claim_pk: int, base_url: str) -> tuple[Claim, bool]:
             raise NotIssuable("validate the claim first")
         if claim.association is None:
             raise NotIssuable(f"no association for project {claim.project_ref!r}")
-        donation = _donation(claim)
+        donation = donation_for(claim)
         now = timezone.now()
         # The gift's date: the kiosk's clock when the donation was made (the server's, when
         # it received it, is later by the time the kiosk was offline).
         gift_date = timezone.localtime(donation.created_at).date()
         year = gift_date.year
-        claim.receipt_year, claim.receipt_seq = year, _next_number(claim.association, year)
+        claim.receipt_year, claim.receipt_seq = year, next_number(claim.association, year)
         claim.gift_date, claim.issued_at, claim.status = gift_date, now, Claim.ISSUED
         claim.pdf = pdf.render(receipt_text(claim, now.date()))
         claim.save()

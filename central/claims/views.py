@@ -7,6 +7,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_http_methods
 
+from central.claims import annual as annual_receipts
 from central.claims import selectors, services
 from central.claims.models import Claim
 from central.receipts.donor import donor_page, long_date, money
@@ -41,8 +42,38 @@ def claim(request: HttpRequest, token: str) -> HttpResponse:
 @require_GET
 def claim_pdf(request: HttpRequest, token: str) -> HttpResponse:
     found = _claim(token)
-    if found.status != Claim.ISSUED or not found.pdf:
+    # A gift in an annual receipt: the claim's link opens the receipt that lists it.
+    data = found.annual.pdf if found.annual_id and found.annual else found.pdf
+    if found.status != Claim.ISSUED or not data:
         raise Http404("not issued yet")
+    response = HttpResponse(bytes(data), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="recu-{found.receipt_number}.pdf"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@donor_page
+@require_http_methods(["GET", "POST"])
+def annual(request: HttpRequest, token: str) -> HttpResponse:
+    """An annual receipt's private page: the gifts it lists, its PDF, withdrawal."""
+    found = selectors.annual_by_token(token)
+    if found is None:
+        return render(request, "claims/gone.html", status=404)
+    if request.method == "POST":
+        annual_receipts.withdraw_annual(found)
+        return render(request, "claims/withdrawn.html")
+    gifts = [{"date": long_date(c.gift_date), "amount": money(c.amount_cents, c.currency)}
+             for c in selectors.annual_gifts(found) if c.gift_date]
+    return render(request, "claims/annual.html", {
+        "receipt": found, "gifts": gifts, "total": money(found.total_cents, found.currency),
+        "issued_on": long_date(found.issued_at.date())})
+
+
+@require_GET
+def annual_pdf(request: HttpRequest, token: str) -> HttpResponse:
+    found = selectors.annual_by_token(token)
+    if found is None or not found.pdf:
+        raise Http404("no such receipt")
     response = HttpResponse(bytes(found.pdf), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="recu-{found.receipt_number}.pdf"'
     response["Cache-Control"] = "private, no-store"

@@ -95,6 +95,11 @@ CENTRAL_ENROLL_WINDOW_S = int(os.environ.get("CENTRAL_ENROLL_WINDOW_S", "900"))
 CENTRAL_CLIENT_IP_HEADER = os.environ.get("CENTRAL_CLIENT_IP_HEADER", "")
 # Heartbeat history rows are kept this long; hourly roll-ups are kept for good.
 CENTRAL_HEARTBEAT_RETENTION_DAYS = 30
+# Tax-receipt claims (docs/receipts.md, "Withdrawal and retention"): an issued receipt's copy
+# is kept six years from its issue (livre des procédures fiscales, art. L102 E and L102 B);
+# a claim never issued only until the tax return of its gift's year is past.
+CENTRAL_RECEIPT_RETENTION_YEARS = 6
+CENTRAL_UNISSUED_CLAIM_RETENTION_DAYS = 548
 # Photos: the largest accepted upload, the pixel cap checked from the header before decoding,
 # and the longest side of the stored, re-encoded image.
 CENTRAL_PHOTO_MAX_BYTES = 10 << 20

@@ -34,13 +34,14 @@ def catalog(api: Api, device, etag: str | None = None):
                     headers=headers)
 
 
-def test_batch_statuses_dedup_forever_and_live_raised_total(api: Api) -> None:
+def test_batch_statuses_dedup_forever_and_live_totals(api: Api) -> None:
     shop = shop_name()
     pid = f"p-{uuid.uuid4().hex[:8]}"
     publish(api, shop, [project(pid, "Assoc A", raised_cents=2500)])
     device = api.enroll(shop=shop)
     first = catalog(api, device)
     assert first.status_code == 200 and first.json()["projects"][0]["raised_cents"] == 2500
+    assert first.json()["projects"][0]["supporters"] == 0
     a, b = donation(1, pid, 500), donation(2, pid, 700, state="declined")
     r = api.call("POST", BATCH.format(device.device_id), device.token,
                  json={"donations": [a, b]})
@@ -53,12 +54,34 @@ def test_batch_statuses_dedup_forever_and_live_raised_total(api: Api) -> None:
         (a["id"], "duplicate"), (b["id"], "conflict"), (c["id"], "created")]
     stored = api.service.store.donations(device.device_id)
     assert stored == [a, b, c]
-    # Only approved donations count, each once: 2500 + 500 + 300.
+    # Only approved donations count, each once: 2500 + 500 + 300, by two supporters.
     second = catalog(api, device, first.headers["ETag"])
     assert second.status_code == 200, "the ETag must change when raised_cents changes"
     assert second.json()["projects"][0]["raised_cents"] == 3300
+    assert second.json()["projects"][0]["supporters"] == 2
     assert second.headers["ETag"] != first.headers["ETag"]
     assert catalog(api, device, second.headers["ETag"]).status_code == 304
+    # Sent again, whole (a kiosk that lost the answer): nothing counts twice.
+    again = api.call("POST", BATCH.format(device.device_id), device.token,
+                     json={"donations": [a, b, c]})
+    assert [x["status"] for x in again.json()["results"]] == ["duplicate"] * 3
+    assert catalog(api, device, second.headers["ETag"]).status_code == 304
+
+
+def test_supporters_alone_change_the_etag(api: Api) -> None:
+    # An approved gift in another currency adds no cents but one supporter: the kiosk must
+    # still see a new catalog.
+    shop, pid = shop_name(), f"p-{uuid.uuid4().hex[:8]}"
+    publish(api, shop, [project(pid, "Assoc A", supporters=46)])
+    device = api.enroll(shop=shop)
+    first = catalog(api, device)
+    assert first.json()["projects"][0]["supporters"] == 46
+    api.call("POST", BATCH.format(device.device_id), device.token,
+             json={"donations": [donation(1, pid, 500, currency="CHF")]})
+    second = catalog(api, device, first.headers["ETag"])
+    assert second.status_code == 200
+    assert (second.json()["projects"][0]["raised_cents"],
+            second.json()["projects"][0]["supporters"]) == (2500, 47)
 
 
 def test_one_batch_adds_to_several_projects_each_in_its_currency(api: Api) -> None:
@@ -74,9 +97,12 @@ def test_one_batch_adds_to_several_projects_each_in_its_currency(api: Api) -> No
     r = api.call("POST", BATCH.format(device.device_id), device.token,
                  json={"donations": items})
     assert [x["status"] for x in r.json()["results"]] == ["created"] * 6
-    raised = {p["id"]: p["raised_cents"] for p in catalog(api, device).json()["projects"]}
+    shown = catalog(api, device).json()["projects"]
+    raised = {p["id"]: p["raised_cents"] for p in shown}
     # Approved ones only, each in its project's currency (EUR): the CHF one is not added.
     assert raised == {p1: 650, p2: 900, p3: 300}
+    # Every approved donor counts as a supporter, whatever the currency.
+    assert {p["id"]: p["supporters"] for p in shown} == {p1: 2, p2: 2, p3: 0}
     assert api.service.store.donations(device.device_id) == items
 
 
@@ -205,7 +231,8 @@ def test_concurrent_batches_store_each_donation_once(api: Api) -> None:
     for t in threads:
         t.join()
     assert statuses.count("created") == 40 and statuses.count("duplicate") == 120
-    assert catalog(api, device).json()["projects"][0]["raised_cents"] == 4000
+    shown = catalog(api, device).json()["projects"][0]
+    assert (shown["raised_cents"], shown["supporters"]) == (4000, 40)
 
 
 

@@ -46,3 +46,9 @@ def test_heartbeat_pruning(backend: str, request: pytest.FixtureRequest,
 def test_backoffice_roles(backend: str, request: pytest.FixtureRequest,
                           tmp_path: Path) -> None:
     run_cases("backoffice", backend, request, tmp_path)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_annual_receipts_and_retention(backend: str, request: pytest.FixtureRequest,
+                                       tmp_path: Path) -> None:
+    run_cases("claims", backend, request, tmp_path)

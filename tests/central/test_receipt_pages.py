@@ -344,3 +344,42 @@ print(" ".join(str(s) for s in Claim.objects.filter(device_id={kiosk.device_id!r
     assert sorted(int(n) for n in numbers) == list(range(1, count + 1))
     issued = [line for r in runs for line in r.stdout.splitlines() if "receipt" in line]
     assert len(issued) == count  # each claim issued by exactly one process
+
+
+def test_concurrent_single_and_annual_issuers_share_one_sequence(
+        central: tuple[Running, Path]) -> None:
+    """Processes issuing single receipts and processes issuing the year's annual receipts
+    at once: each claim lands in exactly one receipt, and the association's numbers of the
+    year, singles and annuals together, are 1..n."""
+    service, _ = central
+    kiosk = Kiosk(service)
+    for seq in range(1, 25):
+        donation_id, url = kiosk.receipt(amount=100 + seq)
+        kiosk.sync(donation_id, amount=100 + seq, seq=seq)
+        # Eight donors, three gifts each: an annual receipt groups a donor's gifts.
+        assert file_claim(url, mail=f"donor{seq % 8}@example.org").status_code == 200
+    session = association_login(service, kiosk.association)
+    admin_action(service, session, "validate", claim_ids(service, kiosk))
+
+    def issuer(n: int) -> subprocess.CompletedProcess:
+        annual = ["--annual", "2026"] if n % 2 else []
+        return service.manage("issue-receipts", "--association", kiosk.association,
+                              "--base-url", service.url, *annual)
+
+    with ThreadPoolExecutor(4) as pool:
+        runs = list(pool.map(issuer, range(4)))
+    assert all(r.returncode == 0 for r in runs), [r.stderr for r in runs]
+    out = shell(service, f"""
+from central.claims.models import AnnualReceipt, Claim
+claims = Claim.objects.filter(device_id={kiosk.device_id!r})
+print(sum(1 for c in claims if (c.receipt_seq is None) == (c.annual_id is None)))
+print(" ".join(str(s) for s in claims.exclude(receipt_seq=None)
+               .values_list("receipt_seq", flat=True)))
+print(" ".join(str(s) for s in AnnualReceipt.objects.filter(association__name={
+    kiosk.association!r}).values_list("receipt_seq", flat=True)))
+print(claims.filter(status="issued").count())
+""").splitlines()
+    not_in_exactly_one, singles, annuals, issued = out
+    assert not_in_exactly_one == "0" and issued == "24"
+    numbers = sorted(int(n) for n in (singles + " " + annuals).split())
+    assert numbers == list(range(1, len(numbers) + 1))
