@@ -35,6 +35,5 @@ def test_donor_pages_in_a_browser(backend: str, request: pytest.FixtureRequest,
     try:
         run_cases("donor_browser", backend, request, tmp_path)
     finally:
-        if shots.exists():
-            shutil.copytree(shots, ARTIFACTS / backend, dirs_exist_ok=True)
+        keep_screenshots(sorted(shots.glob("*.png")), f"web/{backend}")
     assert len(list(shots.glob("*.png"))) == 18
