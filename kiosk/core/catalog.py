@@ -128,7 +128,7 @@ def load(db: Database, data_dir: Path) -> Catalog:
         for r in rows
     ]
     meta = catalog_cache.meta(db)
-    return Catalog("server", meta.get("version", ""), projects, _shop_total(meta))
+    return Catalog("server", meta.get("version", ""), projects, shop_total_from_meta(meta))
 
 
 def _sponsor(row: dict[str, Any]) -> Sponsor | None:
@@ -138,7 +138,8 @@ def _sponsor(row: dict[str, Any]) -> Sponsor | None:
                    row["sponsor_budget_left_cents"], row["sponsor_ends_on"])
 
 
-def _shop_total(meta: dict[str, str]) -> ShopTotal | None:
+def shop_total_from_meta(meta: dict[str, str]) -> ShopTotal | None:
+    """The shop's month total as the last catalog switch cached it (None: none carried)."""
     month, cents, currency = (meta.get(k) for k in catalog_cache.SHOP_TOTAL_KEYS)
     if month is None or cents is None or currency is None:
         return None

@@ -23,6 +23,7 @@ from kiosk.core.money import format_cents
 
 if TYPE_CHECKING:
     from kiosk.core.catalog import Project, ShopTotal
+    from kiosk.core.ledger import Ledger
 
 
 def budget_left(project: Project, local_cents: int, today: dt.date | None = None) -> int:
@@ -83,3 +84,15 @@ def shop_total_view(cents: int, language: str) -> ShopTotalView | None:
     words = i18n.tr("This shop has raised {amount} for the neighbourhood this month",
                     language).format(amount=amount)
     return ShopTotalView(amount, words)
+
+
+def shop_total_to_show(ledger: Ledger, now: dt.datetime) -> int:
+    """I/O thread: the cents the shop-total slide shows now, 0 to leave it out (turned off
+    by the owner, or nothing collected this month)."""
+    from kiosk.core.catalog import shop_total_from_meta
+    from kiosk.owner.shop_total import shown
+
+    if not shown(ledger):
+        return 0
+    local = ledger.unsynced_approved_since(month_start_utc(now))
+    return shop_total_cents(shop_total_from_meta(ledger.catalog_meta()), local, now)
