@@ -98,8 +98,9 @@ def steps(d: Any) -> Iterator[Any]:
     app = d.app
     attract = app.screen("attract")
     slides = attract.ids.slides
-    yield lambda: app.health is not None and app.available and app.shop_total_cents > 0
-    yield lambda: getattr(slides.current_screen, "photo", None)
+    yield until("available, with a shop total", lambda: app.health is not None
+                and app.available and app.shop_total_cents > 0)
+    yield until("first photo", lambda: getattr(slides.current_screen, "photo", None))
     yield 0.3
     slide = slides.current_screen
     d.report["sponsor_line"] = slide.ids.sponsor.text
@@ -111,7 +112,8 @@ def steps(d: Any) -> Iterator[Any]:
     yield 0.2
     d.report["unsponsored_line"] = slides.current_screen.ids.sponsor.text
     attract.next_slide()
-    yield lambda: slides.current == "shop_total" and not slides.transition.is_active
+    yield until("the shop total shown",
+                lambda: slides.current == "shop_total" and not slides.transition.is_active)
     yield 0.3
     shop = slides.current_screen
     d.report["shop_words"] = shop.ids.shop_words.text
@@ -119,21 +121,25 @@ def steps(d: Any) -> Iterator[Any]:
         + 1 and fits(shop.ids.shop_amount) and fits(shop.ids.shop_thanks)
     d.shot("match-shop-total")
     attract.next_slide()
-    yield lambda: slides.current != "shop_total" and not slides.transition.is_active
+    yield until("a project after the shop total",
+                lambda: slides.current != "shop_total" and not slides.transition.is_active)
     d.report["after_shop_slide"] = attract.choice.index
     screens = []
     tap(attract.ids.give)
     yield d.at("amount")
     screens.append(app.manager.current)
     tap(list(reversed(d.widget("amount", "presets").children))[1])  # 5 €
-    yield lambda: app.manager.current == "payment"
+    yield until("payment", lambda: app.manager.current == "payment")
     screens.append(app.manager.current)
     d.report["give_screens"] = screens
     yield d.at("thanks")
     yield 1.4
     thanks = app.screen("thanks")
     d.report["doubled"] = thanks.ids.doubled.text
-    d.report["doubled_fits"] = fits(thanks.ids.doubled)
+    column = thanks.ids.doubled.parent
+    d.report["doubled_fits"] = fits(thanks.ids.doubled) and all(
+        w.y >= column.y - 1 and w.top <= column.top + 1 for w in column.children
+        if w.height)  # nothing pushed out of its column (over the title)
     d.report["shop_total_after_gift"] = app.shop_total_cents
     d.shot("match-thanks-doubled")
     tap(d.widget("thanks", "done"))
