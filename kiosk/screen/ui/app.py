@@ -473,11 +473,13 @@ class KioskApp(App):
 
     def _projects_changed(self, version: str, projects: list[Project]) -> None:
         attract = self.flow.step is FlowStep.ATTRACT and not self._owner_screen_showing()
+        new_catalog = version != self.catalog.version
         changed = self.catalog.accept(version, projects, self.projects,
                                       attract_showing=attract)
         if changed is not None:
             self.set_projects(changed)
-        self.read_progress_soon()  # the catalog's shop total may have changed
+        if new_catalog:  # its shop total may have changed
+            self.read_progress_soon()
 
     def _health_done(self, health: Health) -> None:
         self.receipt_key = health.receipt_key
