@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from typing import Any
 
@@ -12,8 +13,11 @@ from central.catalog.images import image_url
 from central.catalog.models import Image, Project, ShopProject
 from central.common.canonical import canonical
 from central.devices.models import Device
+from central.donations.models import ShopMonthTotal
 from central.engagement import selectors as engagement
 from central.engagement.models import Ask
+from central.sponsors import selectors as sponsors
+from central.sponsors.models import Sponsor
 
 
 def _ask_doc(ask: Ask, base_url: str) -> dict[str, Any]:
@@ -25,7 +29,14 @@ def _ask_doc(ask: Ask, base_url: str) -> dict[str, Any]:
             "url": base_url.rstrip("/") + ask.get_absolute_url()}
 
 
-def _project_doc(listing: ShopProject, asks: list[Ask], base_url: str) -> dict[str, Any]:
+def _sponsor_doc(sponsor: Sponsor) -> dict[str, Any]:
+    return {"name": sponsor.name, "text": sponsor.text, "budget_cents": sponsor.budget_cents,
+            "budget_left_cents": sponsor.budget_left_cents,
+            "ends_on": sponsor.ends_on.isoformat()}
+
+
+def _project_doc(listing: ShopProject, asks: list[Ask], sponsor: Sponsor | None,
+                 base_url: str) -> dict[str, Any]:
     p = listing.project
     image = None
     if p.image is not None:
@@ -39,24 +50,47 @@ def _project_doc(listing: ShopProject, asks: list[Ask], base_url: str) -> dict[s
            "ends_on": p.ends_on.isoformat() if p.ends_on else None, "active": p.active}
     if asks:  # only when there are: a project without asks keeps the body it always had
         doc["asks"] = [_ask_doc(a, base_url) for a in asks]
+    if sponsor is not None:  # likewise: only while it still matches
+        doc["sponsor"] = _sponsor_doc(sponsor)
     return doc
+
+
+def shop_total(shop_id: int | None, today: dt.date) -> dict[str, Any] | None:
+    """The shop's total for ``today``'s month (its kiosks' approved gifts, as the ingest
+    keeps it), in euros; None when nothing was collected yet. One indexed lookup."""
+    month = today.replace(day=1)
+    row = ShopMonthTotal.objects.filter(shop_id=shop_id, month=month, currency="EUR")
+    cents = row.values_list("total_cents", flat=True).first() if shop_id else None
+    if not cents:
+        return None
+    return {"month": f"{month:%Y-%m}", "raised_cents": cents, "currency": "EUR"}
 
 
 def device_catalog(device: Device, base_url: str = "") -> dict[str, Any]:
     """The catalog body; ``version`` is a hash of its projects, so it (and the ETag) changes
-    whenever anything shown changes, raised amounts, supporters and sign-up counts
-    included. Two queries. ``base_url``: the public address the asks' sign-up links start with."""
+    whenever anything shown changes, raised amounts, supporters, sign-up counts, sponsors'
+    budgets left and the shop's month total included. Four queries. ``base_url``: the public
+    address the asks' sign-up links start with."""
     listings = (ShopProject.objects.filter(shop_id=device.shop_id, project__active=True)
                 .select_related("project__association", "project__image")
                 .defer("project__image__data")
                 .order_by(F("position").asc(nulls_last=True), "project__title",
                           "project__project_id"))
     listings = list(listings) if device.shop_id else []
-    asks = engagement.open_asks([listing.project_id for listing in listings], timezone.now())
-    projects = [_project_doc(listing, asks.get(listing.project_id, []), base_url)
+    pks = [listing.project_id for listing in listings]
+    asks = engagement.open_asks(pks, timezone.now())
+    matching = sponsors.matching(pks, timezone.localdate()) if pks else {}
+    projects = [_project_doc(listing, asks.get(listing.project_id, []),
+                             matching.get(listing.project_id), base_url)
                 for listing in listings]
-    version = hashlib.sha256(canonical(projects).encode()).hexdigest()[:32]
-    return {"version": version, "projects": projects}
+    total = shop_total(device.shop_id, timezone.localdate())
+    # Without a shop total the version is the hash it always was (no needless re-download).
+    hashed: Any = projects if total is None else {"projects": projects, "shop_total": total}
+    version = hashlib.sha256(canonical(hashed).encode()).hexdigest()[:32]
+    doc: dict[str, Any] = {"version": version, "projects": projects}
+    if total is not None:
+        doc["shop_total"] = total
+    return doc
 
 
 def image(sha256: str) -> Image | None:

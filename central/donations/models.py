@@ -35,3 +35,20 @@ class Donation(models.Model):
         constraints = [models.UniqueConstraint(fields=["device", "donation_id"],
                                                name="donation_once_per_device")]
         indexes = [models.Index(fields=["project", "state"])]
+
+
+class ShopMonthTotal(models.Model):
+    """What a shop's kiosks collected in a month (approved, by the service's calendar on
+    receipt), kept live by the batch ingest like a project's raised_cents: the catalog reads
+    it as stored (« Ce café a collecté 1 240 € ce mois-ci »)."""
+
+    shop = models.ForeignKey("catalog.Shop", on_delete=models.CASCADE,
+                             related_name="month_totals")
+    month = models.DateField(help_text="the month's first day")
+    currency = models.CharField(max_length=3)
+    total_cents = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["shop", "-month"]
+        constraints = [models.UniqueConstraint(fields=["shop", "month", "currency"],
+                                               name="one_total_per_shop_month")]

@@ -12,7 +12,7 @@ import datetime as dt
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from kiosk.assets import DEMO_CATALOG_DIR
 from kiosk.core.ledger import catalog_cache
@@ -48,6 +48,26 @@ class Ask:
 
 
 @dataclass(frozen=True)
+class Sponsor:
+    """Matches each gift to the project (EUR cents) while its budget lasts."""
+
+    name: str
+    text: str
+    budget_cents: int
+    budget_left_cents: int  # as the central service last said
+    ends_on: str
+
+
+@dataclass(frozen=True)
+class ShopTotal:
+    """What the shop collected in ``month`` (YYYY-MM), as the central service last said."""
+
+    month: str
+    raised_cents: int
+    currency: str
+
+
+@dataclass(frozen=True)
 class Project:
     id: str
     association: str
@@ -63,6 +83,7 @@ class Project:
     active: bool
     supporters: int | None = None  # donors so far, when the central catalog says
     asks: tuple[Ask, ...] = ()  # open volunteer asks, soonest first, when it has any
+    sponsor: Sponsor | None = None  # a matching sponsor, while it still matches
 
     def available(self, today: dt.date | None = None) -> bool:
         """Active and within its dates: only such a project can be featured or given to."""
@@ -79,6 +100,7 @@ class Catalog:
     source: str  # "server" or "demo"
     version: str
     projects: list[Project]
+    shop_total: ShopTotal | None = None
 
     def by_id(self) -> dict[str, Project]:
         return {p.id: p for p in self.projects}
@@ -101,10 +123,27 @@ def load(db: Database, data_dir: Path) -> Catalog:
                 goal_cents=r["goal_cents"], raised_cents=r["raised_cents"],
                 currency=r["currency"], url=r["url"], starts_on=r["starts_on"],
                 ends_on=r["ends_on"], active=bool(r["active"]),
-                supporters=r["supporters"], asks=tuple(asks.get(r["id"], ())))
+                supporters=r["supporters"], asks=tuple(asks.get(r["id"], ())),
+                sponsor=_sponsor(r))
         for r in rows
     ]
-    return Catalog("server", catalog_cache.meta(db).get("version", ""), projects)
+    meta = catalog_cache.meta(db)
+    return Catalog("server", meta.get("version", ""), projects, shop_total_from_meta(meta))
+
+
+def _sponsor(row: dict[str, Any]) -> Sponsor | None:
+    if row["sponsor_name"] is None:
+        return None
+    return Sponsor(row["sponsor_name"], row["sponsor_text"], row["sponsor_budget_cents"],
+                   row["sponsor_budget_left_cents"], row["sponsor_ends_on"])
+
+
+def shop_total_from_meta(meta: dict[str, str]) -> ShopTotal | None:
+    """The shop's month total as the last catalog switch cached it (None: none carried)."""
+    month, cents, currency = (meta.get(k) for k in catalog_cache.SHOP_TOTAL_KEYS)
+    if month is None or cents is None or currency is None:
+        return None
+    return ShopTotal(month, int(cents), currency)
 
 
 def load_demo(path: Path = DEMO_CATALOG) -> Catalog:
@@ -119,8 +158,11 @@ def load_demo(path: Path = DEMO_CATALOG) -> Catalog:
             goal_cents=p["goal_cents"], raised_cents=p["raised_cents"], currency=p["currency"],
             url=p.get("url"), starts_on=p.get("starts_on"), ends_on=p.get("ends_on"),
             active=bool(p.get("active", True)), supporters=p.get("supporters"),
-            asks=tuple(Ask(**a) for a in p.get("asks", ()))))
-    return Catalog("demo", str(doc.get("version", "demo")), projects)
+            asks=tuple(Ask(**a) for a in p.get("asks", ())),
+            sponsor=Sponsor(**p["sponsor"]) if p.get("sponsor") else None))
+    total = doc.get("shop_total")
+    return Catalog("demo", str(doc.get("version", "demo")), projects,
+                   ShopTotal(**total) if total else None)
 
 
 def featured(db: Database, catalog: Catalog, limit: int,

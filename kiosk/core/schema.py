@@ -131,8 +131,19 @@ def _v3_catalog_asks(db: Database) -> None:
         strict=True)
 
 
+def _v4_catalog_sponsor(db: Database) -> None:
+    # A project's matching sponsor, when the central catalog has one (optional there; all
+    # five are NULL without one). The shop's month total lives in catalog_meta.
+    table = db.utils["catalog_projects"]
+    for column, kind in (("sponsor_name", str), ("sponsor_text", str),
+                         ("sponsor_budget_cents", int), ("sponsor_budget_left_cents", int),
+                         ("sponsor_ends_on", str)):
+        table.add_column(column, kind)
+
+
 # Append only. Never edit a migration that has shipped; add a new one.
-MIGRATIONS: list[Migration] = [_v1_ledger, _v2_catalog_supporters, _v3_catalog_asks]
+MIGRATIONS: list[Migration] = [_v1_ledger, _v2_catalog_supporters, _v3_catalog_asks,
+                               _v4_catalog_sponsor]
 
 
 def _run_script(conn: sqlite3.Connection, script: str) -> None:

@@ -5,6 +5,10 @@ all projects); it then waits for them and resumes once nobody has touched the sc
 ``resume_after_s``. When it turns by itself it skips projects that have reached their goal
 while any is still open: the goal-reached ones stay reachable by hand.
 
+When the shop's own total is to be shown (above zero, and the owner has not turned it off),
+the loop shows it once per round, between its last project and its first again; a donor
+moving by hand only meets projects.
+
 Progress is the catalog's central total plus this kiosk's approved gifts the central service
 has not confirmed yet (:meth:`kiosk.core.ledger.Ledger.local_progress`), so the bar moves the
 moment a gift is approved, offline too.
@@ -21,6 +25,7 @@ if TYPE_CHECKING:
     from kiosk.core.catalog import Project
 
 LocalProgress = dict[str, tuple[int, int]]  # project id -> (cents, gifts) not synced yet
+SHOP_TOTAL = -1  # auto_next's answer for the shop's total slide
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,8 @@ class ProjectChoice:
     reached: set[str] = field(default_factory=set)
     index: int = 0
     paused_until: float = 0.0
+    shop_total: bool = False  # the shop's total slide is in the loop
+    on_shop_total: bool = False  # it is the slide shown now
 
     def set_projects(self, projects: Sequence[Project], local: Mapping[str, tuple[int, int]],
                      keep: str | None = None) -> None:
@@ -73,6 +80,10 @@ class ProjectChoice:
     def move(self, delta: int, now: float) -> int:
         """An arrow or a swipe: the previous (-1) or next (+1) project, wrapping round."""
         self.touched(now)
+        if self.on_shop_total:  # back to the project it came after, or on to the next
+            self.on_shop_total = False
+            if delta < 0:
+                return self.index
         if self.ids:
             self.index = (self.index + delta) % len(self.ids)
         return self.index
@@ -82,12 +93,23 @@ class ProjectChoice:
         if project_id not in self.ids:
             return False
         self.touched(now)
+        self.on_shop_total = False
         self.index = self.ids.index(project_id)
         return True
 
     def auto_next(self, now: float) -> int | None:
-        """The loop's next slide, or None while a donor is choosing (or nothing to turn to)."""
-        if self.paused(now) or len(self.ids) < 2:
+        """The loop's next slide (a project's index, or SHOP_TOTAL), or None while a donor is
+        choosing (or nothing to turn to)."""
+        if self.paused(now) or not self.ids:
+            return None
+        if self.on_shop_total:
+            self.on_shop_total = False
+            if len(self.ids) == 1:
+                return self.index
+        elif self.shop_total and self._wraps():
+            self.on_shop_total = True
+            return SHOP_TOTAL
+        if len(self.ids) < 2:
             return None
         n = len(self.ids)
         following = [(self.index + k) % n for k in range(1, n + 1)]
@@ -100,3 +122,10 @@ class ProjectChoice:
             return None
         self.index = nxt
         return nxt
+
+    def _wraps(self) -> bool:
+        """The loop's next project starts a new round (the shop's total goes between)."""
+        n = len(self.ids)
+        following = [(self.index + k) % n for k in range(1, n + 1)]
+        open_ones = [i for i in following if self.ids[i] not in self.reached] or following
+        return open_ones[0] <= self.index

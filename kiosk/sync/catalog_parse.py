@@ -50,6 +50,26 @@ class AskEntry:
 
 
 @dataclass(frozen=True)
+class SponsorEntry:
+    """A sponsor matching each gift (central_api/openapi.yaml ``Sponsor``), in EUR cents."""
+
+    name: str
+    text: str
+    budget_cents: int
+    budget_left_cents: int
+    ends_on: str
+
+
+@dataclass(frozen=True)
+class ShopTotalEntry:
+    """What the shop collected this month (``ShopTotal``)."""
+
+    month: str  # YYYY-MM
+    raised_cents: int
+    currency: str
+
+
+@dataclass(frozen=True)
 class ProjectEntry:
     id: str
     association: str
@@ -65,12 +85,14 @@ class ProjectEntry:
     active: bool
     supporters: int | None = None
     asks: tuple[AskEntry, ...] = ()
+    sponsor: SponsorEntry | None = None
 
 
 @dataclass(frozen=True)
 class CatalogDoc:
     version: str
     projects: list[ProjectEntry]
+    shop_total: ShopTotalEntry | None = None
 
 
 def _is_utf8(v: str) -> bool:
@@ -173,6 +195,53 @@ def _asks(p: dict[str, Any], where: str) -> tuple[AskEntry, ...]:
     return tuple(asks)
 
 
+def _sponsor_fields(raw: dict[str, Any]) -> SponsorEntry:
+    budget = _ask_count(raw, "budget_cents", 1, MAX_CENTS)
+    left = _ask_count(raw, "budget_left_cents", 1, budget)
+    ends_on = _ask_text(raw, "ends_on", 10)
+    try:
+        dt.date.fromisoformat(ends_on)
+    except ValueError:
+        raise _BadAsk("ends_on: expected a date YYYY-MM-DD") from None
+    return SponsorEntry(name=_ask_text(raw, "name", 120), text=_ask_text(raw, "text", 200),
+                        budget_cents=budget, budget_left_cents=left, ends_on=ends_on)
+
+
+def _sponsor(p: dict[str, Any], where: str) -> SponsorEntry | None:
+    """Optional and read leniently like the asks: a malformed sponsor is dropped (logged);
+    the kiosk then simply does not say the gift is doubled."""
+    raw = p.get("sponsor")
+    if raw is None:
+        return None
+    try:
+        if not isinstance(raw, dict):
+            raise _BadAsk("expected an object")
+        return _sponsor_fields(raw)
+    except _BadAsk as e:
+        log.warning("%s.sponsor dropped: %s", where, e)
+        return None
+
+
+def _shop_total(doc: dict[str, Any]) -> ShopTotalEntry | None:
+    """Optional and lenient: a malformed total is dropped (logged), the catalog kept."""
+    raw = doc.get("shop_total")
+    if raw is None:
+        return None
+    try:
+        if not isinstance(raw, dict):
+            raise _BadAsk("expected an object")
+        month = _ask_text(raw, "month", 7)
+        if re.fullmatch(r"[0-9]{4}-(0[1-9]|1[0-2])", month) is None:
+            raise _BadAsk("month: expected YYYY-MM")
+        currency = raw.get("currency")
+        if not isinstance(currency, str) or re.fullmatch(r"[A-Z]{3}", currency) is None:
+            raise _BadAsk("currency: expected a 3-letter ISO 4217 code")
+        return ShopTotalEntry(month, _ask_count(raw, "raised_cents", 0, MAX_CENTS), currency)
+    except _BadAsk as e:
+        log.warning("catalog.shop_total dropped: %s", e)
+        return None
+
+
 def _date(p: dict[str, Any], key: str, where: str) -> str | None:
     v = p.get(key)
     if v is None:
@@ -249,9 +318,10 @@ def parse_catalog(doc: Any, max_image_bytes: int,
             raised_cents=_cents(p, "raised_cents", where), currency=currency,
             url=_text(p, "url", where, 2048, nullable=True),
             starts_on=_date(p, "starts_on", where), ends_on=_date(p, "ends_on", where),
-            active=active, supporters=_supporters(p), asks=_asks(p, where)))
+            active=active, supporters=_supporters(p), asks=_asks(p, where),
+            sponsor=_sponsor(p, where)))
     sizes = {p.image.sha256: p.image.bytes for p in projects if p.image}
     if sum(sizes.values()) > max_total_bytes:
         raise CatalogRefused(f"catalog: its images total {sum(sizes.values())} bytes, more than "
                              f"the {max_total_bytes} a kiosk keeps")
-    return CatalogDoc(version, projects)
+    return CatalogDoc(version, projects, _shop_total(doc))

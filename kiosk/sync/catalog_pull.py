@@ -16,9 +16,16 @@ import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from kiosk.core.ledger import Ledger, free_disk_bytes
-from kiosk.sync.catalog_parse import CatalogDoc, CatalogRefused, ImageRef, parse_catalog
+from kiosk.sync.catalog_parse import (
+    CatalogDoc,
+    CatalogRefused,
+    ImageRef,
+    ProjectEntry,
+    parse_catalog,
+)
 from kiosk.sync.client import ApiClient, Refused, Transient
 from kiosk.sync.image_cache import ImageCache
 
@@ -102,7 +109,17 @@ def switch(ledger: Ledger, doc: CatalogDoc, etag: str, previous_images: set[str]
           "image_bytes": p.image.bytes if p.image else None, "goal_cents": p.goal_cents,
           "raised_cents": p.raised_cents, "currency": p.currency, "url": p.url,
           "starts_on": p.starts_on, "ends_on": p.ends_on, "active": int(p.active),
-          "supporters": p.supporters}
+          "supporters": p.supporters, **_sponsor_columns(p)}
          for p in doc.projects],
         doc.version, etag, previous_images,
-        asks=[{"project_id": p.id, **vars(a)} for p in doc.projects for a in p.asks])
+        asks=[{"project_id": p.id, **vars(a)} for p in doc.projects for a in p.asks],
+        shop_total=(doc.shop_total.month, doc.shop_total.raised_cents, doc.shop_total.currency)
+        if doc.shop_total else None)
+
+
+def _sponsor_columns(p: ProjectEntry) -> dict[str, Any]:
+    s = p.sponsor
+    return {"sponsor_name": s.name if s else None, "sponsor_text": s.text if s else None,
+            "sponsor_budget_cents": s.budget_cents if s else None,
+            "sponsor_budget_left_cents": s.budget_left_cents if s else None,
+            "sponsor_ends_on": s.ends_on if s else None}

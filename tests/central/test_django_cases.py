@@ -52,3 +52,9 @@ def test_backoffice_roles(backend: str, request: pytest.FixtureRequest,
 def test_annual_receipts_and_retention(backend: str, request: pytest.FixtureRequest,
                                        tmp_path: Path) -> None:
     run_cases("claims", backend, request, tmp_path)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_sponsors_and_shop_totals(backend: str, request: pytest.FixtureRequest,
+                                  tmp_path: Path) -> None:
+    run_cases("sponsors", backend, request, tmp_path)

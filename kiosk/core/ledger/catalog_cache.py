@@ -19,7 +19,10 @@ from kiosk.core.ledger.settings import bump_setting
 
 PROJECT_COLUMNS = ("id", "association", "title", "summary", "image_sha256", "image_bytes",
                    "goal_cents", "raised_cents", "currency", "url", "starts_on", "ends_on",
-                   "active", "supporters")
+                   "active", "supporters", "sponsor_name", "sponsor_text",
+                   "sponsor_budget_cents", "sponsor_budget_left_cents", "sponsor_ends_on")
+# catalog_meta keys of the shop's month total (absent: the catalog carried none).
+SHOP_TOTAL_KEYS = ("shop_total_month", "shop_total_cents", "shop_total_currency")
 ASK_COLUMNS = ("project_id", "id", "what", "starts_at", "place", "duration_minutes", "needed",
                "signed_up", "url")
 
@@ -63,11 +66,13 @@ class CatalogCache(LedgerPart):
 
     def switch_catalog(self, projects: Iterable[Mapping[str, Any]], version: str, etag: str,
                        previous_images: set[str],
-                       asks: Iterable[Mapping[str, Any]] = ()) -> None:
+                       asks: Iterable[Mapping[str, Any]] = (),
+                       shop_total: tuple[str, int, str] | None = None) -> None:
         """Replace the live catalog (rows keyed by ``PROJECT_COLUMNS``, in order; ``asks``
         keyed by ``ASK_COLUMNS``, in order within a project) and its meta in one
         transaction: the screen sees the old catalog or the new one, never a mix.
-        ``previous_images`` stay on disk until the next switch (the screen may show one)."""
+        ``previous_images`` stay on disk until the next switch (the screen may show one).
+        ``shop_total``: (month, cents, currency) as the catalog carried it, or None."""
         new_meta = {"version": version, "etag": etag, "updated_at": utc_now(),
                     "previous_images": json.dumps(sorted(previous_images))}
         with dbmod.immediate(self.db) as conn:
@@ -84,6 +89,12 @@ class CatalogCache(LedgerPart):
             conn.executemany("INSERT INTO catalog_meta (key, value) VALUES (?, ?)"
                              " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                              list(new_meta.items()))
+            conn.executemany("DELETE FROM catalog_meta WHERE key = ?",
+                             [(k,) for k in SHOP_TOTAL_KEYS])
+            if shop_total is not None:
+                conn.executemany("INSERT INTO catalog_meta (key, value) VALUES (?, ?)",
+                                 list(zip(SHOP_TOTAL_KEYS, map(str, shop_total),
+                                          strict=True)))
 
     # -- the owner's featured choice ----------------------------------------------------------
 

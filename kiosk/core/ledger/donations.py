@@ -170,6 +170,16 @@ class Donations(LedgerPart):
             " WHERE state = 'approved' AND sync_state = 'unsynced' GROUP BY project_id")
         return {pid: (cents, count) for pid, cents, count in rows}
 
+    def unsynced_approved_since(self, start: str, currency: str = "EUR") -> int:
+        """Cents of the approved gifts in ``currency`` created at or after ``start`` (UTC, as
+        stored) that the central service has not confirmed yet: what the screen adds to the
+        catalog's shop total for the month (by this kiosk's clock). Same rule as
+        :meth:`local_progress`: confirmed gifts are the catalog's to count."""
+        return self.db.conn.execute(
+            "SELECT coalesce(sum(amount_cents), 0) FROM donations WHERE state = 'approved'"
+            " AND sync_state = 'unsynced' AND currency = ? AND created_at >= ?",
+            (currency, start)).fetchone()[0]
+
     def unknown_unsynced_count(self) -> int:
         """Unknown outcomes the central service has not heard of yet."""
         return self.db.conn.execute("SELECT count(*) FROM donations WHERE state = 'unknown'"

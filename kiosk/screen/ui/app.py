@@ -26,6 +26,7 @@ of their own.
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib
 import logging
 import time
@@ -152,6 +153,9 @@ class KioskApp(App):
     thanks_supporter = NumericProperty(0)  # 0: the catalog does not count supporters
     thanks_goal_reached = BooleanProperty(False)
     thanks_has_goal = BooleanProperty(False)
+    thanks_doubled_by = StringProperty("")  # the sponsor who doubles this gift, in our view
+    # The shop's total for the month as the loop shows it; 0: its slide is left out.
+    shop_total_cents = NumericProperty(0)
 
     __events__ = ("on_hidden_gesture", "on_shown")
 
@@ -227,20 +231,34 @@ class KioskApp(App):
         self._io.submit(self._read_progress)
 
     def _read_progress(self) -> None:
-        """I/O thread: the gifts the catalog's totals do not count yet."""
+        """I/O thread: the gifts the catalog's totals do not count yet, and the shop's total
+        for the month."""
+        from kiosk.screen.matching import shop_total_to_show
+
         try:
             local = self.context.ledger.local_progress()
+            shop_total = shop_total_to_show(self.context.ledger,
+                                            dt.datetime.now(dt.UTC))
         except Exception as e:  # noqa: BLE001 - the bars then show the catalog's totals
             log.warning("cannot read the local progress: %s", e)
             return
-        self._progress_read(local)
+        self._progress_read(local, shop_total)
+
+    def read_progress_soon(self) -> None:
+        """Read the local progress and the shop's total again (owner's toggle, new catalog)."""
+        self._io.submit(self._read_progress)
 
     @mainthread
-    def _progress_read(self, local: dict[str, tuple[int, int]]) -> None:
+    def _progress_read(self, local: dict[str, tuple[int, int]], shop_total: int = 0) -> None:
+        from kiosk.screen.matching import doubled_by
         from kiosk.screen.project_choice import progress
 
+        self.shop_total_cents = shop_total
         project = next((p for p in self.projects if p.id == self.flow.project_id), None)
         if project is not None:  # a gift to it was just approved: the thank-you's bar
+            # Doubled if, before this gift, our view of the sponsor's budget had some left.
+            self.thanks_doubled_by = doubled_by(
+                project, self.local_progress.get(project.id, (0, 0))[0])
             before, after = progress(project, self.local_progress), progress(project, local)
             self.thanks_progress_from, self.thanks_progress_to = before.fraction, after.fraction
             self.thanks_has_goal = bool(after.goal_cents)
@@ -455,10 +473,13 @@ class KioskApp(App):
 
     def _projects_changed(self, version: str, projects: list[Project]) -> None:
         attract = self.flow.step is FlowStep.ATTRACT and not self._owner_screen_showing()
+        new_catalog = version != self.catalog.version
         changed = self.catalog.accept(version, projects, self.projects,
                                       attract_showing=attract)
         if changed is not None:
             self.set_projects(changed)
+        if new_catalog:  # its shop total may have changed
+            self.read_progress_soon()
 
     def _health_done(self, health: Health) -> None:
         self.receipt_key = health.receipt_key

@@ -36,6 +36,8 @@ from kiosk.owner.opening_hours import IdleClock, OpeningHours
 from kiosk.owner.options import OwnerOptions
 from kiosk.owner.pin_lock import ACTOR, PinLock
 from kiosk.owner.session import OwnerSession
+from kiosk.owner.shop_total import AUDIT_ACTION as SHOP_TOTAL_AUDIT
+from kiosk.owner.shop_total import SETTING as SHOP_TOTAL_SETTING
 
 if TYPE_CHECKING:
     from kivy.core.window import WindowBase
@@ -318,6 +320,11 @@ class OwnerPanel(EventDispatcher):
         self.idle.hours = hours
         self.run(lambda led: _save(led, HOURS_SETTING, hours.as_setting(),
                                    "opening_hours_changed", **hours.as_setting()))
+
+    def set_shop_total_shown(self, on: bool) -> None:
+        """Show (or leave out) the shop's total in the loop; the loop follows once stored."""
+        self.run(lambda led: _save(led, SHOP_TOTAL_SETTING, on, SHOP_TOTAL_AUDIT, shown=on),
+                 lambda _none: self.app.read_progress_soon())
 
     def set_brightness(self, percent: int) -> int:
         """Apply and keep ``percent`` (held between 10 and 100); returns what was applied."""

@@ -1,5 +1,6 @@
 """``central demo-network``: two associations, two shops, the demo projects of the kiosk's
-bundled catalog, one demo device with an enrollment code, and a demo login (all printed)."""
+bundled catalog (one with a matching sponsor, the café with a total this month), one demo
+device with an enrollment code, and a demo login (all printed)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 
 from central.accounts.models import Membership
-from central.catalog.demo import load
+from central.catalog.demo import add_sponsor_and_shop_total, load
 from central.catalog.models import Association, Project, Shop
 from central.catalog.services import publish_catalog
 from central.devices.services import AlreadyEnrolled, create_enrollment_code
@@ -37,6 +39,7 @@ class Command(BaseCommand):
             for n, p in enumerate(doc["projects"]):
                 Project.objects.filter(project_id=p["id"]).update(
                     association=first if n < half else second)
+            add_sponsor_and_shop_total(cafe, timezone.localdate())
             password = secrets.token_urlsafe(12)
             user, _ = User.objects.get_or_create(username="demo", defaults={"is_staff": True})
             user.is_staff = user.is_superuser = True

@@ -22,6 +22,7 @@ from kivy.uix.widget import Widget
 
 from kiosk.core.catalog import Project
 from kiosk.screen.engagement import ask_view
+from kiosk.screen.matching import shop_total_view, sponsor_line
 from kiosk.screen.ui import pictures
 from kiosk.screen.ui.textures import texture_from
 from kiosk.screen.ui.widgets import KioskScreen
@@ -48,6 +49,7 @@ SWIPE_MIN = 60  # layout units a finger travels sideways for a swipe (less is a 
 # (decoded on the pictures thread), so the first frame shows the slide whole instead of an
 # empty frame the photo pops into a few frames later; after that it carries on without it.
 FIRST_PHOTO_WAIT_S = 0.15
+SHOP_SLIDE = "shop_total"
 
 
 def _layout_now(widget: Widget) -> None:
@@ -76,6 +78,9 @@ class ProjectSlide(Screen):
     ask_url = StringProperty("")
     ask_qr = ObjectProperty(None, allownone=True)
     ask_open = BooleanProperty(False)  # its sign-up QR shows in the photo's place
+    # « Chaque don doublé … — la boulangerie Martin » while the sponsor's budget lasts
+    # (kiosk.screen.matching), else "".
+    sponsor_line = StringProperty("")
 
     def on_touch_down(self, touch: MotionEvent) -> bool:
         # Only a touch that began on the slide itself (not on an arrow above it) may give.
@@ -120,6 +125,29 @@ def _set_ask_words(slide: ProjectSlide, project: Project, lang: str) -> None:
         slide.ask_url, slide.ask_qr, slide.ask_open = (view.url if view else ""), None, False
 
 
+def _set_sponsor_line(slide: ProjectSlide, project: Project, local_cents: int,
+                      lang: str) -> None:
+    slide.sponsor_line = sponsor_line(project, local_cents, lang)
+
+
+class ShopTotalSlide(Screen):
+    """The shop's own total for the month, between the loop's last project and its first:
+    a tap on it opens the projects to give to."""
+
+    amount = StringProperty("")
+    words = StringProperty("")
+    project_id = ""  # not a project: the attract screen's give() opens the projects instead
+    photo = None
+
+    def on_touch_up(self, touch: MotionEvent) -> bool:
+        if (self.manager and self.manager.current_screen is self
+                and self.collide_point(*touch.pos) and self.collide_point(*touch.opos)
+                and "hidden_corner" not in touch.ud and not _is_swipe(touch)):
+            App.get_running_app().open_projects()
+            return True
+        return super().on_touch_up(touch)
+
+
 class HiddenCorner(Widget):
     """An invisible corner: holding it for a few seconds asks for the settings screen."""
 
@@ -146,6 +174,8 @@ class AttractScreen(KioskScreen):
     current_project_id = StringProperty("")
     dots = StringProperty("")  # where the shown project is among them: ○ ● ○
     several = BooleanProperty(False)  # arrows and dots only when there is a choice
+    shop_amount = StringProperty("")  # the shop's total for the month, "" when not shown
+    shop_words = StringProperty("")
 
     def __init__(self, **kwargs: Any):
         super().__init__(**kwargs)
@@ -157,7 +187,8 @@ class AttractScreen(KioskScreen):
         Clock.schedule_once(lambda _dt: self._show_first(), 0)
         self._choice: ProjectChoice | None = None
         App.get_running_app().bind(local_progress=self._progress_changed,
-                                   lang=self._language_changed)
+                                   lang=self._language_changed,
+                                   shop_total_cents=self._shop_total_changed)
 
     @property
     def choice(self) -> ProjectChoice:
@@ -170,6 +201,7 @@ class AttractScreen(KioskScreen):
             self._choice = ProjectChoice(app.context.flow_settings.idle_timeout_s)
             self._choice.set_projects(self.projects, app.local_progress)
             self._choice.index = int(self.index)
+            self._choice.shop_total = app.shop_total_cents > 0
         return self._choice
 
     def _progress_changed(self, _app: KioskApp, local: dict[str, tuple[int, int]]) -> None:
@@ -179,7 +211,9 @@ class AttractScreen(KioskScreen):
         for slide in self.ids.slides.screens:
             project = by_id.get(slide.project_id)
             if project is not None:
-                slide.raised_cents = project.raised_cents + local.get(project.id, (0, 0))[0]
+                cents = local.get(project.id, (0, 0))[0]
+                slide.raised_cents = project.raised_cents + cents
+                _set_sponsor_line(slide, project, cents, App.get_running_app().lang)
 
     def _language_changed(self, app: Any, lang: str) -> None:
         by_id = {p.id: p for p in self.projects}
@@ -187,6 +221,37 @@ class AttractScreen(KioskScreen):
             project = by_id.get(slide.project_id)
             if project is not None:
                 _set_ask_words(slide, project, lang)
+                _set_sponsor_line(slide, project,
+                                  app.local_progress.get(project.id, (0, 0))[0], lang)
+        self._shop_total_changed(app, app.shop_total_cents)
+
+    def _shop_total_changed(self, app: Any, cents: int) -> None:
+        """The shop's total (or the owner's choice) changed: its slide's words, and whether
+        the loop shows it."""
+        if self._choice is not None:
+            self._choice.shop_total = cents > 0
+        view = shop_total_view(int(cents), app.lang)
+        self.shop_amount, self.shop_words = (view.amount, view.words) if view else ("", "")
+        manager: ScreenManager = self.ids.slides
+        if manager.has_screen(SHOP_SLIDE):
+            slide = manager.get_screen(SHOP_SLIDE)
+            slide.amount, slide.words = self.shop_amount, self.shop_words
+            if view is None and manager.current == SHOP_SLIDE and self.projects:
+                self._show(self.choice.index, animate=False)  # turned off while it showed
+
+    def show_shop_total(self, animate: bool = True) -> None:
+        """The shop-total slide, in the loop's place (the project's index is kept)."""
+        if not self.shop_words:
+            return
+        manager: ScreenManager = self.ids.slides
+        if not manager.has_screen(SHOP_SLIDE):
+            manager.add_widget(ShopTotalSlide(name=SHOP_SLIDE))
+        slide = manager.get_screen(SHOP_SLIDE)
+        slide.amount, slide.words = self.shop_amount, self.shop_words
+        manager.transition = (SlideTransition(direction="left", duration=0.6) if animate
+                              else NoTransition())
+        self.current_project_id = ""
+        manager.current = SHOP_SLIDE
 
     def join(self) -> None:
         """« Je participe »: the shown ask's sign-up QR in the photo's place; the loop waits
@@ -242,7 +307,7 @@ class AttractScreen(KioskScreen):
         return any(key[0] == slide.project_id for key in self._decoding)
 
     def _show_first(self) -> None:
-        if not self.ids.slides.screens:
+        if not any(isinstance(s, ProjectSlide) for s in self.ids.slides.screens):
             self._show(0, animate=False)
 
     @property
@@ -260,10 +325,14 @@ class AttractScreen(KioskScreen):
             self._rotate_event = None
 
     def next_slide(self, *_args: Any) -> None:
-        if len(self.projects) < 2 or self.ids.slides.transition.is_active:
+        if not self.projects or self.ids.slides.transition.is_active:
             return
+        from kiosk.screen.project_choice import SHOP_TOTAL
+
         index = self.choice.auto_next(App.get_running_app().context.clock())
-        if index is not None:  # None: a donor is choosing
+        if index == SHOP_TOTAL:
+            self.show_shop_total()
+        elif index is not None:  # None: a donor is choosing
             self._show(index, animate=True)
 
     def select(self, project_id: str) -> None:
@@ -274,6 +343,8 @@ class AttractScreen(KioskScreen):
     def give(self) -> None:
         if self.projects and self.current_project_id:
             App.get_running_app().give(self.current_project_id)
+        elif self.projects:  # the shop's total is shown: the donor picks a project
+            App.get_running_app().open_projects()
 
     def reload(self) -> None:
         """Start again after the app's projects changed (a new featured choice): every slide
@@ -322,6 +393,7 @@ class AttractScreen(KioskScreen):
                              title=p.title, summary=p.summary, raised_cents=p.raised_cents + local,
                              goal_cents=p.goal_cents)
         _set_ask_words(slide, p, App.get_running_app().lang)
+        _set_sponsor_line(slide, p, local, App.get_running_app().lang)
         manager.add_widget(slide)
         slide.ids.photo.bind(size=self._refill)
         if p.url:  # on the next frame: behind this slide's photo on the pictures thread

@@ -1,4 +1,5 @@
-"""Screen settings (screen ``owner_display``): language, opening hours, brightness."""
+"""Screen settings (screen ``owner_display``): language, opening hours, brightness, and
+whether the loop shows the shop's total for the month."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 from kivy.lang import Builder
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 
+from kiosk.owner import shop_total
 from kiosk.owner.opening_hours import OpeningHours
 from kiosk.screen.ui.owner_widgets import OwnerScreen
 
@@ -22,6 +24,7 @@ class OwnerDisplayScreen(OwnerScreen):
     closes = StringProperty("21:00")
     brightness_available = BooleanProperty(False)
     brightness = NumericProperty(100)
+    shop_total_shown = BooleanProperty(True)
 
     def __init__(self, **kwargs: Any):
         super().__init__(**kwargs)
@@ -32,6 +35,14 @@ class OwnerDisplayScreen(OwnerScreen):
         # never shown); this screen shows it.
         self._show_hours(self.panel.idle.hours)
         self.brightness = self.panel.brightness
+        self.panel.run(shop_total.shown, self._shop_total_read)
+
+    def _shop_total_read(self, shown: bool) -> None:
+        self.shop_total_shown = shown
+
+    def show_shop_total(self, on: bool) -> None:
+        self.shop_total_shown = on
+        self.panel.set_shop_total_shown(on)
 
     def _show_hours(self, hours: OpeningHours) -> None:
         setting = hours.as_setting()
