@@ -101,8 +101,10 @@ def admin_token(workdir: Path) -> str:
 
 
 def _network_output(workdir: Path, what: str) -> str | None:
-    """A value ``central demo-network`` printed: its device code or its back-office login."""
-    pattern = {"code": r"enrollment code: (\S+)", "login": r"back office login: (\S+ / \S+)"}
+    """A value ``central demo-network`` printed: its device code, its network administrator's
+    back-office login or its association's."""
+    pattern = {"code": r"enrollment code: (\S+)", "login": r"back office login: (\S+ / \S+)",
+               "association": r"association login (\(.+?\): \S+ / \S+)"}
     out = workdir / "demo-network.out"
     found = re.search(pattern[what], out.read_text(encoding="utf-8")) if out.exists() else None
     return found.group(1) if found else None
@@ -121,7 +123,9 @@ def _take_enrollment_code(workdir: Path) -> None:
 def back_office(workdir: Path, api_port: int) -> str:
     """Where the demo's back office is and how to sign in, to print."""
     login = _network_output(workdir, "login") or "(see logs/central-demo-network.log)"
-    return f"back office: http://127.0.0.1:{api_port}/backoffice/sign-in/  login {login}"
+    text = f"back office: http://127.0.0.1:{api_port}/backoffice/sign-in/  login {login}"
+    association = _network_output(workdir, "association")
+    return text + (f"\n  as the association {association}" if association else "")
 
 
 def demo_parts(workdir: Path, cfg_path: Path, api_port: int) -> list[Part]:
