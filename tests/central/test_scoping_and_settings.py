@@ -82,6 +82,7 @@ def test_demo_network_prints_a_working_code_and_a_login(tmp_path: Path) -> None:
     assert len(code) >= 32 and "back office login: demo / " in done.stdout
     # The association can sign in, and has what its tax receipts must name.
     assert "association login (Réseau solidaire Nord): nord / " in done.stdout
+    assert "association login (Réseau solidaire Sud): sud / " in done.stdout
     probe = ("import django; django.setup()\n"
              "from central.catalog.models import Association\n"
              "from central.accounts.models import Membership\n"

@@ -1,6 +1,6 @@
 """``central demo-network``: two associations, two shops, the demo projects of the kiosk's
 bundled catalog, one demo device with an enrollment code, a network administrator's login and
-the first association's login (all printed). The associations carry what a tax receipt must
+each association's login (all printed). The associations carry what a tax receipt must
 name (address, object, number, signatory), so a claim filed in the demo can be issued."""
 
 from __future__ import annotations
@@ -13,26 +13,14 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from central.accounts.models import Membership
-from central.catalog.demo import load
+from central.catalog.demo import DEMO_ASSOCIATIONS, load
 from central.catalog.models import Association, Project, Shop
 from central.catalog.services import publish_catalog
 from central.devices.services import AlreadyEnrolled, create_enrollment_code
 
-# What a tax receipt names of each demo association (made up, in the demo's Lyon).
-DEMO_ASSOCIATIONS = {
-    "Réseau solidaire Nord": {
-        "address": "4 rue des Capucins, 69001 Lyon",
-        "purpose": "Soutenir les initiatives solidaires des quartiers nord de Lyon",
-        "registration": "W691000001", "signatory": "Claire Morel, trésorière"},
-    "Réseau solidaire Sud": {
-        "address": "18 quai Rambaud, 69002 Lyon",
-        "purpose": "Soutenir les initiatives solidaires des quartiers sud de Lyon",
-        "registration": "W691000002", "signatory": "Karim Benali, président"},
-}
-
 
 class Command(BaseCommand):
-    help = "Create a demo network (idempotent) and print a device code and two logins."
+    help = "Create a demo network (idempotent) and print a device code and the logins."
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--device", default="demo-kiosk")
@@ -46,25 +34,32 @@ class Command(BaseCommand):
             publish_catalog(cafe, doc, images)
             publish_catalog(salon, {"projects": doc["projects"][half:]}, {})
             # Two associations share the demo projects between them.
-            first, second = (Association.objects.update_or_create(name=name, defaults=about)[0]
-                             for name, about in DEMO_ASSOCIATIONS.items())
+            associations = {
+                username: Association.objects.update_or_create(name=name, defaults=about)[0]
+                for username, name, about in DEMO_ASSOCIATIONS}
+            first, second = associations.values()
             for n, p in enumerate(doc["projects"]):
                 Project.objects.filter(project_id=p["id"]).update(
                     association=first if n < half else second)
             password = self.login("demo", superuser=True)
             Membership.objects.get_or_create(user=User.objects.get(username="demo"),
                                              role=Membership.NETWORK_ADMIN)
-            # The first association's own login: its claims, receipts and money.
-            association_password = self.login("nord")
-            Membership.objects.get_or_create(user=User.objects.get(username="nord"),
-                                             role=Membership.ASSOCIATION, association=first)
+            # Each association's own login: its claims, receipts and money.
+            association_passwords = {}
+            for username, association in associations.items():
+                association_passwords[username] = self.login(username)
+                Membership.objects.get_or_create(user=User.objects.get(username=username),
+                                                 role=Membership.ASSOCIATION,
+                                                 association=association)
         try:
             code = create_enrollment_code(options["device"], shop=cafe)
         except AlreadyEnrolled:
             code = f"(already enrolled: central revoke --device {options['device']} first)"
         self.stdout.write(f"device {options['device']} enrollment code: {code}")
         self.stdout.write(f"back office login: demo / {password}  (at /backoffice/sign-in/)")
-        self.stdout.write(f"association login ({first.name}): nord / {association_password}")
+        for username, association in associations.items():
+            self.stdout.write(f"association login ({association.name}): "
+                              f"{username} / {association_passwords[username]}")
 
     @staticmethod
     def login(username: str, superuser: bool = False) -> str:
