@@ -28,7 +28,8 @@ class ClaimAdmin(ScopedAdmin):
     selector = selectors.for_user
     list_display = ["filed_at", "association", "project_ref", "amount", "name", "status",
                     "receipt_number"]
-    list_filter = ["status", "association"]
+    # Only the associations of the claims this user sees, never the whole network's list.
+    list_filter = ["status", ("association", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["name", "email", "receipt_seq"]
     fields = ["status", "association", "project_ref", "device_id", "donation_id",
               "amount", "name", "address", "email", "filed_at",

@@ -220,6 +220,8 @@ class AnnualReceiptTests(ClaimsTestCase):
         self.assertContains(shown, "<td>assoc</td><td>reçu émis</td>"
                                    "<td>Les Mains Vertes</td><td>2026-000001</td>")
         self.assertNotContains(shown, "autre-asso")
+        # The association filter names only this association's, not the whole network's.
+        self.assertNotContains(self.client.get(changelist), "Autre")
 
     def test_the_command_issues_annual_receipts(self) -> None:
         self.gift(1250, "lea@example.org", day="2026-02-01")
