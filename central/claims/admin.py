@@ -23,13 +23,25 @@ from central.claims.models import AnnualReceipt, Claim, ClaimAction
 from central.receipts.donor import money
 
 
+class AssociationFilter(admin.RelatedOnlyFieldListFilter):
+    """The associations of the claims this user sees, never the whole network's list; the
+    « no association » choice (a project no association holds) only for network admins."""
+
+    def __init__(self, field: Any, request: HttpRequest, *args: Any, **kwargs: Any) -> None:
+        self.offers_empty = getattr(request.user, "is_superuser", False)
+        super().__init__(field, request, *args, **kwargs)
+
+    @property
+    def include_empty_choice(self) -> bool:
+        return self.offers_empty and super().include_empty_choice
+
+
 @admin.register(Claim)
 class ClaimAdmin(ScopedAdmin):
     selector = selectors.for_user
     list_display = ["filed_at", "association", "project_ref", "amount", "name", "status",
                     "receipt_number"]
-    # Only the associations of the claims this user sees, never the whole network's list.
-    list_filter = ["status", ("association", admin.RelatedOnlyFieldListFilter)]
+    list_filter = ["status", ("association", AssociationFilter)]
     search_fields = ["name", "email", "receipt_seq"]
     fields = ["status", "association", "project_ref", "device_id", "donation_id",
               "amount", "name", "address", "email", "filed_at",

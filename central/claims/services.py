@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from central.catalog.models import Association, Project
 from central.claims import pdf
@@ -69,11 +70,13 @@ def donation_for(claim: Claim) -> Donation:
     found = Donation.objects.filter(device__device_id=claim.device_id,
                                     donation_id=claim.donation_id).first()
     if found is None:
-        raise NotIssuable("the kiosk has not sent this donation yet")
+        raise NotIssuable(_("the kiosk has not sent this donation yet"))
     if found.state != "approved" or found.amount_cents != claim.amount_cents \
             or found.currency != claim.currency:
-        raise NotIssuable(f"the donation as received ({found.state}, {found.amount_cents} "
-                          f"{found.currency}) does not match the claim")
+        raise NotIssuable(_("the donation as received (%(state)s, %(amount)s) does not "
+                            "match the claim") % {"state": found.state,
+                                                  "amount": money(found.amount_cents,
+                                                                  found.currency)})
     return found
 
 
@@ -100,9 +103,10 @@ def issue(claim_pk: int, base_url: str, user: AbstractBaseUser | None,
         if claim.status in (Claim.ISSUED, Claim.WITHDRAWN):
             return claim, False
         if claim.status != Claim.VALIDATED:
-            raise NotIssuable("validate the claim first")
+            raise NotIssuable(_("validate the claim first"))
         if claim.association is None:
-            raise NotIssuable(f"no association for project {claim.project_ref!r}")
+            raise NotIssuable(_("no association holds the project %(project)s")
+                              % {"project": claim.project_ref})
         donation = donation_for(claim)
         now = timezone.now()
         # The gift's date: the kiosk's clock when the donation was made (the server's, when

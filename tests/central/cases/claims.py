@@ -158,8 +158,9 @@ class AnnualReceiptTests(ClaimsTestCase):
         self.assertContains(self.client.get(f"/c/{claim.token}"), receipt.receipt_number)
         self.assertEqual(self.client.get(f"/c/{claim.token}/receipt.pdf").content,
                          bytes(receipt.pdf))
-        self.assertContains(self.client.post(page, headers={"Accept-Language": "fr"}),
-                            "Demande retirée")
+        withdrawn = self.client.post(page, headers={"Accept-Language": "fr"})
+        self.assertContains(withdrawn, "Demande retirée")
+        self.assertContains(withdrawn, "six ans comme la loi")
         self.assertEqual(self.client.get(page).status_code, 404)
         receipt.refresh_from_db()
         self.assertEqual((receipt.status, receipt.email), (AnnualReceipt.WITHDRAWN, ""))
@@ -220,8 +221,11 @@ class AnnualReceiptTests(ClaimsTestCase):
         self.assertContains(shown, "<td>assoc</td><td>reçu émis</td>"
                                    "<td>Les Mains Vertes</td><td>2026-000001</td>")
         self.assertNotContains(shown, "autre-asso")
-        # The association filter names only this association's, not the whole network's.
-        self.assertNotContains(self.client.get(changelist), "Autre")
+        # The association filter names only this association's, not the whole network's, and
+        # no « none » choice (its claims all have an association).
+        listed = self.client.get(changelist)
+        self.assertNotContains(listed, "Autre")
+        self.assertNotContains(listed, "association__isnull")
 
     def test_the_command_issues_annual_receipts(self) -> None:
         self.gift(1250, "lea@example.org", day="2026-02-01")
