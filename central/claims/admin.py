@@ -124,6 +124,8 @@ class ClaimAdmin(ScopedAdmin):
         actions = [action_row(a) for a in selectors.recent_actions(request.user)]
         context = {**self.admin_site.each_context(request), "form": form,
                    "receipts": rows, "actions": actions,
+                   # One association: its name in every row only widens the table on a phone.
+                   "several_associations": associations.count() > 1 or request.user.is_superuser,
                    "opts": self.model._meta, "title": _("Annual receipts")}
         return render(request, "claims/admin_annual.html", context)
 
