@@ -1,6 +1,7 @@
 """The demo catalog the kiosk bundles (assets/demo-catalog), for ``central
 demo-network`` and the tests: the same projects before and after a kiosk's first sync; and
-what the demo network adds to it: a matching sponsor and the café's total for the month."""
+what the demo network adds to it: a matching sponsor and the café's total for the month; and
+the demo's two associations, which share its projects."""
 
 from __future__ import annotations
 
@@ -18,6 +19,19 @@ SPONSORED = "jardin-capucins"
 DEMO_SHOP_TOTAL_CENTS = 124_000  # « 1 240 € ce mois-ci », as if the café's kiosk had collected it
 
 DEMO_CATALOG = DEMO_CATALOG_DIR / "catalog.json"
+
+# Each demo association: the username of its own back-office login, its name, and what a tax
+# receipt names of it (made up, in the demo's Lyon).
+DEMO_ASSOCIATIONS = [
+    ("nord", "Réseau solidaire Nord", {
+        "address": "4 rue des Capucins, 69001 Lyon",
+        "purpose": "Soutenir les initiatives solidaires des quartiers nord de Lyon",
+        "registration": "W691000001", "signatory": "Claire Morel, trésorière"}),
+    ("sud", "Réseau solidaire Sud", {
+        "address": "18 quai Rambaud, 69002 Lyon",
+        "purpose": "Soutenir les initiatives solidaires des quartiers sud de Lyon",
+        "registration": "W691000002", "signatory": "Karim Benali, président"}),
+]
 
 
 def load(path: Path = DEMO_CATALOG) -> tuple[dict[str, Any], dict[str, bytes]]:

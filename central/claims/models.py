@@ -7,6 +7,7 @@ import secrets
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 def new_token() -> str:
@@ -24,30 +25,32 @@ class Claim(models.Model):
     # Issued, then kept six years: what the donor typed is gone; the number, the amount and
     # the date stay for the association's accounts (no gap in the sequence).
     ERASED = "erased"
-    STATUSES = [(FILED, "filed"), (VALIDATED, "validated"), (ISSUED, "issued"),
-                (WITHDRAWN, "withdrawn after issue"), (ERASED, "erased after retention")]
+    STATUSES = [(FILED, _("filed")), (VALIDATED, _("validated")), (ISSUED, _("issued")),
+                (WITHDRAWN, _("withdrawn after issue")), (ERASED, _("erased after retention"))]
 
     # The donation as its signed QR code names it (it may not have reached us yet).
-    device_id = models.CharField(max_length=64)
-    donation_id = models.UUIDField()
-    amount_cents = models.PositiveBigIntegerField()
-    currency = models.CharField(max_length=3)
-    project_ref = models.CharField(max_length=128)
+    device_id = models.CharField(_("kiosk"), max_length=64)
+    donation_id = models.UUIDField(_("donation"))
+    amount_cents = models.PositiveBigIntegerField(_("amount in cents"))
+    currency = models.CharField(_("currency"), max_length=3)
+    project_ref = models.CharField(_("project"), max_length=128)
     association = models.ForeignKey("catalog.Association", null=True, blank=True,
-                                    on_delete=models.PROTECT, related_name="claims")
+                                    on_delete=models.PROTECT, related_name="claims",
+                                    verbose_name=_("association"))
     # The donor, as typed on their phone.
-    name = models.CharField(max_length=200)
-    address = models.TextField()
-    email = models.EmailField(blank=True)
+    name = models.CharField(_("name"), max_length=200)
+    address = models.TextField(_("address"))
+    email = models.EmailField(_("email"), blank=True)
     token = models.CharField(max_length=64, unique=True, default=new_token, editable=False)
-    status = models.CharField(max_length=16, choices=STATUSES, default=FILED)
-    filed_at = models.DateTimeField(auto_now_add=True)
-    validated_at = models.DateTimeField(null=True, blank=True, editable=False)
+    status = models.CharField(_("status"), max_length=16, choices=STATUSES, default=FILED)
+    filed_at = models.DateTimeField(_("filed at"), auto_now_add=True)
+    validated_at = models.DateTimeField(_("validated at"), null=True, blank=True,
+                                        editable=False)
     # Set once, when issued: « numéro d'ordre » = year + sequence within the association.
     receipt_year = models.PositiveIntegerField(null=True, blank=True, editable=False)
     receipt_seq = models.PositiveIntegerField(null=True, blank=True, editable=False)
-    gift_date = models.DateField(null=True, blank=True, editable=False)
-    issued_at = models.DateTimeField(null=True, blank=True, editable=False)
+    gift_date = models.DateField(_("date of the gift"), null=True, blank=True, editable=False)
+    issued_at = models.DateTimeField(_("issued at"), null=True, blank=True, editable=False)
     pdf = models.BinaryField(null=True, blank=True, editable=False)
     # Grouped into one annual receipt instead of a receipt of its own (never both).
     annual = models.ForeignKey("claims.AnnualReceipt", null=True, blank=True, editable=False,
@@ -55,6 +58,7 @@ class Claim(models.Model):
     erased_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
+        verbose_name, verbose_name_plural = _("tax-receipt claim"), _("tax-receipt claims")
         ordering = ["-filed_at"]
         constraints = [
             models.UniqueConstraint(fields=["device_id", "donation_id"],
@@ -83,8 +87,8 @@ class AnnualReceipt(models.Model):
     donor is their email), numbered in the same per-year sequence as single receipts."""
 
     ISSUED, WITHDRAWN, ERASED = Claim.ISSUED, Claim.WITHDRAWN, Claim.ERASED
-    STATUSES = [(ISSUED, "issued"), (WITHDRAWN, "withdrawn after issue"),
-                (ERASED, "erased after retention")]
+    STATUSES = [(ISSUED, _("issued")), (WITHDRAWN, _("withdrawn after issue")),
+                (ERASED, _("erased after retention"))]
 
     association = models.ForeignKey("catalog.Association", on_delete=models.PROTECT,
                                     related_name="annual_receipts")
@@ -103,6 +107,7 @@ class AnnualReceipt(models.Model):
     erased_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
+        verbose_name, verbose_name_plural = _("annual receipt"), _("annual receipts")
         ordering = ["-receipt_year", "-receipt_seq"]
         constraints = [
             models.UniqueConstraint(fields=["association", "receipt_year", "receipt_seq"],
@@ -118,18 +123,21 @@ class AnnualReceipt(models.Model):
 
 
 class ClaimAction(models.Model):
-    """What an association did to its claims in the back office: who, when (kept for good,
-    like the fleet's staff actions)."""
+    """What was done to claims, in the back office or by a command: who, when (kept for good,
+    like the fleet's staff actions). Each validation and each single issue is one row; an
+    annual issue is one row for the receipts it made."""
 
     VALIDATE, ISSUE, ISSUE_ANNUAL = "validate", "issue", "issue_annual"
-    ACTIONS = [(VALIDATE, "validate"), (ISSUE, "issue"), (ISSUE_ANNUAL, "issue annual receipts")]
+    ACTIONS = [(VALIDATE, _("claim validated")), (ISSUE, _("receipt issued")),
+               (ISSUE_ANNUAL, _("annual receipts issued"))]
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
                              related_name="+")
     username = models.CharField(max_length=150)
     action = models.CharField(max_length=32, choices=ACTIONS)
-    association = models.ForeignKey("catalog.Association", on_delete=models.PROTECT,
-                                    related_name="+")
+    # None: a claim for a project no association holds, validated by a network admin.
+    association = models.ForeignKey("catalog.Association", null=True,
+                                    on_delete=models.PROTECT, related_name="+")
     detail = models.JSONField(default=dict)
     at = models.DateTimeField(auto_now_add=True, db_index=True)
 

@@ -6,13 +6,22 @@ from django.db.models import QuerySet
 
 from central.accounts import selectors as scopes
 from central.accounts.selectors import User
-from central.claims.models import AnnualReceipt, Claim
+from central.claims.models import AnnualReceipt, Claim, ClaimAction
 
 
 def for_user(user: User) -> QuerySet[Claim]:
     """Network admins see every claim; an association the claims for its projects."""
     return Claim.objects.filter(association__in=scopes.associations(user)) \
         if not getattr(user, "is_superuser", False) else Claim.objects.all()
+
+
+def recent_actions(user: User, limit: int = 50) -> QuerySet[ClaimAction]:
+    """What was done to the claims this user may see, newest first: validations, single
+    and annual issues (network admins also see those on claims of no association)."""
+    actions = ClaimAction.objects.select_related("association")
+    if not getattr(user, "is_superuser", False):
+        actions = actions.filter(association__in=scopes.associations(user))
+    return actions[:limit]
 
 
 def by_token(token: str) -> Claim | None:

@@ -7,15 +7,17 @@ import datetime
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from central.catalog.models import Association, Project
 from central.claims import pdf
-from central.claims.models import Claim, ReceiptCounter, new_token
+from central.claims.models import Claim, ClaimAction, ReceiptCounter, new_token
 from central.claims.words import amount_in_words
 from central.donations.models import Donation
 from central.receipts.donor import long_date, money
@@ -44,9 +46,23 @@ def file_claim(signed: SignedReceipt, name: str, address: str, email: str) -> Cl
         raise AlreadyClaimed() from None
 
 
-def validate(claim: Claim) -> None:
-    Claim.objects.filter(pk=claim.pk, status=Claim.FILED).update(
-        status=Claim.VALIDATED, validated_at=timezone.now())
+def record(user: AbstractBaseUser | None, action: str, claim: Claim, command: str = "",
+           **detail: Any) -> ClaimAction:
+    """One row of the claims' audit: ``user`` in the back office, else ``command`` (the
+    management command that acted)."""
+    return ClaimAction.objects.create(
+        user=user, username=user.get_username() if user else command, action=action,
+        association_id=claim.association_id, detail={"claim": claim.pk, **detail})
+
+
+def validate(claim: Claim, user: AbstractBaseUser | None, command: str = "") -> bool:
+    """Filed → validated, recorded with who did it; False when it was not filed (any more)."""
+    with transaction.atomic():
+        done = Claim.objects.filter(pk=claim.pk, status=Claim.FILED).update(
+            status=Claim.VALIDATED, validated_at=timezone.now())
+        if done:
+            record(user, ClaimAction.VALIDATE, claim, command)
+    return bool(done)
 
 
 def donation_for(claim: Claim) -> Donation:
@@ -54,11 +70,13 @@ def donation_for(claim: Claim) -> Donation:
     found = Donation.objects.filter(device__device_id=claim.device_id,
                                     donation_id=claim.donation_id).first()
     if found is None:
-        raise NotIssuable("the kiosk has not sent this donation yet")
+        raise NotIssuable(_("the kiosk has not sent this donation yet"))
     if found.state != "approved" or found.amount_cents != claim.amount_cents \
             or found.currency != claim.currency:
-        raise NotIssuable(f"the donation as received ({found.state}, {found.amount_cents} "
-                          f"{found.currency}) does not match the claim")
+        raise NotIssuable(_("the donation as received (%(state)s, %(amount)s) does not "
+                            "match the claim") % {"state": found.state,
+                                                  "amount": money(found.amount_cents,
+                                                                  found.currency)})
     return found
 
 
@@ -75,17 +93,20 @@ def next_number(association: Association, year: int) -> int:
     return counter.last
 
 
-def issue(claim_pk: int, base_url: str) -> tuple[Claim, bool]:
-    """Number the claim, draw its PDF and email it (after commit). Idempotent: a claim issued
-    already (by another process, say) is returned as it is, with False."""
+def issue(claim_pk: int, base_url: str, user: AbstractBaseUser | None,
+          command: str = "") -> tuple[Claim, bool]:
+    """Number the claim, draw its PDF and email it (after commit), recorded with who did it
+    in the same transaction. Idempotent: a claim issued already (by another process, say) is
+    returned as it is, with False, and not recorded again."""
     with transaction.atomic():
         claim = Claim.objects.select_for_update().get(pk=claim_pk)
         if claim.status in (Claim.ISSUED, Claim.WITHDRAWN):
             return claim, False
         if claim.status != Claim.VALIDATED:
-            raise NotIssuable("validate the claim first")
+            raise NotIssuable(_("validate the claim first"))
         if claim.association is None:
-            raise NotIssuable(f"no association for project {claim.project_ref!r}")
+            raise NotIssuable(_("no association holds the project %(project)s")
+                              % {"project": claim.project_ref})
         donation = donation_for(claim)
         now = timezone.now()
         # The gift's date: the kiosk's clock when the donation was made (the server's, when
@@ -96,6 +117,7 @@ def issue(claim_pk: int, base_url: str) -> tuple[Claim, bool]:
         claim.gift_date, claim.issued_at, claim.status = gift_date, now, Claim.ISSUED
         claim.pdf = pdf.render(receipt_text(claim, now.date()))
         claim.save()
+        record(user, ClaimAction.ISSUE, claim, command, receipt=claim.receipt_number)
         transaction.on_commit(lambda: send_receipt(claim, base_url))
     return claim, True
 

@@ -27,8 +27,10 @@ def claim(request: HttpRequest, token: str) -> HttpResponse:
     if found is None:
         return render(request, "claims/gone.html", status=404)
     if request.method == "POST":
+        # Once issued, the association keeps its copy: the page says so only then.
+        kept = found.status in (Claim.ISSUED, Claim.WITHDRAWN)
         services.withdraw(found)
-        return render(request, "claims/withdrawn.html")
+        return render(request, "claims/withdrawn.html", {"kept_copy": kept})
     context = {
         "claim": found, "issued": found.status == Claim.ISSUED,
         "validated": found.status == Claim.VALIDATED,
@@ -61,7 +63,7 @@ def annual(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "claims/gone.html", status=404)
     if request.method == "POST":
         annual_receipts.withdraw_annual(found)
-        return render(request, "claims/withdrawn.html")
+        return render(request, "claims/withdrawn.html", {"kept_copy": True})
     gifts = [{"date": long_date(c.gift_date), "amount": money(c.amount_cents, c.currency)}
              for c in selectors.annual_gifts(found) if c.gift_date]
     return render(request, "claims/annual.html", {

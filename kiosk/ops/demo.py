@@ -101,11 +101,21 @@ def admin_token(workdir: Path) -> str:
 
 
 def _network_output(workdir: Path, what: str) -> str | None:
-    """A value ``central demo-network`` printed: its device code or its back-office login."""
+    """A value ``central demo-network`` printed: its device code or its network
+    administrator's back-office login."""
     pattern = {"code": r"enrollment code: (\S+)", "login": r"back office login: (\S+ / \S+)"}
     out = workdir / "demo-network.out"
     found = re.search(pattern[what], out.read_text(encoding="utf-8")) if out.exists() else None
     return found.group(1) if found else None
+
+
+def association_logins(workdir: Path) -> dict[str, tuple[str, str]]:
+    """The associations' back-office logins ``central demo-network`` printed: by name,
+    (username, password)."""
+    out = workdir / "demo-network.out"
+    text = out.read_text(encoding="utf-8") if out.exists() else ""
+    return {name: (user, password) for name, user, password
+            in re.findall(r"association login \((.+?)\): (\S+) / (\S+)", text)}
 
 
 def _take_enrollment_code(workdir: Path) -> None:
@@ -121,7 +131,9 @@ def _take_enrollment_code(workdir: Path) -> None:
 def back_office(workdir: Path, api_port: int) -> str:
     """Where the demo's back office is and how to sign in, to print."""
     login = _network_output(workdir, "login") or "(see logs/central-demo-network.log)"
-    return f"back office: http://127.0.0.1:{api_port}/backoffice/sign-in/  login {login}"
+    text = f"back office: http://127.0.0.1:{api_port}/backoffice/sign-in/  login {login}"
+    return text + "".join(f"\n  as {name}: {user} / {password}"
+                          for name, (user, password) in association_logins(workdir).items())
 
 
 def demo_parts(workdir: Path, cfg_path: Path, api_port: int) -> list[Part]:

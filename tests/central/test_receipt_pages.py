@@ -244,10 +244,10 @@ def test_claim_issue_email_pdf_and_withdrawal(central: tuple[Running, Path],
     admin_action(service, session, "validate", ids)
     # Not issued before the donation has arrived.
     r = admin_action(service, session, "issue", ids)
-    assert "has not sent this donation yet" in r.text
+    assert "pas encore envoyé ce don" in r.text  # in French, as the page
     kiosk.sync(donation_id, amount=8050)
     r = admin_action(service, session, "issue", ids)
-    number = re.search(r"Receipt (2026-\d{6}) issued", r.text).group(1)
+    number = re.search(r"Reçu (2026-\d{6}) émis", r.text).group(1)
     # The private page has the PDF; so has the email, with the links.
     page = requests.get(filed.url, timeout=30)
     assert number in page.text
@@ -280,6 +280,7 @@ def test_claim_issue_email_pdf_and_withdrawal(central: tuple[Running, Path],
     gone = csrf_session.post(filed.url, timeout=30, headers={"Referer": filed.url},
                              data={"csrfmiddlewaretoken": csrf})
     assert gone.status_code == 200 and "Demande retirée" in gone.text
+    assert "six ans comme la loi" in gone.text and "Aucun reçu" not in gone.text
     assert requests.get(filed.url, timeout=30).status_code == 404
     assert requests.get(f"{filed.url}/receipt.pdf", timeout=30).status_code == 404
     kept = shell(service, f"""

@@ -80,5 +80,17 @@ def test_demo_network_prints_a_working_code_and_a_login(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     code = done.stdout.split("enrollment code: ")[1].split()[0]
     assert len(code) >= 32 and "back office login: demo / " in done.stdout
+    # The association can sign in, and has what its tax receipts must name.
+    assert "association login (Réseau solidaire Nord): nord / " in done.stdout
+    assert "association login (Réseau solidaire Sud): sud / " in done.stdout
+    probe = ("import django; django.setup()\n"
+             "from central.catalog.models import Association\n"
+             "from central.accounts.models import Membership\n"
+             "for a in Association.objects.filter(name__startswith='Réseau solidaire'):"
+             " print(bool(a.address and a.purpose"
+             " and a.registration and a.signatory))\n"
+             "print(Membership.objects.get(user__username='nord').association.name)")
+    about = run(env, "-c", probe)
+    assert about.stdout.split("\n")[:3] == ["True", "True", "Réseau solidaire Nord"], about.stderr
     again = run(env, "-m", "central", "demo-network")  # idempotent; the kiosk is not enrolled
     assert again.returncode == 0 and code not in again.stdout

@@ -1,7 +1,7 @@
 """A matching sponsor, the doubled thank-you, the shop's month total in the loop and the
 owner's switch for it, in the real app (offscreen window, real touches, the real bridge and
 terminal simulator, a real ledger file), in French and English at the three display sizes.
-Screenshots are copied to test-artifacts/screenshots/.
+Screenshots are kept as tests/helpers/screenshots.py says.
 
     python -m tests.screen.test_matching_screen --size 800x480 --workdir DIR [--lang en]
 """
@@ -24,7 +24,8 @@ from typing import Any
 import pytest
 
 from kiosk.core.catalog import Sponsor
-from tests.screen.test_screen_ui import ARTIFACTS, SIZES
+from tests.helpers.screenshots import keep_screenshots
+from tests.screen.test_screen_ui import SIZES
 
 ROOT = Path(__file__).resolve().parents[2]
 SPONSOR = Sponsor("la boulangerie Martin", "Chaque don doublé, jusqu'à 500 €", 50_000, 3000,
@@ -49,9 +50,7 @@ def test_sponsor_doubled_thanks_shop_total_and_owner_switch(tmp_path: Path, size
     assert report_path.exists(), proc.stderr[-3000:]
     report = json.loads(report_path.read_text())
     assert report["error"] is None, report["error"] + proc.stderr[-2000:]
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    for shot in report["shots"].values():
-        (ARTIFACTS / Path(shot).name).write_bytes(Path(shot).read_bytes())
+    keep_screenshots(report["shots"].values())
 
     assert report["sponsor_line"] == "Chaque don doublé, jusqu'à 500 € — la boulangerie Martin"
     assert report["sponsor_fits"], "the sponsor's line is cut"

@@ -13,12 +13,7 @@ from pathlib import Path
 from django.contrib.staticfiles.testing import StaticLiveServerTestCase
 from django.test import Client
 from django.utils import timezone
-from selenium import webdriver
-from selenium.common.exceptions import WebDriverException
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions
-from selenium.webdriver.support.ui import WebDriverWait
 
 from central.accounts.models import Membership
 from central.backoffice.selectors import history
@@ -27,19 +22,8 @@ from central.devices import services as device_services
 from central.devices.models import Device
 from tests.central.cases.backoffice_pages import Kiosk, iso, staff
 from tests.central.helpers import heartbeat
-
-SIZES = {"phone": (390, 844, True), "desktop": (1440, 900, False)}
-
-
-def browser() -> webdriver.Chrome:
-    options = webdriver.ChromeOptions()
-    options.binary_location = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                "--lang=fr-FR", "--window-size=1440,900"):
-        options.add_argument(arg)
-    options.add_experimental_option("prefs", {"intl.accept_languages": "fr-FR,fr"})
-    service = Service(os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver"))
-    return webdriver.Chrome(options=options, service=service)
+from tests.helpers import chromium
+from tests.helpers.chromium import browser
 
 
 class BackofficeBrowserTests(StaticLiveServerTestCase):
@@ -110,39 +94,10 @@ class BackofficeBrowserTests(StaticLiveServerTestCase):
                                                      "main button[type=submit]"))
 
     def click_and_load(self, element: object) -> None:
-        """Click, then wait until the page it leads to has replaced this one: reading the
-        next page's heading straight away could still find this page's (a stale element
-        under load)."""
-        page = self.driver.find_element(By.TAG_NAME, "html")
-        element.click()
-
-        def replaced(_driver: object) -> bool:
-            # Chromium reports a replaced page's node as stale, or as "does not belong to
-            # the document" (a plain WebDriverException): either means the page changed.
-            try:
-                page.is_enabled()
-            except WebDriverException:
-                return True
-            return False
-        WebDriverWait(self.driver, 15).until(replaced)
-        WebDriverWait(self.driver, 15).until(
-            expected_conditions.presence_of_element_located((By.CSS_SELECTOR, "h1")))
+        chromium.click_and_load(self.driver, element)
 
     def shoot(self, name: str, reload: bool = True) -> None:
-        """The page at both sizes, whole (the viewport grown to the page's height);
-        ``reload`` lays it out again at each size (not for the answer to a POST)."""
-        for size, (width, height, mobile) in SIZES.items():
-            self.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
-                "width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile})
-            if reload:
-                self.driver.refresh()
-            full = self.driver.execute_script(
-                "return Math.max(document.body.scrollHeight, window.innerHeight)")
-            self.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
-                "width": width, "height": min(full, 4000), "deviceScaleFactor": 1,
-                "mobile": mobile})
-            self.driver.save_screenshot(str(self.shots / f"{name}-{size}.png"))
-        self.driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+        chromium.shoot(self.driver, self.shots, name, reload)
 
     def heading(self) -> str:
         return self.driver.find_element(By.TAG_NAME, "h1").text

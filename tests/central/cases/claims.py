@@ -60,7 +60,7 @@ class ClaimsTestCase(TestCase):
             SignedReceipt("kiosk-1", item["id"], amount, "EUR", "jardin", 2), name,
             "3 place Sathonay\n69001 Lyon", email)
         if validated:
-            services.validate(claim)
+            services.validate(claim, None, command="test")
         return Claim.objects.get(pk=claim.pk)
 
 
@@ -72,7 +72,7 @@ class AnnualReceiptTests(ClaimsTestCase):
 
     def test_one_receipt_per_donor_each_claim_once_numbered_after_singles(self) -> None:
         single = self.gift(700, "solo@example.org", day="2026-01-05")
-        services.issue(single.pk, BASE)
+        services.issue(single.pk, BASE, None, command="test")
         lea = [self.gift(1250, "lea@example.org", day="2026-02-01"),
                self.gift(500, "Lea@Example.org ", day="2026-06-30"),
                self.gift(8050, "lea@example.org", day="2026-12-24", name="Léa Dupont-Étienne")]
@@ -98,17 +98,20 @@ class AnnualReceiptTests(ClaimsTestCase):
             self.assertIsNone(waiting.annual)
             self.assertNotEqual(waiting.status, Claim.ISSUED)
         # Never both single and annual: a single issue of a grouped claim does nothing.
-        again, now = services.issue(lea[0].pk, BASE)
+        again, now = services.issue(lea[0].pk, BASE, None, command="test")
         self.assertFalse(now)
         self.assertIsNone(again.receipt_seq)
         # A second run finds nothing new for 2026; the previous year gets its own number 1.
         self.assertEqual(annual.issue_annual(self.user, self.association, 2026, BASE), [])
         previous = annual.issue_annual(self.user, self.association, 2025, BASE)
         self.assertEqual([r.receipt_number for r in previous], ["2025-000001"])
-        # Every issue recorded with who did it.
+        # Every issue recorded with who did it: the single one, then each annual run.
+        self.assertEqual(list(ClaimAction.objects.filter(action=ClaimAction.ISSUE)
+                              .values_list("username", "detail")),
+                         [("test", {"claim": single.pk, "receipt": "2026-000001"})])
         self.assertEqual(
-            list(ClaimAction.objects.order_by("pk").values_list("username", "action",
-                                                                "detail")),
+            list(ClaimAction.objects.filter(action=ClaimAction.ISSUE_ANNUAL).order_by("pk")
+                 .values_list("username", "action", "detail")),
             [("assoc", "issue_annual",
               {"year": 2026, "receipts": ["2026-000002", "2026-000003"], "claims": 4}),
              ("assoc", "issue_annual", {"year": 2026, "receipts": [], "claims": 0}),
@@ -155,8 +158,9 @@ class AnnualReceiptTests(ClaimsTestCase):
         self.assertContains(self.client.get(f"/c/{claim.token}"), receipt.receipt_number)
         self.assertEqual(self.client.get(f"/c/{claim.token}/receipt.pdf").content,
                          bytes(receipt.pdf))
-        self.assertContains(self.client.post(page, headers={"Accept-Language": "fr"}),
-                            "Demande retirée")
+        withdrawn = self.client.post(page, headers={"Accept-Language": "fr"})
+        self.assertContains(withdrawn, "Demande retirée")
+        self.assertContains(withdrawn, "six ans comme la loi")
         self.assertEqual(self.client.get(page).status_code, 404)
         receipt.refresh_from_db()
         self.assertEqual((receipt.status, receipt.email), (AnnualReceipt.WITHDRAWN, ""))
@@ -175,12 +179,53 @@ class AnnualReceiptTests(ClaimsTestCase):
         done = self.client.post(ANNUAL_PAGE, {"association": self.association.pk,
                                               "year": 2026}, follow=True)
         self.assertContains(done, "2026-000001")
-        self.assertEqual(ClaimAction.objects.get().username, "assoc")
+        self.assertEqual(ClaimAction.objects.get(action=ClaimAction.ISSUE_ANNUAL).username,
+                         "assoc")
         shop = User.objects.create_user("shop", password="pw", is_staff=True)
         Membership.objects.create(user=shop, role=Membership.SHOP,
                                   shop=Shop.objects.get(name="Café"))
         self.client.force_login(shop)
         self.assertEqual(self.client.get(ANNUAL_PAGE).status_code, 403)
+
+    def test_single_validate_and_issue_in_the_back_office_are_recorded_and_shown(
+            self) -> None:
+        claim = self.gift(1250, "lea@example.org", day="2026-02-01", validated=False)
+        # Another association's row, as its own validation wrote it: not shown here.
+        ClaimAction.objects.create(username="autre-asso", action=ClaimAction.VALIDATE,
+                                   association=self.other, detail={"claim": 0})
+        self.client.force_login(self.user)
+        french = {"Accept-Language": "fr"}
+        changelist = "/backoffice/claims/claim/"
+        listed = self.client.get(changelist, headers=french)
+        for label in ("Demandes de reçu fiscal", "Déposée le", "Projet", "Montant", "État",
+                      "Numéro de reçu", "Par état", "déposée", "12,50",
+                      "Valider les demandes sélectionnées",
+                      "Émettre les reçus des demandes sélectionnées (PDF, e-mail)"):
+            self.assertContains(listed, label)
+        for english in ("Filed at", "Amount cents", "Validate the selected", "Receipt number",
+                        "filed</td>", "Tax-receipt claim"):
+            self.assertNotContains(listed, english)
+        for _twice in range(2):  # done again, nothing more is done nor recorded
+            for action in ("validate", "issue"):
+                self.client.post(changelist, {"action": action, "_selected_action": [claim.pk]},
+                                 headers=french)
+        self.assertEqual(
+            list(ClaimAction.objects.filter(association=self.association).order_by("pk")
+                 .values_list("user", "username", "action", "detail")),
+            [(self.user.pk, "assoc", "validate", {"claim": claim.pk}),
+             (self.user.pk, "assoc", "issue", {"claim": claim.pk, "receipt": "2026-000001"})])
+        shown = self.client.get(ANNUAL_PAGE, headers=french)
+        self.assertContains(shown, "Actions sur les demandes")
+        # One association: its name is not repeated in each row.
+        self.assertContains(shown, "<td>assoc</td><td>demande validée</td>"
+                                   f"<td>demande {claim.pk}</td>")
+        self.assertContains(shown, "<td>assoc</td><td>reçu émis</td><td>2026-000001</td>")
+        self.assertNotContains(shown, "autre-asso")
+        # The association filter names only this association's, not the whole network's, and
+        # no « none » choice (its claims all have an association).
+        listed = self.client.get(changelist)
+        self.assertNotContains(listed, "Autre")
+        self.assertNotContains(listed, "association__isnull")
 
     def test_the_command_issues_annual_receipts(self) -> None:
         self.gift(1250, "lea@example.org", day="2026-02-01")
@@ -188,7 +233,8 @@ class AnnualReceiptTests(ClaimsTestCase):
         call_command("issue-receipts", "--association", "Les Mains Vertes", "--annual",
                      "2026", "--base-url", BASE, stdout=out)
         self.assertEqual(out.getvalue().strip(), "annual receipt 2026-000001: 1 gifts")
-        self.assertEqual(ClaimAction.objects.get().username, "central issue-receipts")
+        self.assertEqual(ClaimAction.objects.get(action=ClaimAction.ISSUE_ANNUAL).username,
+                         "central issue-receipts")
 
 
 class RetentionTests(ClaimsTestCase):
@@ -211,7 +257,7 @@ class RetentionTests(ClaimsTestCase):
         numbers = []
         for amount in (300, 400, 500):
             claim = self.gift(amount, f"{amount}@example.org")
-            numbers.append(services.issue(claim.pk, BASE)[0])
+            numbers.append(services.issue(claim.pk, BASE, None, command="test")[0])
         grouped = self.gift(600, "g@example.org")
         receipt, = annual.issue_annual(None, self.association, 2026, BASE, command="test")
         seven_years = timedelta(days=7 * 366)
@@ -247,7 +293,7 @@ class RetentionTests(ClaimsTestCase):
 
     def test_six_years_counts_from_the_issue_day(self) -> None:
         claim = self.gift(300, "a@example.org")
-        issued, _ = services.issue(claim.pk, BASE)
+        issued, _ = services.issue(claim.pk, BASE, None, command="test")
         self.aged(issued, issued_at=timedelta(days=6 * 365))  # a leap day in between
         self.assertIn("erased 0 receipts", self.prune())
         self.aged(Claim.objects.get(pk=claim.pk), issued_at=timedelta(days=3))

@@ -132,6 +132,7 @@ class DonorBrowserTests(StaticLiveServerTestCase):
         self.language("fr-FR,fr")
         self.driver.get(url)
         self.assertIn("Reçu : l'association a bien reçu votre don.", self.text())
+        self.assertIn("Les trois champs sont nécessaires pour établir le reçu.", self.text())
         self.shoot("donor-claim-form")
         # The claim, typed on the phone.
         self.driver.find_element(By.ID, "id_name").send_keys("Léa Dupont-Étienne")
@@ -152,6 +153,9 @@ class DonorBrowserTests(StaticLiveServerTestCase):
                                                      "#claim-form button[type=submit]"))
         self.click_and_load(self.driver.find_element(By.ID, "withdraw"))
         self.assertIn("Demande retirée", self.heading())
+        # Never issued: nothing is kept, and the page says so (not the issued case's words).
+        self.assertIn("Aucun reçu n'avait été émis.", self.text())
+        self.assertNotIn("six ans", self.text())
         self.shoot("donor-claim-withdrawn", reload=False)
         self.assertFalse(Claim.objects.filter(name="Max Retrait").exists())
 

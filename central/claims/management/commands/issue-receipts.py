@@ -42,7 +42,8 @@ class Command(BaseCommand):
             claims = claims.filter(association__name=options["association"])
         for pk in list(claims.order_by("filed_at").values_list("pk", flat=True)):
             try:
-                claim, now = services.issue(pk, options["base_url"])
+                claim, now = services.issue(pk, options["base_url"], None,
+                                            command="central issue-receipts")
             except services.NotIssuable as e:
                 self.stderr.write(f"claim {pk}: {e}")
             else:
