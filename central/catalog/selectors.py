@@ -13,7 +13,7 @@ from central.catalog.models import Image, Project, ShopProject
 from central.common.canonical import canonical
 from central.devices.models import Device
 from central.engagement import selectors as engagement
-from central.engagement.models import Ask
+from central.engagement.models import Ask, Pledge
 
 
 def _ask_doc(ask: Ask, base_url: str) -> dict[str, Any]:
@@ -25,7 +25,15 @@ def _ask_doc(ask: Ask, base_url: str) -> dict[str, Any]:
             "url": base_url.rstrip("/") + ask.get_absolute_url()}
 
 
-def _project_doc(listing: ShopProject, asks: list[Ask], base_url: str) -> dict[str, Any]:
+def _pledge_doc(pledge: Pledge, base_url: str) -> dict[str, Any]:
+    return {"id": pledge.token, "commitment": pledge.commitment,
+            "threshold": pledge.threshold, "count": pledge.confirmed,
+            "deadline": pledge.deadline.isoformat(), "reached": pledge.reached_at is not None,
+            "url": base_url.rstrip("/") + pledge.get_absolute_url()}
+
+
+def _project_doc(listing: ShopProject, asks: list[Ask], pledge: Pledge | None,
+                 base_url: str) -> dict[str, Any]:
     p = listing.project
     image = None
     if p.image is not None:
@@ -38,21 +46,26 @@ def _project_doc(listing: ShopProject, asks: list[Ask], base_url: str) -> dict[s
            "ends_on": p.ends_on.isoformat() if p.ends_on else None, "active": p.active}
     if asks:  # only when there are: a project without asks keeps the body it always had
         doc["asks"] = [_ask_doc(a, base_url) for a in asks]
+    if pledge is not None:  # likewise: only a project with an open pledge has the field
+        doc["pledge"] = _pledge_doc(pledge, base_url)
     return doc
 
 
 def device_catalog(device: Device, base_url: str = "") -> dict[str, Any]:
     """The catalog body; ``version`` is a hash of its projects, so it (and the ETag) changes
-    whenever anything shown changes, raised amounts and sign-up counts included. Two
-    queries. ``base_url``: the public address the asks' sign-up links start with."""
+    whenever anything shown changes, raised amounts, sign-up and pledge counts included.
+    Three queries. ``base_url``: the public address the asks' sign-up links start with."""
     listings = (ShopProject.objects.filter(shop_id=device.shop_id, project__active=True)
                 .select_related("project__association", "project__image")
                 .defer("project__image__data")
                 .order_by(F("position").asc(nulls_last=True), "project__title",
                           "project__project_id"))
     listings = list(listings) if device.shop_id else []
-    asks = engagement.open_asks([listing.project_id for listing in listings], timezone.now())
-    projects = [_project_doc(listing, asks.get(listing.project_id, []), base_url)
+    project_pks = [listing.project_id for listing in listings]
+    asks = engagement.open_asks(project_pks, timezone.now())
+    pledges = engagement.open_pledges(project_pks, timezone.localdate())
+    projects = [_project_doc(listing, asks.get(listing.project_id, []),
+                             pledges.get(listing.project_id), base_url)
                 for listing in listings]
     version = hashlib.sha256(canonical(projects).encode()).hexdigest()[:32]
     return {"version": version, "projects": projects}

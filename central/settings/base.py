@@ -95,6 +95,12 @@ CENTRAL_ENROLL_WINDOW_S = int(os.environ.get("CENTRAL_ENROLL_WINDOW_S", "900"))
 CENTRAL_CLIENT_IP_HEADER = os.environ.get("CENTRAL_CLIENT_IP_HEADER", "")
 # Heartbeat history rows are kept this long; hourly roll-ups are kept for good.
 CENTRAL_HEARTBEAT_RETENTION_DAYS = 30
+# Pledges: sign-ups a client address may send per window (each mails a confirmation link),
+# and how long after a pledge's deadline its signatures (emails) are kept before
+# `central prune-pledges` deletes them (the counts stay on the pledge).
+CENTRAL_PLEDGE_SIGNS_PER_WINDOW = int(os.environ.get("CENTRAL_PLEDGE_SIGNS", "10"))
+CENTRAL_PLEDGE_WINDOW_S = int(os.environ.get("CENTRAL_PLEDGE_WINDOW_S", "900"))
+CENTRAL_PLEDGE_RETENTION_DAYS = 90
 # Photos: the largest accepted upload, the pixel cap checked from the header before decoding,
 # and the longest side of the stored, re-encoded image.
 CENTRAL_PHOTO_MAX_BYTES = 10 << 20

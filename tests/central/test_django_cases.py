@@ -46,3 +46,8 @@ def test_heartbeat_pruning(backend: str, request: pytest.FixtureRequest,
 def test_backoffice_roles(backend: str, request: pytest.FixtureRequest,
                           tmp_path: Path) -> None:
     run_cases("backoffice", backend, request, tmp_path)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_pledges(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    run_cases("pledges", backend, request, tmp_path)
