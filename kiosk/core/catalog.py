@@ -48,6 +48,20 @@ class Ask:
 
 
 @dataclass(frozen=True)
+class Pledge:
+    """A project's pledge: people commit on their phone at ``url``, and it is ``reached``
+    once ``count`` confirmed people reach ``threshold``."""
+
+    id: str
+    commitment: str
+    threshold: int
+    count: int
+    deadline: str  # YYYY-MM-DD, the last day to pledge
+    reached: bool
+    url: str
+
+
+@dataclass(frozen=True)
 class Project:
     id: str
     association: str
@@ -63,6 +77,7 @@ class Project:
     active: bool
     supporters: int | None = None  # donors so far, when the central catalog says
     asks: tuple[Ask, ...] = ()  # open volunteer asks, soonest first, when it has any
+    pledge: Pledge | None = None  # its open pledge, when it has one
 
     def available(self, today: dt.date | None = None) -> bool:
         """Active and within its dates: only such a project can be featured or given to."""
@@ -94,6 +109,8 @@ def load(db: Database, data_dir: Path) -> Catalog:
     asks: dict[str, list[Ask]] = {}
     for a in catalog_cache.ask_rows(db):
         asks.setdefault(a.pop("project_id"), []).append(Ask(**a))
+    pledges = {r.pop("project_id"): Pledge(**{**r, "reached": bool(r["reached"])})
+               for r in catalog_cache.pledge_rows(db)}
     projects = [
         Project(id=r["id"], association=r["association"], title=r["title"],
                 summary=r["summary"],
@@ -101,7 +118,8 @@ def load(db: Database, data_dir: Path) -> Catalog:
                 goal_cents=r["goal_cents"], raised_cents=r["raised_cents"],
                 currency=r["currency"], url=r["url"], starts_on=r["starts_on"],
                 ends_on=r["ends_on"], active=bool(r["active"]),
-                supporters=r["supporters"], asks=tuple(asks.get(r["id"], ())))
+                supporters=r["supporters"], asks=tuple(asks.get(r["id"], ())),
+                pledge=pledges.get(r["id"]))
         for r in rows
     ]
     return Catalog("server", catalog_cache.meta(db).get("version", ""), projects)
@@ -119,7 +137,8 @@ def load_demo(path: Path = DEMO_CATALOG) -> Catalog:
             goal_cents=p["goal_cents"], raised_cents=p["raised_cents"], currency=p["currency"],
             url=p.get("url"), starts_on=p.get("starts_on"), ends_on=p.get("ends_on"),
             active=bool(p.get("active", True)), supporters=p.get("supporters"),
-            asks=tuple(Ask(**a) for a in p.get("asks", ()))))
+            asks=tuple(Ask(**a) for a in p.get("asks", ())),
+            pledge=Pledge(**p["pledge"]) if p.get("pledge") else None))
     return Catalog("demo", str(doc.get("version", "demo")), projects)
 
 

@@ -131,8 +131,19 @@ def _v3_catalog_asks(db: Database) -> None:
         strict=True)
 
 
+def _v4_catalog_pledges(db: Database) -> None:
+    # A project's open pledge, when the central catalog has one (optional there); replaced
+    # with the projects in the same catalog switch.
+    db.utils.create_table("catalog_pledges", {
+        "project_id": str, "id": str, "commitment": str, "threshold": int, "count": int,
+        "deadline": str, "reached": int, "url": str,
+    }, pk="project_id", not_null={
+        "id", "commitment", "threshold", "count", "deadline", "reached", "url"}, strict=True)
+
+
 # Append only. Never edit a migration that has shipped; add a new one.
-MIGRATIONS: list[Migration] = [_v1_ledger, _v2_catalog_supporters, _v3_catalog_asks]
+MIGRATIONS: list[Migration] = [_v1_ledger, _v2_catalog_supporters, _v3_catalog_asks,
+                               _v4_catalog_pledges]
 
 
 def _run_script(conn: sqlite3.Connection, script: str) -> None:

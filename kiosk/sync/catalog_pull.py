@@ -105,4 +105,6 @@ def switch(ledger: Ledger, doc: CatalogDoc, etag: str, previous_images: set[str]
           "supporters": p.supporters}
          for p in doc.projects],
         doc.version, etag, previous_images,
-        asks=[{"project_id": p.id, **vars(a)} for p in doc.projects for a in p.asks])
+        asks=[{"project_id": p.id, **vars(a)} for p in doc.projects for a in p.asks],
+        pledges=[{"project_id": p.id, **vars(p.pledge), "reached": int(p.pledge.reached)}
+                 for p in doc.projects if p.pledge is not None])
