@@ -28,3 +28,16 @@ def test_backoffice_in_a_browser(backend: str, request: pytest.FixtureRequest,
         if shots.exists():
             shutil.copytree(shots, ARTIFACTS / backend, dirs_exist_ok=True)
     assert len(list(shots.glob("*.png"))) == 18
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_pledge_page_in_a_browser(backend: str, request: pytest.FixtureRequest,
+                                  tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    shots = tmp_path / "screenshots"
+    monkeypatch.setenv("BACKOFFICE_SCREENSHOTS", str(shots))
+    try:
+        run_cases("pledge_browser", backend, request, tmp_path)
+    finally:
+        if shots.exists():
+            shutil.copytree(shots, ARTIFACTS / backend, dirs_exist_ok=True)
+    assert len(list(shots.glob("pledge*.png"))) == 10

@@ -42,6 +42,23 @@ def browser() -> webdriver.Chrome:
     return webdriver.Chrome(options=options, service=service)
 
 
+def shoot(driver: webdriver.Chrome, folder: Path, name: str, reload: bool = True) -> None:
+    """The page at both sizes, whole (the viewport grown to the page's height); ``reload``
+    lays it out again at each size (not for the answer to a POST)."""
+    for size, (width, height, mobile) in SIZES.items():
+        driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+            "width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile})
+        if reload:
+            driver.refresh()
+        full = driver.execute_script(
+            "return Math.max(document.body.scrollHeight, window.innerHeight)")
+        driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+            "width": width, "height": min(full, 4000), "deviceScaleFactor": 1,
+            "mobile": mobile})
+        driver.save_screenshot(str(folder / f"{name}-{size}.png"))
+    driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
 class BackofficeBrowserTests(StaticLiveServerTestCase):
     host = "127.0.0.1"
 
@@ -129,20 +146,7 @@ class BackofficeBrowserTests(StaticLiveServerTestCase):
             expected_conditions.presence_of_element_located((By.CSS_SELECTOR, "h1")))
 
     def shoot(self, name: str, reload: bool = True) -> None:
-        """The page at both sizes, whole (the viewport grown to the page's height);
-        ``reload`` lays it out again at each size (not for the answer to a POST)."""
-        for size, (width, height, mobile) in SIZES.items():
-            self.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
-                "width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile})
-            if reload:
-                self.driver.refresh()
-            full = self.driver.execute_script(
-                "return Math.max(document.body.scrollHeight, window.innerHeight)")
-            self.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
-                "width": width, "height": min(full, 4000), "deviceScaleFactor": 1,
-                "mobile": mobile})
-            self.driver.save_screenshot(str(self.shots / f"{name}-{size}.png"))
-        self.driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+        shoot(self.driver, self.shots, name, reload)
 
     def heading(self) -> str:
         return self.driver.find_element(By.TAG_NAME, "h1").text
