@@ -1,20 +1,26 @@
 """``central demo-network``: two associations, two shops, the demo projects of the kiosk's
-bundled catalog, one demo device with an enrollment code, and a demo login (all printed)."""
+bundled catalog (the first with a pledge well on its way), one demo device with an
+enrollment code, and a demo login (all printed)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 from typing import Any
 
 from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 
 from central.accounts.models import Membership
 from central.catalog.demo import load
 from central.catalog.models import Association, Project, Shop
 from central.catalog.services import publish_catalog
 from central.devices.services import AlreadyEnrolled, create_enrollment_code
+from central.engagement.models import Pledge, PledgeSignature
+
+DEMO_PLEDGERS = 312  # of 500: the kiosk shows « 312 / 500 voisins »
 
 
 class Command(BaseCommand):
@@ -37,6 +43,7 @@ class Command(BaseCommand):
             for n, p in enumerate(doc["projects"]):
                 Project.objects.filter(project_id=p["id"]).update(
                     association=first if n < half else second)
+            _demo_pledge(Project.objects.get(project_id=doc["projects"][0]["id"]))
             password = secrets.token_urlsafe(12)
             user, _ = User.objects.get_or_create(username="demo", defaults={"is_staff": True})
             user.is_staff = user.is_superuser = True
@@ -49,3 +56,17 @@ class Command(BaseCommand):
             code = f"(already enrolled: central revoke --device {options['device']} first)"
         self.stdout.write(f"device {options['device']} enrollment code: {code}")
         self.stdout.write(f"back office login: demo / {password}  (at /backoffice/sign-in/)")
+
+
+def _demo_pledge(project: Project) -> None:
+    """One pledge, with made-up confirmed neighbours at example.org (created once)."""
+    pledge, created = Pledge.objects.get_or_create(
+        project=project, commitment="Je trie mes biodéchets", defaults={
+            "threshold": 500, "deadline": timezone.localdate() + dt.timedelta(days=60),
+            "outcome": "La mairie installe un deuxième composteur au square."})
+    if created:
+        now = timezone.now()
+        PledgeSignature.objects.bulk_create(
+            PledgeSignature(pledge=pledge, email=f"voisin{n}@example.org",
+                            token_sha256=secrets.token_hex(32), confirmed_at=now)
+            for n in range(DEMO_PLEDGERS))
