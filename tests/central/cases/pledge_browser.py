@@ -66,7 +66,12 @@ class PledgeBrowserTests(StaticLiveServerTestCase):
     def submit(self, button_id: str) -> None:
         page = self.driver.find_element(By.TAG_NAME, "html")
         self.driver.find_element(By.ID, button_id).click()
+        # The answer replaced this page, and has been parsed far enough to read its heading.
         WebDriverWait(self.driver, 15).until(expected_conditions.staleness_of(page))
+        WebDriverWait(self.driver, 15).until(
+            lambda driver: driver.execute_script("return document.readyState") == "complete")
+        WebDriverWait(self.driver, 15).until(
+            expected_conditions.presence_of_element_located((By.TAG_NAME, "h1")))
 
     def test_sign_confirm_from_the_email_and_see_the_count(self) -> None:
         self.open(self.pledge.get_absolute_url())
