@@ -11,7 +11,7 @@ from django.http import HttpRequest
 from central.accounts import selectors as scopes
 from central.accounts.admin import ScopedAdmin
 from central.catalog.models import Project
-from central.engagement import selectors
+from central.engagement import selectors, services
 from central.engagement.models import Ask, Pledge, PledgeSignature, Signup
 
 
@@ -77,6 +77,10 @@ class PledgeAdmin(OwnProjectsOnly):
     def get_queryset(self, request: HttpRequest) -> Any:
         return selectors.with_pledge_counts(super().get_queryset(request)) \
             .select_related("project")
+
+    def save_model(self, request: HttpRequest, obj: Pledge, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        services.settle_pledge(obj.pk)  # a threshold lowered to the count is reached now
 
     @admin.display(description="confirmed", ordering="confirmed")
     def confirmed(self, pledge: Pledge) -> int:

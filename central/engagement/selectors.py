@@ -74,3 +74,7 @@ def pledges_for_user(user: User) -> QuerySet[Pledge]:
 
 def signatures_for_user(user: User) -> QuerySet[PledgeSignature]:
     return PledgeSignature.objects.filter(pledge__in=pledges_for_user(user))
+
+
+def signature_by_link(token_sha256: str) -> PledgeSignature | None:
+    return PledgeSignature.objects.filter(token_sha256=token_sha256).first()

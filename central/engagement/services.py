@@ -3,6 +3,7 @@ Pledging: one email counts once, after it is confirmed; the threshold is reached
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import secrets
 from dataclasses import dataclass
@@ -121,17 +122,29 @@ def confirm_pledge(token: str) -> Confirmation | None:
             if reached_before:  # the page tells them it is reached already
                 signature.told_reached_at = now
             signature.save(update_fields=["confirmed_at", "told_reached_at"])
-        count = pledge.signatures.filter(confirmed_at__isnull=False).count()
-        to_tell: list[PledgeSignature] = []
-        if not reached_before and count >= pledge.threshold:
-            pledge.reached_at = now
-            pledge.save(update_fields=["reached_at"])
-            to_tell = list(pledge.signatures.filter(confirmed_at__isnull=False,
-                                                    told_reached_at=None))
-            PledgeSignature.objects.filter(pk__in=[s.pk for s in to_tell]) \
-                .update(told_reached_at=now)
-            transaction.on_commit(lambda: _tell_reached(pledge, to_tell))
-    return Confirmation(pledge, count, already, reached_before, bool(to_tell))
+        count, just_reached = _reach_if_due(pledge, now)
+    return Confirmation(pledge, count, already, reached_before, just_reached)
+
+
+def settle_pledge(pledge_pk: int) -> None:
+    """After an association edits a pledge (a lower threshold may be reached already)."""
+    with transaction.atomic():
+        _reach_if_due(Pledge.objects.select_for_update().get(pk=pledge_pk), timezone.now())
+
+
+def _reach_if_due(pledge: Pledge, now: dt.datetime) -> tuple[int, bool]:
+    """The confirmed count, and whether the pledge was reached just now: then ``reached_at``
+    is set and every confirmed pledger not told yet is mailed once, after the commit. The
+    caller holds the pledge's row lock."""
+    count = pledge.signatures.filter(confirmed_at__isnull=False).count()
+    if pledge.reached_at is not None or count < pledge.threshold:
+        return count, False
+    pledge.reached_at = now
+    pledge.save(update_fields=["reached_at"])
+    to_tell = list(pledge.signatures.filter(confirmed_at__isnull=False, told_reached_at=None))
+    PledgeSignature.objects.filter(pk__in=[s.pk for s in to_tell]).update(told_reached_at=now)
+    transaction.on_commit(lambda: _tell_reached(pledge, to_tell))
+    return count, True
 
 
 def _tell_reached(pledge: Pledge, signatures: list[PledgeSignature]) -> None:

@@ -13,6 +13,7 @@ from django.utils import timezone, translation
 from django.views.decorators.http import require_http_methods
 
 from central.common.http import client_address
+from central.devices.tokens import sha256_hex
 from central.engagement import selectors, services
 from central.engagement.forms import PledgeForm, SignupForm
 from central.engagement.models import Ask, Pledge
@@ -104,6 +105,8 @@ def pledge_confirm(request: HttpRequest, token: str) -> HttpResponse:
     """The emailed link shows a button; only pressing it counts the pledge (a mail scanner
     that follows links does not pledge for anyone). Pressing it again changes nothing."""
     if request.method == "GET":
+        if selectors.signature_by_link(sha256_hex(token)) is None:
+            return render(request, "engagement/pledge_gone.html", status=404)
         return render(request, "engagement/pledge_confirm.html")
     done = services.confirm_pledge(token)
     if done is None:

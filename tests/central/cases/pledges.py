@@ -82,6 +82,7 @@ class PledgeTests(TestCase):
         # Signing again before confirming sends a new link; the old one no longer works.
         second = self.sign("Camille@Example.org ")
         self.assertEqual(self.client.post(f"/e/confirm/{first}").status_code, 404)
+        self.assertEqual(self.client.get(f"/e/confirm/{first}").status_code, 404)
         done = self.confirm(second)
         self.assertEqual((done["count"], done["already"]), (1, False))
         again = self.confirm(second)
@@ -123,6 +124,22 @@ class PledgeTests(TestCase):
         page = self.client.get(self.pledge.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="en")
         self.assertContains(page, "Goal reached!")
         self.assertContains(page, "3 / 2")
+
+    def test_a_threshold_lowered_to_the_count_is_reached_and_told(self) -> None:
+        self.confirm(self.sign("camille@example.org"))
+        self.client.force_login(self.assoc1)
+        sent = len(mail.outbox)
+        with self.captureOnCommitCallbacks(execute=True):
+            edited = self.client.post(f"{ADMIN}engagement/pledge/{self.pledge.pk}/change/", {
+                "project": self.p1.pk, "commitment": self.pledge.commitment, "threshold": "1",
+                "deadline": self.pledge.deadline.isoformat(), "outcome": self.pledge.outcome,
+                "signatures-TOTAL_FORMS": "1", "signatures-INITIAL_FORMS": "1",
+                "signatures-0-id": PledgeSignature.objects.get().pk,
+                "signatures-0-pledge": self.pledge.pk, "_save": "Save"})
+        self.assertEqual(edited.status_code, 302, edited.content[:3000])
+        self.pledge.refresh_from_db()
+        self.assertIsNotNone(self.pledge.reached_at)
+        self.assertEqual([m.to for m in mail.outbox[sent:]], [["camille@example.org"]])
 
     def test_plain_errors_and_a_throttle(self) -> None:
         page = self.client.post(self.pledge.get_absolute_url(), {"email": "not an email"})
