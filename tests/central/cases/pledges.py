@@ -15,6 +15,9 @@ from django.core import mail
 from django.core.management import call_command
 from django.test import TestCase, override_settings
 from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.django import TestCase as HypothesisTestCase
 
 from central.accounts.models import Membership
 from central.catalog.models import Association, Project
@@ -207,3 +210,40 @@ class PledgeTests(TestCase):
                          ["camille@example.org"])
         self.assertTrue(Pledge.objects.filter(pk=ended.pk).exists(), "the pledge stays")
         self.assertEqual(self.client.get(ended.get_absolute_url()).status_code, 404)
+
+
+TEXT = st.text(max_size=300) | st.sampled_from(
+    ["camille@example.org", " Camille@Example.org ", "a@b", "@", "x" * 260 + "@example.org",
+     "camille@exämple.org", "camille@example.org\n", "\x00"])
+
+
+class PledgeFormFuzzTests(HypothesisTestCase):
+    """Whatever a phone sends, the page answers with a form error or « check your email »,
+    and an email is recorded only when it is one, lower-cased, once."""
+
+    @classmethod
+    def setUpTestData(cls) -> None:
+        association = Association.objects.create(name="Zéro Déchet")
+        project = Project.objects.create(project_id="compost", association=association,
+                                         title="Compost", summary="s")
+        cls.pledge = Pledge.objects.create(
+            project=project, commitment="Je trie", threshold=5, outcome="x",
+            deadline=timezone.localdate() + dt.timedelta(days=3))
+
+    @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(email=TEXT, first_name=st.text(max_size=150), lang=st.sampled_from(["fr", "en", ""]))
+    def test_any_form_is_a_plain_answer(self, email: str, first_name: str, lang: str) -> None:
+        with override_settings(CENTRAL_PLEDGE_SIGNS_PER_WINDOW=10**6):
+            page = self.client.post(self.pledge.get_absolute_url(),
+                                    {"email": email, "first_name": first_name},
+                                    HTTP_ACCEPT_LANGUAGE=lang)
+        self.assertIn(page.status_code, (200, 400))
+        signatures = PledgeSignature.objects.filter(pledge=self.pledge)
+        if page.status_code == 200:
+            self.assertContains(page, 'id="sent"')
+            self.assertTrue(signatures.filter(email=email.strip().lower()).exists())
+        else:
+            self.assertContains(page, 'class="errorlist"', status_code=400)
+        for signature in signatures:
+            self.assertEqual(signature.email, signature.email.strip().lower())
+            self.assertEqual(signatures.filter(email=signature.email).count(), 1)
