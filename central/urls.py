@@ -34,6 +34,10 @@ urlpatterns = [
             name="annual_pdf"),
     # A volunteer ask's sign-up page (its token is in the kiosk's QR code).
     re_path(r"^v/(?P<token>[A-Za-z0-9_-]{8,32})\Z", engagement.ask, name="ask"),
+    # A pledge's page (its token is in the kiosk's QR code), and the link its email carries.
+    re_path(r"^e/(?P<token>[A-Za-z0-9_-]{8,32})\Z", engagement.pledge, name="pledge"),
+    re_path(r"^e/confirm/(?P<token>[A-Za-z0-9_-]{20,64})\Z", engagement.pledge_confirm,
+            name="pledge_confirm"),
     # The back office's own pages first: the admin's catch-all would take their paths.
     path("backoffice/", include("central.backoffice.urls")),
     path("backoffice/", admin.site.urls),

@@ -15,7 +15,7 @@ from central.common.canonical import canonical
 from central.devices.models import Device
 from central.donations.models import ShopMonthTotal
 from central.engagement import selectors as engagement
-from central.engagement.models import Ask
+from central.engagement.models import Ask, Pledge
 from central.sponsors import selectors as sponsors
 from central.sponsors.models import Sponsor
 
@@ -35,8 +35,15 @@ def _sponsor_doc(sponsor: Sponsor) -> dict[str, Any]:
             "ends_on": sponsor.ends_on.isoformat()}
 
 
-def _project_doc(listing: ShopProject, asks: list[Ask], sponsor: Sponsor | None,
-                 base_url: str) -> dict[str, Any]:
+def _pledge_doc(pledge: Pledge, base_url: str) -> dict[str, Any]:
+    return {"id": pledge.token, "commitment": pledge.commitment,
+            "threshold": pledge.threshold, "count": pledge.confirmed,
+            "deadline": pledge.deadline.isoformat(), "reached": pledge.reached_at is not None,
+            "url": base_url.rstrip("/") + pledge.get_absolute_url()}
+
+
+def _project_doc(listing: ShopProject, asks: list[Ask], pledge: Pledge | None,
+                 sponsor: Sponsor | None, base_url: str) -> dict[str, Any]:
     p = listing.project
     image = None
     if p.image is not None:
@@ -52,6 +59,8 @@ def _project_doc(listing: ShopProject, asks: list[Ask], sponsor: Sponsor | None,
         doc["asks"] = [_ask_doc(a, base_url) for a in asks]
     if sponsor is not None:  # likewise: only while it still matches
         doc["sponsor"] = _sponsor_doc(sponsor)
+    if pledge is not None:  # likewise: only a project with an open pledge has the field
+        doc["pledge"] = _pledge_doc(pledge, base_url)
     return doc
 
 
@@ -68,9 +77,9 @@ def shop_total(shop_id: int | None, today: dt.date) -> dict[str, Any] | None:
 
 def device_catalog(device: Device, base_url: str = "") -> dict[str, Any]:
     """The catalog body; ``version`` is a hash of its projects, so it (and the ETag) changes
-    whenever anything shown changes, raised amounts, supporters, sign-up counts, sponsors'
-    budgets left and the shop's month total included. Four queries. ``base_url``: the public
-    address the asks' sign-up links start with."""
+    whenever anything shown changes, raised amounts, supporters, sign-up and pledge counts,
+    sponsors' budgets left and the shop's month total included. Five queries. ``base_url``:
+    the public address the asks' sign-up links start with."""
     listings = (ShopProject.objects.filter(shop_id=device.shop_id, project__active=True)
                 .select_related("project__association", "project__image")
                 .defer("project__image__data")
@@ -79,8 +88,10 @@ def device_catalog(device: Device, base_url: str = "") -> dict[str, Any]:
     listings = list(listings) if device.shop_id else []
     pks = [listing.project_id for listing in listings]
     asks = engagement.open_asks(pks, timezone.now())
+    pledges = engagement.open_pledges(pks, timezone.localdate())
     matching = sponsors.matching(pks, timezone.localdate()) if pks else {}
     projects = [_project_doc(listing, asks.get(listing.project_id, []),
+                             pledges.get(listing.project_id),
                              matching.get(listing.project_id), base_url)
                 for listing in listings]
     total = shop_total(device.shop_id, timezone.localdate())

@@ -43,3 +43,22 @@ class SignupForm(forms.Form):
             return reach(self.cleaned_data["contact"])
         except ValidationError:
             raise ValidationError(_("Enter an email address or a phone number.")) from None
+
+
+class PledgeForm(forms.Form):
+    email = forms.EmailField(
+        label=_("Email"), max_length=254,
+        help_text=_("We send you a link: your pledge counts once you follow it."),
+        error_messages={"required": _("Enter your email address."),
+                        "invalid": _("Enter a valid email address, like name@example.org.")},
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+    first_name = forms.CharField(
+        label=_("First name (optional)"), max_length=100, required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "given-name",
+                                      "autocapitalize": "words"}))
+
+    def clean_email(self) -> str:
+        return self.cleaned_data["email"].strip().lower()
+
+    def clean_first_name(self) -> str:
+        return self.cleaned_data["first_name"].strip()

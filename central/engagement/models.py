@@ -62,3 +62,56 @@ class Signup(models.Model):
 
     def __str__(self) -> str:
         return self.first_name
+
+
+class Pledge(models.Model):
+    """« Si 500 voisins s'engagent à … avant le 30 juin, alors … »: a commitment that counts
+    once per confirmed email, until its threshold is reached (``reached_at``, set once)."""
+
+    project = models.ForeignKey("catalog.Project", on_delete=models.CASCADE,
+                                related_name="pledges")
+    commitment = models.CharField(max_length=200,
+                                  help_text="e.g. « Je trie mes biodéchets au composteur »")
+    threshold = models.PositiveIntegerField("people needed", validators=[MinValueValidator(1)])
+    deadline = models.DateField(help_text="The last day people can pledge.")
+    outcome = models.TextField("what happens when it is reached", max_length=1000)
+    token = models.CharField(max_length=32, unique=True, default=new_token, editable=False)
+    reached_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [models.CheckConstraint(name="pledge_needs_someone",
+                                              condition=Q(threshold__gte=1))]
+
+    def __str__(self) -> str:
+        return f"{self.commitment} ({self.project.title})"
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("pledge", args=[self.token])
+
+
+class PledgeSignature(models.Model):
+    """One email on one pledge. It counts once its owner followed the link mailed to it
+    (``confirmed_at``); only the link's hash is kept, so the table alone confirms nobody."""
+
+    pledge = models.ForeignKey(Pledge, on_delete=models.CASCADE, related_name="signatures")
+    email = models.EmailField()
+    first_name = models.CharField(max_length=100, blank=True)
+    language = models.CharField(max_length=2, default="fr")  # of its emails: the page's
+    token_sha256 = models.CharField(max_length=64, unique=True, editable=False)
+    signed_at = models.DateTimeField(auto_now_add=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    # When this person was told the threshold was reached (by email, or on the page when
+    # they confirmed after it): never twice.
+    told_reached_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["signed_at", "pk"]
+        constraints = [models.UniqueConstraint(fields=["pledge", "email"],
+                                               name="one_signature_per_email")]
+
+    def __str__(self) -> str:
+        return self.email

@@ -1,18 +1,22 @@
-"""The page an ask's QR code opens on a person's phone: the ask, and the sign-up form."""
+"""The pages a kiosk's QR codes open on a person's phone: an ask and its sign-up form; a
+pledge, its form, and the confirmation its email links to."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from babel.dates import format_datetime
+from babel.dates import format_date, format_datetime
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone, translation
 from django.views.decorators.http import require_http_methods
 
+from central.common.http import client_address
+from central.devices.tokens import sha256_hex
 from central.engagement import selectors, services
-from central.engagement.forms import SignupForm
-from central.engagement.models import Ask
+from central.engagement.forms import PledgeForm, SignupForm
+from central.engagement.models import Ask, Pledge
 from central.receipts.donor import donor_page
 
 
@@ -53,3 +57,60 @@ def ask(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "engagement/full.html", context,
                       status=409 if request.method == "POST" else 200)
     return render(request, "engagement/ask.html", {**context, "form": form})
+
+
+def _pledge_context(pledge: Pledge, count: int) -> dict[str, Any]:
+    return {
+        "pledge": pledge, "project": pledge.project, "count": count,
+        "threshold": pledge.threshold, "reached": pledge.reached_at is not None,
+        "percent": min(100, count * 100 // pledge.threshold),
+        "deadline": format_date(pledge.deadline, "long", locale=translation.get_language()),
+        "is_open": pledge.deadline >= timezone.localdate(),
+    }
+
+
+@donor_page
+@require_http_methods(["GET", "POST"])
+def pledge(request: HttpRequest, token: str) -> HttpResponse:
+    found = selectors.pledge_by_token(token, timezone.localdate())
+    if found is None:
+        return render(request, "engagement/pledge_gone.html", status=404)
+    context = _pledge_context(found, found.confirmed)
+    form = PledgeForm(request.POST if request.method == "POST" else None)
+    if not context["is_open"]:
+        return render(request, "engagement/pledge_closed.html", context,
+                      status=409 if request.method == "POST" else 200)
+    if request.method == "POST" and form.is_valid():
+        base_url = settings.CENTRAL_PUBLIC_URL or request.build_absolute_uri("/")
+        try:
+            services.sign_pledge(found.pk, form.cleaned_data["email"],
+                                 form.cleaned_data["first_name"], translation.get_language(),
+                                 client_address(request), base_url)
+        except services.SignThrottled as e:
+            response = render(request, "engagement/pledge.html",
+                              {**context, "form": form, "throttled": True}, status=429)
+            response["Retry-After"] = str(e.retry_after)
+            return response
+        except services.PledgeClosed:
+            return render(request, "engagement/pledge_closed.html", context, status=409)
+        return render(request, "engagement/pledge_sent.html",
+                      {**context, "email": form.cleaned_data["email"]})
+    return render(request, "engagement/pledge.html", {**context, "form": form},
+                  status=400 if request.method == "POST" else 200)
+
+
+@donor_page
+@require_http_methods(["GET", "POST"])
+def pledge_confirm(request: HttpRequest, token: str) -> HttpResponse:
+    """The emailed link shows a button; only pressing it counts the pledge (a mail scanner
+    that follows links does not pledge for anyone). Pressing it again changes nothing."""
+    if request.method == "GET":
+        if selectors.signature_by_link(sha256_hex(token)) is None:
+            return render(request, "engagement/pledge_gone.html", status=404)
+        return render(request, "engagement/pledge_confirm.html")
+    done = services.confirm_pledge(token)
+    if done is None:
+        return render(request, "engagement/pledge_gone.html", status=404)
+    return render(request, "engagement/pledge_confirmed.html",
+                  {**_pledge_context(done.pledge, done.count), "already": done.already,
+                   "reached_before": done.reached_before, "just_reached": done.just_reached})

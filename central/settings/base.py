@@ -101,6 +101,12 @@ CENTRAL_HEARTBEAT_RETENTION_DAYS = 30
 # a claim never issued only until the tax return of its gift's year is past.
 CENTRAL_RECEIPT_RETENTION_YEARS = 6
 CENTRAL_UNISSUED_CLAIM_RETENTION_DAYS = 548
+# Pledges: sign-ups a client address may send per window (each mails a confirmation link),
+# and how long after a pledge's deadline its signatures (emails) are kept before
+# `central prune-pledges` deletes them (the counts stay on the pledge).
+CENTRAL_PLEDGE_SIGNS_PER_WINDOW = int(os.environ.get("CENTRAL_PLEDGE_SIGNS", "10"))
+CENTRAL_PLEDGE_WINDOW_S = int(os.environ.get("CENTRAL_PLEDGE_WINDOW_S", "900"))
+CENTRAL_PLEDGE_RETENTION_DAYS = 90
 # Photos: the largest accepted upload, the pixel cap checked from the header before decoding,
 # and the longest side of the stored, re-encoded image.
 CENTRAL_PHOTO_MAX_BYTES = 10 << 20

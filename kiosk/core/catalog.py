@@ -68,6 +68,20 @@ class ShopTotal:
 
 
 @dataclass(frozen=True)
+class Pledge:
+    """A project's pledge: people commit on their phone at ``url``, and it is ``reached``
+    once ``count`` confirmed people reach ``threshold``."""
+
+    id: str
+    commitment: str
+    threshold: int
+    count: int
+    deadline: str  # YYYY-MM-DD, the last day to pledge
+    reached: bool
+    url: str
+
+
+@dataclass(frozen=True)
 class Project:
     id: str
     association: str
@@ -84,6 +98,7 @@ class Project:
     supporters: int | None = None  # donors so far, when the central catalog says
     asks: tuple[Ask, ...] = ()  # open volunteer asks, soonest first, when it has any
     sponsor: Sponsor | None = None  # a matching sponsor, while it still matches
+    pledge: Pledge | None = None  # its open pledge, when it has one
 
     def available(self, today: dt.date | None = None) -> bool:
         """Active and within its dates: only such a project can be featured or given to."""
@@ -116,6 +131,8 @@ def load(db: Database, data_dir: Path) -> Catalog:
     asks: dict[str, list[Ask]] = {}
     for a in catalog_cache.ask_rows(db):
         asks.setdefault(a.pop("project_id"), []).append(Ask(**a))
+    pledges = {r.pop("project_id"): Pledge(**{**r, "reached": bool(r["reached"])})
+               for r in catalog_cache.pledge_rows(db)}
     projects = [
         Project(id=r["id"], association=r["association"], title=r["title"],
                 summary=r["summary"],
@@ -124,7 +141,7 @@ def load(db: Database, data_dir: Path) -> Catalog:
                 currency=r["currency"], url=r["url"], starts_on=r["starts_on"],
                 ends_on=r["ends_on"], active=bool(r["active"]),
                 supporters=r["supporters"], asks=tuple(asks.get(r["id"], ())),
-                sponsor=_sponsor(r))
+                sponsor=_sponsor(r), pledge=pledges.get(r["id"]))
         for r in rows
     ]
     meta = catalog_cache.meta(db)
@@ -159,6 +176,7 @@ def load_demo(path: Path = DEMO_CATALOG) -> Catalog:
             url=p.get("url"), starts_on=p.get("starts_on"), ends_on=p.get("ends_on"),
             active=bool(p.get("active", True)), supporters=p.get("supporters"),
             asks=tuple(Ask(**a) for a in p.get("asks", ())),
+            pledge=Pledge(**p["pledge"]) if p.get("pledge") else None,
             sponsor=Sponsor(**p["sponsor"]) if p.get("sponsor") else None))
     total = doc.get("shop_total")
     return Catalog("demo", str(doc.get("version", "demo")), projects,

@@ -131,7 +131,17 @@ def _v3_catalog_asks(db: Database) -> None:
         strict=True)
 
 
-def _v4_catalog_sponsor(db: Database) -> None:
+def _v4_catalog_pledges(db: Database) -> None:
+    # A project's open pledge, when the central catalog has one (optional there); replaced
+    # with the projects in the same catalog switch.
+    db.utils.create_table("catalog_pledges", {
+        "project_id": str, "id": str, "commitment": str, "threshold": int, "count": int,
+        "deadline": str, "reached": int, "url": str,
+    }, pk="project_id", not_null={
+        "id", "commitment", "threshold", "count", "deadline", "reached", "url"}, strict=True)
+
+
+def _v5_catalog_sponsor(db: Database) -> None:
     # A project's matching sponsor, when the central catalog has one (optional there; all
     # five are NULL without one). The shop's month total lives in catalog_meta.
     table = db.utils["catalog_projects"]
@@ -143,7 +153,7 @@ def _v4_catalog_sponsor(db: Database) -> None:
 
 # Append only. Never edit a migration that has shipped; add a new one.
 MIGRATIONS: list[Migration] = [_v1_ledger, _v2_catalog_supporters, _v3_catalog_asks,
-                               _v4_catalog_sponsor]
+                               _v4_catalog_pledges, _v5_catalog_sponsor]
 
 
 def _run_script(conn: sqlite3.Connection, script: str) -> None:

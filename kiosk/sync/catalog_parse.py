@@ -70,6 +70,19 @@ class ShopTotalEntry:
 
 
 @dataclass(frozen=True)
+class PledgeEntry:
+    """A project's pledge, as the catalog carries it (central_api/openapi.yaml ``Pledge``)."""
+
+    id: str
+    commitment: str
+    threshold: int
+    count: int
+    deadline: str  # YYYY-MM-DD, the last day to pledge
+    reached: bool
+    url: str
+
+
+@dataclass(frozen=True)
 class ProjectEntry:
     id: str
     association: str
@@ -86,6 +99,7 @@ class ProjectEntry:
     supporters: int | None = None
     asks: tuple[AskEntry, ...] = ()
     sponsor: SponsorEntry | None = None
+    pledge: PledgeEntry | None = None
 
 
 @dataclass(frozen=True)
@@ -146,6 +160,19 @@ def _ask_count(a: dict[str, Any], key: str, low: int, high: int) -> int:
     return v
 
 
+def _qr_url(a: dict[str, Any]) -> str:
+    """An ask's or a pledge's page: absolute, since a phone opens it from a QR code."""
+    url = _ask_text(a, "url", 2048)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - parsing the port is what raises for a bad one
+    except ValueError:
+        raise _BadAsk("url: not a URL") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise _BadAsk("url: expected an absolute https URL (it becomes a QR code)")
+    return url
+
+
 def _ask(a: Any) -> AskEntry:
     if not isinstance(a, dict):
         raise _BadAsk("expected an object")
@@ -155,14 +182,7 @@ def _ask(a: Any) -> AskEntry:
             raise ValueError
     except ValueError:
         raise _BadAsk("starts_at: expected a date and time with its offset") from None
-    url = _ask_text(a, "url", 2048)
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 - parsing the port is what raises for a bad one
-    except ValueError:
-        raise _BadAsk("url: not a URL") from None
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise _BadAsk("url: expected an absolute https URL (it becomes a QR code)")
+    url = _qr_url(a)
     needed = _ask_count(a, "needed", 1, 100_000)
     return AskEntry(id=_ask_text(a, "id", 64), what=_ask_text(a, "what", 200),
                     starts_at=starts_at, place=_ask_text(a, "place", 200),
@@ -193,6 +213,33 @@ def _asks(p: dict[str, Any], where: str) -> tuple[AskEntry, ...]:
     if len(raw) > MAX_ASKS:
         log.warning("%s.asks: %d asks, the first %d kept", where, len(raw), MAX_ASKS)
     return tuple(asks)
+
+
+def _pledge(p: dict[str, Any], where: str) -> PledgeEntry | None:
+    """Optional and read leniently, like asks: a malformed pledge is dropped with its reason
+    logged, and the project goes live without it."""
+    raw = p.get("pledge")
+    if raw is None:
+        return None
+    try:
+        if not isinstance(raw, dict):
+            raise _BadAsk("expected an object")
+        deadline = _ask_text(raw, "deadline", 10)
+        try:
+            dt.date.fromisoformat(deadline)
+        except ValueError:
+            raise _BadAsk("deadline: expected a date YYYY-MM-DD") from None
+        reached = raw.get("reached")
+        if not isinstance(reached, bool):
+            raise _BadAsk("reached: expected true or false")
+        return PledgeEntry(id=_ask_text(raw, "id", 64),
+                           commitment=_ask_text(raw, "commitment", 200),
+                           threshold=_ask_count(raw, "threshold", 1, 10_000_000),
+                           count=_ask_count(raw, "count", 0, 10_000_000), deadline=deadline,
+                           reached=reached, url=_qr_url(raw))
+    except _BadAsk as e:
+        log.warning("%s.pledge dropped: %s", where, e)
+        return None
 
 
 def _sponsor_fields(raw: dict[str, Any]) -> SponsorEntry:
@@ -319,7 +366,8 @@ def parse_catalog(doc: Any, max_image_bytes: int,
             url=_text(p, "url", where, 2048, nullable=True),
             starts_on=_date(p, "starts_on", where), ends_on=_date(p, "ends_on", where),
             active=active, supporters=_supporters(p), asks=_asks(p, where),
-            sponsor=_sponsor(p, where)))
+            sponsor=_sponsor(p, where),
+            pledge=_pledge(p, where)))
     sizes = {p.image.sha256: p.image.bytes for p in projects if p.image}
     if sum(sizes.values()) > max_total_bytes:
         raise CatalogRefused(f"catalog: its images total {sum(sizes.values())} bytes, more than "

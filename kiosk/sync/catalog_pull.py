@@ -113,6 +113,8 @@ def switch(ledger: Ledger, doc: CatalogDoc, etag: str, previous_images: set[str]
          for p in doc.projects],
         doc.version, etag, previous_images,
         asks=[{"project_id": p.id, **vars(a)} for p in doc.projects for a in p.asks],
+        pledges=[{"project_id": p.id, **vars(p.pledge), "reached": int(p.pledge.reached)}
+                 for p in doc.projects if p.pledge is not None],
         shop_total=(doc.shop_total.month, doc.shop_total.raised_cents, doc.shop_total.currency)
         if doc.shop_total else None)
 

@@ -37,3 +37,15 @@ def test_donor_pages_in_a_browser(backend: str, request: pytest.FixtureRequest,
     finally:
         keep_screenshots(sorted(shots.glob("*.png")), f"web/{backend}")
     assert len(list(shots.glob("*.png"))) == 18
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_pledge_page_in_a_browser(backend: str, request: pytest.FixtureRequest,
+                                  tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    shots = tmp_path / "screenshots"
+    monkeypatch.setenv("BACKOFFICE_SCREENSHOTS", str(shots))
+    try:
+        run_cases("pledge_browser", backend, request, tmp_path)
+    finally:
+        keep_screenshots(sorted(shots.glob("*.png")), f"web/{backend}")
+    assert len(list(shots.glob("pledge*.png"))) == 10

@@ -58,3 +58,8 @@ def test_annual_receipts_and_retention(backend: str, request: pytest.FixtureRequ
 def test_sponsors_and_shop_totals(backend: str, request: pytest.FixtureRequest,
                                   tmp_path: Path) -> None:
     run_cases("sponsors", backend, request, tmp_path)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_pledges(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    run_cases("pledges", backend, request, tmp_path)

@@ -94,3 +94,10 @@ def test_demo_network_prints_a_working_code_and_a_login(tmp_path: Path) -> None:
     assert about.stdout.split("\n")[:3] == ["True", "True", "Réseau solidaire Nord"], about.stderr
     again = run(env, "-m", "central", "demo-network")  # idempotent; the kiosk is not enrolled
     assert again.returncode == 0 and code not in again.stdout
+    # The demo shows a pledge: the first project's, with its neighbours counted once.
+    probe = ("from central.catalog.selectors import device_catalog;"
+             "from central.devices.models import Device;"
+             "doc = device_catalog(Device.objects.get(device_id='demo-kiosk'), 'http://d');"
+             "print([p['pledge']['count'] for p in doc['projects'] if 'pledge' in p])")
+    shown = run(env, "-m", "central", "shell", "--no-imports", "-c", probe)
+    assert shown.returncode == 0 and shown.stdout.strip() == "[312]", shown.stderr

@@ -25,6 +25,8 @@ PROJECT_COLUMNS = ("id", "association", "title", "summary", "image_sha256", "ima
 SHOP_TOTAL_KEYS = ("shop_total_month", "shop_total_cents", "shop_total_currency")
 ASK_COLUMNS = ("project_id", "id", "what", "starts_at", "place", "duration_minutes", "needed",
                "signed_up", "url")
+PLEDGE_COLUMNS = ("project_id", "id", "commitment", "threshold", "count", "deadline", "reached",
+                  "url")
 
 
 def project_rows(db: Database) -> list[dict[str, Any]]:
@@ -39,6 +41,13 @@ def ask_rows(db: Database) -> list[dict[str, Any]]:
     rows = db.conn.execute(f"SELECT {', '.join(ASK_COLUMNS)} FROM catalog_asks"
                            " ORDER BY project_id, position").fetchall()
     return [dict(zip(ASK_COLUMNS, r, strict=True)) for r in rows]
+
+
+def pledge_rows(db: Database) -> list[dict[str, Any]]:
+    """The cached pledges, one per project at most (``PLEDGE_COLUMNS``)."""
+    rows = db.conn.execute(f"SELECT {', '.join(PLEDGE_COLUMNS)} FROM catalog_pledges"
+                           " ORDER BY project_id").fetchall()
+    return [dict(zip(PLEDGE_COLUMNS, r, strict=True)) for r in rows]
 
 
 def meta(db: Database) -> dict[str, str]:
@@ -67,9 +76,11 @@ class CatalogCache(LedgerPart):
     def switch_catalog(self, projects: Iterable[Mapping[str, Any]], version: str, etag: str,
                        previous_images: set[str],
                        asks: Iterable[Mapping[str, Any]] = (),
+                       pledges: Iterable[Mapping[str, Any]] = (),
                        shop_total: tuple[str, int, str] | None = None) -> None:
         """Replace the live catalog (rows keyed by ``PROJECT_COLUMNS``, in order; ``asks``
-        keyed by ``ASK_COLUMNS``, in order within a project) and its meta in one
+        keyed by ``ASK_COLUMNS``, in order within a project; ``pledges`` keyed by
+        ``PLEDGE_COLUMNS``) and its meta in one
         transaction: the screen sees the old catalog or the new one, never a mix.
         ``previous_images`` stay on disk until the next switch (the screen may show one).
         ``shop_total``: (month, cents, currency) as the catalog carried it, or None."""
@@ -86,6 +97,11 @@ class CatalogCache(LedgerPart):
                 f"INSERT INTO catalog_asks (position, {', '.join(ASK_COLUMNS)})"
                 f" VALUES (?{', ?' * len(ASK_COLUMNS)})",
                 [(n, *(a[c] for c in ASK_COLUMNS)) for n, a in enumerate(asks)])
+            conn.execute("DELETE FROM catalog_pledges")
+            conn.executemany(
+                f"INSERT INTO catalog_pledges ({', '.join(PLEDGE_COLUMNS)})"
+                f" VALUES (?{', ?' * (len(PLEDGE_COLUMNS) - 1)})",
+                [tuple(p[c] for c in PLEDGE_COLUMNS) for p in pledges])
             conn.executemany("INSERT INTO catalog_meta (key, value) VALUES (?, ?)"
                              " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                              list(new_meta.items()))

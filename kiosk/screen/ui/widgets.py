@@ -50,4 +50,35 @@ class FitLabel(Label):
             self.texture_update()
 
 
+class FitLineLabel(Label):
+    """One line that shrinks (down to ``min_font_size``) until it fits its width, so a count
+    such as « 1 312 / 10 000 neighbours » reads whole on a 7" panel; past that it is
+    shortened with « … » (``shorten`` in the rule)."""
+
+    max_font_size = NumericProperty(16)
+    min_font_size = NumericProperty(11)
+
+    def __init__(self, **kwargs: Any):
+        self._fit_trigger = Clock.create_trigger(self._fit, -1)
+        super().__init__(**kwargs)
+        self.bind(width=self._fit_trigger, text=self._fit_trigger,
+                  max_font_size=self._fit_trigger)
+
+    def _fit(self, *_args: Any) -> None:
+        from kivy.core.text import Label as CoreLabel
+
+        if self.width <= 1:
+            return
+        size = self.max_font_size
+        while size > self.min_font_size:
+            line = CoreLabel(text=self.text, font_size=size, bold=self.bold,
+                             font_name=self.font_name)
+            line.refresh()
+            # A few pixels to spare: Kivy's ``shorten`` already cuts a line that just fits.
+            if line.content_width <= self.width - 4:
+                break
+            size = max(self.min_font_size, size * 0.92)
+        self.font_size = size
+
+
 Builder.load_file(str(Path(__file__).with_name("widgets.kv")))

@@ -80,7 +80,8 @@ class BackofficeRoleTests(TestCase):
         self.assertEqual(index.status_code, 200)
         apps = {m["object_name"] for a in index.context["app_list"] for m in a["models"]}
         # Claim: the tax-receipt claims for its projects (central.claims).
-        self.assertEqual(apps, {"Association", "Project", "Donation", "Claim", "Ask", "Sponsor"})
+        self.assertEqual(apps, {"Association", "Project", "Donation", "Claim", "Ask", "Pledge",
+                                "Sponsor"})
 
     def test_association_sees_only_its_own(self) -> None:
         self.assertEqual(self.listed(self.assoc1, "catalog/project"), {self.p1})

@@ -1,11 +1,12 @@
 """``central demo-network``: two associations, two shops, the demo projects of the kiosk's
-bundled catalog (one with a matching sponsor, the café with a total this month), one demo
-device with an enrollment code, a network administrator's login and each association's login
-(all printed). The associations carry what a tax receipt must name (address, object, number,
-signatory), so a claim filed in the demo can be issued."""
+bundled catalog (one with a matching sponsor, the first with a pledge well on its way, the café
+with a total this month), one demo device with an enrollment code, a network administrator's
+login and each association's login (all printed). The associations carry what a tax receipt
+must name (address, object, number, signatory), so a claim filed in the demo can be issued."""
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 from typing import Any
 
@@ -19,6 +20,9 @@ from central.catalog.demo import DEMO_ASSOCIATIONS, add_sponsor_and_shop_total, 
 from central.catalog.models import Association, Project, Shop
 from central.catalog.services import publish_catalog
 from central.devices.services import AlreadyEnrolled, create_enrollment_code
+from central.engagement.models import Pledge, PledgeSignature
+
+DEMO_PLEDGERS = 312  # of 500: the kiosk shows « 312 / 500 voisins »
 
 
 class Command(BaseCommand):
@@ -44,6 +48,7 @@ class Command(BaseCommand):
                 Project.objects.filter(project_id=p["id"]).update(
                     association=first if n < half else second)
             add_sponsor_and_shop_total(cafe, timezone.localdate())
+            _demo_pledge(Project.objects.get(project_id=doc["projects"][0]["id"]))
             password = self.login("demo", superuser=True)
             Membership.objects.get_or_create(user=User.objects.get(username="demo"),
                                              role=Membership.NETWORK_ADMIN)
@@ -73,3 +78,17 @@ class Command(BaseCommand):
         user.set_password(password)
         user.save()
         return password
+
+
+def _demo_pledge(project: Project) -> None:
+    """One pledge, with made-up confirmed neighbours at example.org (created once)."""
+    pledge, created = Pledge.objects.get_or_create(
+        project=project, commitment="Je trie mes biodéchets", defaults={
+            "threshold": 500, "deadline": timezone.localdate() + dt.timedelta(days=60),
+            "outcome": "La mairie installe un deuxième composteur au square."})
+    if created:
+        now = timezone.now()
+        PledgeSignature.objects.bulk_create(
+            PledgeSignature(pledge=pledge, email=f"voisin{n}@example.org",
+                            token_sha256=secrets.token_hex(32), confirmed_at=now)
+            for n in range(DEMO_PLEDGERS))

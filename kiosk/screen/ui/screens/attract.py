@@ -21,7 +21,7 @@ from kivy.uix.screenmanager import NoTransition, Screen, ScreenManager, SlideTra
 from kivy.uix.widget import Widget
 
 from kiosk.core.catalog import Project
-from kiosk.screen.engagement import ask_view
+from kiosk.screen.engagement import PledgeView, band_view
 from kiosk.screen.matching import shop_total_view, sponsor_line
 from kiosk.screen.ui import pictures
 from kiosk.screen.ui.textures import texture_from
@@ -70,14 +70,16 @@ class ProjectSlide(Screen):
     goal_cents = NumericProperty(0)
     photo = ObjectProperty(None, allownone=True)
     learn_more = ObjectProperty(None, allownone=True)
-    # The project's open volunteer ask (kiosk.screen.engagement), when it has one.
+    # The slide's engagement band (kiosk.screen.engagement): the project's open volunteer ask,
+    # else its pledge (``band_kind`` says which); the ask_* properties hold either's words.
+    band_kind = StringProperty("")  # "ask", "pledge" or "" (no band)
     ask_what = StringProperty("")
     ask_when = StringProperty("")
     ask_details = StringProperty("")  # when · how long · where, beside its QR
     ask_count = StringProperty("")
     ask_url = StringProperty("")
     ask_qr = ObjectProperty(None, allownone=True)
-    ask_open = BooleanProperty(False)  # its sign-up QR shows in the photo's place
+    ask_open = BooleanProperty(False)  # its QR shows in the photo's place
     # « Chaque don doublé … — la boulangerie Martin » while the sponsor's budget lasts
     # (kiosk.screen.matching), else "".
     sponsor_line = StringProperty("")
@@ -116,7 +118,8 @@ def _is_swipe(touch: MotionEvent) -> int:
 
 
 def _set_ask_words(slide: ProjectSlide, project: Project, lang: str) -> None:
-    view = ask_view(project, lang)
+    view = band_view(project, lang)
+    slide.band_kind = "" if view is None else "pledge" if isinstance(view, PledgeView) else "ask"
     slide.ask_what = view.what if view else ""
     slide.ask_when = view.when if view else ""
     slide.ask_details = view.details if view else ""
@@ -254,8 +257,9 @@ class AttractScreen(KioskScreen):
         manager.current = SHOP_SLIDE
 
     def join(self) -> None:
-        """« Je participe »: the shown ask's sign-up QR in the photo's place; the loop waits
-        while the person scans it (it closes when the slide turns)."""
+        """« Je participe » / « Je m'engage »: the band's QR (the ask's sign-up page or the
+        pledge's page) in the photo's place; the loop waits while the person scans it (it
+        closes when the slide turns)."""
         slide = self.ids.slides.current_screen
         if slide is None or not slide.ask_url:
             return
