@@ -3,7 +3,7 @@ bridge and terminal simulator), in French and English at the three display sizes
 shows the pledge with its count (« 312 / 500 voisins »), « Je m'engage » shows the pledge
 page's QR in the photo's place without starting a gift, a reached pledge reads « Objectif
 atteint ! », one past its deadline is not shown, and giving is still two taps away.
-Screenshots are copied to test-artifacts/screenshots/.
+Screenshots are kept as tests/helpers/screenshots.py says.
 
     python -m tests.screen.test_pledge_screen --size 800x480 --workdir DIR [--lang en]
 """
@@ -25,8 +25,9 @@ from typing import Any
 import pytest
 
 from kiosk.core.catalog import Pledge
+from tests.helpers.screenshots import keep_screenshots
 from tests.screen.test_engagement_screen import whole_width
-from tests.screen.test_screen_ui import ARTIFACTS, SIZES, decode_qr
+from tests.screen.test_screen_ui import SIZES, decode_qr
 
 ROOT = Path(__file__).resolve().parents[2]
 PLEDGE_URL = "https://dons.example.org/e/Qm7wT2xK9pLa"
@@ -52,9 +53,7 @@ def test_a_pledge_on_the_loop_and_its_qr(tmp_path: Path, size: str, lang: str) -
     assert report_path.exists(), proc.stderr[-3000:]
     report = json.loads(report_path.read_text())
     assert report["error"] is None, report["error"] + proc.stderr[-2000:]
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    for shot in report["shots"].values():
-        (ARTIFACTS / Path(shot).name).write_bytes(Path(shot).read_bytes())
+    keep_screenshots(report["shots"].values())
 
     words = {"fr": ("312 / 500 voisins", "Je m’engage", "jusqu’au 30 juin",
                     "Objectif atteint !", "Scannez pour vous engager sur votre téléphone"),
