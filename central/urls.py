@@ -33,6 +33,7 @@ urlpatterns = [
     re_path(r"^v/(?P<token>[A-Za-z0-9_-]{8,32})\Z", engagement.ask, name="ask"),
     # The back office's own pages first: the admin's catch-all would take their paths.
     path("backoffice/", include("central.backoffice.urls")),
+    path("backoffice/insights/", include("central.insights.urls")),
     path("backoffice/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
 ]

@@ -21,6 +21,7 @@ from kivy.uix.screenmanager import NoTransition, Screen, ScreenManager, SlideTra
 from kivy.uix.widget import Widget
 
 from kiosk.core.catalog import Project
+from kiosk.core.funnel import Counter
 from kiosk.screen.engagement import ask_view
 from kiosk.screen.ui import pictures
 from kiosk.screen.ui.textures import texture_from
@@ -196,6 +197,8 @@ class AttractScreen(KioskScreen):
             return
         app = App.get_running_app()
         self.choice.touched(app.context.clock())
+        if not slide.ask_open:
+            app.count(Counter.PARTICIPATE_TAPPED, slide.project_id)
         slide.ask_open = True
         if slide.ask_qr is None:
             app.background(pictures.qr_pixels, slide.ask_url, ASK_QR_PX,
@@ -302,6 +305,8 @@ class AttractScreen(KioskScreen):
         self._load_photo(slide, index)
         manager.transition = (SlideTransition(direction=direction, duration=0.6) if animate
                               else NoTransition())
+        if manager.current != slide.name:
+            App.get_running_app().count(Counter.SLIDE_SHOWN, slide.project_id)
         manager.current = slide.name
 
     def _slide(self, index: int) -> ProjectSlide:
