@@ -5,30 +5,74 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('catalog', '0002_association_tax_receipt_fields'),
-        ('devices', '0001_initial'),
+        ("catalog", "0002_association_tax_receipt_fields"),
+        ("devices", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='EngagementCount',
+            name="EngagementCount",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('hour', models.DateTimeField()),
-                ('project_ref', models.CharField(max_length=128)),
-                ('counter', models.CharField(choices=[('slide_shown', 'slide_shown'), ('give_tapped', 'give_tapped'), ('participate_tapped', 'participate_tapped'), ('amount_preset', 'amount_preset'), ('amount_custom', 'amount_custom'), ('payment_started', 'payment_started'), ('payment_approved', 'payment_approved'), ('abandoned_timeout', 'abandoned_timeout'), ('abandoned_back', 'abandoned_back'), ('abandoned_cancel', 'abandoned_cancel')], max_length=32)),
-                ('count', models.PositiveIntegerField()),
-                ('received_at', models.DateTimeField(auto_now=True)),
-                ('device', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='engagement_counts', to='devices.device')),
-                ('project', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='engagement_counts', to='catalog.project')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("hour", models.DateTimeField()),
+                ("project_ref", models.CharField(max_length=128)),
+                (
+                    "counter",
+                    models.CharField(
+                        choices=[
+                            ("slide_shown", "slide_shown"),
+                            ("give_tapped", "give_tapped"),
+                            ("participate_tapped", "participate_tapped"),
+                            ("amount_preset", "amount_preset"),
+                            ("amount_custom", "amount_custom"),
+                            ("payment_started", "payment_started"),
+                            ("payment_approved", "payment_approved"),
+                            ("abandoned_timeout", "abandoned_timeout"),
+                            ("abandoned_back", "abandoned_back"),
+                            ("abandoned_cancel", "abandoned_cancel"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                ("count", models.PositiveIntegerField()),
+                ("received_at", models.DateTimeField(auto_now=True)),
+                (
+                    "device",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="engagement_counts",
+                        to="devices.device",
+                    ),
+                ),
+                (
+                    "project",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="engagement_counts",
+                        to="catalog.project",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['hour', 'counter'], name='insights_en_hour_be39f4_idx')],
-                'constraints': [models.UniqueConstraint(fields=('device', 'hour', 'project_ref', 'counter'), name='one_count_per_device_hour_project')],
+                "indexes": [
+                    models.Index(fields=["hour", "counter"], name="insights_en_hour_be39f4_idx")
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("device", "hour", "project_ref", "counter"),
+                        name="one_count_per_device_hour_project",
+                    )
+                ],
             },
         ),
     ]
