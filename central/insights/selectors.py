@@ -92,3 +92,12 @@ def export_rows(user: User, chosen: InsightsFilter) -> QuerySet:
                     "project__title")
             .annotate(**{c: Coalesce(Sum("count", filter=Q(counter=c)), 0) for c in COUNTERS})
             .order_by("hour", "device__shop__name", "project_ref"))
+
+
+def device_counts(device_id: str) -> dict[tuple[str, str, str], int]:
+    """Every count stored for one device, by (UTC hour as the kiosk writes it, project id,
+    counter): what the kiosk's own ledger holds, once its heartbeats are through."""
+    rows = EngagementCount.objects.filter(device__device_id=device_id).values_list(
+        "hour", "project_ref", "counter", "count")
+    return {(h.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:00:00Z"), p, c): n
+            for h, p, c, n in rows}

@@ -37,7 +37,7 @@ def hour_of(at: dt.datetime) -> str:
     if at.tzinfo is None:
         raise ValueError("an aware datetime is needed: the hour is UTC")
     hour = at.astimezone(dt.UTC).replace(minute=0, second=0, microsecond=0)
-    return hour.strftime("%Y-%m-%dT%H:00:00Z")
+    return f"{hour.year:04d}-{hour.month:02d}-{hour.day:02d}T{hour.hour:02d}:00:00Z"
 
 
 def current_hour() -> str:
