@@ -5,10 +5,7 @@ from __future__ import annotations
 
 from django.db import models
 
-# The kiosk's closed list (kiosk.core.funnel.Counter; the device contract lists the same).
-COUNTERS = ("slide_shown", "give_tapped", "participate_tapped", "amount_preset",
-            "amount_custom", "payment_started", "payment_approved", "abandoned_timeout",
-            "abandoned_back", "abandoned_cancel")
+from central.insights.counters import COUNTERS
 
 
 class EngagementCount(models.Model):

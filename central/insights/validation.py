@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from central.common.decode import Invalid, is_int
-from central.insights.models import COUNTERS
+from central.insights.counters import COUNTERS
 
 MAX_ROWS = 500
 MAX_COUNT = 2**31 - 1
