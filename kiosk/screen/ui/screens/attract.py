@@ -298,6 +298,7 @@ class AttractScreen(KioskScreen):
         if not self.projects:
             return
         manager: ScreenManager = self.ids.slides
+        before = manager.current  # read first: the first slide added becomes current itself
         slide = self._slide(index)
         self.index, self.current_project_id = index, slide.project_id
         self.several = len(self.projects) > 1
@@ -305,7 +306,7 @@ class AttractScreen(KioskScreen):
         self._load_photo(slide, index)
         manager.transition = (SlideTransition(direction=direction, duration=0.6) if animate
                               else NoTransition())
-        if manager.current != slide.name:
+        if before != slide.name:
             App.get_running_app().count(Counter.SLIDE_SHOWN, slide.project_id)
         manager.current = slide.name
 
