@@ -30,10 +30,10 @@ class InsightsFilterForm(forms.Form):
 
     def __init__(self, *args: object, associations: QuerySet, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
-        if associations.count() < 2:  # an association user: their own, nothing to choose
-            del self.fields["association"]
-        else:
-            self.fields["association"].queryset = associations
+        self.fields["association"].queryset = associations
+        # An association user has their own only: nothing to choose, the field is not shown
+        # (still checked: another association's id in the URL is refused).
+        self.offers_association = associations.count() > 1
 
     def clean(self) -> dict:
         data = super().clean()
