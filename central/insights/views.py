@@ -9,17 +9,24 @@ from collections.abc import Iterator
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.utils import timezone
 from django.views import View
 from django.views.generic import TemplateView
 
 from central.accounts import selectors as scope
 from central.backoffice.views import RoleRequiredMixin
 from central.insights import selectors
-from central.insights.forms import InsightsFilterForm
+from central.insights.forms import DEFAULT_DAYS, InsightsFilterForm
 
 
 def _form(request: HttpRequest) -> InsightsFilterForm:
-    form = InsightsFilterForm(request.GET, associations=scope.associations(request.user))
+    # The default days go into the bound data, so that the form shows what the page shows.
+    data = request.GET.copy()
+    end = timezone.localdate()
+    for name, value in (("start", end - dt.timedelta(days=DEFAULT_DAYS - 1)), ("end", end)):
+        if not data.get(name):
+            data[name] = value.isoformat()
+    form = InsightsFilterForm(data, associations=scope.associations(request.user))
     if not form.is_valid() and "association" in form.errors:
         raise Http404  # another association's id: as if it did not exist
     return form

@@ -42,7 +42,10 @@ def browser() -> webdriver.Chrome:
     return webdriver.Chrome(options=options, service=service)
 
 
-class BackofficeBrowserTests(StaticLiveServerTestCase):
+class BrowserPages(StaticLiveServerTestCase):
+    """One chromium for the class, signing in, waiting for pages, screenshots (no tests of its
+    own: the engagement page's browser test uses it too)."""
+
     host = "127.0.0.1"
 
     @classmethod
@@ -58,43 +61,6 @@ class BackofficeBrowserTests(StaticLiveServerTestCase):
         cls.driver.quit()
         super().tearDownClass()
 
-    def setUp(self) -> None:
-        a1 = Association.objects.create(name="Jardins partagés")
-        self.a2 = Association.objects.create(name="École du quartier")
-        p1 = Project.objects.create(project_id="p1", association=a1, title="Jardin partagé",
-                                    summary="s")
-        p2 = Project.objects.create(project_id="p2", association=self.a2,
-                                    title="Cantine solidaire", summary="s")
-        s1 = Shop.objects.create(name="Café des Capucins")
-        s2 = Shop.objects.create(name="Salon Rive Gauche")
-        for shop in (s1, s2):
-            for project in (p1, p2):
-                ShopProject.objects.create(shop=shop, project=project)
-        client = Client()
-        k1, k2 = Kiosk(client, "cafe-01", s1), Kiosk(client, "salon-01", s2)
-        now = timezone.now()
-        for n, (kiosk, project, cents, state) in enumerate([
-                (k1, "p1", 500, "approved"), (k1, "p1", 1250, "approved"),
-                (k1, "p2", 300, "approved"), (k1, "p1", 700, "declined"),
-                (k1, "p1", 900, "unknown"), (k2, "p2", 2000, "approved"),
-                (k2, "p2", 400, "cancelled")]):
-            kiosk.give(project, cents, state, at=iso(now - dt.timedelta(hours=n + 1)))
-        # A month of history for the chart: every 3 hours, a backlog that comes and goes.
-        device = Device.objects.get(device_id="cafe-01")
-        for h in range(30 * 24, 0, -3):
-            device_services.record_heartbeat(
-                device, heartbeat(backlog_count=(h // 3) % 7, oldest_unsynced_seq=None,
-                                  disk_free_bytes=(2000 - h) << 20),
-                now=now - dt.timedelta(hours=h))
-        k1.beat(unknown_count=1, backlog_count=0, oldest_unsynced_seq=None, audit=[
-            {"seq": 1, "at": iso(now), "boot_id": "b", "mono_ns": 1, "actor": "owner",
-             "action": "featured_changed", "detail": {"projects": ["p2", "p1"]}}])
-        Kiosk(client, "quiet-01", s2)
-        staff("netadmin", Membership.NETWORK_ADMIN)
-        staff("assoc1", Membership.ASSOCIATION, association=a1)
-        staff("shop1", Membership.SHOP, shop=s1)
-        staff("operator", Membership.OPERATOR)
-        self.shop1 = s1
 
     # -- helpers -----------------------------------------------------------------------------
 
@@ -146,6 +112,46 @@ class BackofficeBrowserTests(StaticLiveServerTestCase):
 
     def heading(self) -> str:
         return self.driver.find_element(By.TAG_NAME, "h1").text
+
+
+class BackofficeBrowserTests(BrowserPages):
+    def setUp(self) -> None:
+        a1 = Association.objects.create(name="Jardins partagés")
+        self.a2 = Association.objects.create(name="École du quartier")
+        p1 = Project.objects.create(project_id="p1", association=a1, title="Jardin partagé",
+                                    summary="s")
+        p2 = Project.objects.create(project_id="p2", association=self.a2,
+                                    title="Cantine solidaire", summary="s")
+        s1 = Shop.objects.create(name="Café des Capucins")
+        s2 = Shop.objects.create(name="Salon Rive Gauche")
+        for shop in (s1, s2):
+            for project in (p1, p2):
+                ShopProject.objects.create(shop=shop, project=project)
+        client = Client()
+        k1, k2 = Kiosk(client, "cafe-01", s1), Kiosk(client, "salon-01", s2)
+        now = timezone.now()
+        for n, (kiosk, project, cents, state) in enumerate([
+                (k1, "p1", 500, "approved"), (k1, "p1", 1250, "approved"),
+                (k1, "p2", 300, "approved"), (k1, "p1", 700, "declined"),
+                (k1, "p1", 900, "unknown"), (k2, "p2", 2000, "approved"),
+                (k2, "p2", 400, "cancelled")]):
+            kiosk.give(project, cents, state, at=iso(now - dt.timedelta(hours=n + 1)))
+        # A month of history for the chart: every 3 hours, a backlog that comes and goes.
+        device = Device.objects.get(device_id="cafe-01")
+        for h in range(30 * 24, 0, -3):
+            device_services.record_heartbeat(
+                device, heartbeat(backlog_count=(h // 3) % 7, oldest_unsynced_seq=None,
+                                  disk_free_bytes=(2000 - h) << 20),
+                now=now - dt.timedelta(hours=h))
+        k1.beat(unknown_count=1, backlog_count=0, oldest_unsynced_seq=None, audit=[
+            {"seq": 1, "at": iso(now), "boot_id": "b", "mono_ns": 1, "actor": "owner",
+             "action": "featured_changed", "detail": {"projects": ["p2", "p1"]}}])
+        Kiosk(client, "quiet-01", s2)
+        staff("netadmin", Membership.NETWORK_ADMIN)
+        staff("assoc1", Membership.ASSOCIATION, association=a1)
+        staff("shop1", Membership.SHOP, shop=s1)
+        staff("operator", Membership.OPERATOR)
+        self.shop1 = s1
 
     # -- the walk ----------------------------------------------------------------------------
 
