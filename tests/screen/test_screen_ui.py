@@ -105,6 +105,14 @@ def test_approved_donation_end_to_end(tmp_path, size):
                       "proj-1 payment_started": 1, "proj-1 payment_approved": 1}
 
 
+def test_counts_that_cannot_be_written_change_nothing_of_the_gift(tmp_path):
+    report = drive(tmp_path, "approved", "800x480", "fr", "--refuse-counts")
+    assert report["screens"] == ["amount", "payment", "thanks", "attract"]
+    donation = assert_one_journaled(report, "approved")
+    assert donation["state"] == "approved"
+    assert report["engagement"] == {}  # every count refused, logged, and nothing else
+
+
 def test_approved_in_english_without_receipt_key_shows_no_qr(tmp_path):
     report = drive(tmp_path, "approved", "800x480", "en", "--no-receipt-key")
     assert report["donations"][0]["state"] == "approved"

@@ -440,6 +440,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-receipt-key", action="store_true")
     parser.add_argument("--rotation", type=int, default=0,
                         help="the display turned by this many degrees (screen.rotation)")
+    parser.add_argument("--refuse-counts", action="store_true",
+                        help="the ledger's engagement table refuses every write (a trigger)")
     parser.add_argument("--config", type=Path, default=None,
                         help="run the app as `kiosk --config FILE` builds it (the demo's "
                              "services must be running); the ledger is the config's")
@@ -463,6 +465,12 @@ def main(argv: list[str] | None = None) -> int:
         run_with_config(args, workdir)
         return 0
     ledger = open_ledger(workdir / "data" / "kiosk.db")
+    if args.refuse_counts:  # as a broken or full table would: every count fails
+        conn = sqlite3.connect(workdir / "data" / "kiosk.db")
+        conn.execute("CREATE TRIGGER refuse BEFORE INSERT ON engagement_counts"
+                     " BEGIN SELECT RAISE(ABORT, 'no counting'); END")
+        conn.commit()
+        conn.close()
     if args.scenario in ("locked", "choose"):  # also: the central API unreachable for a while
         ledger.set_service_status("sync", {"online": False, "last_error": "timed out"})
     if not args.no_receipt_key:
