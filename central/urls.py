@@ -40,6 +40,7 @@ urlpatterns = [
             name="pledge_confirm"),
     # The back office's own pages first: the admin's catch-all would take their paths.
     path("backoffice/", include("central.backoffice.urls")),
+    path("backoffice/insights/", include("central.insights.urls")),
     path("backoffice/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
 ]

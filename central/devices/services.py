@@ -24,6 +24,7 @@ from central.devices.models import (
     ReceiptKey,
 )
 from central.devices.tokens import new_enroll_code, new_receipt_key, new_token, sha256_hex
+from central.insights import services as insights
 
 THROTTLE_SCOPE = "enroll"
 
@@ -122,9 +123,11 @@ def revoke_device(device_id: str) -> Device:
     return device
 
 
-def record_heartbeat(device: Device, body: dict[str, Any], now: datetime | None = None) -> None:
-    """History row, latest state, hourly roll-up and the audit rows, in one transaction
-    (``now``: the time of receipt, for replaying history)."""
+def record_heartbeat(device: Device, body: dict[str, Any], now: datetime | None = None,
+                     counts: list[dict[str, Any]] | None = None) -> None:
+    """History row, latest state, hourly roll-up, the audit rows and the engagement counts
+    (decoded by ``central.insights.validation``), in one transaction (``now``: the time of
+    receipt, for replaying history)."""
     now = now or timezone.now()
     hour = now.replace(minute=0, second=0, microsecond=0)
     state = {"received_at": now, "version": body["version"],
@@ -153,6 +156,7 @@ def record_heartbeat(device: Device, body: dict[str, Any], now: datetime | None 
         AuditRow.objects.bulk_create(
             [AuditRow(device=device, seq=r["seq"], actor=r["actor"], action=r["action"], row=r)
              for r in body.get("audit", [])], ignore_conflicts=True)
+        insights.record_counts(device, counts or [])
 
 
 def prune_heartbeats(retention_days: int | None = None) -> int:

@@ -15,6 +15,7 @@ from central.common.http import (
 )
 from central.devices import services, validation
 from central.devices.auth import authenticated_device
+from central.insights import validation as insights_validation
 
 
 @api_endpoint("POST")
@@ -38,7 +39,9 @@ def heartbeat(request: HttpRequest, device_id: str) -> HttpResponse:
     device = authenticated_device(request, device_id)
     try:
         body = validation.heartbeat_body(read_json(request))
+        # Stored as counts, not in the heartbeat's history: they would fill it.
+        counts = insights_validation.engagement_rows(body.pop("engagement", []))
     except Invalid as e:
         raise ApiError(400, "bad_request", str(e)) from None
-    services.record_heartbeat(device, body)
+    services.record_heartbeat(device, body, counts=counts)
     return json_response({"server_time": now_rfc3339()})

@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "central.claims",
     "central.engagement",
     "central.sponsors",
+    "central.insights",
     "central.backoffice",
 ]
 

@@ -94,6 +94,11 @@ class Store:
         device = self._device(device_id)
         return device["audit"] if device else []
 
+    def engagement(self, device_id: str) -> dict[tuple[str, str, str], int]:
+        """The device's stored engagement counts by (hour, project id, counter)."""
+        device = self._device(device_id)
+        return {(h, p, c): n for h, p, c, n in device["engagement"]} if device else {}
+
     def set_catalog(self, catalog: dict[str, Any], images: dict[str, bytes],
                     shop: str | None = None) -> None:
         self.admin.call("PUT", "/admin/catalog", json={

@@ -23,6 +23,7 @@ from central.devices.models import Device
 from central.donations import selectors as donation_selectors
 from central.donations import services as donation_services
 from central.donations import validation as donation_validation
+from central.insights import selectors as insights_selectors
 from central.testing import faults
 from central.testing.models import Exchange, Fault, FiredFault
 
@@ -120,7 +121,9 @@ def admin_device(request: HttpRequest, device_id: str) -> HttpResponse:
         "receipt_keys": device_selectors.receipt_keys(device_id),
         "featured": device.featured_project_ids if device.featured_project_ids else None,
         "heartbeats": device_selectors.heartbeat_bodies(device),
-        "audit": device_selectors.audit_rows(device)})
+        "audit": device_selectors.audit_rows(device),
+        "engagement": [[*key, n] for key, n in
+                       insights_selectors.device_counts(device.device_id).items()]})
 
 
 @admin_route("POST")

@@ -151,9 +151,21 @@ def _v5_catalog_sponsor(db: Database) -> None:
         table.add_column(column, kind)
 
 
+def _v6_engagement_counts(db: Database) -> None:
+    # Anonymous counts per UTC hour, project and counter (kiosk.core.funnel); `sent` is 1 once
+    # the central service stored the row at its present count.
+    db.utils.create_table("engagement_counts", {
+        "hour": str, "project_id": str, "counter": str, "count": int, "sent": int,
+    }, pk=("hour", "project_id", "counter"), not_null={"count", "sent"},
+        defaults={"count": 0, "sent": 0}, strict=True)
+    db.utils["engagement_counts"].create_index(["sent", "hour"],
+                                               index_name="engagement_counts_unsent")
+
+
 # Append only. Never edit a migration that has shipped; add a new one.
 MIGRATIONS: list[Migration] = [_v1_ledger, _v2_catalog_supporters, _v3_catalog_asks,
-                               _v4_catalog_pledges, _v5_catalog_sponsor]
+                               _v4_catalog_pledges, _v5_catalog_sponsor,
+                               _v6_engagement_counts]
 
 
 def _run_script(conn: sqlite3.Connection, script: str) -> None:

@@ -12,13 +12,20 @@ Rules that protect the donor:
 - the payment screen is left only on the payment's recorded outcome: never on a timeout or a
   back tap, because until the outcome is known nobody can say whether money was taken;
 - every other screen returns to the attract loop after the idle timeout.
+
+The anonymous engagement counts (:mod:`kiosk.core.funnel`) of the donor's path are reported
+here, where the transitions happen, through ``on_count(counter, project_id)``; the UI stores
+them off its thread. Slides shown and « Je participe » belong to the attract loop's screen.
 """
 
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+
+from kiosk.core.funnel import Counter
 
 if TYPE_CHECKING:
     from kiosk.core.config import Config
@@ -125,6 +132,12 @@ class DonationFlow:
     unavailable_reason: str | None = None
     last_touch: float = 0.0
     payment_deadline: float | None = None
+    # Told of each engagement count (never waits: the UI queues the write for its I/O thread).
+    on_count: Callable[[Counter, str], None] | None = field(default=None, repr=False)
+
+    def _count(self, counter: Counter) -> None:
+        if self.on_count is not None and self.project_id is not None:
+            self.on_count(counter, self.project_id)
 
     # -- guards ------------------------------------------------------------------------
 
@@ -161,6 +174,7 @@ class DonationFlow:
         self.touched(now)
         self.project_id, self.amount_cents, self.keypad_digits = project_id, None, ""
         self.step = FlowStep.AMOUNT
+        self._count(Counter.GIVE_TAPPED)
         return True
 
     def choose_amount(self, amount_cents: int, now: float) -> list[Effect]:
@@ -172,6 +186,8 @@ class DonationFlow:
         if self.step is FlowStep.AMOUNT and amount_cents not in self.settings.preset_amounts_cents:
             return []
         self.touched(now)
+        self._count(Counter.AMOUNT_CUSTOM if self.step is FlowStep.KEYPAD
+                    else Counter.AMOUNT_PRESET)
         self.amount_cents = amount_cents
         self.step = FlowStep.PAYMENT
         self.reference, self.result = None, None
@@ -227,6 +243,8 @@ class DonationFlow:
             return True
         if self.step in (FlowStep.PROJECTS, FlowStep.AMOUNT, FlowStep.THANKS,
                          FlowStep.OUTCOME):
+            if self.step is FlowStep.AMOUNT:
+                self._count(Counter.ABANDONED_BACK)
             self._to_attract()
             return True
         return False  # PAYMENT: only the outcome leaves it; ATTRACT: nowhere to go
@@ -249,6 +267,7 @@ class DonationFlow:
         if self.step is not FlowStep.PAYMENT:
             return []
         self.reference = reference
+        self._count(Counter.PAYMENT_STARTED)
         return [CancelPayment(reference)] if self.cancel_requested else []
 
     def payment_progress(self, stage: str, cancellable: bool) -> None:
@@ -262,7 +281,10 @@ class DonationFlow:
         self.result = result
         self.payment_deadline = None
         self.touched(now)
+        if result.outcome is FlowOutcome.CANCELLED:
+            self._count(Counter.ABANDONED_CANCEL)
         if result.outcome is FlowOutcome.APPROVED:
+            self._count(Counter.PAYMENT_APPROVED)
             self.step = FlowStep.THANKS
             return [PlayConfirmation()]
         self.step = FlowStep.OUTCOME
@@ -285,6 +307,8 @@ class DonationFlow:
             return []
         if (self.step is not FlowStep.ATTRACT
                 and now - self.last_touch >= self.settings.idle_timeout_s):
+            if self.step in (FlowStep.AMOUNT, FlowStep.KEYPAD):
+                self._count(Counter.ABANDONED_TIMEOUT)  # the donor walked away
             self._to_attract()
         return []
 

@@ -1,5 +1,6 @@
 """The heartbeat: what an operator's dashboard needs to know about this kiosk, on a schedule,
-with the audit log's unsent rows riding along (see kiosk/core/audit.py)."""
+with the audit log's unsent rows (see kiosk/core/audit.py) and the anonymous engagement counts
+not yet confirmed (see kiosk/core/funnel.py) riding along."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from kiosk import __version__
-from kiosk.core import audit
+from kiosk.core import audit, funnel
 from kiosk.core.ledger import Ledger, free_disk_bytes
 from kiosk.sync.client import ApiClient
 
@@ -35,9 +36,17 @@ def payload(ledger: Ledger, data_dir: Path, last_error: str | None) -> dict[str,
 
 def send(ledger: Ledger, client: ApiClient, device_id: str, data_dir: Path,
          last_error: str | None) -> None:
-    """Send one heartbeat with the unsent audit rows; mark those sent only after a 2xx."""
+    """Send one heartbeat with the unsent audit rows and engagement counts; mark those sent
+    only after a 2xx. Counts are absolute (the server replaces them), so a heartbeat whose
+    answer was lost just sends the same totals again."""
     body = payload(ledger, data_dir, last_error)
     body["audit"] = audit.unsent(ledger)
+    counts = ledger.unsent_counts(funnel.MAX_PER_HEARTBEAT)
+    if counts:  # absent rather than empty: the body stays what older services expect
+        body["engagement"] = counts
     client.call("POST", f"v1/devices/{device_id}/heartbeat", body=body).json()
     if body["audit"]:
         audit.mark_sent(ledger, [row["seq"] for row in body["audit"]])
+    if counts:
+        ledger.mark_counts_sent(counts)
+        ledger.prune_counts(funnel.RETENTION_DAYS)

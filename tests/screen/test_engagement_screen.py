@@ -67,6 +67,12 @@ def test_an_open_ask_on_the_loop_and_its_sign_up_qr(tmp_path: Path, size: str,
     assert report["full_ask_band"] == ""
     # Giving is still two taps: « Je donne », then an amount, and the payment starts.
     assert report["give_screens"] == ["amount", "payment"]
+    # The anonymous counts of all this: the first slide shown twice (back to it with the
+    # arrow), the second once, « Je participe » once; then one gift.
+    assert report["engagement"] == {
+        "proj-1 slide_shown": 2, "proj-2 slide_shown": 1, "proj-1 participate_tapped": 1,
+        "proj-1 give_tapped": 1, "proj-1 amount_preset": 1, "proj-1 payment_started": 1,
+        "proj-1 payment_approved": 1}
 
 
 # -- the driver (run in its own process: Kivy has one Window per process) --------------------
@@ -83,7 +89,7 @@ def whole_width(label: Any) -> float:
 
 
 def steps(d: Any) -> Iterator[Any]:
-    from tests.screen.ui_driver import tap
+    from tests.screen.ui_driver import counts_written, tap
 
     app = d.app
     attract = app.screen("attract")
@@ -128,6 +134,7 @@ def steps(d: Any) -> Iterator[Any]:
     screens.append(app.manager.current)
     d.report["give_screens"] = screens
     yield d.at("thanks")
+    yield from counts_written(app)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -149,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
     from kiosk.screen.ui.app import KioskApp, KioskContext
     from tests.helpers.real_bridge import start_bridge
     from tests.screen.screen_fixtures import make_projects, open_ledger
-    from tests.screen.ui_driver import RECEIPT_KEY, Driver, run_steps
+    from tests.screen.ui_driver import RECEIPT_KEY, Driver, engagement_by_project, run_steps
 
     ledger = open_ledger(args.workdir / "data" / "kiosk.db")
     ledger.set_setting("receipt_key", RECEIPT_KEY)
@@ -179,7 +186,8 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     app.run()
     report = driver.report | {"error": result.get("error"),
-                              "run_s": time.monotonic() - started}
+                              "run_s": time.monotonic() - started,
+                              "engagement": engagement_by_project(ledger)}
     bridge.stop()
     (args.workdir / "report.json").write_text(json.dumps(report, indent=2))
     return 0 if report["error"] is None else 1

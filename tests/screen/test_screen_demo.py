@@ -21,7 +21,8 @@ import pytest
 from kiosk.core import config as configmod
 from kiosk.core.ledger import Ledger, Limits
 from kiosk.ops import demo
-from tests.screen.test_screen_ui import ARTIFACTS, decode_qr
+from tests.helpers.screenshots import keep_screenshots
+from tests.screen.test_screen_ui import decode_qr
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -67,9 +68,7 @@ def test_demo_donation_reaches_the_central_service(demo_services, tmp_path):
     assert report["error"] is None, report["error"] + proc.stderr[-2000:]
     [donation] = report["donations"]
     assert (donation["state"], donation["amount_cents"]) == ("approved", 500)
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    for shot in report["shots"].values():
-        shutil.copy(shot, ARTIFACTS / f"demo-{Path(shot).name}")
+    keep_screenshots(report["shots"].values(), "demo")
 
     # kiosk-sync sends it; the central service lists it (its demo administration route).
     deadline, listed = time.monotonic() + 60, []

@@ -30,7 +30,8 @@ from PIL import Image, ImageGrab
 
 from kiosk.ops import demo
 from tests.appliance.notify_socket import NotifySocket
-from tests.screen.test_screen_ui import ARTIFACTS, decode_qr
+from tests.helpers.screenshots import keep_screenshots
+from tests.screen.test_screen_ui import decode_qr
 
 BIN = Path(sys.executable).parent
 GIVE, FIVE_EUROS, DONE = (470, 424), (302, 231), (400, 428)
@@ -90,11 +91,12 @@ def click(display: str, wid: str, point: tuple[int, int]) -> None:
     xdotool(display, "click", "1")
 
 
-def shot(display: str, box: tuple[int, int, int, int], name: str) -> Image.Image:
+def shot(display: str, box: tuple[int, int, int, int], name: str, folder: Path) -> Image.Image:
     x, y, width, height = box
     image = ImageGrab.grab(bbox=(x, y, x + width, y + height), xdisplay=display)
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    image.save(ARTIFACTS / f"desktop-{name}-{width}x{height}-fr.png")
+    path = folder / f"desktop-{name}-{width}x{height}-fr.png"
+    image.save(path)
+    keep_screenshots([path])
     return image
 
 
@@ -151,7 +153,8 @@ def still_running(workdir: Path) -> list[str]:
     return [pid for pid in os.listdir("/proc") if pid.isdigit() and _mentions(pid, str(workdir))]
 
 
-def test_demo_on_a_desktop_takes_a_clicked_donation_and_closes(xserver, processes_output):
+def test_demo_on_a_desktop_takes_a_clicked_donation_and_closes(xserver, tmp_path,
+                                                               processes_output):
     notify = NotifySocket(Path(tempfile.mkdtemp(prefix="xn-", dir="/tmp")) / "notify")
     demo_proc, lines, workdir = start_demo(xserver, notify, processes_output)
     try:
@@ -161,17 +164,17 @@ def test_demo_on_a_desktop_takes_a_clicked_donation_and_closes(xserver, processe
         assert box[2:] == (800, 480)
         wait_until("giving available", lambda: ledger.exists() and kiosk_row_ok(ledger))
         time.sleep(0.5)  # the next frame shows « Je donne »
-        shot(xserver, box, "attract")
+        shot(xserver, box, "attract", tmp_path)
 
         click(xserver, wid, GIVE)
         time.sleep(1.0)
-        shot(xserver, box, "amount")
+        shot(xserver, box, "amount", tmp_path)
         click(xserver, wid, FIVE_EUROS)
         [(donation_id, state, amount)] = wait_until(
             "an approved donation", lambda: [d for d in donations(ledger) if d[1] == "approved"])
         assert amount == 500 and len(donations(ledger)) == 1  # one click, one donation
         time.sleep(1.0)  # the thank-you screen, its QR drawn
-        thanks = shot(xserver, box, "thanks")
+        thanks = shot(xserver, box, "thanks", tmp_path)
         [url] = decode_qr(thanks)
         parts = urllib.parse.urlsplit(url)
         query = urllib.parse.parse_qs(parts.query)
@@ -229,7 +232,7 @@ def test_locked_screen_on_a_desktop_ignores_close_and_escape(xserver, tmp_path,
         xdotool(xserver, "key", "--window", wid, "alt+F4")
         time.sleep(1.5)
         assert screen.poll() is None, "\n".join(lines)
-        shot(xserver, box, "locked")
+        shot(xserver, box, "locked", tmp_path)
     finally:
         screen.send_signal(signal.SIGTERM)
         assert screen.wait(timeout=30) == 0, "\n".join(lines)

@@ -94,6 +94,20 @@ def test_approved_donation_end_to_end(tmp_path, size):
     assert report["kiosk_status"]["out_of_service"] is None
     assert report["final_title"] == i18n.tr(THANKS_TITLE, "fr")
     assert report["final_body"] == i18n.tr(THANKS_QR, "fr")
+    # The anonymous counts: the keypad detour (typed, then « Retour ») is neither a typed
+    # amount nor an abandon; the double tap on the preset is one choice.
+    counts = report["engagement"]
+    assert counts.pop("proj-1 slide_shown") >= 1
+    assert counts == {"proj-1 give_tapped": 1, "proj-1 amount_preset": 1,
+                      "proj-1 payment_started": 1, "proj-1 payment_approved": 1}
+
+
+def test_counts_that_cannot_be_written_change_nothing_of_the_gift(tmp_path):
+    report = drive(tmp_path, "approved", "800x480", "fr", "--refuse-counts")
+    assert report["screens"] == ["amount", "payment", "thanks", "attract"]
+    donation = assert_one_journaled(report, "approved")
+    assert donation["state"] == "approved"
+    assert report["engagement"] == {}  # every count refused, logged, and nothing else
 
 
 def test_approved_in_english_without_receipt_key_shows_no_qr(tmp_path):
@@ -166,6 +180,9 @@ def test_cancel_button_cancels_once(tmp_path):
     assert donation["state"] == "cancelled"
     assert report["cancel_calls"] == [donation["id"]]  # tapped twice, sent once
     assert report["final_body"] == "Aucun montant n’a été débité."
+    assert {k: n for k, n in report["engagement"].items() if "slide_shown" not in k} == {
+        "proj-1 give_tapped": 1, "proj-1 amount_preset": 1, "proj-1 payment_started": 1,
+        "proj-1 abandoned_cancel": 1}
 
 
 @pytest.mark.parametrize("size", SIZES)

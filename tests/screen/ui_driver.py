@@ -335,6 +335,15 @@ def scenario_steps(d: Driver, name: str) -> Iterator[Any]:
     tap(d.widget(final, "done"))
     yield d.at("attract")
     d.report["screens"].append("attract")
+    yield from counts_written(app)
+
+
+def counts_written(app: Any) -> Iterator[Any]:
+    """Until the engagement counts queued so far are in the ledger: the screen writes them on
+    its one I/O thread, in order, so a no-op queued behind them marks the end."""
+    yield 0.1  # a count is handed to the I/O thread on the next frame
+    behind = app._io.submit(lambda: None)
+    yield behind.done
 
 
 def run_steps(app: Any, steps: Iterator[Any], timeout_s: float, on_done: Callable) -> None:
@@ -431,6 +440,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-receipt-key", action="store_true")
     parser.add_argument("--rotation", type=int, default=0,
                         help="the display turned by this many degrees (screen.rotation)")
+    parser.add_argument("--refuse-counts", action="store_true",
+                        help="the ledger's engagement table refuses every write (a trigger)")
     parser.add_argument("--config", type=Path, default=None,
                         help="run the app as `kiosk --config FILE` builds it (the demo's "
                              "services must be running); the ledger is the config's")
@@ -454,6 +465,12 @@ def main(argv: list[str] | None = None) -> int:
         run_with_config(args, workdir)
         return 0
     ledger = open_ledger(workdir / "data" / "kiosk.db")
+    if args.refuse_counts:  # as a broken or full table would: every count fails
+        conn = sqlite3.connect(workdir / "data" / "kiosk.db")
+        conn.execute("CREATE TRIGGER refuse BEFORE INSERT ON engagement_counts"
+                     " BEGIN SELECT RAISE(ABORT, 'no counting'); END")
+        conn.commit()
+        conn.close()
     if args.scenario in ("locked", "choose"):  # also: the central API unreachable for a while
         ledger.set_service_status("sync", {"online": False, "last_error": "timed out"})
     if not args.no_receipt_key:
@@ -511,8 +528,17 @@ def main(argv: list[str] | None = None) -> int:
         report["pay_calls"], report["cancel_calls"] = port.pay_calls, port.cancel_calls
         report["acquirer"] = read_jsonl(workdir / "acquirer.jsonl")
     report["kiosk_status"] = ledger.service_status().get("kiosk")
+    report["engagement"] = engagement_by_project(ledger)
     (workdir / "report.json").write_text(json.dumps(report, indent=2))
     return 0 if report["error"] is None else 1
+
+
+def engagement_by_project(ledger: Any) -> dict[str, int]:
+    """The ledger's engagement counts as ``"project counter": count``, hours added up."""
+    totals: dict[str, int] = {}
+    for (_hour, project, counter), n in ledger.engagement_totals().items():
+        totals[f"{project} {counter}"] = totals.get(f"{project} {counter}", 0) + n
+    return totals
 
 
 if __name__ == "__main__":

@@ -41,6 +41,7 @@ def backoffice_nav(context: template.Context) -> dict:
             links.append((reverse("backoffice:fleet"), _("Fleet")))
         if scope.sees_money(user):
             links.append((reverse("backoffice:money"), _("Donations")))
+            links.append((reverse("insights:page"), _("Engagement")))
         if scope.money_shops(user).exists():
             links.append((reverse("backoffice:shops"), _("My shop")
                           if not scope.is_network_admin(user) else _("Shops")))

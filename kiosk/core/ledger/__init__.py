@@ -8,7 +8,8 @@ only ever pruned after the central API has confirmed it.
 
 :class:`Ledger` is a facade over one part per concern: :mod:`.donations` (the donation's life,
 reads, retention), :mod:`.outbox` (sync bookkeeping), :mod:`.catalog_cache` (catalog and
-featured choice), :mod:`.settings` (owner settings, service status), :mod:`.audit_log`.
+featured choice), :mod:`.settings` (owner settings, service status), :mod:`.audit_log`,
+:mod:`.engagement` (anonymous hourly counts).
 Durable writes are raw ``sqlite3`` in ``BEGIN IMMEDIATE`` (:func:`kiosk.core.db.immediate`):
 sqlite-utils' transactions begin DEFERRED, which can fail a lock upgrade under a concurrent
 writer instead of waiting. sqlite-utils serves the schema, introspection and exports.
@@ -36,6 +37,7 @@ from kiosk.core import db as dbmod
 from kiosk.core.ledger.audit_log import AuditLog
 from kiosk.core.ledger.catalog_cache import CatalogCache
 from kiosk.core.ledger.donations import Donations
+from kiosk.core.ledger.engagement import Engagement
 from kiosk.core.ledger.integrity import (
     integrity_check,
     looks_corrupt,
@@ -79,7 +81,7 @@ __all__ = [
 ]
 
 
-class Ledger(Donations, Outbox, CatalogCache, Settings, AuditLog):
+class Ledger(Donations, Outbox, CatalogCache, Settings, AuditLog, Engagement):
     """Durable record of donations over one SQLite file (see module docs)."""
 
     # -- opening -------------------------------------------------------------------------

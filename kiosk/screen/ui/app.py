@@ -51,6 +51,7 @@ from kivy.uix.screenmanager import NoTransition, ScreenManager
 from kiosk.assets import SOUNDS_DIR
 from kiosk.core import i18n, receipt
 from kiosk.core.catalog import Project
+from kiosk.core.funnel import Counter
 from kiosk.core.money import format_cents
 from kiosk.payment.runner import PaymentPort, run_donation
 from kiosk.screen.catalog_watch import CatalogWatch
@@ -163,7 +164,8 @@ class KioskApp(App):
         super().__init__(**kwargs)
         self.context = context
         self.lang = context.language
-        self.flow = DonationFlow(context.flow_settings)
+        self.flow = DonationFlow(context.flow_settings, on_count=self.count)
+        self._counts_waiting: list[tuple[Counter, str]] = []
         self.projects = list(context.projects)
         self._io = ThreadPoolExecutor(1, thread_name_prefix="kiosk-io")   # ledger + pay
         self._side = ThreadPoolExecutor(1, thread_name_prefix="kiosk-side")  # cancel, status
@@ -395,6 +397,30 @@ class KioskApp(App):
     def _owner_screen_showing(self) -> bool:
         return (self.owner is not None and self.manager is not None
                 and self.owner.holds_screen(self.manager.current))
+
+    # -- anonymous engagement counts (kiosk.core.funnel) -----------------------------------
+
+    def count(self, counter: Counter, project_id: str) -> None:
+        """UI thread, never waits: queued, then written on the I/O thread from the next
+        frame, so a payment submitted by the same tap is ahead of it (the pending commit is
+        never behind a count)."""
+        self._counts_waiting.append((counter, project_id))
+        if len(self._counts_waiting) == 1:
+            Clock.schedule_once(self._submit_counts, 0)
+
+    def _submit_counts(self, _dt: float = 0) -> None:
+        waiting, self._counts_waiting = self._counts_waiting, []
+        if waiting:
+            self._io.submit(self._write_counts, waiting)
+
+    def _write_counts(self, waiting: list[tuple[Counter, str]]) -> None:
+        """I/O thread: each count in its own short transaction; a failure loses that count
+        only (never a donation, never the screen)."""
+        for counter, project_id in waiting:
+            try:
+                self.context.ledger.count(counter, project_id)
+            except Exception as e:  # noqa: BLE001 - a count is never worth an error screen
+                log.warning("engagement count %s for %s not stored: %s", counter, project_id, e)
 
     # -- effects ----------------------------------------------------------------------
 

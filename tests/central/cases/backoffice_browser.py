@@ -26,7 +26,10 @@ from tests.helpers import chromium
 from tests.helpers.chromium import browser
 
 
-class BackofficeBrowserTests(StaticLiveServerTestCase):
+class BrowserPages(StaticLiveServerTestCase):
+    """One chromium for the class, signing in, waiting for pages, screenshots (no tests of its
+    own: the engagement page's browser test uses it too)."""
+
     host = "127.0.0.1"
 
     @classmethod
@@ -42,6 +45,31 @@ class BackofficeBrowserTests(StaticLiveServerTestCase):
         cls.driver.quit()
         super().tearDownClass()
 
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def open(self, path: str) -> None:
+        self.driver.get(f"{self.live_server_url}{path}")
+
+    def sign_in(self, name: str) -> None:
+        self.driver.delete_all_cookies()
+        self.open("/backoffice/sign-in/")
+        self.driver.find_element(By.ID, "id_username").send_keys(name)
+        self.driver.find_element(By.ID, "id_password").send_keys("pw")
+        self.click_and_load(self.driver.find_element(By.CSS_SELECTOR,
+                                                     "main button[type=submit]"))
+
+    def click_and_load(self, element: object) -> None:
+        chromium.click_and_load(self.driver, element)
+
+    def shoot(self, name: str, reload: bool = True) -> None:
+        chromium.shoot(self.driver, self.shots, name, reload)
+
+    def heading(self) -> str:
+        return self.driver.find_element(By.TAG_NAME, "h1").text
+
+
+class BackofficeBrowserTests(BrowserPages):
     def setUp(self) -> None:
         a1 = Association.objects.create(name="Jardins partagés")
         self.a2 = Association.objects.create(name="École du quartier")
@@ -79,28 +107,6 @@ class BackofficeBrowserTests(StaticLiveServerTestCase):
         staff("shop1", Membership.SHOP, shop=s1)
         staff("operator", Membership.OPERATOR)
         self.shop1 = s1
-
-    # -- helpers -----------------------------------------------------------------------------
-
-    def open(self, path: str) -> None:
-        self.driver.get(f"{self.live_server_url}{path}")
-
-    def sign_in(self, name: str) -> None:
-        self.driver.delete_all_cookies()
-        self.open("/backoffice/sign-in/")
-        self.driver.find_element(By.ID, "id_username").send_keys(name)
-        self.driver.find_element(By.ID, "id_password").send_keys("pw")
-        self.click_and_load(self.driver.find_element(By.CSS_SELECTOR,
-                                                     "main button[type=submit]"))
-
-    def click_and_load(self, element: object) -> None:
-        chromium.click_and_load(self.driver, element)
-
-    def shoot(self, name: str, reload: bool = True) -> None:
-        chromium.shoot(self.driver, self.shots, name, reload)
-
-    def heading(self) -> str:
-        return self.driver.find_element(By.TAG_NAME, "h1").text
 
     # -- the walk ----------------------------------------------------------------------------
 

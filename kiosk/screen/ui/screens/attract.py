@@ -21,6 +21,7 @@ from kivy.uix.screenmanager import NoTransition, Screen, ScreenManager, SlideTra
 from kivy.uix.widget import Widget
 
 from kiosk.core.catalog import Project
+from kiosk.core.funnel import Counter
 from kiosk.screen.engagement import PledgeView, band_view
 from kiosk.screen.matching import shop_total_view, sponsor_line
 from kiosk.screen.ui import pictures
@@ -265,6 +266,8 @@ class AttractScreen(KioskScreen):
             return
         app = App.get_running_app()
         self.choice.touched(app.context.clock())
+        if not slide.ask_open:
+            app.count(Counter.PARTICIPATE_TAPPED, slide.project_id)
         slide.ask_open = True
         if slide.ask_qr is None:
             app.background(pictures.qr_pixels, slide.ask_url, ASK_QR_PX,
@@ -370,6 +373,7 @@ class AttractScreen(KioskScreen):
         if not self.projects:
             return
         manager: ScreenManager = self.ids.slides
+        before = manager.current  # read first: the first slide added becomes current itself
         slide = self._slide(index)
         self.index, self.current_project_id = index, slide.project_id
         self.several = len(self.projects) > 1
@@ -377,6 +381,8 @@ class AttractScreen(KioskScreen):
         self._load_photo(slide, index)
         manager.transition = (SlideTransition(direction=direction, duration=0.6) if animate
                               else NoTransition())
+        if before != slide.name:
+            App.get_running_app().count(Counter.SLIDE_SHOWN, slide.project_id)
         manager.current = slide.name
 
     def _slide(self, index: int) -> ProjectSlide:
