@@ -92,3 +92,35 @@ class MoneyFilterForm(forms.Form):
         chosen.update(fixed)
         return MoneyFilter(start=local_midnight(d["start"]),
                            end=local_midnight(d["end"] + dt.timedelta(days=1)), **chosen)
+
+
+class SettlementUploadForm(forms.Form):
+    """The acquirer's settlement file (central.reconciliation.settlement says what it holds);
+    the decoder's error, naming the line and column, is the field's error."""
+
+    file = forms.FileField(label=_("Settlement file (CSV)"),
+                           help_text=_("Columns: date, terminal_reference, amount, currency, "
+                                       "auth_code. At most 2 MiB."))
+
+    def clean_file(self) -> object:
+        from central.reconciliation import settlement
+
+        upload = self.cleaned_data["file"]
+        if upload.size > settlement.MAX_BYTES:
+            raise forms.ValidationError(_("The file is larger than 2 MiB; split it by date."))
+        data = upload.read()
+        try:
+            self.lines = settlement.decode(data)
+        except settlement.SettlementError as e:
+            raise forms.ValidationError(str(e)) from None
+        self.data_bytes = data
+        return upload
+
+
+class ResolveForm(forms.Form):
+    decision = forms.ChoiceField(label=_("Decision"), widget=forms.RadioSelect,
+                                 choices=[("approved", _("Charged: count it as approved")),
+                                          ("declined", _("Not charged: count it as declined"))])
+    note = forms.CharField(label=_("Note (optional)"), required=False, max_length=500)
+    line = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    next = forms.CharField(required=False, widget=forms.HiddenInput)

@@ -24,6 +24,7 @@ from central.devices.models import (
     ReceiptKey,
 )
 from central.devices.tokens import new_enroll_code, new_receipt_key, new_token, sha256_hex
+from central.reconciliation.services import acknowledge
 
 THROTTLE_SCOPE = "enroll"
 
@@ -153,6 +154,8 @@ def record_heartbeat(device: Device, body: dict[str, Any], now: datetime | None 
         AuditRow.objects.bulk_create(
             [AuditRow(device=device, seq=r["seq"], actor=r["actor"], action=r["action"], row=r)
              for r in body.get("audit", [])], ignore_conflicts=True)
+        # The kiosk's record of a central decision it applied or refused: delivered, done.
+        acknowledge(device, body.get("audit", []))
 
 
 def prune_heartbeats(retention_days: int | None = None) -> int:

@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     "central.receipts",
     "central.claims",
     "central.engagement",
+    "central.reconciliation",
     "central.backoffice",
 ]
 
