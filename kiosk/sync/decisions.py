@@ -72,7 +72,7 @@ def parse_one(item: Any) -> CentralDecision:
     except ValueError:
         raise BadDecision("donation_id: expected a donation id (lower-case uuid)") from None
     decision = item.get("decision")
-    if decision not in TO_LEDGER:
+    if not isinstance(decision, str) or decision not in TO_LEDGER:
         raise BadDecision("decision: expected approved or declined")
     reference = item.get("acquirer_reference")
     if not isinstance(reference, str) or not _REFERENCE.fullmatch(reference):
