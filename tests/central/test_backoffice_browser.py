@@ -27,4 +27,4 @@ def test_backoffice_in_a_browser(backend: str, request: pytest.FixtureRequest,
     finally:
         if shots.exists():
             shutil.copytree(shots, ARTIFACTS / backend, dirs_exist_ok=True)
-    assert len(list(shots.glob("*.png"))) == 18
+    assert len(list(shots.glob("*.png"))) == 24
