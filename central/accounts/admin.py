@@ -56,6 +56,8 @@ class ShopProjectInline(admin.TabularInline):
 @admin.register(Shop)
 class ShopAdmin(ScopedAdmin):
     selector = selectors.shops
+    list_display = ["name", "town"]
+    list_filter = ["town"]
     inlines = [ShopProjectInline]
 
 

@@ -17,7 +17,15 @@ PROBLEM_CHOICES = [("", _("All devices")), ("any", _("Any problem")),
                    ("revoked", _("Revoked"))]
 
 
+def town_choices(shops: QuerySet) -> list[tuple[str, str]]:
+    """The towns of the shops the user may see, for a filter (any other is refused)."""
+    towns = (shops.exclude(town__isnull=True).exclude(town="").order_by("town")
+             .values_list("town", flat=True).distinct())
+    return [("", _("All towns")), *((t, t) for t in towns)]
+
+
 class FleetFilterForm(forms.Form):
+    town = forms.ChoiceField(required=False, label=_("Town"))
     shop = forms.ModelChoiceField(queryset=None, required=False, label=_("Shop"),
                                   empty_label=_("All shops"))
     problem = forms.ChoiceField(choices=PROBLEM_CHOICES, required=False, label=_("Problem"))
@@ -25,6 +33,7 @@ class FleetFilterForm(forms.Form):
     def __init__(self, *args: object, shops: QuerySet, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.fields["shop"].queryset = shops
+        self.fields["town"].choices = town_choices(shops)
 
 
 class EnrollmentCodeForm(forms.Form):
@@ -66,12 +75,14 @@ class MoneyFilterForm(forms.Form):
                                          empty_label=_("All associations"))
     shop = forms.ModelChoiceField(queryset=None, required=False, label=_("Shop"),
                                   empty_label=_("All shops"))
+    town = forms.ChoiceField(required=False, label=_("Town"))
 
     def __init__(self, *args: object, associations: QuerySet, shops: QuerySet,
                  **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.fields["association"].queryset = associations
         self.fields["shop"].queryset = shops
+        self.fields["town"].choices = town_choices(shops)
 
     def clean(self) -> dict:
         data = super().clean()
@@ -88,7 +99,8 @@ class MoneyFilterForm(forms.Form):
         """The selection (the form must be valid); ``fixed`` pins what the URL says."""
         d = self.cleaned_data
         chosen = {"association": d["association"].pk if d.get("association") else None,
-                  "shop": d["shop"].pk if d.get("shop") else None}
+                  "shop": d["shop"].pk if d.get("shop") else None,
+                  "town": d.get("town") or None}
         chosen.update(fixed)
         return MoneyFilter(start=local_midnight(d["start"]),
                            end=local_midnight(d["end"] + dt.timedelta(days=1)), **chosen)

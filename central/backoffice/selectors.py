@@ -54,7 +54,7 @@ def _problem_conditions(now: dt.datetime) -> dict[str, Q]:
 
 
 def fleet(user: User, *, shop: int | None = None, problem: str | None = None,
-          now: dt.datetime | None = None) -> QuerySet[Device]:
+          town: str | None = None, now: dt.datetime | None = None) -> QuerySet[Device]:
     """The devices the user may see with their latest heartbeat, each problem as a boolean
     (``is_silent``, ``is_backlog``...), ``problem_count``, and ``backlog_since``: when the
     server first heard of the current oldest unsent donation (the kiosk's clock is not
@@ -80,6 +80,8 @@ def fleet(user: User, *, shop: int | None = None, problem: str | None = None,
          for cond in conditions.values()), Value(0)))
     if shop is not None:
         devices = devices.filter(shop_id=shop)
+    if town is not None:
+        devices = devices.filter(shop__town=town)
     if problem in conditions:
         devices = devices.filter(conditions[problem])
     elif problem == "any":
@@ -150,6 +152,7 @@ class MoneyFilter:
     association: int | None = None
     shop: int | None = None
     project: str | None = None
+    town: str | None = None
 
 
 def donations(user: User, f: MoneyFilter) -> QuerySet[Donation]:
@@ -159,6 +162,8 @@ def donations(user: User, f: MoneyFilter) -> QuerySet[Donation]:
         rows = rows.filter(project__association_id=f.association)
     if f.shop is not None:
         rows = rows.filter(device__shop_id=f.shop)
+    if f.town is not None:
+        rows = rows.filter(device__shop__town=f.town)
     if f.project is not None:
         rows = rows.filter(project_ref=f.project)
     return rows

@@ -77,7 +77,8 @@ class FleetView(RoleRequiredMixin, ListView):
         data = self.form.cleaned_data if valid else {}
         shop = data.get("shop")
         return selectors.fleet(self.request.user, shop=shop.pk if shop else None,
-                               problem=data.get("problem") or None)
+                               problem=data.get("problem") or None,
+                               town=data.get("town") or None)
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         return super().get_context_data(form=self.form, query=_query(self.request, "page"),
@@ -198,7 +199,7 @@ def _money_form(request: HttpRequest) -> MoneyFilterForm:
     form = MoneyFilterForm(data, associations=scope.associations(request.user),
                            shops=scope.money_shops(request.user))
     if form.is_bound and not form.is_valid() and (
-            "association" in form.errors or "shop" in form.errors):
+            "association" in form.errors or "shop" in form.errors or "town" in form.errors):
         raise Http404  # another association's or shop's id: as if it did not exist
     return form
 
