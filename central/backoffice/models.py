@@ -11,9 +11,12 @@ class StaffAction(models.Model):
     REVOKE = "revoke"
     UPLOAD_SETTLEMENT = "upload_settlement"
     RESOLVE_OUTCOME = "resolve_outcome"
+    CREATE_PROJECT = "create_project"
+    EDIT_PROJECT = "edit_project"
     ACTIONS = [(CREATE_CODE, "create an enrollment code"), (REVOKE, "revoke"),
                (UPLOAD_SETTLEMENT, "upload a settlement file"),
-               (RESOLVE_OUTCOME, "resolve an unknown outcome")]
+               (RESOLVE_OUTCOME, "resolve an unknown outcome"),
+               (CREATE_PROJECT, "create a project"), (EDIT_PROJECT, "edit a project")]
 
     # The name is kept as well: the row must still say who after the account is deleted.
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
@@ -23,6 +26,9 @@ class StaffAction(models.Model):
     # None for an action on no one device (a settlement file).
     device = models.ForeignKey("devices.Device", null=True, blank=True,
                                on_delete=models.CASCADE, related_name="staff_actions")
+    # The project created or edited (its id is in ``detail`` too, should it be deleted).
+    project = models.ForeignKey("catalog.Project", null=True, blank=True,
+                                on_delete=models.SET_NULL, related_name="staff_actions")
     detail = models.JSONField(default=dict)
     at = models.DateTimeField(auto_now_add=True, db_index=True)
 
