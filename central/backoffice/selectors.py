@@ -16,10 +16,8 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     IntegerField,
-    OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Sum,
     Value,
     When,
@@ -30,7 +28,7 @@ from django.utils import timezone
 from central.accounts import selectors as scope
 from central.accounts.selectors import User
 from central.backoffice.models import StaffAction
-from central.devices.models import AuditRow, Device, Heartbeat, HeartbeatRollup
+from central.devices.models import AuditRow, Device, HeartbeatRollup
 from central.donations.models import Donation
 
 # -- the fleet ------------------------------------------------------------------------------
@@ -60,15 +58,11 @@ def fleet(user: User, *, shop: int | None = None, problem: str | None = None,
     server first heard of the current oldest unsent donation (the kiosk's clock is not
     trusted, the server's is). Problems first, then by device id."""
     now = now or timezone.now()
-    # The oldest unsent sequence number only grows, so its first heartbeat is one row found
-    # through the (device, received_at) index among that device's rows.
-    first_seen = (Heartbeat.objects
-                  .filter(device=OuterRef("pk"),
-                          body__oldest_unsynced_seq=OuterRef("state__body__oldest_unsynced_seq"))
-                  .order_by("received_at").values("received_at")[:1])
+    # When the current oldest unsent donation was first reported: kept with the latest state
+    # as heartbeats arrive (central.devices.services.record_heartbeat).
     devices = (scope.devices(user).select_related("shop", "state")
                .annotate(backlog_since=Case(When(state__backlog_count__gt=0,
-                                                 then=Subquery(first_seen)))))
+                                                 then=F("state__backlog_since")))))
     conditions = _problem_conditions(now)
     devices = devices.annotate(**{
         f"is_{name}": ExpressionWrapper(Case(When(cond, then=Value(True)),
