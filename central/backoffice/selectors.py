@@ -186,10 +186,16 @@ def money_rows(user: User, f: MoneyFilter, by: str = "project",
             .order_by(*order))
 
 
-def money_totals(user: User, f: MoneyFilter) -> list[dict[str, Any]]:
-    """The whole selection per currency."""
-    return list(donations(user, f).values(cur=F("currency")).annotate(**_state_columns())
-                .order_by("cur"))
+def money_totals(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The whole selection per currency, added up from its rows (``money_rows``, every
+    one): one pass over the donations for the page, not two."""
+    totals: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        total = totals.setdefault(row["cur"], {"cur": row["cur"]})
+        for name, value in row.items():
+            if name.endswith(("_count", "_cents")):
+                total[name] = total.get(name, 0) + value
+    return [totals[cur] for cur in sorted(totals)]
 
 
 def export_rows(user: User, f: MoneyFilter) -> QuerySet[Donation]:
