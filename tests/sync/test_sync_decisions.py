@@ -23,6 +23,7 @@ from kiosk.core.ledger import Ledger
 from kiosk.ops import reconcile
 from kiosk.sync import decisions
 from tests.sync.conftest import Kiosk
+from tests.sync.openapi_check import check_exchange
 
 BIN = Path(sys.executable).parent
 
@@ -187,6 +188,11 @@ def test_a_settlement_file_and_a_decision_reach_the_kiosk_ledger(kiosk: Kiosk) -
 
     # The kiosk's audit row rides on the next heartbeat: the decision is acknowledged.
     assert run("kiosk-sync", "--config", config, "--once").returncode == 0
+    exchanges = kiosk.central.server.exchanges
+    answers = [e["response"] for e in exchanges if e["route"] == "heartbeat"]
+    assert [len(a.get("decisions", [])) for a in answers] == [0, 1, 0]
+    for exchange in exchanges:
+        check_exchange(exchange)  # the answer's decisions as central_api/openapi.yaml says
     assert central_shell(kiosk, (
         "from central.reconciliation.models import OutcomeDecision; "
         "d = OutcomeDecision.objects.get(); "
