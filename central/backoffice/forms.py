@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from central.backoffice.selectors import MoneyFilter
+from central.reconciliation.settlement import SettlementError
 
 PROBLEM_CHOICES = [("", _("All devices")), ("any", _("Any problem")),
                    ("silent", _("Silent")), ("backlog", _("Backlog older than 24 h")),
@@ -106,6 +107,41 @@ class MoneyFilterForm(forms.Form):
                            end=local_midnight(d["end"] + dt.timedelta(days=1)), **chosen)
 
 
+# The settlement decoder's problems (central.reconciliation.settlement.PROBLEMS) in the
+# visitor's language.
+SETTLEMENT_PROBLEMS = {
+    "too_large": _("the file is larger than %(mib)s MiB; split it by date"),
+    "not_utf8": _("not UTF-8 text (save the file as CSV UTF-8)"),
+    "nul": _("the file holds a NUL character: it is not a CSV text file"),
+    "empty": _("the file is empty"),
+    "header": _("the first line must be the header %(header)s"),
+    "too_many": _("more than %(most)s lines; split the file by date"),
+    "duplicate": _("reference %(value)s is already on line %(earlier)s"),
+    "csv": _("not a well-formed CSV line (%(detail)s)"),
+    "no_lines": _("the file has a header but no payment line"),
+    "columns": _("expected %(expected)s columns, found %(found)s"),
+    "date": _("“%(value)s” is not a date as YYYY-MM-DD"),
+    "reference": _("“%(value)s” is neither a donation id (36 characters) nor its 10-digit "
+                   "Concert V2 form"),
+    "amount": _("“%(value)s” is not an amount such as 12.50 (a point, two decimals, no "
+                "currency sign)"),
+    "amount_zero": _("the amount must be more than zero"),
+    "currency": _("“%(value)s” is not a currency code such as EUR"),
+    "auth_code": _("“%(value)s” is not an authorisation code (1 to 64 letters or digits)"),
+}
+
+
+def settlement_problem(error: SettlementError) -> str:
+    """A SettlementError in the visitor's language, with its line and column."""
+    problem = SETTLEMENT_PROBLEMS[error.kind] % error.params
+    if error.line is None:
+        return str(problem)
+    if error.column:
+        return _("line %(line)s, column %(column)s: %(problem)s") % {
+            "line": error.line, "column": error.column, "problem": problem}
+    return _("line %(line)s: %(problem)s") % {"line": error.line, "problem": problem}
+
+
 class SettlementUploadForm(forms.Form):
     """The acquirer's settlement file (central.reconciliation.settlement says what it holds);
     the decoder's error, naming the line and column, is the field's error."""
@@ -124,7 +160,7 @@ class SettlementUploadForm(forms.Form):
         try:
             self.lines = settlement.decode(data)
         except settlement.SettlementError as e:
-            raise forms.ValidationError(str(e)) from None
+            raise forms.ValidationError(settlement_problem(e)) from None
         self.data_bytes = data
         return upload
 

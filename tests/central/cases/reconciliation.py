@@ -14,9 +14,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client, TestCase
 
 from central.accounts.models import Membership
+from central.backoffice.forms import SETTLEMENT_PROBLEMS
 from central.backoffice.models import StaffAction
 from central.catalog.models import Association, Project, Shop
 from central.donations.models import Donation
+from central.reconciliation import settlement
 from central.reconciliation.models import OutcomeDecision, SettlementLine
 from tests.central.cases.backoffice_pages import Kiosk, staff
 from tests.central.helpers import heartbeat
@@ -51,7 +53,8 @@ class ReconciliationTests(TestCase):
     def upload(self, text: str, user: Any = None) -> Any:
         self.client.force_login(user or self.operator)
         return self.client.post(f"{BO}reconciliation/", {
-            "file": SimpleUploadedFile("remises.csv", text.encode(), "text/csv")}, follow=True)
+            "file": SimpleUploadedFile("remises.csv", text.encode(), "text/csv")}, follow=True,
+            HTTP_ACCEPT_LANGUAGE="en")
 
     def resolve(self, donation: Donation, decision: str, **extra: Any) -> Any:
         self.client.force_login(self.operator)
@@ -84,6 +87,14 @@ class ReconciliationTests(TestCase):
         self.assertContains(page, "line 2, column date", status_code=400)
         self.assertFalse(SettlementLine.objects.exists())
         self.assertFalse(StaffAction.objects.exists())
+        # In French, every problem the decoder names has its words.
+        self.assertEqual(set(SETTLEMENT_PROBLEMS), set(settlement.PROBLEMS))
+        self.client.force_login(self.operator)
+        page = self.client.post(f"{BO}reconciliation/", {"file": SimpleUploadedFile(
+            "remises.csv", (HEADER + f"2026-11-20,{self.d[1].donation_id},5.00,eur,A1\n")
+            .encode(), "text/csv")}, HTTP_ACCEPT_LANGUAGE="fr")
+        self.assertContains(page, "ligne 2, colonne currency : « eur » n’est pas un code de "
+                            "devise comme EUR", status_code=400)
 
     def test_the_file_is_compared_in_four_groups(self) -> None:
         d = self.d
