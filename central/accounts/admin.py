@@ -6,9 +6,13 @@ from typing import Any
 
 from django.contrib import admin
 from django.http import HttpRequest
+from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
+from django.utils.timezone import localtime
 
 from central.accounts import selectors
 from central.accounts.models import Membership
+from central.backoffice import services as backoffice
 from central.catalog.forms import ProjectForm
 from central.catalog.models import Association, Image, Project, Shop, ShopProject
 from central.devices.models import Device, DeviceState, HeartbeatRollup
@@ -56,6 +60,8 @@ class ShopProjectInline(admin.TabularInline):
 @admin.register(Shop)
 class ShopAdmin(ScopedAdmin):
     selector = selectors.shops
+    list_display = ["name", "town"]
+    list_filter = ["town"]
     inlines = [ShopProjectInline]
 
 
@@ -65,7 +71,25 @@ class ProjectAdmin(ScopedAdmin):
     form = ProjectForm
     list_display = ["project_id", "title", "association", "raised_cents", "active"]
     list_filter = ["active", "association"]
-    readonly_fields = ["image", "raised_cents", "supporters"]
+    readonly_fields = ["image", "raised_cents", "supporters", "back_office_actions"]
+
+    def save_model(self, request: HttpRequest, obj: Project, form: Any, change: bool) -> None:
+        # The admin's change view runs in one transaction: the project and its audit row
+        # commit together.
+        super().save_model(request, obj, form, change)
+        backoffice.record_project(request.user, obj, created=not change,
+                                  changed=list(form.changed_data))
+
+    @admin.display(description="Done in the back office")
+    def back_office_actions(self, obj: Project) -> str:
+        rows = obj.staff_actions.all()[:20] if obj.pk else []
+        if not rows:
+            return "—"
+        return format_html("<ul>{}</ul>", format_html_join(
+            "", "<li><time datetime=\"{}\">{}</time> — {} — {} ({})</li>",
+            ((a.at.isoformat(), date_format(localtime(a.at), "SHORT_DATETIME_FORMAT"),
+              a.username, a.get_action_display(), ", ".join(a.detail.get("fields", [])))
+             for a in rows)))
 
 
 @admin.register(Image)

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from central.backoffice.selectors import MoneyFilter
+from central.reconciliation.settlement import SettlementError
 
 PROBLEM_CHOICES = [("", _("All devices")), ("any", _("Any problem")),
                    ("silent", _("Silent")), ("backlog", _("Backlog older than 24 h")),
@@ -17,7 +18,15 @@ PROBLEM_CHOICES = [("", _("All devices")), ("any", _("Any problem")),
                    ("revoked", _("Revoked"))]
 
 
+def town_choices(shops: QuerySet) -> list[tuple[str, str]]:
+    """The towns of the shops the user may see, for a filter (any other is refused)."""
+    towns = (shops.exclude(town__isnull=True).exclude(town="").order_by("town")
+             .values_list("town", flat=True).distinct())
+    return [("", _("All towns")), *((t, t) for t in towns)]
+
+
 class FleetFilterForm(forms.Form):
+    town = forms.ChoiceField(required=False, label=_("Town"))
     shop = forms.ModelChoiceField(queryset=None, required=False, label=_("Shop"),
                                   empty_label=_("All shops"))
     problem = forms.ChoiceField(choices=PROBLEM_CHOICES, required=False, label=_("Problem"))
@@ -25,6 +34,7 @@ class FleetFilterForm(forms.Form):
     def __init__(self, *args: object, shops: QuerySet, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.fields["shop"].queryset = shops
+        self.fields["town"].choices = town_choices(shops)
 
 
 class EnrollmentCodeForm(forms.Form):
@@ -66,12 +76,14 @@ class MoneyFilterForm(forms.Form):
                                          empty_label=_("All associations"))
     shop = forms.ModelChoiceField(queryset=None, required=False, label=_("Shop"),
                                   empty_label=_("All shops"))
+    town = forms.ChoiceField(required=False, label=_("Town"))
 
     def __init__(self, *args: object, associations: QuerySet, shops: QuerySet,
                  **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.fields["association"].queryset = associations
         self.fields["shop"].queryset = shops
+        self.fields["town"].choices = town_choices(shops)
 
     def clean(self) -> dict:
         data = super().clean()
@@ -88,7 +100,75 @@ class MoneyFilterForm(forms.Form):
         """The selection (the form must be valid); ``fixed`` pins what the URL says."""
         d = self.cleaned_data
         chosen = {"association": d["association"].pk if d.get("association") else None,
-                  "shop": d["shop"].pk if d.get("shop") else None}
+                  "shop": d["shop"].pk if d.get("shop") else None,
+                  "town": d.get("town") or None}
         chosen.update(fixed)
         return MoneyFilter(start=local_midnight(d["start"]),
                            end=local_midnight(d["end"] + dt.timedelta(days=1)), **chosen)
+
+
+# The settlement decoder's problems (central.reconciliation.settlement.PROBLEMS) in the
+# visitor's language.
+SETTLEMENT_PROBLEMS = {
+    "too_large": _("the file is larger than %(mib)s MiB; split it by date"),
+    "not_utf8": _("not UTF-8 text (save the file as CSV UTF-8)"),
+    "nul": _("the file holds a NUL character: it is not a CSV text file"),
+    "empty": _("the file is empty"),
+    "header": _("the first line must be the header %(header)s"),
+    "too_many": _("more than %(most)s lines; split the file by date"),
+    "duplicate": _("reference %(value)s is already on line %(earlier)s"),
+    "csv": _("not a well-formed CSV line (%(detail)s)"),
+    "no_lines": _("the file has a header but no payment line"),
+    "columns": _("expected %(expected)s columns, found %(found)s"),
+    "date": _("“%(value)s” is not a date as YYYY-MM-DD"),
+    "reference": _("“%(value)s” is neither a donation id (36 characters) nor its 10-digit "
+                   "Concert V2 form"),
+    "amount": _("“%(value)s” is not an amount such as 12.50 (a point, two decimals, no "
+                "currency sign)"),
+    "amount_zero": _("the amount must be more than zero"),
+    "currency": _("“%(value)s” is not a currency code such as EUR"),
+    "auth_code": _("“%(value)s” is not an authorisation code (1 to 64 letters or digits)"),
+}
+
+
+def settlement_problem(error: SettlementError) -> str:
+    """A SettlementError in the visitor's language, with its line and column."""
+    problem = SETTLEMENT_PROBLEMS[error.kind] % error.params
+    if error.line is None:
+        return str(problem)
+    if error.column:
+        return _("line %(line)s, column %(column)s: %(problem)s") % {
+            "line": error.line, "column": error.column, "problem": problem}
+    return _("line %(line)s: %(problem)s") % {"line": error.line, "problem": problem}
+
+
+class SettlementUploadForm(forms.Form):
+    """The acquirer's settlement file (central.reconciliation.settlement says what it holds);
+    the decoder's error, naming the line and column, is the field's error."""
+
+    file = forms.FileField(label=_("Settlement file (CSV)"),
+                           help_text=_("Columns: date, terminal_reference, amount, currency, "
+                                       "auth_code. At most 2 MiB."))
+
+    def clean_file(self) -> object:
+        from central.reconciliation import settlement
+
+        upload = self.cleaned_data["file"]
+        if upload.size > settlement.MAX_BYTES:
+            raise forms.ValidationError(_("The file is larger than 2 MiB; split it by date."))
+        data = upload.read()
+        try:
+            self.lines = settlement.decode(data)
+        except settlement.SettlementError as e:
+            raise forms.ValidationError(settlement_problem(e)) from None
+        self.data_bytes = data
+        return upload
+
+
+class ResolveForm(forms.Form):
+    decision = forms.ChoiceField(label=_("Decision"), widget=forms.RadioSelect,
+                                 choices=[("approved", _("Charged: count it as approved")),
+                                          ("declined", _("Not charged: count it as declined"))])
+    note = forms.CharField(label=_("Note (optional)"), required=False, max_length=500)
+    line = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    next = forms.CharField(required=False, widget=forms.HiddenInput)

@@ -9,15 +9,26 @@ from django.db import models
 class StaffAction(models.Model):
     CREATE_CODE = "create_enrollment_code"
     REVOKE = "revoke"
-    ACTIONS = [(CREATE_CODE, "create an enrollment code"), (REVOKE, "revoke")]
+    UPLOAD_SETTLEMENT = "upload_settlement"
+    RESOLVE_OUTCOME = "resolve_outcome"
+    CREATE_PROJECT = "create_project"
+    EDIT_PROJECT = "edit_project"
+    ACTIONS = [(CREATE_CODE, "create an enrollment code"), (REVOKE, "revoke"),
+               (UPLOAD_SETTLEMENT, "upload a settlement file"),
+               (RESOLVE_OUTCOME, "resolve an unknown outcome"),
+               (CREATE_PROJECT, "create a project"), (EDIT_PROJECT, "edit a project")]
 
     # The name is kept as well: the row must still say who after the account is deleted.
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
                              related_name="+")
     username = models.CharField(max_length=150)
     action = models.CharField(max_length=32, choices=ACTIONS)
-    device = models.ForeignKey("devices.Device", on_delete=models.CASCADE,
-                               related_name="staff_actions")
+    # None for an action on no one device (a settlement file).
+    device = models.ForeignKey("devices.Device", null=True, blank=True,
+                               on_delete=models.CASCADE, related_name="staff_actions")
+    # The project created or edited (its id is in ``detail`` too, should it be deleted).
+    project = models.ForeignKey("catalog.Project", null=True, blank=True,
+                                on_delete=models.SET_NULL, related_name="staff_actions")
     detail = models.JSONField(default=dict)
     at = models.DateTimeField(auto_now_add=True, db_index=True)
 
@@ -25,4 +36,4 @@ class StaffAction(models.Model):
         ordering = ["-at", "-pk"]
 
     def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.action} {self.device}"
+        return f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.action} {self.device or ''}"

@@ -7,6 +7,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
 from central.backoffice.models import StaffAction
+from central.catalog.models import Project
 from central.devices import services as devices
 from central.devices.models import Device
 
@@ -16,6 +17,16 @@ AlreadyEnrolled = devices.AlreadyEnrolled
 def _record(user: AbstractBaseUser, action: str, device: Device, **detail: object) -> None:
     StaffAction.objects.create(user=user, username=user.get_username(), action=action,
                                device=device, detail=detail)
+
+
+def record_project(user: AbstractBaseUser, project: Project, created: bool,
+                   changed: list[str]) -> None:
+    """A project created or edited in the back office (called inside the admin's own
+    transaction, after the save): who, when, which fields."""
+    StaffAction.objects.create(
+        user=user, username=user.get_username(), project=project,
+        action=StaffAction.CREATE_PROJECT if created else StaffAction.EDIT_PROJECT,
+        detail={"project_id": project.project_id, "fields": sorted(changed)})
 
 
 def create_enrollment_code(user: AbstractBaseUser, device: Device, expires_days: int) -> str:

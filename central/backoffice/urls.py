@@ -4,6 +4,7 @@
 from django.contrib.auth import views as auth
 from django.urls import path, re_path
 
+from central.backoffice import reconciliation_views as reconciliation
 from central.backoffice import views
 from central.devices.models import DEVICE_ID_PATTERN
 
@@ -29,4 +30,10 @@ urlpatterns = [
     path("shops/<int:pk>/", views.ShopView.as_view(), name="shop"),
     path("shops/<int:pk>/print/<int:year>-<int:month>/", views.ShopPrintView.as_view(),
          name="shop-print"),
+    path("reconciliation/", reconciliation.ReconciliationView.as_view(),
+         name="reconciliation"),
+    path("reconciliation/files/<int:pk>/", reconciliation.SettlementView.as_view(),
+         name="settlement"),
+    path("reconciliation/outcomes/<int:pk>/resolve", reconciliation.ResolveView.as_view(),
+         name="resolve"),
 ]

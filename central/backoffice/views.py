@@ -77,7 +77,8 @@ class FleetView(RoleRequiredMixin, ListView):
         data = self.form.cleaned_data if valid else {}
         shop = data.get("shop")
         return selectors.fleet(self.request.user, shop=shop.pk if shop else None,
-                               problem=data.get("problem") or None)
+                               problem=data.get("problem") or None,
+                               town=data.get("town") or None)
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         return super().get_context_data(form=self.form, query=_query(self.request, "page"),
@@ -177,11 +178,14 @@ class MoneyView(RoleRequiredMixin, TemplateView):
         fixed = {"association": association.pk} if association else {}
         chosen = form.money_filter(**fixed)
         d = form.cleaned_data
-        rows = _page(self.request, selectors.money_rows(user, chosen, d["by"], d["period"]))
+        # Every group is read at once (at most groups × periods rows): the totals come from
+        # them, and the pages are slices of them, so the donations are aggregated once.
+        every = list(selectors.money_rows(user, chosen, d["by"], d["period"]))
+        rows = _page(self.request, every)
         return super().get_context_data(
             form=form, association=association, rows=rows, by=d["by"], period=d["period"],
             by_label=dict(form.fields["by"].choices)[d["by"]],
-            totals=selectors.money_totals(user, chosen), start=d["start"], end=d["end"],
+            totals=selectors.money_totals(every), start=d["start"], end=d["end"],
             query=_query(self.request, "page"),
             associations=scope.associations(user)[:50], **kwargs)
 
@@ -198,7 +202,7 @@ def _money_form(request: HttpRequest) -> MoneyFilterForm:
     form = MoneyFilterForm(data, associations=scope.associations(request.user),
                            shops=scope.money_shops(request.user))
     if form.is_bound and not form.is_valid() and (
-            "association" in form.errors or "shop" in form.errors):
+            "association" in form.errors or "shop" in form.errors or "town" in form.errors):
         raise Http404  # another association's or shop's id: as if it did not exist
     return form
 

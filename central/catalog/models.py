@@ -73,10 +73,13 @@ class Project(models.Model):
 
 class Shop(models.Model):
     name = models.CharField(max_length=200, unique=True)
+    # Where the shop is, for the back office's filters (a fleet spans several towns).
+    town = models.CharField(max_length=120, null=True, blank=True)
     projects = models.ManyToManyField(Project, through="ShopProject", related_name="shops")
 
     class Meta:
         ordering = ["name"]
+        indexes = [models.Index(fields=["town"], name="shop_town")]
 
     def __str__(self) -> str:
         return self.name

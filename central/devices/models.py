@@ -84,6 +84,10 @@ class DeviceState(models.Model):
     clock_synchronized = models.BooleanField()
     last_error = models.TextField(null=True, blank=True)
     body = models.JSONField()
+    # When the server first heard of the current oldest unsent donation
+    # (``body.oldest_unsynced_seq``), by its own clock; None without a backlog. Kept here so
+    # the fleet page does not look for it among the heartbeats of every device.
+    backlog_since = models.DateTimeField(null=True, blank=True)
 
 
 class HeartbeatRollup(models.Model):

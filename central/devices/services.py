@@ -25,6 +25,7 @@ from central.devices.models import (
 )
 from central.devices.tokens import new_enroll_code, new_receipt_key, new_token, sha256_hex
 from central.insights import services as insights
+from central.reconciliation.services import acknowledge
 
 THROTTLE_SCOPE = "enroll"
 
@@ -140,6 +141,9 @@ def record_heartbeat(device: Device, body: dict[str, Any], now: datetime | None 
     error = 1 if body.get("last_error") else 0
     with transaction.atomic():
         Heartbeat.objects.create(device=device, received_at=now, body=body)
+        previous = (DeviceState.objects.select_for_update().filter(device=device)
+                    .values("body", "backlog_since").first())
+        state["backlog_since"] = _backlog_since(previous, body, now)
         DeviceState.objects.update_or_create(device=device, defaults=state)
         rollup, created = HeartbeatRollup.objects.get_or_create(
             device=device, hour=hour,
@@ -157,6 +161,21 @@ def record_heartbeat(device: Device, body: dict[str, Any], now: datetime | None 
             [AuditRow(device=device, seq=r["seq"], actor=r["actor"], action=r["action"], row=r)
              for r in body.get("audit", [])], ignore_conflicts=True)
         insights.record_counts(device, counts or [])
+        # The kiosk's record of a central decision it applied or refused: delivered, done.
+        acknowledge(device, body.get("audit", []))
+
+
+def _backlog_since(previous: dict[str, Any] | None, body: dict[str, Any],
+                   now: datetime) -> datetime | None:
+    """The first receipt of the current oldest unsent sequence number (it only grows): kept
+    while heartbeats repeat it, restarted when it changes, None when nothing waits."""
+    seq = body.get("oldest_unsynced_seq")
+    if seq is None:
+        return None
+    if previous is not None and previous["backlog_since"] is not None and \
+            previous["body"].get("oldest_unsynced_seq") == seq:
+        return previous["backlog_since"]
+    return now
 
 
 def prune_heartbeats(retention_days: int | None = None) -> int:

@@ -16,6 +16,7 @@ from central.common.http import (
 from central.devices import services, validation
 from central.devices.auth import authenticated_device
 from central.insights import validation as insights_validation
+from central.reconciliation import services as reconciliation
 
 
 @api_endpoint("POST")
@@ -44,4 +45,10 @@ def heartbeat(request: HttpRequest, device_id: str) -> HttpResponse:
     except Invalid as e:
         raise ApiError(400, "bad_request", str(e)) from None
     services.record_heartbeat(device, body, counts=counts)
-    return json_response({"server_time": now_rfc3339()})
+    # Decisions on its unknown outcomes ride on the answer until the kiosk's audit log says
+    # it applied or refused them (an older kiosk ignores the field).
+    answer: dict[str, object] = {"server_time": now_rfc3339()}
+    decisions = reconciliation.deliveries(device)
+    if decisions:
+        answer["decisions"] = decisions
+    return json_response(answer)

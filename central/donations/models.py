@@ -34,7 +34,12 @@ class Donation(models.Model):
         ordering = ["device", "seq"]
         constraints = [models.UniqueConstraint(fields=["device", "donation_id"],
                                                name="donation_once_per_device")]
-        indexes = [models.Index(fields=["project", "state"])]
+        indexes = [models.Index(fields=["project", "state"]),
+                   # The back office's pages select by the kiosk's date (a month, a day),
+                   models.Index(fields=["created_at"], name="donation_created_at"),
+                   # and list the unknown outcomes, a few among a million rows.
+                   models.Index(fields=["device", "seq"], condition=models.Q(state="unknown"),
+                                name="donation_unknown")]
 
 
 class ShopMonthTotal(models.Model):

@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "central.engagement",
     "central.sponsors",
     "central.insights",
+    "central.reconciliation",
     "central.backoffice",
 ]
 

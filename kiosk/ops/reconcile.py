@@ -32,6 +32,8 @@ class Decision:
     operator: str
     note: str
     at: str
+    central_decision: int | None = None  # the central service's decision number, if it came
+    # from the back office (kiosk.sync.decisions)
 
 
 def decisions(ledger: Ledger) -> dict[str, Decision]:
@@ -40,7 +42,7 @@ def decisions(ledger: Ledger) -> dict[str, Decision]:
     for at, actor, d in ledger.audit_entries(ACTION):
         found.setdefault(d["donation_id"], Decision(
             d["donation_id"], d["decision"], d["acquirer_reference"], actor,
-            d.get("note", ""), at))
+            d.get("note", ""), at, d.get("central_decision")))
     return found
 
 
@@ -51,8 +53,10 @@ def unresolved(ledger: Ledger) -> list[Donation]:
 
 
 def decide(ledger: Ledger, donation_id: str, decision: str, acquirer_reference: str,
-           operator: str, note: str = "") -> Decision:
-    """Record one decision; refuses a second one, or one on a donation that is not unknown."""
+           operator: str, note: str = "", *, central_decision: int | None = None) -> Decision:
+    """Record one decision; refuses a second one, or one on a donation that is not unknown.
+    ``central_decision``: the back office's decision number, when it came from there (the
+    central service reads it back from the audit row as the kiosk's acknowledgement)."""
     if decision not in DECISIONS:
         raise ReconcileError(f"decision {decision!r}: expected one of {', '.join(DECISIONS)}")
     if not _REFERENCE.fullmatch(acquirer_reference):
@@ -62,6 +66,8 @@ def decide(ledger: Ledger, donation_id: str, decision: str, acquirer_reference: 
         raise ReconcileError("the note is longer than 500 characters")
     detail: dict[str, Any] = {"donation_id": donation_id, "decision": decision,
                               "acquirer_reference": acquirer_reference, "note": note}
+    if central_decision is not None:
+        detail["central_decision"] = central_decision
 
     def check(state: str | None, earlier: dict[str, Any] | None) -> None:
         # Called inside the write lock, so two operators cannot both decide.
@@ -75,4 +81,5 @@ def decide(ledger: Ledger, donation_id: str, decision: str, acquirer_reference: 
                                  f"{earlier['decision']}")
 
     at = ledger.audit_donation_once(donation_id, operator, ACTION, detail, check)
-    return Decision(donation_id, decision, acquirer_reference, operator, note, at)
+    return Decision(donation_id, decision, acquirer_reference, operator, note, at,
+                    central_decision)

@@ -15,3 +15,9 @@ from tests.central.test_django_cases import run_cases
 def test_backoffice_pages(backend: str, request: pytest.FixtureRequest,
                           tmp_path: Path) -> None:
     run_cases("backoffice_pages", backend, request, tmp_path)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_reconciliation_pages(backend: str, request: pytest.FixtureRequest,
+                              tmp_path: Path) -> None:
+    run_cases("reconciliation", backend, request, tmp_path)

@@ -24,7 +24,7 @@ def test_backoffice_in_a_browser(backend: str, request: pytest.FixtureRequest,
         run_cases("backoffice_browser", backend, request, tmp_path)
     finally:
         keep_screenshots(sorted(shots.glob("*.png")), f"web/{backend}")
-    assert len(list(shots.glob("*.png"))) == 18
+    assert len(list(shots.glob("*.png"))) == 24
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

@@ -39,6 +39,7 @@ def backoffice_nav(context: template.Context) -> dict:
     if user.is_authenticated:
         if scope.sees_fleet(user):
             links.append((reverse("backoffice:fleet"), _("Fleet")))
+            links.append((reverse("backoffice:reconciliation"), _("Reconciliation")))
         if scope.sees_money(user):
             links.append((reverse("backoffice:money"), _("Donations")))
             links.append((reverse("insights:page"), _("Engagement")))

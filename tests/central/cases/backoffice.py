@@ -11,6 +11,7 @@ from django.test import TestCase
 
 from central.accounts.models import Membership
 from central.accounts.roles import ROLE_GROUPS
+from central.backoffice.models import StaffAction
 from central.catalog.models import Association, Project, Shop, ShopProject
 from central.devices.models import Device
 from central.donations.models import Donation
@@ -119,6 +120,28 @@ class BackofficeRoleTests(TestCase):
         self.assertEqual(refused.status_code, 200)
         self.assertIn("association", refused.context["adminform"].form.errors)
         self.assertFalse(Project.objects.filter(project_id="p9").exists())
+
+    def test_creating_and_editing_a_project_is_recorded_and_shown_on_its_page(self) -> None:
+        self.client.force_login(self.assoc1)
+        form = {"project_id": "p7", "association": self.a1.pk, "title": "Verger",
+                "summary": "s", "goal_cents": 5, "currency": "EUR"}
+        self.client.post(f"{ADMIN}catalog/project/add/", form)
+        made = Project.objects.get(project_id="p7")
+        done = self.client.post(f"{ADMIN}catalog/project/{made.pk}/change/",
+                                {**form, "title": "Verger (2)", "goal_cents": 9})
+        self.assertRedirects(done, f"{ADMIN}catalog/project/")
+        rows = [(a.username, a.action, a.detail) for a in
+                StaffAction.objects.filter(project=made).order_by("pk")]
+        self.assertEqual(rows[0][:2], ("assoc1", StaffAction.CREATE_PROJECT))
+        self.assertEqual(rows[1], ("assoc1", StaffAction.EDIT_PROJECT,
+                                   {"project_id": "p7", "fields": ["goal_cents", "title"]}))
+        page = self.client.get(f"{ADMIN}catalog/project/{made.pk}/change/")
+        self.assertContains(page, "assoc1 — edit a project (goal_cents, title)")
+        self.assertContains(page, "assoc1 — create a project")
+        # A refused edit (another association's project) records nothing.
+        self.client.post(f"{ADMIN}catalog/project/{self.p2.pk}/change/",
+                         {**form, "project_id": "p2", "title": "taken over"})
+        self.assertFalse(StaffAction.objects.filter(project=self.p2).exists())
 
     def test_shop_sees_only_its_own_kiosks_and_listings(self) -> None:
         self.assertEqual(self.listed(self.shop1, "devices/device"), {self.d1})

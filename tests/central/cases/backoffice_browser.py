@@ -7,7 +7,10 @@ Run per database by test_backoffice_browser.py."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 from django.contrib.staticfiles.testing import StaticLiveServerTestCase
@@ -24,6 +27,9 @@ from tests.central.cases.backoffice_pages import Kiosk, iso, staff
 from tests.central.helpers import heartbeat
 from tests.helpers import chromium
 from tests.helpers.chromium import browser
+from tests.sync.helpers import DEVICE_ID, open_ledger, write_config
+
+BIN = Path(sys.executable).parent
 
 
 class BrowserPages(StaticLiveServerTestCase):
@@ -165,3 +171,70 @@ class BackofficeBrowserTests(BrowserPages):
         self.shoot("fleet-admin-english")
         self.open(f"/backoffice/shops/{self.shop1.pk}/")
         self.shoot("shop-admin-english")
+
+    # -- reconciliation, down to a kiosk's ledger -----------------------------------------------
+
+    def kiosk_command(self, *argv: str) -> subprocess.CompletedProcess:
+        return subprocess.run([str(BIN / argv[0]), "--config", str(self.kiosk_cfg.path),
+                               *argv[1:]], capture_output=True, text=True, timeout=120)
+
+    def unreconciled(self) -> int:
+        return json.loads(self.kiosk_command("kioskctl", "status", "--json").stdout)[
+            "unreconciled"]
+
+    def test_an_unknown_outcome_is_resolved_and_reaches_the_kiosk(self) -> None:
+        # A real kiosk: its own ledger file, enrolled with a code, and kiosk-sync --once
+        # against this live server over HTTP.
+        home = Path(os.environ["BACKOFFICE_SCREENSHOTS"]).parent / "kiosk"
+        home.mkdir()
+        self.kiosk_cfg = write_config(home, self.live_server_url)
+        (home / "code").write_text(device_services.create_enrollment_code(
+            DEVICE_ID, shop=self.shop1) + "\n")
+        enrolled = self.kiosk_command("kioskctl", "enroll", "--code-file", str(home / "code"))
+        self.assertEqual(enrolled.returncode, 0, enrolled.stderr)
+        ledger = open_ledger(self.kiosk_cfg)
+        self.addCleanup(ledger.close)
+        lost = ledger.create_pending("p1", 1250, "EUR")
+        ledger.finish(lost.id, "unknown", reason="answer lost after the card was presented")
+        self.assertEqual(self.kiosk_command("kiosk-sync", "--once").returncode, 0)
+        self.assertEqual(self.unreconciled(), 1)
+
+        self.sign_in("operator")
+        self.click_and_load(self.driver.find_element(By.LINK_TEXT, "Rapprochement"))
+        self.assertEqual(self.heading(), "Rapprochement")
+        waiting = self.driver.find_elements(By.CSS_SELECTOR, "#main .items li")
+        self.assertEqual(len(waiting), 2)  # cafe-01's, and this kiosk's
+        self.shoot("reconciliation-operator")
+        # The acquirer's file: this payment (V2 reference form), and one we never saw.
+        settlement = home / "remises.csv"
+        settlement.write_text(
+            "date,terminal_reference,amount,currency,auth_code\n"
+            f"{lost.created_at[:10]},{lost.id.replace('-', '')[:10]},12.50,EUR,Z9Y8X7\n"
+            f"{lost.created_at[:10]},abcdef0123,30.00,EUR,Q1W2E3\n")
+        self.driver.find_element(By.ID, "id_file").send_keys(str(settlement))
+        self.click_and_load(self.driver.find_element(By.CSS_SELECTOR, "form.upload button"))
+        self.assertEqual(self.heading(), "remises.csv")
+        card = self.driver.find_element(By.CSS_SELECTOR, "section[aria-labelledby=unknown] li")
+        self.assertIn(lost.id, card.text)
+        self.assertIn("Z9Y8X7", card.text)
+        self.assertIn("abcdef0123", self.driver.find_element(
+            By.CSS_SELECTOR, "section[aria-labelledby=acquirer-only]").text)
+        self.shoot("settlement-operator")  # reloads: find the card again
+        card = self.driver.find_element(By.CSS_SELECTOR, "section[aria-labelledby=unknown] li")
+        self.click_and_load(card.find_element(By.CSS_SELECTOR, "button[value=approved]"))
+        self.assertIn("cafe-test-01", self.driver.find_element(By.CSS_SELECTOR,
+                                                                ".messages").text)
+        self.open("/backoffice/reconciliation/")
+        self.assertIn("en attente de son prochain signal de vie", self.driver.page_source)
+
+        # The next round brings the decision to the ledger; kioskctl status stops counting
+        # it; the round after tells the office that the kiosk applied it.
+        self.assertEqual(self.kiosk_command("kiosk-sync", "--once").returncode, 0)
+        self.assertEqual(self.unreconciled(), 0)
+        self.assertEqual(self.kiosk_command("kiosk-sync", "--once").returncode, 0)
+        self.open("/backoffice/reconciliation/")
+        row = self.driver.find_element(By.CSS_SELECTOR, "section[aria-labelledby="
+                                                        "decisions-title] tbody tr")
+        self.assertIn("operator", row.text)
+        self.assertIn("appliquée", row.text)
+        self.shoot("reconciliation-decided")

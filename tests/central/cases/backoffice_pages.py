@@ -275,6 +275,33 @@ class BackofficePageTests(TestCase):
         self.assertEqual(listed(shop=str(self.s2.pk)), ["old-backlog", "salon-01"])
         self.assertEqual(listed(problem="any", shop=str(self.s1.pk)), ["cafe-01", "quiet-01"])
 
+    def test_fleet_and_donations_filter_by_town(self) -> None:
+        Shop.objects.filter(pk=self.s1.pk).update(town="Marseille")
+        Shop.objects.filter(pk=self.s2.pk).update(town="Aix-en-Provence")
+        Kiosk(Client(), "nowhere-01", None)  # no shop, so no town
+
+        def listed(user: User, **params: str) -> list[str]:
+            return [d.device_id for d in
+                    self.get(user, f"{BO}fleet/", **params).context["devices"]]
+
+        self.assertEqual(listed(self.operator, town="Marseille"), ["cafe-01"])
+        self.assertEqual(listed(self.admin, town="Aix-en-Provence"), ["salon-01"])
+        page = self.get(self.operator, f"{BO}fleet/")
+        self.assertEqual(page.context["form"].fields["town"].choices[1:],
+                         [("Aix-en-Provence", "Aix-en-Provence"), ("Marseille", "Marseille")])
+        self.assertContains(page, '<label for="id_town">')
+        self.assertEqual(self.money(self.admin, by="shop", period="range", town="Marseille"), {
+            (None, "Café des Capucins", "EUR"): {
+                "approved_count": 4, "approved_cents": 6050, "declined_count": 1,
+                "declined_cents": 700, "unknown_count": 1, "unknown_cents": 900}})
+        export = self.get(self.admin, f"{BO}money/export.csv", town="Aix-en-Provence", **RANGE)
+        shops = {row["shop"] for row in csv.DictReader(io.StringIO(
+            b"".join(export.streaming_content).decode()))}
+        self.assertEqual(shops, {"Salon Rive Gauche"})
+        # A shop owner sees only its own shop's town; another town is as if it did not exist.
+        self.assertEqual(self.get(self.shop1, f"{BO}money/", town="Aix-en-Provence")
+                         .status_code, 404)
+
     def test_device_page_history_and_kiosk_audit(self) -> None:
         audit = [{"seq": 1, "at": MARCH, "boot_id": "b", "mono_ns": 1, "actor": "owner",
                   "action": "featured_changed", "detail": {"projects": ["p1"]}}]

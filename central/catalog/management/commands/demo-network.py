@@ -35,8 +35,10 @@ class Command(BaseCommand):
         doc, images = load()
         half = len(doc["projects"]) // 2
         with transaction.atomic():
-            cafe, _ = Shop.objects.get_or_create(name="Café des Capucins")
-            salon, _ = Shop.objects.get_or_create(name="Salon du Vieux-Port")
+            cafe, _ = Shop.objects.update_or_create(name="Café des Capucins",
+                                                    defaults={"town": "Aix-en-Provence"})
+            salon, _ = Shop.objects.update_or_create(name="Salon du Vieux-Port",
+                                                     defaults={"town": "Marseille"})
             publish_catalog(cafe, doc, images)
             publish_catalog(salon, {"projects": doc["projects"][half:]}, {})
             # Two associations share the demo projects between them.
