@@ -40,6 +40,11 @@ class Budget:
     def oom_kills(self) -> int | None:
         return None
 
+    def throttled(self) -> tuple[int, int, float] | None:
+        """CPU quota periods, those in which the group was throttled, and seconds throttled:
+        whether the one-CPU quota, rather than the machine, held the group back."""
+        return None
+
     def close(self) -> None:
         """After every process in it has exited."""
 
@@ -63,6 +68,9 @@ class SystemdSlice(Budget):
     def oom_kills(self) -> int | None:
         return _v2_oom_kills(self.dir) if self.dir else None
 
+    def throttled(self) -> tuple[int, int, float] | None:
+        return _cpu_stat(self.dir / "cpu.stat", "throttled_usec", 1e-6) if self.dir else None
+
     def close(self) -> None:
         subprocess.run(["systemctl", "stop", self.unit], capture_output=True, timeout=30)
 
@@ -85,6 +93,9 @@ class CgroupV2(Budget):
 
     def oom_kills(self) -> int | None:
         return _v2_oom_kills(self.dir)
+
+    def throttled(self) -> tuple[int, int, float] | None:
+        return _cpu_stat(self.dir / "cpu.stat", "throttled_usec", 1e-6)
 
     def close(self) -> None:
         self.dir.rmdir()
@@ -120,8 +131,8 @@ class CgroupV1(Budget):
                 return int(line.split()[1])
         return None
 
-    def failcnt(self) -> int:
-        return int((self.memory / "memory.failcnt").read_text())
+    def throttled(self) -> tuple[int, int, float] | None:
+        return _cpu_stat(self.cpu / "cpu.stat", "throttled_time", 1e-9)
 
     def close(self) -> None:
         for group in (self.cpu, self.memory):
@@ -190,6 +201,15 @@ def _read_mb(path: Path) -> float | None:
     try:
         return int(path.read_text()) / 2**20
     except (OSError, ValueError):
+        return None
+
+
+def _cpu_stat(path: Path, time_key: str, unit_s: float) -> tuple[int, int, float] | None:
+    try:
+        stat = dict(line.split() for line in path.read_text().splitlines())
+        return (int(stat["nr_periods"]), int(stat["nr_throttled"]),
+                int(stat[time_key]) * unit_s)
+    except (OSError, KeyError, ValueError):
         return None
 
 

@@ -117,7 +117,8 @@ def run_round(side: SyncSide, workdir: Path, photos: Path, label: str,
                       elapsed_s=elapsed, load_rounds=load.rounds if load else 0)
         stop(sync)
         result.update(group_peak_mb=budget.peak_memory_mb(), oom_kills=budget.oom_kills(),
-                      mechanism=budget.name)
+                      throttled=budget.throttled(), mechanism=budget.name,
+                      load_avg=os.getloadavg()[0])
         return result
     finally:
         for proc in (screen, sync):
@@ -184,6 +185,13 @@ def report(quiet: dict[str, Any], loaded: dict[str, Any]) -> None:
                      r["sync_cpu_s"]])
     print_table(["round", "screen peak RSS MB", "bridge MB", "sync MB", "three MB",
                  "group peak MB", "OOM kills", "screen CPU s", "sync CPU s"], rows)
+    print()
+    rows = []
+    for name, r in (("quiet", quiet), ("loaded", loaded)):
+        periods, throttled, throttled_s = r["throttled"] or ("-", "-", "-")
+        rows.append([name, periods, throttled, throttled_s, r["load_avg"]])
+    print_table(["round", "CPU quota periods", "throttled", "throttled s",
+                 "machine load average (1 min)"], rows)
     print("targets: tap->ENQ p95 <= 16.7 ms loaded; no OOM kill; three processes <= 400 MB "
           "peak RSS; <= 1 frame dropped in 100 while sync works")
 
