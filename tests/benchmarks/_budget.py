@@ -16,6 +16,7 @@ import os
 import resource
 import shutil
 import subprocess
+import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -98,7 +99,7 @@ class CgroupV2(Budget):
         return _cpu_stat(self.dir / "cpu.stat", "throttled_usec", 1e-6)
 
     def close(self) -> None:
-        self.dir.rmdir()
+        _remove([self.dir])
 
 
 class CgroupV1(Budget):
@@ -135,8 +136,7 @@ class CgroupV1(Budget):
         return _cpu_stat(self.cpu / "cpu.stat", "throttled_time", 1e-9)
 
     def close(self) -> None:
-        for group in (self.cpu, self.memory):
-            group.rmdir()
+        _remove([self.cpu, self.memory])
 
 
 class TasksetRlimit(Budget):
@@ -174,6 +174,21 @@ def make_budget(label: str) -> Budget:
         except OSError:
             pass
     return TasksetRlimit()
+
+
+def _remove(groups: list[Path], wait_s: float = 10) -> None:
+    """rmdir once the last process in them has exited (a grandchild may outlive its parent
+    by a moment)."""
+    deadline = time.monotonic() + wait_s
+    for group in groups:
+        while True:
+            try:
+                group.rmdir()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
 
 
 def _own_cgroups() -> dict[str, str]:
