@@ -41,6 +41,10 @@ class Budget:
     def oom_kills(self) -> int | None:
         return None
 
+    def limit_hits(self) -> int | None:
+        """How often the group's memory use reached the limit (the kernel then reclaimed)."""
+        return None
+
     def throttled(self) -> tuple[int, int, float] | None:
         """CPU quota periods, those in which the group was throttled, and seconds throttled:
         whether the one-CPU quota, rather than the machine, held the group back."""
@@ -131,6 +135,9 @@ class CgroupV1(Budget):
             if line.startswith("oom_kill "):
                 return int(line.split()[1])
         return None
+
+    def limit_hits(self) -> int | None:
+        return int((self.memory / "memory.failcnt").read_text())
 
     def throttled(self) -> tuple[int, int, float] | None:
         return _cpu_stat(self.cpu / "cpu.stat", "throttled_time", 1e-9)

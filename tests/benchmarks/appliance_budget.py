@@ -117,8 +117,8 @@ def run_round(side: SyncSide, workdir: Path, photos: Path, label: str,
                       elapsed_s=elapsed, load_rounds=load.rounds if load else 0)
         stop(sync)
         result.update(group_peak_mb=budget.peak_memory_mb(), oom_kills=budget.oom_kills(),
-                      throttled=budget.throttled(), mechanism=budget.name,
-                      load_avg=os.getloadavg()[0])
+                      limit_hits=budget.limit_hits(), throttled=budget.throttled(),
+                      mechanism=budget.name, load_avg=os.getloadavg()[0])
         return result
     finally:
         for proc in (screen, sync):
@@ -181,10 +181,12 @@ def report(quiet: dict[str, Any], loaded: dict[str, Any]) -> None:
         group = r["group_peak_mb"]
         rows.append([name, r["screen_peak_rss_mb"], r["bridge_peak_rss_mb"],
                      r["sync_peak_rss_mb"], three, "-" if group is None else group,
-                     "-" if r["oom_kills"] is None else r["oom_kills"], r["screen_cpu_s"],
+                     "-" if r["oom_kills"] is None else r["oom_kills"],
+                     "-" if r["limit_hits"] is None else r["limit_hits"], r["screen_cpu_s"],
                      r["sync_cpu_s"]])
     print_table(["round", "screen peak RSS MB", "bridge MB", "sync MB", "three MB",
-                 "group peak MB", "OOM kills", "screen CPU s", "sync CPU s"], rows)
+                 "group peak MB", "OOM kills", "limit hits", "screen CPU s", "sync CPU s"],
+                rows)
     print()
     rows = []
     for name, r in (("quiet", quiet), ("loaded", loaded)):
