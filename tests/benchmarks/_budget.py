@@ -71,7 +71,10 @@ class SystemdSlice(Budget):
         return _read_mb(self.dir / "memory.peak") if self.dir else None
 
     def oom_kills(self) -> int | None:
-        return _v2_oom_kills(self.dir) if self.dir else None
+        return _v2_event(self.dir, "oom_kill") if self.dir else None
+
+    def limit_hits(self) -> int | None:
+        return _v2_event(self.dir, "max") if self.dir else None
 
     def throttled(self) -> tuple[int, int, float] | None:
         return _cpu_stat(self.dir / "cpu.stat", "throttled_usec", 1e-6) if self.dir else None
@@ -97,7 +100,10 @@ class CgroupV2(Budget):
         return _read_mb(self.dir / "memory.peak")
 
     def oom_kills(self) -> int | None:
-        return _v2_oom_kills(self.dir)
+        return _v2_event(self.dir, "oom_kill")
+
+    def limit_hits(self) -> int | None:
+        return _v2_event(self.dir, "max")
 
     def throttled(self) -> tuple[int, int, float] | None:
         return _cpu_stat(self.dir / "cpu.stat", "throttled_usec", 1e-6)
@@ -235,10 +241,11 @@ def _cpu_stat(path: Path, time_key: str, unit_s: float) -> tuple[int, int, float
         return None
 
 
-def _v2_oom_kills(group: Path) -> int | None:
+def _v2_event(group: Path, key: str) -> int | None:
+    """A count from memory.events: ``oom_kill``, or ``max`` (the limit reached)."""
     try:
         for line in (group / "memory.events").read_text().splitlines():
-            if line.startswith("oom_kill "):
+            if line.startswith(f"{key} "):
                 return int(line.split()[1])
     except OSError:
         pass
