@@ -7,7 +7,8 @@ everything started in it. The first mechanism that works here is used, and named
 3. a cgroup v1 child (cpu and memory hierarchies mounted, written as root) with a CFS quota of
    100 ms per 100 ms period and memory.limit_in_bytes;
 4. otherwise ``taskset`` to one CPU and RLIMIT_AS of 1 GiB per process (address space, not
-   memory used: no shared limit and no group peak).
+   memory used: no shared limit and no group peak; the screen, whose software OpenGL reserves
+   about 1.1 GB of address space, may fail to start under it, which the output then shows).
 """
 
 from __future__ import annotations
