@@ -86,83 +86,103 @@ def run_bridge_host(workdir: Path) -> None:
     bridge.stop()
 
 
-def run_tap(workdir: Path, count: int) -> None:
-    import subprocess
+class EnqLog:
+    """The ENQ times the bridge host appends to WORKDIR/enq.txt."""
 
-    from kiosk.payment.client import BridgeClient
-    from kiosk.payment.port import BridgePort
-    from tests.screen.screen_fixtures import make_projects
-    from tests.screen.ui_driver import tap
+    def __init__(self, workdir: Path) -> None:
+        self.path = workdir / "enq.txt"
 
-    host = subprocess.Popen([sys.executable, "-m", "tests.benchmarks._screen_child",
-                             "bridge-host", str(workdir)], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, text=True)
-    socket_path = json.loads(host.stdout.readline())["socket"]
-    enq_file = workdir / "enq.txt"
+    def times(self) -> list[float]:
+        return [float(x) for x in self.path.read_text().split()] if self.path.exists() else []
 
-    def enq_times() -> list[float]:
-        return [float(x) for x in enq_file.read_text().split()] if enq_file.exists() else []
-
-    def enq_after(before: int) -> float:
+    def after(self, before: int) -> float:
+        """The time of the ENQ that follows the first ``before`` ones."""
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline:
-            times = enq_times()
+            times = self.times()
             if len(times) > before:
                 return times[before]
             time.sleep(0.001)
         raise TimeoutError("the simulator saw no ENQ")
 
-    baseline: list[float] = []
-    client = BridgeClient(socket_path)
-    time.sleep(0.3)
-    for _ in range(count):
-        before = len(enq_times())
-        t0 = time.perf_counter()
-        client.pay(str(uuid.uuid4()), 500, "EUR")
-        baseline.append(enq_after(before) - t0)
 
-    setup_kivy(workdir)
+def start_bridge_host(workdir: Path) -> tuple[Any, str]:
+    """The bridge-host process (stopped by closing its stdin) and its socket path."""
+    import subprocess
+
+    host = subprocess.Popen([sys.executable, "-m", "tests.benchmarks._screen_child",
+                             "bridge-host", str(workdir)], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True)
+    return host, json.loads(host.stdout.readline())["socket"]
+
+
+def donor_steps(app: Any, count: int, enq: EnqLog, taps: list[tuple[int, float]]) -> Any:
+    """A generator of waits run on the Kivy clock by :func:`run_steps`: ``count`` donations
+    tapped through (give, the second amount, done), each amount tap recorded in ``taps`` as
+    (ENQs seen before it, its time)."""
+    from tests.screen.ui_driver import tap
+
+    deadline = time.monotonic() + 30
+
+    def available() -> bool:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"giving never became available: {app.health}")
+        return app.available
+
+    yield available
+    for _ in range(count):
+        tap(app.screen("attract").ids.give)
+        yield lambda: app.manager.current == "amount" and not app.manager.transition.is_active
+        button = list(reversed(app.screen("amount").ids.presets.children))[1]
+        before = len(enq.times())
+        t0 = time.perf_counter()
+        tap(button)
+        taps.append((before, t0))
+        yield lambda: app.step == "thanks" and not app.manager.transition.is_active
+        tap(app.screen("thanks").ids.done)
+        yield lambda: app.step == "attract" and not app.manager.transition.is_active
+
+
+def run_steps(app: Any, steps: Any) -> None:
+    """Run the app, advancing ``steps`` (a generator of waits) each frame; stop at its end."""
     from kivy.clock import Clock
 
-    app = kiosk_app(workdir, make_projects(workdir / "photos", 2),
-                    BridgePort(BridgeClient(socket_path)))
-    taps: list[tuple[int, float]] = []
-
-    def steps():  # noqa: ANN202 - a generator of waits, run on the Kivy clock
-        deadline = time.monotonic() + 30
-
-        def available() -> bool:
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"giving never became available: {app.health}")
-            return app.available
-
-        yield available
-        for _ in range(count):
-            tap(app.screen("attract").ids.give)
-            yield lambda: app.manager.current == "amount" and not app.manager.transition.is_active
-            button = list(reversed(app.screen("amount").ids.presets.children))[1]
-            before = len(enq_times())
-            t0 = time.perf_counter()
-            tap(button)
-            taps.append((before, t0))
-            yield lambda: app.step == "thanks" and not app.manager.transition.is_active
-            tap(app.screen("thanks").ids.done)
-            yield lambda: app.step == "attract" and not app.manager.transition.is_active
-
-    it = steps()
-    state = {"wait": next(it)}
+    state = {"wait": next(steps)}
 
     def advance(_dt: float) -> None:
         if not state["wait"]():
             return
         try:
-            state["wait"] = next(it)
+            state["wait"] = next(steps)
         except StopIteration:
             app.stop()
 
     Clock.schedule_interval(advance, 0)
     app.run()
-    screen = [enq_after(before) - t0 for before, t0 in taps]
+
+
+def run_tap(workdir: Path, count: int) -> None:
+    from kiosk.payment.client import BridgeClient
+    from kiosk.payment.port import BridgePort
+    from tests.screen.screen_fixtures import make_projects
+
+    host, socket_path = start_bridge_host(workdir)
+    enq = EnqLog(workdir)
+    baseline: list[float] = []
+    client = BridgeClient(socket_path)
+    time.sleep(0.3)
+    for _ in range(count):
+        before = len(enq.times())
+        t0 = time.perf_counter()
+        client.pay(str(uuid.uuid4()), 500, "EUR")
+        baseline.append(enq.after(before) - t0)
+
+    setup_kivy(workdir)
+    app = kiosk_app(workdir, make_projects(workdir / "photos", 2),
+                    BridgePort(BridgeClient(socket_path)))
+    taps: list[tuple[int, float]] = []
+    run_steps(app, donor_steps(app, count, enq, taps))
+    screen = [enq.after(before) - t0 for before, t0 in taps]
     host.stdin.close()
     host.wait(timeout=10)
     emit({"screen_s": screen, "baseline_s": baseline})

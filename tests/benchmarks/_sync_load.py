@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -55,13 +56,18 @@ def start_sync_side(workdir: Path) -> SyncSide:
     return SyncSide(central, cfg, ledger)
 
 
-def publish_photo_catalog(side: SyncSide, photos_dir: Path, count: int, label: str) -> str:
+def publish_photo_catalog(side: SyncSide, photos_dir: Path, count: int, label: str,
+                          new_photos: bool = False) -> str:
     """``count`` projects with a full-HD JPEG each, published on the service, ``label`` in
     their summaries (a new catalog; returned, to tell when it is live: the served version
-    also changes as donations arrive, since it carries the amounts raised)."""
+    also changes as donations arrive, since it carries the amounts raised). ``new_photos``:
+    ``label`` also goes into each JPEG as a comment, so the photos are new files to download
+    and decode while the previous ones stay in place for the screen."""
     projects, images = [], {}
     for p in make_projects(photos_dir, count, (1920, 1080)):
         data = p.image_path.read_bytes()
+        if new_photos:
+            data = with_comment(data, label.encode())
         sha = hashlib.sha256(data).hexdigest()
         images[sha] = data
         projects.append({"id": p.id, "association": p.association, "title": p.title,
@@ -73,9 +79,17 @@ def publish_photo_catalog(side: SyncSide, photos_dir: Path, count: int, label: s
     return f"[{label}]"
 
 
-def add_backlog(side: SyncSide, count: int) -> int:
-    """``count`` final donations to send; returns the last one's seq."""
-    bulk_insert(side.ledger, count)
+def with_comment(jpeg: bytes, text: bytes) -> bytes:
+    """The same picture with a COM segment after SOI: other bytes, same decode."""
+    return jpeg[:2] + b"\xff\xfe" + (len(text) + 2).to_bytes(2, "big") + text + jpeg[2:]
+
+
+def add_backlog(side: SyncSide, count: int, chunk: int | None = None) -> int:
+    """``count`` final donations to send, in transactions of ``chunk`` rows (all in one by
+    default); returns the last one's seq."""
+    chunk = chunk or count
+    for done in range(0, count, chunk):
+        bulk_insert(side.ledger, min(chunk, count - done))
     return int(side.ledger.db.conn.execute("SELECT max(seq) FROM donations").fetchone()[0])
 
 
@@ -88,15 +102,27 @@ def sync_done(side: SyncSide, label: str, through_seq: int = 0) -> bool:
             and bool(projects) and all(label in p["summary"] for p in projects))
 
 
+Wrap = Callable[[list[str]], tuple[list[str], Callable[[], None] | None]]
+
+
 def spawn_sync(side: SyncSide, *, polite: bool, extra: list[str] | None = None,
-               env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+               env: dict[str, str] | None = None,
+               wrap: Wrap | None = None) -> subprocess.Popen[bytes]:
     """``kiosk-sync --config FILE`` running until stopped. ``polite``: at the priority its
-    systemd unit gives it (Nice=10, lowest best-effort I/O)."""
+    systemd unit gives it (Nice=10, lowest best-effort I/O). ``wrap``: how to start it inside
+    a budget (``_budget.Budget.wrap``)."""
     argv = [str(SYNC), "--config", str(side.cfg.path), *(extra or [])]
     if polite and shutil.which("ionice"):
         argv = ["ionice", "-c2", "-n7", *argv]
-    return subprocess.Popen(argv, cwd=ROOT, env=env,
-                            preexec_fn=(lambda: os.nice(10)) if polite else None)
+    argv, join = wrap(argv) if wrap else (argv, None)
+
+    def before_exec() -> None:
+        if join:
+            join()
+        if polite:
+            os.nice(10)
+
+    return subprocess.Popen(argv, cwd=ROOT, env=env, preexec_fn=before_exec)
 
 
 def wait_until_done(side: SyncSide, label: str, proc: subprocess.Popen[Any],

@@ -1,13 +1,17 @@
 """Durable donation commits per second through the ledger against raw sqlite3 single-row
-commits (WAL + synchronous=FULL) on the same disk, in the same run, interleaved in rounds so
-that noise from other work on the machine hits both alike. Goal: the ledger reaches >= 70 %
-of raw."""
+commits on the same disk, in the same run, interleaved in rounds so that noise from other work
+on the machine hits both alike. The raw side commits the same row the ledger's create_pending
+writes, into a database of the same schema (the same table and indexes, made by the ledger's
+migrations), with the same pragmas (WAL, synchronous=FULL) and the same BEGIN IMMEDIATE; what
+the ledger adds is its guards, the sequence counter and reading the row back. Goal: the ledger
+reaches >= 70 % of raw (issue 17: 85 %)."""
 
 from __future__ import annotations
 
 import sqlite3
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 from kiosk.core.ledger import Ledger, Limits
@@ -15,24 +19,33 @@ from tests.benchmarks._table import median, p95, print_table
 
 ROUNDS = 10
 PER_ROUND = 100
+LIMITS = Limits(max_donation_cents=15_000, offline_cap_cents=10**12, min_free_disk_bytes=0)
+
+
+RAW_INSERT = ("INSERT INTO donations (id, seq, boot_id, project_id, amount_cents, currency,"
+              " created_at, created_mono_ns) VALUES (?, ?, 'boot', 'proj', 500, 'EUR', ?, ?)")
 
 
 def _raw(path: Path) -> sqlite3.Connection:
+    Ledger.open(path, LIMITS).close()  # the ledger's schema, nothing else of it
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = FULL")
-    conn.execute("CREATE TABLE IF NOT EXISTS t (id TEXT PRIMARY KEY, project TEXT,"
-                 " amount INTEGER, state TEXT) STRICT")
     return conn
+
+
+def _raw_commit(conn: sqlite3.Connection, n: int) -> None:
+    conn.execute("BEGIN IMMEDIATE")
+    conn.execute(RAW_INSERT, (str(uuid.uuid4()), n, "2026-11-30T10:00:00.000Z",
+                              time.monotonic_ns()))
+    conn.execute("COMMIT")
 
 
 def main() -> None:
     # On the repository's disk (not a tmpfs), like the data dir on a device's SD card.
     workdir = Path(tempfile.mkdtemp(prefix="bench-ledger-", dir=Path.cwd()))
     raw = _raw(workdir / "raw.db")
-    ledger = Ledger.open(workdir / "kiosk.db",
-                         Limits(max_donation_cents=15_000, offline_cap_cents=10**12,
-                                min_free_disk_bytes=0))
+    ledger = Ledger.open(workdir / "kiosk.db", LIMITS)
     raw_lat: list[float] = []
     pending_lat: list[float] = []
     final_lat: list[float] = []
@@ -42,7 +55,7 @@ def main() -> None:
         start = time.perf_counter()
         for _ in range(PER_ROUND):
             t0 = time.perf_counter()
-            raw.execute("INSERT INTO t VALUES (?, 'proj', 500, 'pending')", (f"id-{n}",))
+            _raw_commit(raw, n)
             raw_lat.append(time.perf_counter() - t0)
             n += 1
         raw_time += time.perf_counter() - start

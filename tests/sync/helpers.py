@@ -50,13 +50,14 @@ def add_donations(ledger: Ledger, n: int, seed: int = 1) -> list[str]:
 
 
 def bulk_insert(ledger: Ledger, n: int) -> None:
-    """``n`` final donations in one transaction (a backlog built in seconds, for big tests)."""
-    start = ledger.db.conn.execute("SELECT coalesce(max(seq), 0) FROM donations").fetchone()[0]
-    rows = [(str(uuid.UUID(int=random.getrandbits(128), version=4)), start + i, "boot-bulk",
-             f"proj-{i % 6 + 1}", 100 + i % 5000, "EUR", "approved",
-             "2026-11-20T10:00:00.000Z", 0, "2026-11-20T10:00:30.000Z", 0, f"A{i % 99999:05d}",
-             f"{i % 10000:04d}") for i in range(1, n + 1)]
+    """``n`` final donations in one transaction (a backlog built in seconds, for big tests).
+    The numbering is read inside the transaction: another process may be adding donations."""
     with dbmod.immediate(ledger.db) as conn:
+        start = conn.execute("SELECT coalesce(max(seq), 0) FROM donations").fetchone()[0]
+        rows = [(str(uuid.UUID(int=random.getrandbits(128), version=4)), start + i,
+                 "boot-bulk", f"proj-{i % 6 + 1}", 100 + i % 5000, "EUR", "approved",
+                 "2026-11-20T10:00:00.000Z", 0, "2026-11-20T10:00:30.000Z", 0,
+                 f"A{i % 99999:05d}", f"{i % 10000:04d}") for i in range(1, n + 1)]
         conn.executemany(
             "INSERT INTO donations (id, seq, boot_id, project_id, amount_cents, currency, state,"
             " created_at, created_mono_ns, finished_at, finished_mono_ns, auth_code,"

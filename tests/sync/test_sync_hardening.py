@@ -154,6 +154,33 @@ def test_whatever_bytes_an_image_holds_it_is_proved_or_refused(tmp_path_factory:
         assert im.width * im.height <= MAX_IMAGE_PIXELS
 
 
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, len(JPEG) - 1), st.integers(0, 255)), max_size=12),
+       st.integers(0, len(JPEG)))
+def test_a_jpeg_proved_at_reduced_scale_also_decodes_at_full_size(
+        tmp_path_factory: Any, edits: list[tuple[int, int]], keep: int) -> None:
+    """The proof decodes JPEGs at 1/8 scale; whatever it accepts, the screen's full-size
+    decode must read too (edited bytes, cut anywhere)."""
+    path = tmp_path_factory.mktemp("img") / "image"
+    path.write_bytes(_edited(JPEG, edits)[:keep])
+    try:
+        prove_image(path)
+    except CatalogRefused:
+        return
+    with Image.open(path) as im:
+        im.load()
+
+
+def test_a_truncated_full_hd_jpeg_is_still_refused(tmp_path: Path) -> None:
+    whole = jpeg((200, 40, 90), (1920, 1080))
+    path = tmp_path / "image"
+    path.write_bytes(whole)
+    prove_image(path)
+    path.write_bytes(whole[: len(whole) * 2 // 3])
+    with pytest.raises(CatalogRefused, match="does not decode"):
+        prove_image(path)
+
+
 def _edited(data: bytes, edits: list[tuple[int, int]]) -> bytes:
     out = bytearray(data)
     for at, value in edits:

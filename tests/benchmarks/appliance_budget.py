@@ -1,0 +1,202 @@
+"""The whole appliance on a Raspberry Pi-sized budget: the screen (the real kiosk app), the
+bridge with the terminal simulator, and kiosk-sync (as its unit runs it: nice 10, lowest
+best-effort I/O), all in one group limited to one CPU and 1 GiB of memory (_budget.py says
+which mechanism; the output names the one used). The central service runs outside the group,
+on 127.0.0.1: in the field it is another machine.
+
+Two rounds in the same run, each in a fresh group:
+- quiet: sync running with nothing to do (backlog sent, catalog current);
+- loaded: sync drains a backlog of BACKLOG donations and pulls a new catalog of PHOTOS full-HD
+  photos (new files: downloaded, hashed, decoded), again as soon as it is done (the benchmark
+  adds the next backlog in transactions of 250 rows and asks for a sync as « Synchroniser
+  maintenant » does), so sync works through the whole round.
+
+In each round the screen shows the attract loop for ATTRACT_S seconds (a slide every 2 s), then
+a scripted donor taps through DONATIONS donations. Reported: tap → ENQ seen by the terminal
+simulator; frames dropped on the attract loop (a frame is one tick of Kivy's clock, paced at
+60 per second; one lasting more than 2 × 16.7 ms counts as dropped); each process's peak RSS;
+the group's peak memory (page cache included, as the kernel charges it) and its OOM kills.
+Targets: tap → ENQ p95 ≤ 16.7 ms loaded; no OOM kill; the three processes ≤ 400 MB of peak RSS
+together; at most 1 frame dropped in 100 while sync works.
+
+BENCH_BACKLOG, BENCH_PHOTOS, BENCH_DONATIONS and BENCH_ATTRACT_S make a smaller run."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from kiosk.owner import sync_request
+from tests.benchmarks._budget import Budget, make_budget
+from tests.benchmarks._budget_screen import vm_hwm_mb
+from tests.benchmarks._screen_run import screen_env
+from tests.benchmarks._sync_load import (
+    ROOT,
+    SyncSide,
+    add_backlog,
+    publish_photo_catalog,
+    spawn_sync,
+    start_sync_side,
+    stop,
+    sync_done,
+    wait_until_done,
+)
+from tests.benchmarks._table import median, p95, print_table
+
+BACKLOG = int(os.environ.get("BENCH_BACKLOG", 10_000))
+PHOTOS = int(os.environ.get("BENCH_PHOTOS", 30))
+DONATIONS = int(os.environ.get("BENCH_DONATIONS", 50))
+ATTRACT_S = float(os.environ.get("BENCH_ATTRACT_S", 30))
+SLIDE_S = 2.0
+FRAME_S = 1 / 60
+DROPPED_S = 2 * FRAME_S
+BACKLOG_CHUNK = 250
+
+
+class Load:
+    """Keeps sync busy: a new backlog and a new photo catalog each time it is done."""
+
+    def __init__(self, side: SyncSide, photos: Path) -> None:
+        self.side, self.photos, self.rounds = side, photos, 0
+        self.label, self.through_seq = "", 0
+
+    def refill(self) -> None:
+        self.rounds += 1
+        self.through_seq = add_backlog(self.side, BACKLOG, BACKLOG_CHUNK)
+        self.label = publish_photo_catalog(self.side, self.photos, PHOTOS,
+                                           f"load-{self.rounds}", new_photos=True)
+        sync_request.request(self.side.ledger)  # the catalog now, not at the next interval
+
+    def keep_busy(self) -> None:
+        if sync_done(self.side, self.label, self.through_seq):
+            self.refill()
+
+
+def cpu_s(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run_round(side: SyncSide, workdir: Path, photos: Path, label: str,
+              loaded: bool) -> dict[str, Any]:
+    budget = make_budget(label)
+    screen_dir = workdir / f"screen-{label}"
+    screen_dir.mkdir()
+    sync = screen = None
+    try:
+        sync = spawn_sync(side, polite=True, wrap=budget.wrap)
+        argv, join = budget.wrap([sys.executable, "-m", "tests.benchmarks._budget_screen",
+                                  str(screen_dir), str(side.cfg.path), str(DONATIONS),
+                                  str(ATTRACT_S), str(SLIDE_S)])
+        screen = subprocess.Popen(argv, cwd=ROOT, env=screen_env(), preexec_fn=join,
+                                  stdout=subprocess.PIPE, text=True)
+        if json.loads(screen.stdout.readline() or "{}").get("ready") is not True:
+            raise RuntimeError("the screen did not start")
+        load = Load(side, photos) if loaded else None
+        if load:
+            load.refill()
+        started = time.monotonic()
+        (screen_dir / "go").touch()
+        while screen.poll() is None:
+            if load:
+                load.keep_busy()
+            time.sleep(0.05)
+        elapsed = time.monotonic() - started
+        out = [line for line in screen.stdout.read().splitlines() if line.startswith("{")]
+        if screen.returncode or not out:
+            raise RuntimeError(f"the screen failed ({screen.returncode})")
+        result = json.loads(out[-1])
+        result.update(sync_peak_rss_mb=vm_hwm_mb(sync.pid), sync_cpu_s=cpu_s(sync.pid),
+                      elapsed_s=elapsed, load_rounds=load.rounds if load else 0)
+        stop(sync)
+        result.update(group_peak_mb=budget.peak_memory_mb(), oom_kills=budget.oom_kills(),
+                      limit_hits=budget.limit_hits(), throttled=budget.throttled(),
+                      mechanism=budget.name, load_avg=os.getloadavg()[0])
+        return result
+    finally:
+        for proc in (screen, sync):
+            if proc and proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        _close(budget)
+
+
+def _close(budget: Budget) -> None:
+    try:
+        budget.close()
+    except OSError as e:
+        print(f"could not remove the budget group: {e}", file=sys.stderr)
+
+
+def main() -> None:
+    # On the repository's disk (not a tmpfs), like the data dir on a device's SD card.
+    workdir = Path(tempfile.mkdtemp(prefix="bench-budget-", dir=Path.cwd()))
+    photos = Path(tempfile.mkdtemp(prefix="bench-photos-"))
+    try:
+        side = start_sync_side(workdir)
+        try:
+            version = publish_photo_catalog(side, photos, PHOTOS, "first")
+            first = spawn_sync(side, polite=False)
+            try:
+                wait_until_done(side, version, first)  # the catalog the screen starts with
+            finally:
+                stop(first)
+            quiet = run_round(side, workdir, photos, "quiet", loaded=False)
+            loaded = run_round(side, workdir, photos, "loaded", loaded=True)
+        finally:
+            side.close()
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+        shutil.rmtree(photos, ignore_errors=True)
+    report(quiet, loaded)
+
+
+def report(quiet: dict[str, Any], loaded: dict[str, Any]) -> None:
+    print(f"budget: {loaded['mechanism']}; central service outside it on 127.0.0.1 (another "
+          f"machine in the field). Loaded: kiosk-sync drained {BACKLOG} donations and pulled "
+          f"{PHOTOS} new full-HD photos {loaded['load_rounds']} time(s) over "
+          f"{loaded['elapsed_s']:.0f} s; attract loop {ATTRACT_S:.0f} s, then {DONATIONS} "
+          "donations tapped")
+    base_tap = p95(quiet["tap_s"])
+    rows = []
+    for name, r in (("quiet (sync idle)", quiet), ("loaded (sync draining + photos)", loaded)):
+        taps = [s * 1000 for s in r["tap_s"]]
+        frames = r["frames_s"]
+        dropped = sum(1 for f in frames if f > DROPPED_S)
+        rows.append([name, len(taps), median(taps), p95(taps), p95(r["tap_s"]) / base_tap,
+                     len(frames), dropped, 100 * dropped / len(frames), max(frames) * 1000])
+    print_table(["round", "taps", "tap->ENQ median ms", "p95 ms", "p95 ratio", "frames",
+                 "dropped", "per 100", "worst frame ms"], rows)
+    print()
+    rows = []
+    for name, r in (("quiet", quiet), ("loaded", loaded)):
+        three = r["screen_peak_rss_mb"] + r["bridge_peak_rss_mb"] + r["sync_peak_rss_mb"]
+        group = r["group_peak_mb"]
+        rows.append([name, r["screen_peak_rss_mb"], r["bridge_peak_rss_mb"],
+                     r["sync_peak_rss_mb"], three, "-" if group is None else group,
+                     "-" if r["oom_kills"] is None else r["oom_kills"],
+                     "-" if r["limit_hits"] is None else r["limit_hits"], r["screen_cpu_s"],
+                     r["sync_cpu_s"]])
+    print_table(["round", "screen peak RSS MB", "bridge MB", "sync MB", "three MB",
+                 "group peak MB", "OOM kills", "limit hits", "screen CPU s", "sync CPU s"],
+                rows)
+    print()
+    rows = []
+    for name, r in (("quiet", quiet), ("loaded", loaded)):
+        periods, throttled, throttled_s = r["throttled"] or ("-", "-", "-")
+        rows.append([name, periods, throttled, throttled_s, r["load_avg"]])
+    print_table(["round", "CPU quota periods", "throttled", "throttled s",
+                 "machine load average (1 min)"], rows)
+    print("targets: tap->ENQ p95 <= 16.7 ms loaded; no OOM kill; three processes <= 400 MB "
+          "peak RSS; <= 1 frame dropped in 100 while sync works")
+
+
+if __name__ == "__main__":
+    main()
