@@ -161,4 +161,4 @@ class SignupBrowserTests(BrowserPages):
         self.assertNotIn("Camille", page)
         self.assertNotIn("Planter les bulbes", page)
         self.assertIn("n’existe pas", page)
-        self.shoot("signup-backoffice-refused")
+        self.shoot("signup-backoffice-refused", reload=False)  # with its message
