@@ -24,12 +24,27 @@ def reach(value: str) -> tuple[str, str]:
     return "phone", digits
 
 
-class SignupForm(forms.Form):
-    first_name = forms.CharField(label=_("First name"), max_length=100, widget=forms.TextInput(
-        attrs={"autocomplete": "given-name", "autocapitalize": "words"}))
+class FocusFirstError(forms.Form):
+    """A form sent back with errors puts the cursor in the first field to fix (a screen
+    reader reads that field's label and its error first)."""
+
+    def full_clean(self) -> None:
+        super().full_clean()
+        first = next((name for name in self.fields if name in self.errors), None)
+        if first is not None:
+            self.fields[first].widget.attrs["autofocus"] = True
+
+
+class SignupForm(FocusFirstError):
+    first_name = forms.CharField(
+        label=_("First name"), max_length=100,
+        error_messages={"required": _("Enter your first name.")},
+        widget=forms.TextInput(attrs={"autocomplete": "given-name",
+                                      "autocapitalize": "words"}))
     contact = forms.CharField(
         label=_("Email or phone"), max_length=254,
         help_text=_("Only the association sees it, to reach you about this."),
+        error_messages={"required": _("Enter an email address or a phone number.")},
         widget=forms.TextInput(attrs={"autocomplete": "email", "inputmode": "email"}))
 
     def clean_first_name(self) -> str:
@@ -45,7 +60,7 @@ class SignupForm(forms.Form):
             raise ValidationError(_("Enter an email address or a phone number.")) from None
 
 
-class PledgeForm(forms.Form):
+class PledgeForm(FocusFirstError):
     email = forms.EmailField(
         label=_("Email"), max_length=254,
         help_text=_("We send you a link: your pledge counts once you follow it."),

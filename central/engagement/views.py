@@ -28,7 +28,14 @@ def _ask_context(ask: Ask) -> dict[str, Any]:
                                 locale=translation.get_language()),
         "duration": f"{hours} h {minutes:02d}" if hours else f"{minutes} min",
         "signed_up": ask.signed_up, "needed": ask.needed,
+        "percent": min(100, ask.signed_up * 100 // ask.needed),
     }
+
+
+def _recounted(ask: Ask) -> dict[str, Any]:
+    """The page's context after a sign-up was tried: the count as it is now, this person's
+    place or the last one taken meanwhile included."""
+    return _ask_context(selectors.by_token(ask.token) or ask)
 
 
 @donor_page
@@ -47,12 +54,12 @@ def ask(request: HttpRequest, token: str) -> HttpResponse:
                                       **{kind: value})
         except services.AlreadySignedUp:
             return render(request, "engagement/signed_up.html",
-                          {**context, "first_name": form.cleaned_data["first_name"],
+                          {**_recounted(found), "first_name": form.cleaned_data["first_name"],
                            "again": True})
-        except services.NotOpen:
-            return render(request, "engagement/full.html", context, status=409)
+        except services.NotOpen:  # the last place went while this person typed
+            return render(request, "engagement/full.html", _recounted(found), status=409)
         return render(request, "engagement/signed_up.html",
-                      {**context, "first_name": signup.first_name, "again": False})
+                      {**_recounted(found), "first_name": signup.first_name, "again": False})
     if not is_open:  # a form sent after the last place went: 409, as from the service
         return render(request, "engagement/full.html", context,
                       status=409 if request.method == "POST" else 200)
