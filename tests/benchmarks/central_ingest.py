@@ -83,7 +83,7 @@ class Service:
                 [sys.executable, "-m", "central", "serve", "--bind", "127.0.0.1:0"],
                 env=self.env, stdout=out,
                 stderr=subprocess.STDOUT, start_new_session=True)
-        self.url = _wait_listening(self.proc, log, "127.0.0.1")
+        self.url = _wait_listening(self.proc, log, 0)  # a fresh log: read it from its start
 
     def enroll(self, prefix: str, count: int) -> list[tuple[str, str]]:
         made = subprocess.run([sys.executable, "-c", MAKE_CODES, prefix, str(count)],
