@@ -87,19 +87,20 @@ def _ingest(device: Device, items: list[dict[str, Any]], ids: list[uuid.UUID],
 def _insert(device: Device, items: list[dict[str, Any]], ids: list[uuid.UUID],
             contents: list[str], new: list[int],
             projects: dict[str, tuple[int, str]]) -> None:
-    field = Donation._meta.get_field
-    prep_uuid = field("donation_id").get_db_prep_save
-    prep_time = field("created_at").get_db_prep_save  # every DateTimeField adapts alike
-    received = prep_time(timezone.now(), connection)
+    # The adaptations the model fields would make (Field.get_db_prep_save), picked once per
+    # batch from the backend: a UUID as text where the database has no UUID type, a time as
+    # the backend stores it. Through the fields this was ~40 % of the batch's Python time.
+    as_uuid = (lambda u: u) if connection.features.has_native_uuid_field else (lambda u: u.hex)
+    as_time = connection.ops.adapt_datetimefield_value
+    received = as_time(timezone.now())
     rows = []
     for n in new:
         item, terminal = items[n], items[n]["terminal"]
         project = projects.get(item["project_id"])
-        rows.append((device.pk, prep_uuid(ids[n], connection), item["seq"], item["boot_id"],
+        rows.append((device.pk, as_uuid(ids[n]), item["seq"], item["boot_id"],
                      item["project_id"], project[0] if project else None,
                      item["amount_cents"], item["currency"], item["state"],
-                     prep_time(_time(item["created_at"]), connection),
-                     prep_time(_time(item["finished_at"]), connection),
+                     as_time(_time(item["created_at"])), as_time(_time(item["finished_at"])),
                      terminal["auth_code"], terminal["card_suffix"], terminal["reason"],
                      contents[n], received))
     with connection.cursor() as cursor:

@@ -108,7 +108,7 @@ def central_host(work: Path, database: Path) -> dict[str, object]:
 
 def enrollment_codes(api: Running, device_id: str) -> int:
     """How many codes the central service ever made for the device (read with the ORM)."""
-    done = api.manage("shell", "-c", (
+    done = api.manage("shell", "-v0", "-c", (
         "from central.devices.models import EnrollmentCode as E;"
         f"print(E.objects.filter(device__device_id={device_id!r}).count())"))
     assert done.returncode == 0, done.stderr
