@@ -274,7 +274,7 @@ def test_no_secret_is_put_on_a_command_line_by_the_role() -> None:
     assert enroll["ansible.builtin.command"]["stdin"] == (
         "{{ kiosk_central_code.stdout if central_host | length > 0 else kiosk_enroll_code }}")
     asking = next(t for t in commands.values() if t.get("register") == "kiosk_central_code")
-    assert asking["delegate_to"] == "{{ central_host }}"
+    assert asking["delegate_to"].startswith("{{ central_host if ")
     for task in commands.values():
         argv = task["ansible.builtin.command"]["argv"]
         assert task["no_log"] is True or "stdin" not in task["ansible.builtin.command"]
