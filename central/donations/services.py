@@ -73,14 +73,7 @@ def _ingest(device: Device, items: list[dict[str, Any]], ids: list[uuid.UUID],
             .values_list("project_id", "pk", "currency")} if new else {}
         if new:
             _insert(device, items, ids, contents, new, projects)
-        raised: dict[tuple[int, str], int] = {}
-        for n in new:
-            item = items[n]
-            project = projects.get(item["project_id"])
-            if item["state"] == "approved" and project is not None:
-                key = (project[0], item["currency"])
-                raised[key] = raised.get(key, 0) + item["amount_cents"]
-        _add_raised(raised)
+        _add_to_projects(_project_totals([items[n] for n in new], projects))
     new_set = set(new)
     return ["created" if n in new_set else
             "duplicate" if stored[ids[n]] == contents[n] else "conflict"
@@ -116,18 +109,34 @@ def _insert(device: Device, items: list[dict[str, Any]], ids: list[uuid.UUID],
             cursor.execute(_insert_sql(len(chunk) // width), chunk)
 
 
-def _add_raised(raised: dict[tuple[int, str], int]) -> None:
-    """Live totals (the catalog reads raised_cents as stored), in one UPDATE for the batch;
-    a total is kept in its project's currency, an amount in another one is not added."""
-    if not raised:
+def _project_totals(created: list[dict[str, Any]], projects: dict[str, tuple[int, str]]
+                    ) -> dict[tuple[int, str], dict[str, int]]:
+    """What the newly stored donations add to each project's live totals, per (project pk,
+    donation currency) and column. Another per-project total is one more column here."""
+    totals: dict[tuple[int, str], dict[str, int]] = {}
+    for item in created:
+        project = projects.get(item["project_id"])
+        if item["state"] == "approved" and project is not None:
+            add = totals.setdefault((project[0], item["currency"]), {"raised_cents": 0})
+            add["raised_cents"] += item["amount_cents"]
+    return totals
+
+
+def _add_to_projects(totals: dict[tuple[int, str], dict[str, int]]) -> None:
+    """Live totals (the catalog reads them as stored), every column in one UPDATE for the
+    batch; a total is kept in its project's currency, an amount in another one is not
+    added."""
+    if not totals:
         return
-    if len(raised) == 1:
-        ((pk, currency), cents), = raised.items()
+    if len(totals) == 1:
+        ((pk, currency), add), = totals.items()
         Project.objects.filter(pk=pk, currency=currency) \
-            .update(raised_cents=F("raised_cents") + cents)
+            .update(**{column: F(column) + cents for column, cents in add.items()})
         return
-    Project.objects.filter(pk__in={pk for pk, _ in raised}).update(
-        raised_cents=F("raised_cents") + Case(
-            *(When(pk=pk, currency=currency, then=Value(cents))
-              for (pk, currency), cents in raised.items()),
-            default=Value(0), output_field=Project._meta.get_field("raised_cents")))
+    columns = {column for add in totals.values() for column in add}
+    Project.objects.filter(pk__in={pk for pk, _ in totals}).update(**{
+        column: F(column) + Case(
+            *(When(pk=pk, currency=currency, then=Value(add.get(column, 0)))
+              for (pk, currency), add in totals.items()),
+            default=Value(0), output_field=Project._meta.get_field(column))
+        for column in columns})
