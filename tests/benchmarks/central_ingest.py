@@ -175,7 +175,7 @@ class _sqlite_cursor:  # noqa: N801  (sqlite3's cursor is not a context manager)
         self.cur.close()
 
 
-def _kiosks(service: Service, devices: list[tuple[str, str]], label: str
+def _kiosks(service: Service, devices: list[tuple[str, str]], label: str, workdir: Path
             ) -> tuple[list[list[object]], list[str]]:
     """``len(devices)`` kiosks in client processes of their own (at most KIOSKS_PER_PROCESS
     threads each), so the measuring side never shares a GIL with the server."""
@@ -184,14 +184,23 @@ def _kiosks(service: Service, devices: list[tuple[str, str]], label: str
     server_cpu = service.cpu_s()
     clients_cpu = _children_cpu_s()
     job = {"url": service.url, "rounds": KIOSK_ROUNDS, "period_s": KIOSK_PERIOD_S}
-    clients = [subprocess.Popen(
-        [sys.executable, "-m", "tests.benchmarks._central_kiosks"], stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(REPO)},
-        cwd=REPO) for _ in range(procs)]
+    # Every client gets its job before any is waited for, and writes to a file of its own: all
+    # of them run at once (a pipe read one client after another would run them in turn).
+    outputs = [workdir / f"kiosks-{label}-{count}-{n}.json" for n in range(procs)]
+    clients = []
+    for output in outputs:
+        with open(output, "w") as out:
+            clients.append(subprocess.Popen(
+                [sys.executable, "-m", "tests.benchmarks._central_kiosks"],
+                stdin=subprocess.PIPE, stdout=out, text=True,
+                env={**os.environ, "PYTHONPATH": str(REPO)}, cwd=REPO))
     started = time.perf_counter()
-    outs = [c.communicate(json.dumps({**job, "seed": n, "devices": devices[n::procs]}),
-                          timeout=KIOSK_PERIOD_S * (KIOSK_ROUNDS + 2) + 120)[0]
-            for n, c in enumerate(clients)]
+    for n, client in enumerate(clients):
+        client.stdin.write(json.dumps({**job, "seed": n, "devices": devices[n::procs]}))
+        client.stdin.close()
+    for client in clients:
+        client.wait(timeout=KIOSK_PERIOD_S * (KIOSK_ROUNDS + 2) + 120)
+    outs = [output.read_text() for output in outputs]
     elapsed = time.perf_counter() - started
     server_cpu = service.cpu_s() - server_cpu
     clients_cpu = _children_cpu_s() - clients_cpu
@@ -266,7 +275,8 @@ def main() -> None:
             if len(devices) < max(counts):
                 devices = services[-1].enroll("kiosk", max(counts))
             for count in counts:
-                table, errs = _kiosks(services[-1], devices[:count], f"{workers}x{threads}")
+                table, errs = _kiosks(services[-1], devices[:count], f"{workers}x{threads}",
+                                      workdir)
                 rows += table
                 errors += errs
             services.pop().stop()
