@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.db.models.functions import Greatest, Least
 from django.utils import timezone
@@ -128,7 +129,10 @@ def record_heartbeat(device: Device, body: dict[str, Any], now: datetime | None 
                      counts: list[dict[str, Any]] | None = None) -> None:
     """History row, latest state, hourly roll-up, the audit rows and the engagement counts
     (decoded by ``central.insights.validation``), in one transaction (``now``: the time of
-    receipt, for replaying history)."""
+    receipt, for replaying history). In the common case: the history INSERT (one row per
+    heartbeat, which a kiosk sends once per interval), the previous state read (the backlog's
+    start carries over), one UPDATE of the latest state and one of the hour's roll-up; an
+    INSERT only for a device's first heartbeat or the first of an hour."""
     now = now or timezone.now()
     hour = now.replace(minute=0, second=0, microsecond=0)
     state = {"received_at": now, "version": body["version"],
@@ -144,25 +148,27 @@ def record_heartbeat(device: Device, body: dict[str, Any], now: datetime | None 
         previous = (DeviceState.objects.select_for_update().filter(device=device)
                     .values("body", "backlog_since").first())
         state["backlog_since"] = _backlog_since(previous, body, now)
-        DeviceState.objects.update_or_create(device=device, defaults=state)
-        rollup, created = HeartbeatRollup.objects.get_or_create(
-            device=device, hour=hour,
-            defaults={"count": 1, "max_backlog_count": body["backlog_count"],
-                      "max_backlog_cents": body["backlog_cents"],
-                      "min_disk_free_bytes": body["disk_free_bytes"], "errors": error})
-        if not created:
-            HeartbeatRollup.objects.filter(pk=rollup.pk).update(
+        _update_or_insert(
+            lambda: DeviceState.objects.filter(device=device).update(**state),
+            lambda: DeviceState.objects.create(device=device, **state))
+        _update_or_insert(
+            lambda: HeartbeatRollup.objects.filter(device=device, hour=hour).update(
                 count=F("count") + 1,
                 max_backlog_count=Greatest("max_backlog_count", body["backlog_count"]),
                 max_backlog_cents=Greatest("max_backlog_cents", body["backlog_cents"]),
                 min_disk_free_bytes=Least("min_disk_free_bytes", body["disk_free_bytes"]),
-                errors=F("errors") + error)
-        AuditRow.objects.bulk_create(
-            [AuditRow(device=device, seq=r["seq"], actor=r["actor"], action=r["action"], row=r)
-             for r in body.get("audit", [])], ignore_conflicts=True)
+                errors=F("errors") + error),
+            lambda: HeartbeatRollup.objects.create(
+                device=device, hour=hour, count=1, max_backlog_count=body["backlog_count"],
+                max_backlog_cents=body["backlog_cents"],
+                min_disk_free_bytes=body["disk_free_bytes"], errors=error))
+        if body.get("audit"):
+            AuditRow.objects.bulk_create(
+                [AuditRow(device=device, seq=r["seq"], actor=r["actor"], action=r["action"],
+                          row=r) for r in body["audit"]], ignore_conflicts=True)
+            # The kiosk's record of a central decision it applied or refused: delivered, done.
+            acknowledge(device, body["audit"])
         insights.record_counts(device, counts or [])
-        # The kiosk's record of a central decision it applied or refused: delivered, done.
-        acknowledge(device, body.get("audit", []))
 
 
 def _backlog_since(previous: dict[str, Any] | None, body: dict[str, Any],
@@ -176,6 +182,20 @@ def _backlog_since(previous: dict[str, Any] | None, body: dict[str, Any],
             previous["body"].get("oldest_unsynced_seq") == seq:
         return previous["backlog_since"]
     return now
+
+
+def _update_or_insert(update: Callable[[], int], insert: Callable[[], object]) -> None:
+    """The UPDATE first (the common case, one statement); the INSERT if no row matched. A
+    concurrent first heartbeat of the same device can insert between the two (PostgreSQL;
+    SQLite's BEGIN IMMEDIATE serialises them): its unique key refuses ours, and the UPDATE
+    then finds its row."""
+    if update():
+        return
+    try:
+        with transaction.atomic():  # a savepoint: the refused INSERT leaves the rest intact
+            insert()
+    except IntegrityError:
+        update()
 
 
 def prune_heartbeats(retention_days: int | None = None) -> int:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from central.testing.process import Running
 from central.testing.process import start as start_central_api
 from kiosk.core import pin
 from kiosk.core.config import load
@@ -28,7 +29,7 @@ from tests.appliance.sshd import SshTarget, running_sshd
 from tests.appliance.systemd_tools import REPO, verify_strict
 
 PLAYBOOK = REPO / "config/ansible/site.yml"
-ENROLL_CODE = "STAGE-7Q2K-19XF"
+CENTRAL = "central-staging"
 PI_CMDLINE = ("console=serial0,115200 console=tty1 root=PARTUUID=4e639091-02 rootfstype=ext4 "
               "fsck.repair=yes rootwait cfg80211.ieee80211_regdom=FR\n")
 PI_CONFIG_TXT = "# For more options and information see\n[all]\ndtparam=audio=on\n"
@@ -51,7 +52,10 @@ def fresh_pi_os(root: Path) -> Path:
 
 
 def write_inventory(path: Path, target: SshTarget, root: Path, wheel: Path, house: Path,
-                    api_url: str = "https://dons.example.org", **overrides: object) -> Path:
+                    api_url: str = "https://dons.example.org",
+                    central: dict[str, object] | None = None, **overrides: object) -> Path:
+    """One kiosk host over SSH; with ``central``, the central service's host too (its
+    variables), and the kiosk gets its enrollment code from there."""
     host = {
         "ansible_host": target.host, "ansible_port": target.port, "ansible_user": target.user,
         "ansible_ssh_private_key_file": str(target.client_key),
@@ -75,10 +79,40 @@ def write_inventory(path: Path, target: SshTarget, root: Path, wheel: Path, hous
             "screen": {"rotation": 90},
         },
     }
+    if central is not None:
+        host["central_host"] = CENTRAL
     host.update(overrides)
+    fleet: dict[str, object] = {"kiosks": {"hosts": {"kiosk-staging": host}}}
+    if central is not None:
+        fleet["central"] = {"hosts": {CENTRAL: central}}
     # JSON is YAML: no YAML library needed to write the inventory.
-    path.write_text(json.dumps({"kiosks": {"hosts": {"kiosk-staging": host}}}, indent=2))
+    path.write_text(json.dumps(fleet, indent=2))
     return path
+
+
+def central_host(work: Path, database: Path) -> dict[str, object]:
+    """This machine as the central service's host (a local connection: the delegated task
+    really runs `central enroll-code` there), with an environment file as the service's
+    unit reads it: production settings on the same database the running service uses."""
+    env_file = work / "central.env"
+    env_file.write_text("# as /etc/central/central.env\n"
+                        "DJANGO_SETTINGS_MODULE=central.settings.production\n"
+                        # A shell would choke on this key: the file is read, not sourced.
+                        "DJANGO_SECRET_KEY='staging-$(x)&key-" + "k" * 40 + "'\n"
+                        "DJANGO_ALLOWED_HOSTS=dons.example.org\n"
+                        f"DATABASE_URL=sqlite:///{database}\n")
+    return {"ansible_connection": "local", "ansible_python_interpreter": sys.executable,
+            "central_command": str(Path(sys.executable).parent / "central"),
+            "central_env_file": str(env_file), "central_become": False}
+
+
+def enrollment_codes(api: Running, device_id: str) -> int:
+    """How many codes the central service ever made for the device (read with the ORM)."""
+    done = api.manage("shell", "-v0", "-c", (
+        "from central.devices.models import EnrollmentCode as E;"
+        f"print(E.objects.filter(device__device_id={device_id!r}).count())"))
+    assert done.returncode == 0, done.stderr
+    return int(done.stdout)
 
 
 def run_playbook(inventory: Path, work: Path) -> tuple[subprocess.CompletedProcess, tuple]:
@@ -100,15 +134,16 @@ def provisioned(tmp_path_factory: pytest.TempPathFactory,
                 kiosk_wheels: dict[str, Path]):  # noqa: F811
     """One staging root provisioned once over SSH; the tests below look at it and re-run."""
     work = tmp_path_factory.mktemp("provisioning")
-    # The central service on 127.0.0.1 accepts one enrollment code for the device.
-    api = start_central_api(work / "central.db", enroll_codes=(ENROLL_CODE,),
-                            device_id="staging-01")
+    # The central service on 127.0.0.1, which knows nothing of the device yet: the play asks
+    # it for a code (`central enroll-code` on its host) and the kiosk enrolls with it.
+    api = start_central_api(work / "central.db", device_id="staging-01")
     try:
         with running_sshd(work / "sshd") as target:
             root = fresh_pi_os(work / "root")
             inventory = write_inventory(work / "inventory.yml", target, root,
                                         kiosk_wheels["0.9.0"], kiosk_wheels["house"],
-                                        api_url=api.url, kiosk_enroll_code=ENROLL_CODE)
+                                        api_url=api.url,
+                                        central=central_host(work, work / "central.db"))
             first, recap = run_playbook(inventory, work)
             yield {"work": work, "target": target, "root": root, "inventory": inventory,
                    "first": first, "recap": recap, "wheels": kiosk_wheels, "api": api}
@@ -151,6 +186,9 @@ def test_first_run_builds_a_kiosk_in_the_staging_root(provisioned: dict) -> None
     assert (root / "etc/NetworkManager/conf.d/kiosk-wifi-powersave-off.conf").exists()
     rules = sorted(p.name for p in (root / "etc/udev/rules.d").iterdir())
     assert rules == ["90-kiosk-backlight.rules", "99-payment-terminal.rules"]
+    # The code was made on the central host by the delegated task, never shown.
+    assert f"kiosk-staging -> {CENTRAL}" in first.stdout
+    assert enrollment_codes(provisioned["api"], "staging-01") == 1
     # The first PIN, as a hash in the staged ledger; enrolled with the one-time code.
     ledger = Ledger.open(root / "var/lib/kiosk/kiosk.db", Limits(15000, 300000, 0))
     assert pin.verify_pin("482193", ledger.get_setting("pin_hash"))
@@ -158,6 +196,9 @@ def test_first_run_builds_a_kiosk_in_the_staging_root(provisioned: dict) -> None
     ledger.close()
     token = root / "etc/kiosk/device-token"
     assert token.read_text().strip() and token.stat().st_mode & 0o777 == 0o600
+    # The token is the central service's own for this device.
+    assert provisioned["api"].store.device_for_token(token.read_text().strip()) == \
+        ("staging-01", False)
     # tmpfiles.d handed the token to kiosk-sync (its uid in the staged passwd).
     sync_uid = next(int(line.split(":")[2]) for line in passwd.splitlines()
                     if line.startswith("kiosk-sync:"))
@@ -169,6 +210,8 @@ def test_second_run_changes_nothing(provisioned: dict) -> None:
     assert second.returncode == 0, second.stdout[-4000:]
     assert recap[1] == 0, "second run changed something:\n" + "\n".join(
         line for line in second.stdout.splitlines() if line.startswith("changed"))
+    # An enrolled kiosk: no new code asked of the central service.
+    assert enrollment_codes(provisioned["api"], "staging-01") == 1
 
 
 def test_a_bad_configuration_is_refused_and_stops_the_fleet(provisioned: dict) -> None:
@@ -224,9 +267,17 @@ def test_no_secret_is_put_on_a_command_line_by_the_role() -> None:
     import yaml
 
     tasks = yaml.safe_load((REPO / "config/ansible/roles/kiosk/tasks/first_run.yml").read_text())
-    by_name = {t["name"]: t["ansible.builtin.command"] for t in tasks}
-    enroll = next(cmd for name, cmd in by_name.items() if name.startswith("Enroll"))
-    assert enroll["argv"][-2:] == ["enroll", "--stdin"]
-    assert enroll["stdin"] == "{{ kiosk_enroll_code }}"
-    for cmd in by_name.values():
-        assert not any("kiosk_enroll_code" in a or "kiosk_first_pin" in a for a in cmd["argv"])
+    commands = {t["name"]: t for t in tasks if "ansible.builtin.command" in t}
+    enroll = next(t for name, t in commands.items() if name.startswith("Enroll"))
+    assert enroll["ansible.builtin.command"]["argv"][-2:] == ["enroll", "--stdin"]
+    # The code from the central host when there is one, else the vault's.
+    assert enroll["ansible.builtin.command"]["stdin"] == (
+        "{{ kiosk_central_code.stdout if central_host | length > 0 else kiosk_enroll_code }}")
+    asking = next(t for t in commands.values() if t.get("register") == "kiosk_central_code")
+    assert asking["delegate_to"].startswith("{{ central_host if ")
+    for task in commands.values():
+        argv = task["ansible.builtin.command"]["argv"]
+        assert task["no_log"] is True or "stdin" not in task["ansible.builtin.command"]
+        assert not any(secret in str(argv) for secret in (
+            "kiosk_enroll_code", "kiosk_first_pin", "kiosk_central_code"))
+    assert asking["no_log"] is True

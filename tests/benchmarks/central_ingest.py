@@ -3,15 +3,20 @@
 an equivalent table on the same database, in the same run, interleaved in rounds: on a SQLite
 file (WAL + synchronous=FULL, on the repository's disk) and on PostgreSQL (a throwaway
 cluster, fsync off for both sides alike). Goal: the service reaches >= 50 % of raw.
+The donations name a project the service knows, so each batch also adds to its raised total.
 Then N simulated kiosks (heartbeat + a small batch per round, time compressed) in client
-processes of their own against gunicorn on PostgreSQL: latency per route and errors.
-``CENTRAL_BENCH_KIOSKS`` (default 200,500,1000), ``CENTRAL_BENCH_ROUNDS`` (3) and
-``CENTRAL_BENCH_COMPRESSION`` (100: a round every 3 s) set the load."""
+processes of their own against gunicorn on PostgreSQL: latency per route, errors, the offered
+request rate, and the CPU seconds of the server's processes and of the clients'.
+``CENTRAL_BENCH_KIOSKS`` (default 200,500,1000), ``CENTRAL_BENCH_ROUNDS`` (3),
+``CENTRAL_BENCH_COMPRESSION`` (100: a round every 3 s) and ``CENTRAL_BENCH_SERVE`` (gunicorn
+configurations as WORKERSxTHREADS, default 2x4,5x4: `central serve`'s default and 2 x cores + 1)
+set the load."""
 
 from __future__ import annotations
 
 import json
 import os
+import resource
 import shutil
 import sqlite3
 import subprocess
@@ -52,7 +57,12 @@ MAKE_CODES = """
 import json, sys, django
 django.setup()
 from central.devices.services import create_enrollment_code
+from central.catalog.models import Association, Project
 prefix, count = sys.argv[1], int(sys.argv[2])
+# The project the donations name (tests.central.helpers.donation): each batch adds to it.
+association, _ = Association.objects.get_or_create(name="Bench association")
+Project.objects.get_or_create(project_id="p1", defaults={"association": association,
+                                                         "title": "Bench project"})
 print(json.dumps({f"{prefix}-{n:05d}": create_enrollment_code(f"{prefix}-{n:05d}")
                   for n in range(count)}))
 """
@@ -69,7 +79,8 @@ def _raw_row(device: str, item: dict[str, Any]) -> tuple:
 class Service:
     """``central migrate`` + ``central serve`` with the production settings."""
 
-    def __init__(self, database_url: str, workdir: Path):
+    def __init__(self, database_url: str, workdir: Path, workers: int | None = None,
+                 threads: int | None = None):
         self.env = {k: v for k, v in os.environ.items()
                     if not k.startswith(("DJANGO_", "DATABASE_"))}
         self.env.update(DJANGO_SETTINGS_MODULE="central.settings.production",
@@ -80,10 +91,12 @@ class Service:
         log = workdir / f"serve-{uuid.uuid4().hex[:6]}.log"
         with open(log, "wb") as out:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "central", "serve", "--bind", "127.0.0.1:0"],
+                [sys.executable, "-m", "central", "serve", "--bind", "127.0.0.1:0",
+                 *(["--workers", str(workers)] if workers else []),
+                 *(["--threads", str(threads)] if threads else [])],
                 env=self.env, stdout=out,
                 stderr=subprocess.STDOUT, start_new_session=True)
-        self.url = _wait_listening(self.proc, log, 0)  # a fresh log: from its start
+        self.url = _wait_listening(self.proc, log, 0)  # a fresh log: read it from its start
 
     def enroll(self, prefix: str, count: int) -> list[tuple[str, str]]:
         made = subprocess.run([sys.executable, "-c", MAKE_CODES, prefix, str(count)],
@@ -98,6 +111,19 @@ class Service:
                 r.raise_for_status()
                 devices.append((device_id, r.json()["token"]))
         return devices
+
+    def cpu_s(self) -> float:
+        """CPU seconds used so far by gunicorn's master and its workers (from /proc)."""
+        tick = os.sysconf("SC_CLK_TCK")
+        total = 0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue  # a process that ended meanwhile
+            if stat.parent.name == str(self.proc.pid) or fields[1] == str(self.proc.pid):
+                total += int(fields[11]) + int(fields[12])  # utime + stime
+        return total / tick
 
     def stop(self) -> None:
         self.proc.terminate()
@@ -149,21 +175,35 @@ class _sqlite_cursor:  # noqa: N801  (sqlite3's cursor is not a context manager)
         self.cur.close()
 
 
-def _kiosks(service: Service, count: int) -> tuple[list[list[object]], list[str]]:
-    """``count`` kiosks in client processes of their own (at most KIOSKS_PER_PROCESS
+def _kiosks(service: Service, devices: list[tuple[str, str]], label: str, workdir: Path
+            ) -> tuple[list[list[object]], list[str]]:
+    """``len(devices)`` kiosks in client processes of their own (at most KIOSKS_PER_PROCESS
     threads each), so the measuring side never shares a GIL with the server."""
-    devices = service.enroll(f"k{count}", count)
+    count = len(devices)
     procs = -(-count // KIOSKS_PER_PROCESS)
+    server_cpu = service.cpu_s()
+    clients_cpu = _children_cpu_s()
     job = {"url": service.url, "rounds": KIOSK_ROUNDS, "period_s": KIOSK_PERIOD_S}
-    clients = [subprocess.Popen(
-        [sys.executable, "-m", "tests.benchmarks._central_kiosks"], stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(REPO)},
-        cwd=REPO) for _ in range(procs)]
+    # Every client gets its job before any is waited for, and writes to a file of its own: all
+    # of them run at once (a pipe read one client after another would run them in turn).
+    outputs = [workdir / f"kiosks-{label}-{count}-{n}.json" for n in range(procs)]
+    clients = []
+    for output in outputs:
+        with open(output, "w") as out:
+            clients.append(subprocess.Popen(
+                [sys.executable, "-m", "tests.benchmarks._central_kiosks"],
+                stdin=subprocess.PIPE, stdout=out, text=True,
+                env={**os.environ, "PYTHONPATH": str(REPO)}, cwd=REPO))
     started = time.perf_counter()
-    outs = [c.communicate(json.dumps({**job, "seed": n, "devices": devices[n::procs]}),
-                          timeout=KIOSK_PERIOD_S * (KIOSK_ROUNDS + 2) + 120)[0]
-            for n, c in enumerate(clients)]
+    for n, client in enumerate(clients):
+        client.stdin.write(json.dumps({**job, "seed": n, "devices": devices[n::procs]}))
+        client.stdin.close()
+    for client in clients:
+        client.wait(timeout=KIOSK_PERIOD_S * (KIOSK_ROUNDS + 2) + 120)
+    outs = [output.read_text() for output in outputs]
     elapsed = time.perf_counter() - started
+    server_cpu = service.cpu_s() - server_cpu
+    clients_cpu = _children_cpu_s() - clients_cpu
     lat: dict[str, list[float]] = {"heartbeat": [], "batch": []}
     errors: list[str] = []
     for out in outs:
@@ -172,9 +212,16 @@ def _kiosks(service: Service, count: int) -> tuple[list[list[object]], list[str]
         for kind, values in done["latency"].items():
             lat[kind] += values
     sent = sum(len(v) for v in lat.values())
-    return [[f"{count} kiosks: {kind}", median(v) * 1e3, p95(v) * 1e3, max(v) * 1e3, len(v),
-             sum(1 for e in errors if e.startswith(kind)), sent / elapsed]
+    return [[f"{label}, {count} kiosks: {kind}", median(v) * 1e3, p95(v) * 1e3, max(v) * 1e3,
+             len(v), sum(1 for e in errors if e.startswith(kind)), sent / elapsed,
+             server_cpu / elapsed, clients_cpu / elapsed]
             for kind, v in lat.items()], errors
+
+
+def _children_cpu_s() -> float:
+    """CPU seconds of the ended client processes (waited for: counted in RUSAGE_CHILDREN)."""
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
 
 
 def main() -> None:
@@ -209,20 +256,32 @@ def main() -> None:
             ratio = rows[n + 1][4]
             verdict = "meets" if ratio >= 0.5 else "MISSES"
             print(f"{rows[n + 1][0]}: {ratio:.0%} of raw ({verdict} the 50 % goal)")
+        services.pop().stop()
         counts = [int(n) for n in
                   os.environ.get("CENTRAL_BENCH_KIOSKS", "200,500,1000").split(",")]
+        serves = [tuple(int(x) for x in c.split("x")) for c in
+                  os.environ.get("CENTRAL_BENCH_SERVE", "2x4,5x4").split(",")]
         print(f"\nsimulated kiosks in client processes of their own ({KIOSKS_PER_PROCESS} "
               f"threads at most each), {KIOSK_ROUNDS} rounds of heartbeat + batch of 1-10, "
               f"one round per {KIOSK_PERIOD_S:g} s (a {HEARTBEAT_INTERVAL_S} s heartbeat "
-              f"interval compressed {COMPRESSION:g}x); PostgreSQL, gunicorn as `central serve` "
-              "starts it")
+              f"interval compressed {COMPRESSION:g}x: N kiosks offer about "
+              f"2 N / {KIOSK_PERIOD_S:g} requests/s); PostgreSQL; gunicorn gthread, "
+              f"WORKERSxTHREADS; CPU columns: cores busy (CPU s / wall s) on {os.cpu_count()} "
+              "cores")
         rows, errors = [], []
-        for count in counts:
-            table, errs = _kiosks(services[-1], count)
-            rows += table
-            errors += errs
+        devices: list[tuple[str, str]] = []
+        for workers, threads in serves:
+            services.append(Service(pg_url, workdir, workers, threads))
+            if len(devices) < max(counts):
+                devices = services[-1].enroll("kiosk", max(counts))
+            for count in counts:
+                table, errs = _kiosks(services[-1], devices[:count], f"{workers}x{threads}",
+                                      workdir)
+                rows += table
+                errors += errs
+            services.pop().stop()
         print_table(["requests", "median ms", "p95 ms", "max ms", "count", "errors",
-                     "req/s"], rows)
+                     "req/s", "server CPU", "clients CPU"], rows)
         for what, n in Counter(errors).most_common(5):
             print(f"error x{n}: {what}")
     finally:

@@ -5,6 +5,7 @@ central_api/openapi.yaml by the ``api`` fixture."""
 from __future__ import annotations
 
 import hashlib
+import json
 import threading
 import uuid
 
@@ -235,6 +236,42 @@ def test_concurrent_batches_store_each_donation_once(api: Api) -> None:
     assert (shown["raised_cents"], shown["supporters"]) == (4000, 40)
 
 
+
+
+def test_concurrent_first_heartbeats_make_one_state_and_one_rollup(api: Api) -> None:
+    # The heartbeat UPDATEs its device's state and hour first and INSERTs only when none
+    # matched: first heartbeats sent at once race to that INSERT (on PostgreSQL), and the
+    # loser must update the winner's rows, not fail.
+    device = api.enroll()
+    path = f"{api.url}/v1/devices/{device.device_id}/heartbeat"
+    codes: list[int] = []
+    start = threading.Barrier(6)
+
+    def send(n: int) -> None:
+        import requests
+
+        start.wait()
+        r = requests.post(path, json=heartbeat(backlog_count=n), timeout=30,
+                          headers={"Authorization": f"Bearer {device.token}"})
+        codes.append(r.status_code)
+
+    threads = [threading.Thread(target=send, args=(n,)) for n in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert codes == [200] * 6
+    assert len(api.service.store.heartbeats(device.device_id)) == 6
+    shown = api.service.manage("shell", "-v0", "-c", (
+        "import json; from central.devices.models import DeviceState, HeartbeatRollup as R;"
+        f"d = {device.device_id!r};"
+        "print(json.dumps([DeviceState.objects.filter(device__device_id=d).count(),"
+        " list(R.objects.filter(device__device_id=d).values('count', 'max_backlog_count'))]))"))
+    assert shown.returncode == 0, shown.stderr
+    states, rollups = json.loads(shown.stdout)
+    # One state row; the six counted in one roll-up (two if the hour turned meanwhile).
+    assert states == 1 and sum(r["count"] for r in rollups) == 6
+    assert max(r["max_backlog_count"] for r in rollups) == 5
 
 
 def test_unknown_routes_and_methods_under_v1_answer_json_errors(api: Api) -> None:
