@@ -8,6 +8,7 @@ from typing import Any
 
 from django.contrib import admin
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from central.accounts import selectors as scopes
 from central.accounts.admin import ScopedAdmin
@@ -36,14 +37,14 @@ class SponsorAdmin(ScopedAdmin):
                 association__in=scopes.associations(request.user))
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
-    @admin.display(description="budget", ordering="budget_cents")
+    @admin.display(description=_("budget"), ordering="budget_cents")
     def budget(self, sponsor: Sponsor) -> str:
         return money(sponsor.budget_cents, selectors.CURRENCY)
 
-    @admin.display(description="matched", ordering="matched_cents")
+    @admin.display(description=_("matched"), ordering="matched_cents")
     def matched(self, sponsor: Sponsor) -> str:
         return money(sponsor.matched_cents, selectors.CURRENCY)
 
-    @admin.display(description="budget left")
+    @admin.display(description=_("budget left"))
     def budget_left(self, sponsor: Sponsor) -> str:
         return money(sponsor.budget_left_cents, selectors.CURRENCY) if sponsor.pk else "—"
