@@ -14,8 +14,8 @@ from selenium.webdriver.common.by import By
 from central.accounts.models import Membership
 from central.catalog.models import Association, Project
 from central.sponsors.models import Sponsor
-from tests.central.cases.backoffice_browser import BrowserPages
 from tests.central.cases.backoffice import staff
+from tests.central.cases.backoffice_browser import BrowserPages
 
 
 class AdminBrowserTests(BrowserPages):
