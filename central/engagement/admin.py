@@ -41,7 +41,8 @@ class SignupInline(admin.TabularInline):
 class AskAdmin(OwnProjectsOnly):
     selector = selectors.for_user
     list_display = ["what", "project", "starts_at", "place", "needed", "signed_up"]
-    list_filter = ["project__association"]
+    # Only the associations of the rows this user sees, never the whole network's list.
+    list_filter = [("project__association", admin.RelatedOnlyFieldListFilter)]
     readonly_fields = ["sign_up_link"]
     inlines = [SignupInline]
 
@@ -71,7 +72,8 @@ class PledgeSignatureInline(admin.TabularInline):
 class PledgeAdmin(OwnProjectsOnly):
     selector = selectors.pledges_for_user
     list_display = ["commitment", "project", "deadline", "threshold", "confirmed", "reached_at"]
-    list_filter = ["project__association"]
+    # Only the associations of the rows this user sees, never the whole network's list.
+    list_filter = [("project__association", admin.RelatedOnlyFieldListFilter)]
     readonly_fields = ["pledge_link", "reached_at"]
     inlines = [PledgeSignatureInline]
 

@@ -22,7 +22,8 @@ from central.sponsors.models import Sponsor
 class SponsorAdmin(ScopedAdmin):
     selector = selectors.for_user
     list_display = ["name", "project", "ends_on", "budget", "matched", "budget_left"]
-    list_filter = ["project__association"]
+    # Only the associations of the rows this user sees, never the whole network's list.
+    list_filter = [("project__association", admin.RelatedOnlyFieldListFilter)]
     # Matched is the ingest's to keep: nobody edits it by hand.
     readonly_fields = ["matched", "budget_left"]
     fields = ["project", "name", "text", "budget_cents", "ends_on", "matched", "budget_left"]

@@ -50,7 +50,9 @@ class AdminBrowserTests(BrowserPages):
             self.assertIn(shown, body)
         for english in ("Django", "Matching sponsors", "budget left", "last day"):
             self.assertNotIn(english, body)
+        # Neither another association's sponsor nor its name in the filter.
         self.assertNotIn("pharmacie", body)
+        self.assertNotIn("école du quartier", body)
         self.shoot("admin-sponsors-association")
         self.click_and_load(self.driver.find_element(By.LINK_TEXT, self.sponsor.name))
         labels = [e.text.replace("\u00a0", " ")
