@@ -48,7 +48,7 @@ def test_pledge_page_in_a_browser(backend: str, request: pytest.FixtureRequest,
         run_cases("pledge_browser", backend, request, tmp_path)
     finally:
         keep_screenshots(sorted(shots.glob("*.png")), f"web/{backend}")
-    assert len(list(shots.glob("pledge*.png"))) == 10
+    assert len(list(shots.glob("pledge*.png"))) == 14
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
