@@ -51,7 +51,7 @@ def reencode_photo(data: bytes) -> bytes:
 
 
 class ProjectForm(forms.ModelForm):
-    photo = forms.FileField(label=_("photo"), required=False,
+    photo = forms.FileField(label=_("Photo"), required=False,
                             help_text=_("JPEG or PNG; stored re-encoded"))
 
     class Meta:

@@ -60,4 +60,4 @@ def test_admin_pages_in_a_browser(backend: str, request: pytest.FixtureRequest,
         run_cases("admin_browser", backend, request, tmp_path)
     finally:
         keep_screenshots(sorted(shots.glob("*.png")), f"web/{backend}")
-    assert len(list(shots.glob("admin-*.png"))) == 8
+    assert len(list(shots.glob("admin-*.png"))) == 12

@@ -19,6 +19,10 @@ from tests.central.cases.backoffice_browser import BrowserPages
 
 
 class AdminBrowserTests(BrowserPages):
+    # A live-server case empties the tables after each test: the role groups' permissions,
+    # made by migrations, are restored for the next one.
+    serialized_rollback = True
+
     def setUp(self) -> None:
         own = Association.objects.create(name="Jardins partagés du quartier Saint-Michel")
         other = Association.objects.create(name="École du quartier")
@@ -34,6 +38,8 @@ class AdminBrowserTests(BrowserPages):
         Sponsor.objects.create(project=canteen, name="la pharmacie du marché",
                                text="Chaque don doublé", budget_cents=20_000, ends_on=last_day)
         staff("assoc1", Membership.ASSOCIATION, association=own)
+        staff("netadmin", Membership.NETWORK_ADMIN)
+        self.garden = garden
 
     def body(self) -> str:
         # Lower case: the admin's column titles are upper-cased by its style sheet.
@@ -73,3 +79,22 @@ class AdminBrowserTests(BrowserPages):
         for shown in ("kiosk back office", "matching sponsors", "budget left", "€123.50"):
             self.assertIn(shown, self.body())
         self.shoot("admin-sponsors-association-english")
+
+    def test_a_network_admin_reads_every_app_and_a_project_in_french(self) -> None:
+        self.sign_in("netadmin")
+        self.open("/backoffice/")
+        body = self.body()
+        for shown in ("rôles", "bornes", "catalogue", "dons", "parrains abondeurs",
+                      "bénévolat et engagements", "commerces", "projets"):
+            self.assertIn(shown, body)
+        for english in ("roles", "kiosks", "catalog", "donations", "shops", "projects"):
+            self.assertNotIn(english, body.split())
+        self.shoot("admin-index-network")
+        self.open(f"/backoffice/catalog/project/{self.garden.pk}/change/")
+        labels = [e.text.replace("\u00a0", " ")
+                  for e in self.driver.find_elements(By.CSS_SELECTOR, "form label")]
+        for label in ("Identifiant :", "Association :", "Titre :", "Résumé :",
+                      "Objectif (centimes) :", "Affiché sur les bornes", "Photo :"):
+            self.assertIn(label, labels)
+        self.assertIn("fait dans la gestion", self.body())
+        self.shoot("admin-project-form-network")
