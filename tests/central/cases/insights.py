@@ -230,3 +230,14 @@ class InsightsPageTests(TestCase):
         # Shown on the page, in French.
         self.client.force_login(self.admin)
         self.assertContains(self.client.get(PAGE, RANGE), "Par ville")
+
+    def test_a_shop_without_a_town_is_counted_under_plain_words(self) -> None:
+        nowhere = Shop.objects.create(name="Kiosque du marché")
+        ShopProject.objects.create(shop=nowhere, project=self.p1)
+        Kiosk(Client(), "market-01", nowhere).beat(
+            engagement=counts(MORNING, "p1", slide_shown=7))
+        towns = {r["label"]: r["slide_shown"] for r in self.page(self.admin)["towns"]}
+        self.assertEqual(towns, {"Lyon": 140, "Villeurbanne": 65, None: 7})
+        self.client.force_login(self.admin)
+        page = self.client.get(PAGE, RANGE).content.decode()
+        self.assertIn('<th scope="row">Ville non renseignée</th><td class="num">7</td>', page)
