@@ -9,6 +9,7 @@ from django.http import HttpRequest
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.timezone import localtime
+from django.utils.translation import gettext_lazy as _
 
 from central.accounts import selectors
 from central.accounts.models import Membership
@@ -21,6 +22,10 @@ from central.donations.models import Donation
 # The choices a user is offered for a foreign key: only what their role lets them see, so an
 # association cannot file a project under another association, nor a shop a kiosk elsewhere.
 SCOPED_CHOICES = {Association: selectors.associations, Shop: selectors.shops}
+
+# The product's name over every admin page (Django's own says « Administration de Django »).
+admin.site.site_header = admin.site.site_title = _("Kiosk back office")
+admin.site.index_title = _("Associations' data")
 
 
 class ScopedAdmin(admin.ModelAdmin):
@@ -80,7 +85,7 @@ class ProjectAdmin(ScopedAdmin):
         backoffice.record_project(request.user, obj, created=not change,
                                   changed=list(form.changed_data))
 
-    @admin.display(description="Done in the back office")
+    @admin.display(description=_("Done in the back office"))
     def back_office_actions(self, obj: Project) -> str:
         rows = obj.staff_actions.all()[:20] if obj.pk else []
         if not rows:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Membership(models.Model):
@@ -11,18 +12,21 @@ class Membership(models.Model):
     ASSOCIATION = "association"
     SHOP = "shop"
     OPERATOR = "operator"
-    ROLES = [(NETWORK_ADMIN, "network admin"), (ASSOCIATION, "association"), (SHOP, "shop"),
-             (OPERATOR, "operator")]
+    ROLES = [(NETWORK_ADMIN, _("network admin")), (ASSOCIATION, _("association")), (SHOP,
+              _("shop")),
+             (OPERATOR, _("operator"))]
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                             related_name="memberships")
-    role = models.CharField(max_length=16, choices=ROLES)
-    association = models.ForeignKey("catalog.Association", null=True, blank=True,
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("user"),
+                             on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(_("role"), max_length=16, choices=ROLES)
+    association = models.ForeignKey("catalog.Association", verbose_name=_("association"),
+                                    null=True, blank=True,
                                     on_delete=models.CASCADE, related_name="members")
-    shop = models.ForeignKey("catalog.Shop", null=True, blank=True, on_delete=models.CASCADE,
-                             related_name="members")
+    shop = models.ForeignKey("catalog.Shop", verbose_name=_("shop"), null=True, blank=True,
+                             on_delete=models.CASCADE, related_name="members")
 
     class Meta:
+        verbose_name, verbose_name_plural = _("role"), _("roles")
         constraints = [models.CheckConstraint(
             name="membership_scope_matches_role",
             condition=(models.Q(role="association", association__isnull=False,

@@ -7,6 +7,7 @@ import struct
 
 from django import forms
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 from PIL import Image as PILImage
 from PIL import ImageOps
 
@@ -50,7 +51,8 @@ def reencode_photo(data: bytes) -> bytes:
 
 
 class ProjectForm(forms.ModelForm):
-    photo = forms.FileField(required=False, help_text="JPEG or PNG; stored re-encoded")
+    photo = forms.FileField(label=_("Photo"), required=False,
+                            help_text=_("JPEG or PNG; stored re-encoded"))
 
     class Meta:
         model = Project

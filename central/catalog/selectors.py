@@ -69,10 +69,13 @@ def shop_total(shop_id: int | None, today: dt.date) -> dict[str, Any] | None:
     keeps it), in euros; None when nothing was collected yet. One indexed lookup."""
     month = today.replace(day=1)
     row = ShopMonthTotal.objects.filter(shop_id=shop_id, month=month, currency="EUR")
-    cents = row.values_list("total_cents", flat=True).first() if shop_id else None
-    if not cents:
+    # The shop's name in the same query: the kiosk says « Café des Capucins a collecté … ».
+    found = row.values_list("total_cents", "shop__name").first() if shop_id else None
+    if not found or not found[0]:
         return None
-    return {"month": f"{month:%Y-%m}", "raised_cents": cents, "currency": "EUR"}
+    cents, name = found
+    return {"month": f"{month:%Y-%m}", "raised_cents": cents, "currency": "EUR",
+            "shop_name": name}
 
 
 def device_catalog(device: Device, base_url: str = "") -> dict[str, Any]:

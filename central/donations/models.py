@@ -3,34 +3,40 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Donation(models.Model):
-    STATES = [(s, s) for s in ("approved", "declined", "cancelled", "failed", "unknown")]
+    STATES = [("approved", _("approved")), ("declined", _("declined")),
+              ("cancelled", _("cancelled")), ("failed", _("failed")), ("unknown", _("unknown"))]
 
-    device = models.ForeignKey("devices.Device", on_delete=models.PROTECT,
+    device = models.ForeignKey("devices.Device", verbose_name=_("kiosk"), on_delete=models.PROTECT,
                                related_name="donations")
-    donation_id = models.UUIDField()
-    seq = models.PositiveBigIntegerField()
-    boot_id = models.CharField(max_length=64)
+    donation_id = models.UUIDField(_("donation id"))
+    seq = models.PositiveBigIntegerField(_("sequence number"))
+    boot_id = models.CharField(_("boot id"), max_length=64)
     # The project id as the kiosk sent it; ``project`` is that project, if the server knows it.
-    project_ref = models.CharField(max_length=128)
-    project = models.ForeignKey("catalog.Project", null=True, blank=True,
+    project_ref = models.CharField(_("project id sent"), max_length=128)
+    project = models.ForeignKey("catalog.Project", verbose_name=_("project"), null=True, blank=True,
                                 on_delete=models.SET_NULL, related_name="donations")
-    amount_cents = models.PositiveBigIntegerField()
-    currency = models.CharField(max_length=3)
-    state = models.CharField(max_length=16, choices=STATES)
-    created_at = models.DateTimeField(help_text="the device's clock: informative only")
-    finished_at = models.DateTimeField(help_text="the device's clock: informative only")
-    auth_code = models.CharField(max_length=64, null=True, blank=True)
-    card_suffix = models.CharField(max_length=4, null=True, blank=True)
-    reason = models.TextField(null=True, blank=True)
+    amount_cents = models.PositiveBigIntegerField(_("amount (cents)"))
+    currency = models.CharField(_("currency"), max_length=3)
+    state = models.CharField(_("state"), max_length=16, choices=STATES)
+    created_at = models.DateTimeField(_("created at"),
+                                      help_text=_("the device's clock: informative only"))
+    finished_at = models.DateTimeField(_("finished at"),
+                                       help_text=_("the device's clock: informative only"))
+    auth_code = models.CharField(_("authorisation code"), max_length=64, null=True, blank=True)
+    card_suffix = models.CharField(_("card's last four digits"), max_length=4, null=True,
+                                   blank=True)
+    reason = models.TextField(_("reason"), null=True, blank=True)
     # Canonical JSON of the item as first received: a resend is compared with it, byte for
     # byte, to tell a duplicate from a conflict; it is never overwritten.
     content = models.TextField(editable=False)
-    received_at = models.DateTimeField(auto_now_add=True)
+    received_at = models.DateTimeField(_("received at"), auto_now_add=True)
 
     class Meta:
+        verbose_name, verbose_name_plural = _("donation"), _("donations")
         ordering = ["device", "seq"]
         constraints = [models.UniqueConstraint(fields=["device", "donation_id"],
                                                name="donation_once_per_device")]
@@ -49,7 +55,7 @@ class ShopMonthTotal(models.Model):
 
     shop = models.ForeignKey("catalog.Shop", on_delete=models.CASCADE,
                              related_name="month_totals")
-    month = models.DateField(help_text="the month's first day")
+    month = models.DateField(help_text=_("the month's first day"))
     currency = models.CharField(max_length=3)
     total_cents = models.PositiveBigIntegerField(default=0)
 

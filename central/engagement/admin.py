@@ -7,6 +7,7 @@ from typing import Any
 
 from django.contrib import admin
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from central.accounts import selectors as scopes
 from central.accounts.admin import ScopedAdmin
@@ -40,18 +41,19 @@ class SignupInline(admin.TabularInline):
 class AskAdmin(OwnProjectsOnly):
     selector = selectors.for_user
     list_display = ["what", "project", "starts_at", "place", "needed", "signed_up"]
-    list_filter = ["project__association"]
+    # Only the associations of the rows this user sees, never the whole network's list.
+    list_filter = [("project__association", admin.RelatedOnlyFieldListFilter)]
     readonly_fields = ["sign_up_link"]
     inlines = [SignupInline]
 
     def get_queryset(self, request: HttpRequest) -> Any:
         return selectors.with_counts(super().get_queryset(request)).select_related("project")
 
-    @admin.display(description="signed up", ordering="signed_up")
+    @admin.display(description=_("signed up"), ordering="signed_up")
     def signed_up(self, ask: Ask) -> int:
         return ask.signed_up
 
-    @admin.display(description="sign-up page")
+    @admin.display(description=_("sign-up page"))
     def sign_up_link(self, ask: Ask) -> str:
         return ask.get_absolute_url() if ask.pk else "—"
 
@@ -70,7 +72,8 @@ class PledgeSignatureInline(admin.TabularInline):
 class PledgeAdmin(OwnProjectsOnly):
     selector = selectors.pledges_for_user
     list_display = ["commitment", "project", "deadline", "threshold", "confirmed", "reached_at"]
-    list_filter = ["project__association"]
+    # Only the associations of the rows this user sees, never the whole network's list.
+    list_filter = [("project__association", admin.RelatedOnlyFieldListFilter)]
     readonly_fields = ["pledge_link", "reached_at"]
     inlines = [PledgeSignatureInline]
 
@@ -82,10 +85,10 @@ class PledgeAdmin(OwnProjectsOnly):
         super().save_model(request, obj, form, change)
         services.settle_pledge(obj.pk)  # a threshold lowered to the count is reached now
 
-    @admin.display(description="confirmed", ordering="confirmed")
+    @admin.display(description=_("confirmed"), ordering="confirmed")
     def confirmed(self, pledge: Pledge) -> int:
         return pledge.confirmed
 
-    @admin.display(description="pledge page")
+    @admin.display(description=_("pledge page"))
     def pledge_link(self, pledge: Pledge) -> str:
         return pledge.get_absolute_url() if pledge.pk else "—"

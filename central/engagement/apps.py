@@ -1,7 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class EngagementConfig(AppConfig):
     name = "central.engagement"
     label = "engagement"
-    verbose_name = "Volunteer asks and pledges"
+    verbose_name = _("Volunteer asks and pledges")

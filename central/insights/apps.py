@@ -1,7 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class InsightsConfig(AppConfig):
     name = "central.insights"
     label = "insights"
-    verbose_name = "Engagement counts"
+    verbose_name = _("Engagement counts")

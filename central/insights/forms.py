@@ -1,4 +1,4 @@
-"""The engagement page's filter (GET): a range of days and, for a network admin, an
+"""The engagement page's filter (GET): a range of days, a town and, for a network admin, an
 association."""
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from central.backoffice.forms import town_choices
 from central.insights.selectors import InsightsFilter
 
 DEFAULT_DAYS = 30
@@ -27,10 +28,15 @@ class InsightsFilterForm(forms.Form):
     association = forms.ModelChoiceField(queryset=None, required=False,
                                          label=_("Association"),
                                          empty_label=_("All associations"))
+    town = forms.ChoiceField(required=False, label=_("Town"))
 
-    def __init__(self, *args: object, associations: QuerySet, **kwargs: object) -> None:
+    def __init__(self, *args: object, associations: QuerySet, shops: QuerySet,
+                 **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.fields["association"].queryset = associations
+        self.fields["town"].choices = town_choices(shops)
+        # « All towns » and one town: nothing to choose.
+        self.offers_town = len(self.fields["town"].choices) > 2
         # An association user has their own only: nothing to choose, the field is not shown
         # (still checked: another association's id in the URL is refused).
         self.offers_association = associations.count() > 1
@@ -48,4 +54,5 @@ class InsightsFilterForm(forms.Form):
         d = self.cleaned_data
         return InsightsFilter(start=local_midnight(d["start"]),
                               end=local_midnight(d["end"] + dt.timedelta(days=1)),
-                              association=d["association"].pk if d.get("association") else None)
+                              association=d["association"].pk if d.get("association") else None,
+                              town=d.get("town") or None)

@@ -1,5 +1,5 @@
 """What the engagement page and its CSV read: the funnel, the best hours of the day, the
-best shops, and counts by project and association, within the user's scope (the donations'
+best shops, and counts by project, association and town, within the user's scope (the donations'
 rule: an association sees its projects' counts, a shop its kiosks', a network admin all)."""
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from django.db.models.functions import Coalesce, ExtractHour
 
 from central.accounts import selectors as scope
 from central.accounts.selectors import User
+from central.catalog.models import Shop
 from central.insights.models import COUNTERS, EngagementCount
 
 # The funnel's steps, in the order a donor goes through them.
@@ -25,6 +26,17 @@ class InsightsFilter:
     start: dt.datetime  # aware, included
     end: dt.datetime    # aware, excluded
     association: int | None = None
+    town: str | None = None
+
+
+def shops_counted_for(user: User) -> QuerySet[Shop]:
+    """The shops whose counts the user may see some of: theirs, or those listing their
+    associations' projects (the town filter offers these shops' towns, no other)."""
+    if scope.is_network_admin(user):
+        return Shop.objects.all()
+    return Shop.objects.filter(
+        Q(pk__in=scope.shops(user).values("pk"))
+        | Q(listings__project__association__in=scope.associations(user))).distinct()
 
 
 def counts(user: User, chosen: InsightsFilter) -> QuerySet[EngagementCount]:
@@ -35,6 +47,8 @@ def counts(user: User, chosen: InsightsFilter) -> QuerySet[EngagementCount]:
                                           hour__gte=chosen.start, hour__lt=chosen.end)
     if chosen.association is not None:
         rows = rows.filter(project__association=chosen.association)
+    if chosen.town is not None:
+        rows = rows.filter(device__shop__town=chosen.town)
     return rows
 
 
@@ -72,8 +86,9 @@ def best_hours(user: User, chosen: InsightsFilter, limit: int = 5) -> list[dict[
 
 def by_group(user: User, chosen: InsightsFilter, by: str,
              limit: int | None = None) -> list[dict[str, Any]]:
-    """Every counter per shop, association or project, most approved first."""
+    """Every counter per shop, town, association or project, most approved first."""
     key, label = {"shop": ("device__shop", "device__shop__name"),
+                  "town": ("device__shop__town", "device__shop__town"),
                   "association": ("project__association", "project__association__name"),
                   "project": ("project_ref", "project__title")}[by]
     rows = (counts(user, chosen).values(key, label).annotate(**_sums())
@@ -82,14 +97,15 @@ def by_group(user: User, chosen: InsightsFilter, by: str,
     return [_with_rates({**r, "key": r[key], "label": r[label]}) for r in rows]
 
 
-EXPORT_COLUMNS = ("hour_utc", "shop", "association", "project_id", "project", *COUNTERS)
+EXPORT_COLUMNS = ("hour_utc", "shop", "town", "association", "project_id", "project",
+                  *COUNTERS)
 
 
 def export_rows(user: User, chosen: InsightsFilter) -> QuerySet:
     """One row per (hour, shop, project), the kiosks of a shop added together."""
     return (counts(user, chosen)
-            .values("hour", "device__shop__name", "project__association__name", "project_ref",
-                    "project__title")
+            .values("hour", "device__shop__name", "device__shop__town",
+                    "project__association__name", "project_ref", "project__title")
             .annotate(**{c: Coalesce(Sum("count", filter=Q(counter=c)), 0) for c in COUNTERS})
             .order_by("hour", "device__shop__name", "project_ref"))
 

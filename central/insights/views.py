@@ -26,9 +26,10 @@ def _form(request: HttpRequest) -> InsightsFilterForm:
     for name, value in (("start", end - dt.timedelta(days=DEFAULT_DAYS - 1)), ("end", end)):
         if not data.get(name):
             data[name] = value.isoformat()
-    form = InsightsFilterForm(data, associations=scope.associations(request.user))
-    if not form.is_valid() and "association" in form.errors:
-        raise Http404  # another association's id: as if it did not exist
+    form = InsightsFilterForm(data, associations=scope.associations(request.user),
+                              shops=selectors.shops_counted_for(request.user))
+    if not form.is_valid() and ("association" in form.errors or "town" in form.errors):
+        raise Http404  # another association's id, a town of no shop seen: as if it did not exist
     return form
 
 
@@ -46,6 +47,7 @@ class InsightsView(RoleRequiredMixin, TemplateView):
             funnel=selectors.funnel(user, chosen),
             hours=selectors.best_hours(user, chosen),
             shops=selectors.by_group(user, chosen, "shop", limit=10),
+            towns=selectors.by_group(user, chosen, "town", limit=20),
             projects=selectors.by_group(user, chosen, "project", limit=20),
             associations=selectors.by_group(user, chosen, "association", limit=20),
             query=self.request.GET.urlencode(), **kwargs)
@@ -76,7 +78,7 @@ def _csv_lines(rows: Any) -> Iterator[str]:
     yield writer.writerow(selectors.EXPORT_COLUMNS)
     for r in rows.iterator(chunk_size=2000):
         hour = r["hour"].astimezone(dt.UTC).strftime("%Y-%m-%dT%H:00:00Z")
-        yield writer.writerow([hour, r["device__shop__name"] or "",
+        yield writer.writerow([hour, r["device__shop__name"] or "", r["device__shop__town"] or "",
                                r["project__association__name"] or "", r["project_ref"],
                                r["project__title"] or "",
                                *(r[c] for c in selectors.COUNTERS)])

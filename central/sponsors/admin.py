@@ -8,6 +8,7 @@ from typing import Any
 
 from django.contrib import admin
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from central.accounts import selectors as scopes
 from central.accounts.admin import ScopedAdmin
@@ -21,7 +22,8 @@ from central.sponsors.models import Sponsor
 class SponsorAdmin(ScopedAdmin):
     selector = selectors.for_user
     list_display = ["name", "project", "ends_on", "budget", "matched", "budget_left"]
-    list_filter = ["project__association"]
+    # Only the associations of the rows this user sees, never the whole network's list.
+    list_filter = [("project__association", admin.RelatedOnlyFieldListFilter)]
     # Matched is the ingest's to keep: nobody edits it by hand.
     readonly_fields = ["matched", "budget_left"]
     fields = ["project", "name", "text", "budget_cents", "ends_on", "matched", "budget_left"]
@@ -36,14 +38,14 @@ class SponsorAdmin(ScopedAdmin):
                 association__in=scopes.associations(request.user))
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
-    @admin.display(description="budget", ordering="budget_cents")
+    @admin.display(description=_("budget"), ordering="budget_cents")
     def budget(self, sponsor: Sponsor) -> str:
         return money(sponsor.budget_cents, selectors.CURRENCY)
 
-    @admin.display(description="matched", ordering="matched_cents")
+    @admin.display(description=_("matched"), ordering="matched_cents")
     def matched(self, sponsor: Sponsor) -> str:
         return money(sponsor.matched_cents, selectors.CURRENCY)
 
-    @admin.display(description="budget left")
+    @admin.display(description=_("budget left"))
     def budget_left(self, sponsor: Sponsor) -> str:
         return money(sponsor.budget_left_cents, selectors.CURRENCY) if sponsor.pk else "—"

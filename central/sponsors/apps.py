@@ -1,7 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class SponsorsConfig(AppConfig):
     name = "central.sponsors"
     label = "sponsors"
-    verbose_name = "Matching sponsors"
+    verbose_name = _("Matching sponsors")

@@ -65,6 +65,7 @@ class ShopTotal:
     month: str
     raised_cents: int
     currency: str
+    shop_name: str | None = None  # None: the generic « Ce commerce »
 
 
 @dataclass(frozen=True)
@@ -160,7 +161,7 @@ def shop_total_from_meta(meta: dict[str, str]) -> ShopTotal | None:
     month, cents, currency = (meta.get(k) for k in catalog_cache.SHOP_TOTAL_KEYS)
     if month is None or cents is None or currency is None:
         return None
-    return ShopTotal(month, int(cents), currency)
+    return ShopTotal(month, int(cents), currency, meta.get(catalog_cache.SHOP_NAME_KEY))
 
 
 def load_demo(path: Path = DEMO_CATALOG) -> Catalog:

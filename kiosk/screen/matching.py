@@ -9,7 +9,9 @@ service alone decides what is really matched (another kiosk may have spent the l
 meanwhile); the kiosk's words are its best knowledge, offline included.
 
 The shop's total is the catalog's (this month, the central service's calendar) plus this
-kiosk's approved gifts of the month that are not synced yet; it is shown only above zero.
+kiosk's approved gifts of the month that are not synced yet; it is shown only above zero, with
+the shop's name when the catalog carried it (« Café des Capucins a collecté … »), else
+« Ce commerce a collecté … ».
 """
 
 from __future__ import annotations
@@ -77,22 +79,28 @@ class ShopTotalView:
     words: str  # « Ce commerce a collecté 1 240 € pour le quartier ce mois-ci »
 
 
-def shop_total_view(cents: int, language: str) -> ShopTotalView | None:
+def shop_total_view(cents: int, language: str, shop_name: str = "") -> ShopTotalView | None:
     if cents <= 0:
         return None
     amount = format_cents(cents, "EUR", language)
-    words = i18n.tr("This shop has raised {amount} for the neighbourhood this month",
-                    language).format(amount=amount)
+    if shop_name:
+        words = i18n.tr("{shop} has raised {amount} for the neighbourhood this month",
+                        language).format(shop=shop_name, amount=amount)
+    else:
+        words = i18n.tr("This shop has raised {amount} for the neighbourhood this month",
+                        language).format(amount=amount)
     return ShopTotalView(amount, words)
 
 
-def shop_total_to_show(ledger: Ledger, now: dt.datetime) -> int:
-    """I/O thread: the cents the shop-total slide shows now, 0 to leave it out (turned off
-    by the owner, or nothing collected this month)."""
+def shop_total_to_show(ledger: Ledger, now: dt.datetime) -> tuple[int, str]:
+    """I/O thread: the cents the shop-total slide shows now (0 to leave it out: turned off
+    by the owner, or nothing collected this month) and the shop's name ("": not known)."""
     from kiosk.core.catalog import shop_total_from_meta
     from kiosk.owner.shop_total import shown
 
     if not shown(ledger):
-        return 0
+        return 0, ""
     local = ledger.unsynced_approved_since(month_start_utc(now))
-    return shop_total_cents(shop_total_from_meta(ledger.catalog_meta()), local, now)
+    total = shop_total_from_meta(ledger.catalog_meta())
+    name = total.shop_name if total is not None and total.shop_name else ""
+    return shop_total_cents(total, local, now), name

@@ -19,6 +19,7 @@ MAX_PROJECTS = 500
 MAX_CATALOG_IMAGE_BYTES = 256 * 2**20
 # Cents fit SQLite's 64-bit integers with room to add; nothing local is this large.
 MAX_CENTS = 2**53 - 1
+MAX_SHOP_NAME = 200  # the central service's Shop.name
 MAX_ASKS = 20  # per project: a kiosk shows the soonest one
 
 log = logging.getLogger("kiosk.sync.catalog")
@@ -67,6 +68,7 @@ class ShopTotalEntry:
     month: str  # YYYY-MM
     raised_cents: int
     currency: str
+    shop_name: str | None = None  # optional: None, the screen says « Ce commerce »
 
 
 @dataclass(frozen=True)
@@ -283,9 +285,23 @@ def _shop_total(doc: dict[str, Any]) -> ShopTotalEntry | None:
         currency = raw.get("currency")
         if not isinstance(currency, str) or re.fullmatch(r"[A-Z]{3}", currency) is None:
             raise _BadAsk("currency: expected a 3-letter ISO 4217 code")
-        return ShopTotalEntry(month, _ask_count(raw, "raised_cents", 0, MAX_CENTS), currency)
+        return ShopTotalEntry(month, _ask_count(raw, "raised_cents", 0, MAX_CENTS), currency,
+                              _shop_name(raw))
     except _BadAsk as e:
         log.warning("catalog.shop_total dropped: %s", e)
+        return None
+
+
+def _shop_name(raw: dict[str, Any]) -> str | None:
+    """Optional and lenient within the total: a malformed name is dropped (logged), the total
+    kept with the generic words."""
+    if raw.get("shop_name") is None:
+        return None
+    try:
+        # One line on the slide: no newline or run of spaces from the shop's record.
+        return " ".join(_ask_text(raw, "shop_name", MAX_SHOP_NAME).split())
+    except _BadAsk as e:
+        log.warning("catalog.shop_total.shop_name dropped: %s", e)
         return None
 
 

@@ -116,7 +116,8 @@ def switch(ledger: Ledger, doc: CatalogDoc, etag: str, previous_images: set[str]
         pledges=[{"project_id": p.id, **vars(p.pledge), "reached": int(p.pledge.reached)}
                  for p in doc.projects if p.pledge is not None],
         shop_total=(doc.shop_total.month, doc.shop_total.raised_cents, doc.shop_total.currency)
-        if doc.shop_total else None)
+        if doc.shop_total else None,
+        shop_name=doc.shop_total.shop_name if doc.shop_total else None)
 
 
 def _sponsor_columns(p: ProjectEntry) -> dict[str, Any]:

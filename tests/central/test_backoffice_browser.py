@@ -48,7 +48,7 @@ def test_pledge_page_in_a_browser(backend: str, request: pytest.FixtureRequest,
         run_cases("pledge_browser", backend, request, tmp_path)
     finally:
         keep_screenshots(sorted(shots.glob("*.png")), f"web/{backend}")
-    assert len(list(shots.glob("pledge*.png"))) == 10
+    assert len(list(shots.glob("pledge*.png"))) == 14
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -61,3 +61,15 @@ def test_signup_page_in_a_browser(backend: str, request: pytest.FixtureRequest,
     finally:
         keep_screenshots(sorted(shots.glob("*.png")), f"web/{backend}")
     assert len(list(shots.glob("signup*.png"))) == 16
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_admin_pages_in_a_browser(backend: str, request: pytest.FixtureRequest,
+                                  tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    shots = tmp_path / "screenshots"
+    monkeypatch.setenv("BACKOFFICE_SCREENSHOTS", str(shots))
+    try:
+        run_cases("admin_browser", backend, request, tmp_path)
+    finally:
+        keep_screenshots(sorted(shots.glob("*.png")), f"web/{backend}")
+    assert len(list(shots.glob("admin-*.png"))) == 12

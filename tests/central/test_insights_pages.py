@@ -27,4 +27,4 @@ def test_insights_in_a_browser(backend: str, request: pytest.FixtureRequest, tmp
         run_cases("insights_browser", backend, request, tmp_path)
     finally:
         keep_screenshots(sorted(shots.glob("*.png")), f"web/{backend}")
-    assert len(list(shots.glob("*.png"))) == 6
+    assert len(list(shots.glob("*.png"))) == 8

@@ -115,7 +115,7 @@ def test_concurrent_batches_from_two_kiosks_never_exceed_the_budget(api: Api) ->
     assert "sponsor" not in doc["projects"][0], "a spent sponsor is no longer shown"
     assert doc["projects"][0]["raised_cents"] == 9000
     assert doc["shop_total"] == {"month": f"{dt.date.today():%Y-%m}", "raised_cents": 9000,
-                                 "currency": "EUR"}
+                                 "currency": "EUR", "shop_name": shop}
 
     # The association sees what was matched and what is left.
     listing = office.get(f"{api.url}/backoffice/sponsors/sponsor/", timeout=30)

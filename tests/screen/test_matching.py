@@ -59,6 +59,12 @@ def test_the_shop_total_counts_this_months_catalog_total_plus_local_gifts() -> N
     assert view is not None and view.words == (
         f"Ce commerce a collecté {view.amount} pour le quartier ce mois-ci")
     assert view.amount.replace("\u202f", " ").replace("\xa0", " ") == "1 240 €"
+    named = matching.shop_total_view(124_000, "fr", "Café des Capucins")
+    assert named is not None and named.words == (
+        f"Café des Capucins a collecté {named.amount} pour le quartier ce mois-ci")
+    english = matching.shop_total_view(124_000, "en", "Café des Capucins")
+    assert english is not None and english.words == (
+        f"Café des Capucins has raised {english.amount} for the neighbourhood this month")
 
 
 def test_the_ledger_counts_only_approved_unsynced_gifts_of_the_month(tmp_path: Path) -> None:
@@ -80,9 +86,20 @@ def test_the_ledger_counts_only_approved_unsynced_gifts_of_the_month(tmp_path: P
         assert ledger.unsynced_approved_since(start) == 500, "the catalog counts it now"
         assert shop_total.shown(ledger), "on by default"
         ledger.set_setting(shop_total.SETTING, False)
-        assert matching.shop_total_to_show(ledger, dt.datetime.now(dt.UTC)) == 0
+        assert matching.shop_total_to_show(ledger, dt.datetime.now(dt.UTC)) == (0, "")
         ledger.set_setting(shop_total.SETTING, True)
-        assert matching.shop_total_to_show(ledger, dt.datetime.now(dt.UTC)) == 500
+        assert matching.shop_total_to_show(ledger, dt.datetime.now(dt.UTC)) == (500, "")
+        # The catalog's total and the shop's name it came with, cached together.
+        month = f"{dt.datetime.now():%Y-%m}"
+        ledger.switch_catalog([], "v2", '"v2"', set(), shop_total=(month, 1000, "EUR"),
+                              shop_name="Café des Capucins")
+        assert matching.shop_total_to_show(ledger, dt.datetime.now(dt.UTC)) \
+            == (1500, "Café des Capucins")
+        # A later catalog without a total forgets the name with it.
+        ledger.switch_catalog([], "v3", '"v3"', set())
+        assert matching.shop_total_to_show(ledger, dt.datetime.now(dt.UTC)) == (500, "")
+        ledger.switch_catalog([], "v4", '"v4"', set(), shop_total=(month, 1000, "EUR"))
+        assert matching.shop_total_to_show(ledger, dt.datetime.now(dt.UTC)) == (1500, "")
     finally:
         ledger.close()
 

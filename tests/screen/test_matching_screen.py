@@ -32,6 +32,10 @@ SPONSOR = Sponsor("la boulangerie Martin", "Chaque don doublé, jusqu'à 500 €
                   "2099-12-31")
 
 
+# A long name, as a shop's can be: the slide's words must still fit.
+SHOP_NAME = "Boulangerie-pâtisserie artisanale des Capucins et fils"
+
+
 def _euros(text: str) -> str:
     return text.replace("\u202f", " ").replace("\xa0", " ")
 
@@ -55,8 +59,9 @@ def test_sponsor_doubled_thanks_shop_total_and_owner_switch(tmp_path: Path, size
     assert report["sponsor_line"] == "Chaque don doublé, jusqu'à 500 € — la boulangerie Martin"
     assert report["sponsor_fits"], "the sponsor's line is cut"
     assert report["unsponsored_line"] == "", "a project without a sponsor says nothing"
-    words = {"fr": "Ce commerce a collecté 1 240 € pour le quartier ce mois-ci",
-             "en": "This shop has raised €1,240 for the neighbourhood this month"}[lang]
+    # The catalog named the shop, with a long name: said in full, and it fits.
+    words = {"fr": f"{SHOP_NAME} a collecté 1 240 € pour le quartier ce mois-ci",
+             "en": f"{SHOP_NAME} has raised €1,240 for the neighbourhood this month"}[lang]
     assert _euros(report["shop_words"]) == words
     assert report["shop_fits"], "the shop total's words do not fit"
     assert report["after_shop_slide"] == 0, "the loop goes on with its first project"
@@ -205,10 +210,11 @@ def main(argv: list[str] | None = None) -> int:
     ledger = open_ledger(data_dir / "kiosk.db")
     ledger.set_setting("receipt_key", RECEIPT_KEY)
     ledger.set_setting("pin_hash", pinmod.hash_pin(OWNER_PIN, log2_n=10))
-    # The last catalog said: 1 240 € collected here this month (no projects cached: the
-    # screen is handed its projects below).
+    # The last catalog said: 1 240 € collected here this month, and the shop's name (no
+    # projects cached: the screen is handed its projects below).
     ledger.switch_catalog([], "v1", '"v1"', set(),
-                          shop_total=(f"{dt.datetime.now():%Y-%m}", 124_000, "EUR"))
+                          shop_total=(f"{dt.datetime.now():%Y-%m}", 124_000, "EUR"),
+                          shop_name=SHOP_NAME)
     bridge = start_bridge(Path(tempfile.mkdtemp(prefix="ks-")), "approve:0.8", card_wait_s=1.5)
     port = BridgePort(BridgeClient(bridge.socket_path, timeout_s=2, pay_timeout_s=10))
     projects = make_projects(args.workdir / "photos")[:3]

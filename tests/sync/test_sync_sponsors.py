@@ -42,7 +42,9 @@ near_totals = st.fixed_dictionaries({
     "month": st.from_regex(r"[0-9]{4}-[0-9]{2}", fullmatch=True) | st.text(max_size=9)
     | json_values,
     "raised_cents": st.integers(-5, 2**60) | json_values,
-    "currency": st.sampled_from(["EUR", "eur", "EURO", ""]) | json_values})
+    "currency": st.sampled_from(["EUR", "eur", "EURO", ""]) | json_values,
+    "shop_name": st.text(max_size=240) | st.sampled_from(["Café des Capucins", " ", "a\nb"])
+    | json_values})
 
 
 @settings(max_examples=300)
@@ -62,6 +64,10 @@ def test_whatever_the_sponsor_and_total_hold_the_catalog_stays(sponsor: Any,
     if doc.shop_total is not None:
         assert doc.shop_total.raised_cents >= 0 and len(doc.shop_total.currency) == 3
         assert 1 <= int(doc.shop_total.month[5:]) <= 12
+        name = doc.shop_total.shop_name
+        if name is not None:  # one line of text, or no name at all
+            assert name == name.strip() and name and len(name) <= 200
+            assert not any(c in name for c in "\n\r\t")
 
 
 def test_a_malformed_sponsor_or_total_is_dropped_with_its_reason(
@@ -77,6 +83,26 @@ def test_a_malformed_sponsor_or_total_is_dropped_with_its_reason(
     assert "catalog.shop_total dropped: month: expected YYYY-MM" in caplog.text
 
 
+@pytest.mark.parametrize("name", [42, "", "   ", "x" * 201, ["Café"]])
+def test_a_malformed_shop_name_is_dropped_and_the_total_kept(
+        name: Any, caplog: pytest.LogCaptureFixture) -> None:
+    total = {"month": "2026-11", "raised_cents": 5, "currency": "EUR", "shop_name": name}
+    with caplog.at_level(logging.WARNING, logger="kiosk.sync.catalog"):
+        doc = parse_catalog({"version": "v1", "shop_total": total, "projects": []}, 1 << 20)
+    assert doc.shop_total is not None and doc.shop_total.raised_cents == 5
+    assert doc.shop_total.shop_name is None
+    assert "catalog.shop_total.shop_name dropped: shop_name: expected text" in caplog.text
+
+
+def test_an_old_service_without_a_shop_name_and_a_name_on_two_lines() -> None:
+    total = {"month": "2026-11", "raised_cents": 5, "currency": "EUR"}
+    doc = parse_catalog({"version": "v1", "shop_total": total, "projects": []}, 1 << 20)
+    assert doc.shop_total is not None and doc.shop_total.shop_name is None
+    total["shop_name"] = " Café des\n  Capucins "
+    doc = parse_catalog({"version": "v1", "shop_total": total, "projects": []}, 1 << 20)
+    assert doc.shop_total is not None and doc.shop_total.shop_name == "Café des Capucins"
+
+
 def give(kiosk: Kiosk, project_id: str, cents: int, state: str = "approved") -> None:
     d = kiosk.ledger.create_pending(project_id, cents, "EUR")
     kiosk.ledger.finish(d.id, state, auth_code="A1B2C3" if state == "approved" else None,
@@ -84,9 +110,9 @@ def give(kiosk: Kiosk, project_id: str, cents: int, state: str = "approved") -> 
                         reason=None if state == "approved" else "declined")
 
 
-def screen_view(kiosk: Kiosk) -> tuple[int, str, int]:
+def screen_view(kiosk: Kiosk) -> tuple[int, str, tuple[int, str]]:
     """What the screen would show: the garden's budget left, its sponsor line, the shop's
-    total (read as the screen reads them: the cached catalog plus the ledger)."""
+    total and name (read as the screen reads them: the cached catalog plus the ledger)."""
     live = screen_catalog.load(kiosk.ledger.db, kiosk.cfg.data_dir)
     assert live.source == "server"
     [garden] = [p for p in live.projects if p.id == "jardin"]
@@ -107,22 +133,24 @@ def test_gifts_move_the_sponsor_and_the_shop_total_through_kiosk_sync(kiosk: Kio
                 budget_cents=3000)
     sync_once(kiosk)
     assert screen_view(kiosk) == (3000, "Chaque don doublé, jusqu'à 500 € — la boulangerie "
-                                        "Martin", 0)
+                                        "Martin", (0, ""))
 
     # Offline: the kiosk counts its own unsynced gifts against the budget and in the total.
     give(kiosk, "jardin", 1000)
     give(kiosk, "ecole", 700)
     give(kiosk, "jardin", 5000, state="declined")
-    assert screen_view(kiosk)[0::2] == (2000, 1700)
+    assert screen_view(kiosk)[0::2] == (2000, (1700, ""))
     give(kiosk, "jardin", 2500)
     left, line, total = screen_view(kiosk)
-    assert (left, line, total) == (0, "", 4200), "the kiosk's own gifts used the budget up"
+    assert (left, line, total) == (0, "", (4200, "")), "the kiosk's own gifts used the budget up"
 
     # Synced: the central service matched 3000 of 3500 and says so; the shop total is its own.
     sync_once(kiosk)
     assert kiosk.ledger.local_progress() == {}
     live = screen_catalog.load(kiosk.ledger.db, kiosk.cfg.data_dir)
     assert [p.sponsor for p in live.projects if p.id == "jardin"] == [None]
-    assert live.shop_total == screen_catalog.ShopTotal(f"{dt.date.today():%Y-%m}", 4200, "EUR")
-    assert screen_view(kiosk) == (0, "", 4200)
+    # The central service named the shop with its total: the slide says its name.
+    assert live.shop_total == screen_catalog.ShopTotal(f"{dt.date.today():%Y-%m}", 4200, "EUR",
+                                                       "Test shop")
+    assert screen_view(kiosk) == (0, "", (4200, "Test shop"))
     session.close()

@@ -23,6 +23,8 @@ PROJECT_COLUMNS = ("id", "association", "title", "summary", "image_sha256", "ima
                    "sponsor_budget_cents", "sponsor_budget_left_cents", "sponsor_ends_on")
 # catalog_meta keys of the shop's month total (absent: the catalog carried none).
 SHOP_TOTAL_KEYS = ("shop_total_month", "shop_total_cents", "shop_total_currency")
+# The shop's display name the total came with (absent: the catalog carried none).
+SHOP_NAME_KEY = "shop_total_shop_name"
 ASK_COLUMNS = ("project_id", "id", "what", "starts_at", "place", "duration_minutes", "needed",
                "signed_up", "url")
 PLEDGE_COLUMNS = ("project_id", "id", "commitment", "threshold", "count", "deadline", "reached",
@@ -77,13 +79,15 @@ class CatalogCache(LedgerPart):
                        previous_images: set[str],
                        asks: Iterable[Mapping[str, Any]] = (),
                        pledges: Iterable[Mapping[str, Any]] = (),
-                       shop_total: tuple[str, int, str] | None = None) -> None:
+                       shop_total: tuple[str, int, str] | None = None,
+                       shop_name: str | None = None) -> None:
         """Replace the live catalog (rows keyed by ``PROJECT_COLUMNS``, in order; ``asks``
         keyed by ``ASK_COLUMNS``, in order within a project; ``pledges`` keyed by
         ``PLEDGE_COLUMNS``) and its meta in one
         transaction: the screen sees the old catalog or the new one, never a mix.
         ``previous_images`` stay on disk until the next switch (the screen may show one).
-        ``shop_total``: (month, cents, currency) as the catalog carried it, or None."""
+        ``shop_total``: (month, cents, currency) as the catalog carried it, or None;
+        ``shop_name``: the shop's name it came with, kept only with a total."""
         new_meta = {"version": version, "etag": etag, "updated_at": utc_now(),
                     "previous_images": json.dumps(sorted(previous_images))}
         with dbmod.immediate(self.db) as conn:
@@ -106,11 +110,12 @@ class CatalogCache(LedgerPart):
                              " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                              list(new_meta.items()))
             conn.executemany("DELETE FROM catalog_meta WHERE key = ?",
-                             [(k,) for k in SHOP_TOTAL_KEYS])
+                             [(k,) for k in (*SHOP_TOTAL_KEYS, SHOP_NAME_KEY)])
             if shop_total is not None:
+                named = [(SHOP_NAME_KEY, shop_name)] if shop_name else []
                 conn.executemany("INSERT INTO catalog_meta (key, value) VALUES (?, ?)",
-                                 list(zip(SHOP_TOTAL_KEYS, map(str, shop_total),
-                                          strict=True)))
+                                 [*zip(SHOP_TOTAL_KEYS, map(str, shop_total), strict=True),
+                                  *named])
 
     # -- the owner's featured choice ----------------------------------------------------------
 

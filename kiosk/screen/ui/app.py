@@ -157,6 +157,7 @@ class KioskApp(App):
     thanks_doubled_by = StringProperty("")  # the sponsor who doubles this gift, in our view
     # The shop's total for the month as the loop shows it; 0: its slide is left out.
     shop_total_cents = NumericProperty(0)
+    shop_name = StringProperty("")  # as the catalog carried it; "": the generic words
 
     __events__ = ("on_hidden_gesture", "on_shown")
 
@@ -239,22 +240,24 @@ class KioskApp(App):
 
         try:
             local = self.context.ledger.local_progress()
-            shop_total = shop_total_to_show(self.context.ledger,
-                                            dt.datetime.now(dt.UTC))
+            shop_total, shop_name = shop_total_to_show(self.context.ledger,
+                                                       dt.datetime.now(dt.UTC))
         except Exception as e:  # noqa: BLE001 - the bars then show the catalog's totals
             log.warning("cannot read the local progress: %s", e)
             return
-        self._progress_read(local, shop_total)
+        self._progress_read(local, shop_total, shop_name)
 
     def read_progress_soon(self) -> None:
         """Read the local progress and the shop's total again (owner's toggle, new catalog)."""
         self._io.submit(self._read_progress)
 
     @mainthread
-    def _progress_read(self, local: dict[str, tuple[int, int]], shop_total: int = 0) -> None:
+    def _progress_read(self, local: dict[str, tuple[int, int]], shop_total: int = 0,
+                       shop_name: str = "") -> None:
         from kiosk.screen.matching import doubled_by
         from kiosk.screen.project_choice import progress
 
+        self.shop_name = shop_name  # before the total: the slide's words read both
         self.shop_total_cents = shop_total
         project = next((p for p in self.projects if p.id == self.flow.project_id), None)
         if project is not None:  # a gift to it was just approved: the thank-you's bar

@@ -46,8 +46,11 @@ class InsightsPageTests(TestCase):
                                         summary="s")
         cls.p2 = Project.objects.create(project_id="p2", association=cls.a2, title="Cantine",
                                         summary="s")
-        cls.s1 = Shop.objects.create(name="Café des Capucins")
-        cls.s2 = Shop.objects.create(name="Salon Rive Gauche")
+        cls.s1 = Shop.objects.create(name="Café des Capucins", town="Lyon")
+        cls.s2 = Shop.objects.create(name="Salon Rive Gauche", town="Villeurbanne")
+        # A shop that lists neither association's projects: its town is offered to nobody
+        # but the network admin.
+        Shop.objects.create(name="Fleuriste", town="Bron")
         for shop in (cls.s1, cls.s2):
             for project in (cls.p1, cls.p2):
                 ShopProject.objects.create(shop=shop, project=project)
@@ -173,13 +176,14 @@ class InsightsPageTests(TestCase):
 
     def test_the_csv_has_the_same_counts_per_hour_shop_and_project(self) -> None:
         rows = self.csv_rows(self.admin)
-        self.assertEqual(list(rows[0]), ["hour_utc", "shop", "association", "project_id",
-                                         "project", *COUNTERS])
+        self.assertEqual(list(rows[0]), ["hour_utc", "shop", "town", "association",
+                                         "project_id", "project", *COUNTERS])
         by_key = {(r["hour_utc"], r["shop"], r["project_id"]): r for r in rows}
         self.assertEqual(set(by_key), {
             (MORNING, "Café des Capucins", "p1"), (EVENING, "Café des Capucins", "p2"),
             (EVENING, "Salon Rive Gauche", "p2"), (EVENING, "Salon Rive Gauche", "gone")})
         cafe = by_key[(MORNING, "Café des Capucins", "p1")]
+        self.assertEqual(cafe["town"], "Lyon")
         self.assertEqual((cafe["association"], cafe["project"], cafe["slide_shown"],
                           cafe["participate_tapped"], cafe["payment_approved"]),
                          ("Jardins partagés", "Jardin", "100", "3", "7"))
@@ -188,3 +192,52 @@ class InsightsPageTests(TestCase):
         page = self.page(self.admin)["funnel"]
         for counter in COUNTERS:
             self.assertEqual(sum(int(r[counter]) for r in rows), page[counter], counter)
+
+    # -- by town -----------------------------------------------------------------------------
+
+    def test_counts_by_town_and_the_town_filter_per_role(self) -> None:
+        towns = {r["label"]: (r["slide_shown"], r["payment_approved"])
+                 for r in self.page(self.admin)["towns"]}
+        self.assertEqual(towns, {"Lyon": (140, 8), "Villeurbanne": (65, 3)})
+        form = self.page(self.admin)["form"]
+        self.assertTrue(form.offers_town)
+        self.assertEqual([v for v, _ in form.fields["town"].choices],
+                         ["", "Bron", "Lyon", "Villeurbanne"])
+        lyon = self.page(self.admin, town="Lyon")
+        self.assertEqual(self.totals(lyon)["slide_shown"], 140)
+        self.assertEqual([r["label"] for r in lyon["shops"]], ["Café des Capucins"])
+        self.assertEqual({r["town"] for r in self.csv_rows(self.admin, town="Lyon")}, {"Lyon"})
+        # An association: its own projects' counts in each town, never the other's.
+        for user, expected in ((self.assoc1, {"Lyon": 100}),
+                               (self.assoc2, {"Lyon": 40, "Villeurbanne": 60})):
+            context = self.page(user)
+            self.assertEqual({r["label"]: r["slide_shown"] for r in context["towns"]},
+                             expected)
+            self.assertEqual([v for v, _ in context["form"].fields["town"].choices],
+                             ["", "Lyon", "Villeurbanne"])  # the shops listing its projects
+            in_lyon = self.page(user, town="Lyon")
+            self.assertEqual(self.totals(in_lyon)["slide_shown"], expected["Lyon"])
+            self.client.force_login(user)
+            self.assertEqual(self.client.get(PAGE, {"town": "Bron"}).status_code, 404)
+            self.assertEqual(self.client.get(CSV, {"town": "Bron"}).status_code, 404)
+        self.assertEqual(self.page(self.assoc1, town="Villeurbanne")["funnel"]["slide_shown"], 0)
+        # A shop: its own town only, nothing to choose.
+        shop = self.page(self.shop1)
+        self.assertEqual([r["label"] for r in shop["towns"]], ["Lyon"])
+        self.assertFalse(shop["form"].offers_town)
+        self.client.force_login(self.shop1)
+        self.assertEqual(self.client.get(PAGE, {"town": "Villeurbanne"}).status_code, 404)
+        # Shown on the page, in French.
+        self.client.force_login(self.admin)
+        self.assertContains(self.client.get(PAGE, RANGE), "Par ville")
+
+    def test_a_shop_without_a_town_is_counted_under_plain_words(self) -> None:
+        nowhere = Shop.objects.create(name="Kiosque du marché")
+        ShopProject.objects.create(shop=nowhere, project=self.p1)
+        Kiosk(Client(), "market-01", nowhere).beat(
+            engagement=counts(MORNING, "p1", slide_shown=7))
+        towns = {r["label"]: r["slide_shown"] for r in self.page(self.admin)["towns"]}
+        self.assertEqual(towns, {"Lyon": 140, "Villeurbanne": 65, None: 7})
+        self.client.force_login(self.admin)
+        page = self.client.get(PAGE, RANGE).content.decode()
+        self.assertIn('<th scope="row">Ville non renseignée</th><td class="num">7</td>', page)

@@ -29,8 +29,9 @@ class InsightsBrowserTests(BrowserPages):
                     for n, (a, t) in enumerate([(a1, "Un potager pour le quartier"),
                                                 (a1, "Restaurer le vieux lavoir"),
                                                 (self.a2, "Cantine solidaire")])]
-        shops = [Shop.objects.create(name=n) for n in (
-            "Café des Capucins", "Salon Rive Gauche", "Boulangerie de la Gare")]
+        shops = [Shop.objects.create(name=n, town=t) for n, t in (
+            ("Café des Capucins", "Lyon"), ("Salon Rive Gauche", "Saint-Genis-les-Ollières"),
+            ("Boulangerie de la Gare", "Lyon"))]
         for shop in shops:
             for project in projects:
                 ShopProject.objects.create(shop=shop, project=project)
@@ -91,8 +92,8 @@ class InsightsBrowserTests(BrowserPages):
         text = b"".join(answer.get(link.get_attribute("href").replace(
             self.live_server_url, "")).streaming_content).decode()
         self.assertEqual(text.splitlines()[0].split(","),
-                         ["hour_utc", "shop", "association", "project_id", "project",
-                          *COUNTERS])
+                         ["hour_utc", "shop", "town", "association", "project_id",
+                          "project", *COUNTERS])
         self.assertNotIn("École du quartier", text)
 
         self.sign_in("netadmin")
@@ -100,7 +101,21 @@ class InsightsBrowserTests(BrowserPages):
         shops = self.driver.find_elements(By.CSS_SELECTOR,
                                           "section[aria-labelledby=shops-title] tbody th")
         self.assertEqual(len(shops), 3)
+        towns = self.driver.find_elements(By.CSS_SELECTOR,
+                                          "section[aria-labelledby=towns-title] tbody th")
+        self.assertEqual(sorted(t.text for t in towns), ["Lyon", "Saint-Genis-les-Ollières"])
         self.shoot("insights-admin")
+        # The town filter, labelled like the other controls: one town's shops only.
+        label = self.driver.find_element(By.CSS_SELECTOR, "label[for=id_town]")
+        self.assertEqual(label.text, "Ville")
+        self.driver.find_element(By.CSS_SELECTOR, "#id_town option[value=Lyon]").click()
+        self.click_and_load(self.driver.find_element(By.CSS_SELECTOR,
+                                                     "form.filters button[type=submit]"))
+        shops = self.driver.find_elements(By.CSS_SELECTOR,
+                                          "section[aria-labelledby=shops-title] tbody th")
+        self.assertEqual(sorted(s.text for s in shops),
+                         ["Boulangerie de la Gare", "Café des Capucins"])
+        self.shoot("insights-admin-lyon")
         self.driver.find_element(By.CSS_SELECTOR, "#language option[value=en]").click()
         self.click_and_load(self.driver.find_element(By.CSS_SELECTOR, "form.lang button"))
         self.assertEqual(self.heading(), "Engagement at the kiosks")

@@ -60,6 +60,12 @@ class PledgeBrowserTests(StaticLiveServerTestCase):
     def open(self, url: str) -> None:
         self.driver.get(url if url.startswith("http") else f"{self.live_server_url}{url}")
 
+    def language(self, accept: str) -> None:
+        """The phone's languages, as its browser sends them (Accept-Language)."""
+        agent = self.driver.execute_script("return navigator.userAgent")
+        self.driver.execute_cdp_cmd("Emulation.setUserAgentOverride",
+                                    {"userAgent": agent, "acceptLanguage": accept})
+
     def text(self, element_id: str) -> str:
         return self.driver.find_element(By.ID, element_id).text
 
@@ -112,3 +118,20 @@ class PledgeBrowserTests(StaticLiveServerTestCase):
         told = [m for m in mail.outbox if "Objectif atteint" in m.subject]
         self.assertEqual(sorted(m.to[0] for m in told),
                          ["camille@example.org", "n0@example.org", "n1@example.org"])
+
+    def test_an_english_phone_reads_the_page_and_its_error_in_english(self) -> None:
+        self.language("en-GB,en")
+        try:
+            self.open(self.pledge.get_absolute_url())
+            self.assertEqual(self.driver.find_element(By.TAG_NAME, "h2").text, "I pledge")
+            label = self.driver.find_element(By.CSS_SELECTOR, "label[for=id_email]")
+            self.assertTrue(label.text.startswith("Email"), label.text)
+            self.assertEqual(self.text("sign"), "Send me the link")
+            shoot(self.driver, self.shots, "pledge-en")
+            self.driver.find_element(By.ID, "id_email").send_keys("camille@")
+            self.submit("sign")
+            self.assertIn("Enter a valid email address, like name@example.org.",
+                          self.driver.find_element(By.CLASS_NAME, "errorlist").text)
+            shoot(self.driver, self.shots, "pledge-en-error", reload=False)
+        finally:
+            self.language("fr-FR,fr")

@@ -112,9 +112,11 @@ class IngestTests(TestCase):
             ingest_batch(self.elsewhere, [donation(1, "p1", 9999)])
             december = device_catalog(self.device)
         self.assertEqual(november["shop_total"],
-                         {"month": "2026-11", "raised_cents": 1000, "currency": "EUR"})
+                         {"month": "2026-11", "raised_cents": 1000, "currency": "EUR",
+                          "shop_name": "Café"})
         self.assertEqual(december["shop_total"],
-                         {"month": "2026-12", "raised_cents": 240, "currency": "EUR"})
+                         {"month": "2026-12", "raised_cents": 240, "currency": "EUR",
+                          "shop_name": "Café"})
         self.assertNotEqual(november["version"], december["version"])
         self.assertEqual(self.month_total(), {"2026-11 EUR": 1000, "2026-12 EUR": 240})
 

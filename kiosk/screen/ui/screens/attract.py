@@ -192,7 +192,8 @@ class AttractScreen(KioskScreen):
         self._choice: ProjectChoice | None = None
         App.get_running_app().bind(local_progress=self._progress_changed,
                                    lang=self._language_changed,
-                                   shop_total_cents=self._shop_total_changed)
+                                   shop_total_cents=self._shop_total_changed,
+                                   shop_name=self._shop_total_changed)
 
     @property
     def choice(self) -> ProjectChoice:
@@ -227,14 +228,15 @@ class AttractScreen(KioskScreen):
                 _set_ask_words(slide, project, lang)
                 _set_sponsor_line(slide, project,
                                   app.local_progress.get(project.id, (0, 0))[0], lang)
-        self._shop_total_changed(app, app.shop_total_cents)
+        self._shop_total_changed(app)
 
-    def _shop_total_changed(self, app: Any, cents: int) -> None:
-        """The shop's total (or the owner's choice) changed: its slide's words, and whether
-        the loop shows it."""
+    def _shop_total_changed(self, app: Any, _value: Any = None) -> None:
+        """The shop's total, its name (or the owner's choice) changed: its slide's words, and
+        whether the loop shows it."""
+        cents = int(app.shop_total_cents)
         if self._choice is not None:
             self._choice.shop_total = cents > 0
-        view = shop_total_view(int(cents), app.lang)
+        view = shop_total_view(cents, app.lang, app.shop_name)
         self.shop_amount, self.shop_words = (view.amount, view.words) if view else ("", "")
         manager: ScreenManager = self.ids.slides
         if manager.has_screen(SHOP_SLIDE):
