@@ -192,9 +192,11 @@ def _v7_at_risk_counter(db: Database) -> None:
                  f" WHEN {old} BEGIN {update.format('-OLD.amount_cents')} END")
     moved = (f"CASE WHEN {new} THEN NEW.amount_cents ELSE 0 END"
              f" - CASE WHEN {old} THEN OLD.amount_cents ELSE 0 END")
+    # Only when the total moves: pending -> approved or unknown leaves it as it is, and an
+    # UPDATE of the counters page would cost finish a second page written to the WAL.
     conn.execute(f"CREATE TRIGGER donations_at_risk_update"
                  f" AFTER UPDATE OF state, sync_state, amount_cents ON donations"
-                 f" WHEN {old} OR {new} BEGIN {update.format(moved)} END")
+                 f" WHEN {moved} != 0 BEGIN {update.format(moved)} END")
 
 
 # Append only. Never edit a migration that has shipped; add a new one.
