@@ -162,10 +162,47 @@ def _v6_engagement_counts(db: Database) -> None:
                                                index_name="engagement_counts_unsent")
 
 
+# The offline cap's predicate: money taken (or possibly taken) the server has not confirmed.
+# The same words as the donations_at_risk index; the triggers below keep its total.
+AT_RISK = "sync_state != 'synced' AND state IN ('pending', 'approved', 'unknown')"
+AT_RISK_COUNTER = "at_risk_cents"
+
+
+def _at_risk(row: str) -> str:
+    return (f"({row}.sync_state != 'synced' AND "
+            f"{row}.state IN ('pending', 'approved', 'unknown'))")
+
+
+def _v7_at_risk_counter(db: Database) -> None:
+    # The offline cap's total as one counters row, so the guard in create_pending reads one row
+    # instead of summing every unsynced donation. Triggers, not Python, keep it: they run in the
+    # statement that changes the row, whoever writes it (this release, a rolled-back release
+    # that has never heard of the counter, an operator's repair), so it cannot drift.
+    conn = db.conn
+    conn.execute(
+        "INSERT INTO counters (name, value) VALUES (?, (SELECT coalesce(sum(amount_cents), 0)"
+        f" FROM donations WHERE {AT_RISK})) ON CONFLICT (name) DO UPDATE SET value ="
+        " excluded.value", (AT_RISK_COUNTER,))
+    update = f"UPDATE counters SET value = value + {{}} WHERE name = '{AT_RISK_COUNTER}';"
+    new, old = _at_risk("NEW"), _at_risk("OLD")
+    # One execute per trigger: _run_script's split on ";\n" would cut a trigger's body.
+    conn.execute(f"CREATE TRIGGER donations_at_risk_insert AFTER INSERT ON donations"
+                 f" WHEN {new} BEGIN {update.format('NEW.amount_cents')} END")
+    conn.execute(f"CREATE TRIGGER donations_at_risk_delete AFTER DELETE ON donations"
+                 f" WHEN {old} BEGIN {update.format('-OLD.amount_cents')} END")
+    moved = (f"CASE WHEN {new} THEN NEW.amount_cents ELSE 0 END"
+             f" - CASE WHEN {old} THEN OLD.amount_cents ELSE 0 END")
+    # Only when the total moves: pending -> approved or unknown leaves it as it is, and an
+    # UPDATE of the counters page would cost finish a second page written to the WAL.
+    conn.execute(f"CREATE TRIGGER donations_at_risk_update"
+                 f" AFTER UPDATE OF state, sync_state, amount_cents ON donations"
+                 f" WHEN {moved} != 0 BEGIN {update.format(moved)} END")
+
+
 # Append only. Never edit a migration that has shipped; add a new one.
 MIGRATIONS: list[Migration] = [_v1_ledger, _v2_catalog_supporters, _v3_catalog_asks,
                                _v4_catalog_pledges, _v5_catalog_sponsor,
-                               _v6_engagement_counts]
+                               _v6_engagement_counts, _v7_at_risk_counter]
 
 
 def _run_script(conn: sqlite3.Connection, script: str) -> None:
@@ -225,6 +262,9 @@ def schema_problems(db: Database) -> list[str]:
             indexes = {i.name for i in table.indexes}
             problems += [f"index {i.name} on {want.name} is missing" for i in want.indexes
                          if i.name not in indexes]
+        triggers = {t.name for t in db.utils.triggers}
+        problems += [f"trigger {t.name} on {t.table} is missing" for t in expected.utils.triggers
+                     if t.name not in triggers]
         return problems
     finally:
         expected.conn.close()

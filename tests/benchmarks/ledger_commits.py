@@ -87,6 +87,10 @@ def main() -> None:
     print_table(["commit", "median ms", "p95 ms", "commits/s", "ratio vs raw"], rows)
     verdict = "meets" if ledger_rate / raw_rate >= 0.7 else "MISSES"
     print(f"ledger reaches {ledger_rate / raw_rate:.0%} of raw ({verdict} the 70 % goal)")
+    pending_ratio = median(raw_lat) / median(pending_lat)
+    both = min(pending_ratio, ledger_rate / raw_rate)
+    print(f"issue 17: create_pending {pending_ratio:.0%}, all commits "
+          f"{ledger_rate / raw_rate:.0%} of raw ({'meets' if both >= 0.85 else 'MISSES'} 85 %)")
     ledger.close()
     raw.close()
     for f in workdir.iterdir():

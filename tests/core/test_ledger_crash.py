@@ -17,6 +17,7 @@ from tests.conftest import GENEROUS
 from tests.helpers.ledger_writer import FINALS
 
 CYCLES = 200
+COUNTER_CYCLES = 40
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -93,3 +94,33 @@ def test_sigkill_never_loses_or_duplicates_a_committed_donation(tmp_path):
             ledger.close()
     assert len(committed) > CYCLES  # the writer really made progress between kills
     assert total_kills_mid_flow > 0  # and some kills landed between pending and final
+
+
+def test_sigkill_mid_write_leaves_the_at_risk_counter_equal_to_the_sum(tmp_path):
+    """Kill a writer that creates, finishes, syncs, quarantines and prunes; after each kill
+    the offline cap's counter must equal the rows' sum before anything repairs it."""
+    rng = random.Random(20261130)
+    db_path = tmp_path / "kiosk.db"
+    rows_seen = at_risk_seen = 0
+    for cycle in range(COUNTER_CYCLES):
+        proc = subprocess.Popen([sys.executable, "-m", "tests.helpers.at_risk_writer",
+                                 str(db_path), str(cycle)], cwd=REPO, stdout=subprocess.PIPE,
+                                text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        assert proc.stdout.readline().strip() == "ready"
+        time.sleep(rng.uniform(0, 0.05))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        assert proc.returncode == -signal.SIGKILL
+
+        looking = Ledger.open_readonly(db_path, GENEROUS)  # reads only: repairs nothing
+        try:
+            assert looking.at_risk_counter_problem() is None, f"cycle {cycle}"
+            rows_seen = max(rows_seen, len(looking.between(None, None)))
+            at_risk_seen = max(at_risk_seen, looking.at_risk_cents())
+        finally:
+            looking.close()
+        ledger = Ledger.open(db_path, GENEROUS)
+        assert ledger.audit_entries("at_risk_counter_repaired") == []
+        ledger.close()
+    assert rows_seen > COUNTER_CYCLES  # the writer really wrote between kills
+    assert at_risk_seen > 0  # and the counter had money in it to get wrong

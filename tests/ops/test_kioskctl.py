@@ -110,6 +110,17 @@ def test_db_check_names_what_the_schema_lacks(capsys, cfg, config_file, filled):
     assert code == 1 and "FAILED" in out and "table featured is missing" in out
 
 
+def test_db_check_names_a_wrong_offline_cap_counter(capsys, cfg, config_file, filled):
+    with dbmod.immediate(Ledger.open(cfg.ledger_path, Limits.from_config(cfg)).db) as conn:
+        conn.execute("UPDATE counters SET value = 5 WHERE name = 'at_risk_cents'")  # a hand edit
+    code, out, _ = run(capsys, "--config", str(config_file), "db", "check")
+    # approved 500 + 1000, unknown 300, pending 700: the rows are the truth
+    assert code == 1 and "at-risk counter says 5 cents but the unsynced donations sum to 2500" \
+        in out and "resets it to the sum when it next starts" in out
+    Ledger.open(cfg.ledger_path, Limits.from_config(cfg)).close()  # the kiosk's next start
+    assert run(capsys, "--config", str(config_file), "db", "check")[0] == 0
+
+
 def test_db_check_and_resume(capsys, cfg, config_file, filled):
     assert run(capsys, "--config", str(config_file), "db", "check")[0] == 0
     raw = bytearray(cfg.ledger_path.read_bytes())

@@ -29,6 +29,7 @@ Example (runnable)::
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -72,6 +73,8 @@ from kiosk.core.ledger.records import (
 from kiosk.core.ledger.settings import Settings
 from kiosk.core.schema import migrate, schema_problems
 
+log = logging.getLogger(__name__)
+
 __all__ = [
     "FEATURED_VERSION", "FINAL_STATES", "OUT_OF_SERVICE_MARKER", "TRANSITIONS", "AuditEntry",
     "Backlog", "Donation", "GuardRefused", "IllegalTransition", "Ledger", "LedgerCorrupt",
@@ -102,6 +105,9 @@ class Ledger(Donations, Outbox, CatalogCache, Settings, AuditLog, Engagement):
                     db.conn.close()
                     raise sqlite3.DatabaseError("; ".join(problems[:5]))
             migrate(db)
+            ledger = cls(db, path, limits)
+            if check:
+                ledger._repair_at_risk_counter()
         except sqlite3.DatabaseError as e:
             if isinstance(e, sqlite3.OperationalError) and not looks_corrupt(e):
                 raise LedgerUnavailable(f"cannot open the ledger {path}: {e}") from e
@@ -110,7 +116,15 @@ class Ledger(Donations, Outbox, CatalogCache, Settings, AuditLog, Engagement):
                 f"the ledger {path} failed its integrity check ({e}); it was moved to "
                 f"{moved} and the kiosk is out of service until an operator runs "
                 f"'kioskctl db resume'") from e
-        return cls(db, path, limits)
+        return ledger
+
+    def _repair_at_risk_counter(self) -> None:
+        # Triggers keep the counter in the statements that change the rows, so a mismatch
+        # means someone edited the file by hand or dropped a trigger: the rows win, audited.
+        problem = self.repair_at_risk_counter()
+        if problem:
+            log.warning("%s: %s; reset to the sum (audited as at_risk_counter_repaired)",
+                        self.path, problem)
 
     @classmethod
     def open_readonly(cls, path: Path | str, limits: Limits) -> Ledger:
@@ -144,8 +158,15 @@ class Ledger(Donations, Outbox, CatalogCache, Settings, AuditLog, Engagement):
 
     def check(self) -> list[str]:
         """The thorough check (``kioskctl db check``): ``PRAGMA integrity_check``, then the
-        schema this release needs (sqlite-utils' introspection). Empty when all is well."""
-        return integrity_check(self.db) or schema_problems(self.db)
+        schema this release needs (sqlite-utils' introspection), then the offline cap's counter
+        against the rows. Empty when all is well. Reads only: the kiosk's start repairs the
+        counter (:meth:`repair_at_risk_counter`)."""
+        problems = integrity_check(self.db) or schema_problems(self.db)
+        if problems:
+            return problems
+        counter = self.at_risk_counter_problem()
+        return [f"{counter}; the kiosk resets it to the sum when it next starts"] if counter \
+            else []
 
     def summary(self) -> dict[str, Any]:
         conn = self.db.conn

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from kiosk.core import db as dbmod
+from kiosk.core.ledger.audit_log import write_audit
 from kiosk.core.ledger.part import LedgerPart
 from kiosk.core.ledger.records import (
     BOOT_ID,
@@ -25,6 +26,7 @@ from kiosk.core.ledger.records import (
     mask_card,
     utc_now,
 )
+from kiosk.core.schema import AT_RISK, AT_RISK_COUNTER
 
 # Name the columns this release knows: a newer release may have added more (migrations are
 # additive), and a rolled-back release must still read the rows.
@@ -49,11 +51,50 @@ class Donations(LedgerPart):
     # -- guards and the donation's life ------------------------------------------------------
 
     def at_risk_cents(self) -> int:
-        """Money taken or possibly taken that the central API has not confirmed yet."""
+        """Money taken or possibly taken that the central API has not confirmed yet: the
+        offline cap's total, one row kept by triggers (schema migration 7)."""
+        row = self.db.conn.execute("SELECT value FROM counters WHERE name = ?",
+                                   (AT_RISK_COUNTER,)).fetchone()
+        # No row: a file older than migration 7 opened read-only (never migrated). Sum rather
+        # than read a missing row as zero.
+        return row[0] if row else self.at_risk_cents_summed()
+
+    def at_risk_cents_summed(self) -> int:
+        """The same total summed over the rows (what the counter must equal; reads every
+        at-risk row, so the guard never calls it)."""
         return self.db.conn.execute(
             "SELECT coalesce(sum(amount_cents), 0) FROM donations INDEXED BY donations_at_risk "
-            "WHERE sync_state != 'synced' AND state IN ('pending', 'approved', 'unknown')"
-        ).fetchone()[0]
+            f"WHERE {AT_RISK}").fetchone()[0]
+
+    def at_risk_counter_problem(self) -> str | None:
+        """A plain sentence when the offline cap's counter differs from the rows' sum."""
+        row = self.db.conn.execute("SELECT value FROM counters WHERE name = ?",
+                                   (AT_RISK_COUNTER,)).fetchone()
+        summed = self.at_risk_cents_summed()
+        if row is None:
+            return (f"the offline cap's at-risk counter is missing (the unsynced donations "
+                    f"sum to {summed} cents)")
+        if row[0] != summed:
+            return (f"the offline cap's at-risk counter says {row[0]} cents but the unsynced "
+                    f"donations sum to {summed} cents")
+        return None
+
+    def repair_at_risk_counter(self) -> str | None:
+        """Reset the counter to the rows' sum if they differ, with an audit row saying what
+        it was; returns the problem found (None when they agreed). The rows are the truth.
+        Takes the write lock only when they differ."""
+        if self.at_risk_counter_problem() is None:
+            return None
+        with dbmod.immediate(self.db) as conn:  # and look again: another writer may have won
+            problem = self.at_risk_counter_problem()
+            if problem is None:
+                return None
+            summed = self.at_risk_cents_summed()
+            conn.execute("INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT (name)"
+                         " DO UPDATE SET value = excluded.value", (AT_RISK_COUNTER, summed))
+            write_audit(conn, "ledger", "at_risk_counter_repaired", problem=problem,
+                        set_to_cents=summed)
+        return problem
 
     def check_guards(self, amount_cents: int) -> None:
         """Raise :class:`GuardRefused` if a donation of ``amount_cents`` must not start."""

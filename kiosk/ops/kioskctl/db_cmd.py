@@ -13,7 +13,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("db", help="check the ledger database or put it back in service")
     actions = parser.add_subparsers(dest="db_action", metavar="ACTION", required=True)
     check = actions.add_parser(
-        "check", help="full PRAGMA integrity_check and the schema this release needs (read-only)")
+        "check", help="full PRAGMA integrity_check, the schema this release needs and the offline "
+                 "cap's counter against the donations (read-only)")
     check.set_defaults(func=_check)
     resume = actions.add_parser(
         "resume", help="after reviewing a database that was moved aside, take donations again "
