@@ -3,7 +3,6 @@ Who may open a page is checked here (a role); which rows they see, by the select
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import json
 from collections.abc import Callable, Iterator
@@ -13,7 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -31,6 +30,7 @@ from central.backoffice.forms import (
     month_start,
     next_month,
 )
+from central.common.csv_download import csv_download
 from central.devices.models import Device
 
 PAGE_SIZE = 50
@@ -215,11 +215,6 @@ EXPORT_COLUMNS = ["id", "seq", "boot_id", "project_id", "amount_cents", "currenc
                   "sync_error", "synced_at", "device_id", "shop"]
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
 class MoneyExportView(RoleRequiredMixin, View):
     allowed = staticmethod(scope.sees_money)
 
@@ -230,23 +225,19 @@ class MoneyExportView(RoleRequiredMixin, View):
         rows = selectors.export_rows(request.user, form.money_filter())
         d = form.cleaned_data
         name = f"donations-{d['start']:%Y-%m-%d}-{d['end']:%Y-%m-%d}.csv"
-        answer = StreamingHttpResponse(_csv_lines(rows), content_type="text/csv; charset=utf-8")
-        answer["Content-Disposition"] = f'attachment; filename="{name}"'
-        return answer
+        return csv_download(name, EXPORT_COLUMNS, _csv_rows(rows))
 
 
-def _csv_lines(rows: Any) -> Iterator[str]:
-    writer = csv.writer(_Echo())
-    yield writer.writerow(EXPORT_COLUMNS)
+def _csv_rows(rows: Any) -> Iterator[list[Any]]:
     for d in rows.iterator(chunk_size=2000):
         sent = json.loads(d.content)
         terminal = sent.get("terminal") or {}
-        yield writer.writerow([
+        yield [
             sent["id"], d.seq, d.boot_id, d.project_ref, d.amount_cents, d.currency, d.state,
             sent["created_at"], "", sent.get("finished_at") or "", "",
             terminal.get("auth_code") or "", terminal.get("card_suffix") or "",
             terminal.get("reason") or "", "synced", "", "", d.received_at.isoformat(),
-            d.device.device_id, d.device.shop.name if d.device.shop else ""])
+            d.device.device_id, d.device.shop.name if d.device.shop else ""]
 
 
 # -- shops ----------------------------------------------------------------------------------

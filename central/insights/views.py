@@ -3,18 +3,18 @@ them is checked here (anyone who sees donations); which counts they see, by the 
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
 from django.views import View
 from django.views.generic import TemplateView
 
 from central.accounts import selectors as scope
 from central.backoffice.views import RoleRequiredMixin
+from central.common.csv_download import csv_download
 from central.insights import selectors
 from central.insights.forms import DEFAULT_DAYS, InsightsFilterForm
 
@@ -53,11 +53,6 @@ class InsightsView(RoleRequiredMixin, TemplateView):
             query=self.request.GET.urlencode(), **kwargs)
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
 class InsightsExportView(RoleRequiredMixin, View):
     allowed = staticmethod(scope.sees_money)
 
@@ -68,17 +63,12 @@ class InsightsExportView(RoleRequiredMixin, View):
         rows = selectors.export_rows(request.user, form.chosen())
         d = form.cleaned_data
         name = f"engagement-{d['start']:%Y-%m-%d}-{d['end']:%Y-%m-%d}.csv"
-        answer = StreamingHttpResponse(_csv_lines(rows), content_type="text/csv; charset=utf-8")
-        answer["Content-Disposition"] = f'attachment; filename="{name}"'
-        return answer
+        return csv_download(name, selectors.EXPORT_COLUMNS, _csv_rows(rows))
 
 
-def _csv_lines(rows: Any) -> Iterator[str]:
-    writer = csv.writer(_Echo())
-    yield writer.writerow(selectors.EXPORT_COLUMNS)
+def _csv_rows(rows: Any) -> Iterator[list[Any]]:
     for r in rows.iterator(chunk_size=2000):
         hour = r["hour"].astimezone(dt.UTC).strftime("%Y-%m-%dT%H:00:00Z")
-        yield writer.writerow([hour, r["device__shop__name"] or "", r["device__shop__town"] or "",
-                               r["project__association__name"] or "", r["project_ref"],
-                               r["project__title"] or "",
-                               *(r[c] for c in selectors.COUNTERS)])
+        yield [hour, r["device__shop__name"] or "", r["device__shop__town"] or "",
+               r["project__association__name"] or "", r["project_ref"],
+               r["project__title"] or "", *(r[c] for c in selectors.COUNTERS)]
