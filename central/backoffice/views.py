@@ -31,6 +31,7 @@ from central.backoffice.forms import (
     month_start,
     next_month,
 )
+from central.backoffice.presenters import fleet_row
 from central.devices.models import Device
 
 PAGE_SIZE = 50
@@ -81,8 +82,12 @@ class FleetView(RoleRequiredMixin, ListView):
                                town=data.get("town") or None)
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        return super().get_context_data(form=self.form, query=_query(self.request, "page"),
-                                         **kwargs)
+        context = super().get_context_data(form=self.form, query=_query(self.request, "page"),
+                                           **kwargs)
+        now = timezone.now()
+        for device in context["devices"]:
+            device.shown = fleet_row(device, now)
+        return context
 
 
 class DeviceView(RoleRequiredMixin, TemplateView):
