@@ -183,14 +183,14 @@ class MoneyView(RoleRequiredMixin, TemplateView):
         fixed = {"association": association.pk} if association else {}
         chosen = form.money_filter(**fixed)
         d = form.cleaned_data
-        # Every group is read at once (at most groups × periods rows): the totals come from
-        # them, and the pages are slices of them, so the donations are aggregated once.
-        every = list(selectors.money_rows(user, chosen, d["by"], d["period"]))
-        rows = _page(self.request, every)
+        # The page's slice only, then the totals in one more aggregate: with the daily
+        # roll-up each is a few ms, and a month by kiosk and by day is 30 000 rows.
+        rows = _page(self.request, selectors.money_rows(user, chosen, d["by"], d["period"]))
+        rows.object_list = selectors.period_times(rows.object_list)
         return super().get_context_data(
             form=form, association=association, rows=rows, by=d["by"], period=d["period"],
             by_label=dict(form.fields["by"].choices)[d["by"]],
-            totals=selectors.money_totals(every), start=d["start"], end=d["end"],
+            totals=selectors.money_totals(user, chosen), start=d["start"], end=d["end"],
             query=_query(self.request, "page"),
             associations=scope.associations(user)[:50], **kwargs)
 

@@ -112,9 +112,18 @@ class DonationDayTests(TestCase):
                 for by in selectors.GROUPS:
                     for period in ("day", "month", "range"):
                         # (The database's collation orders labels: compared as sets.)
-                        got = sorted(selectors.money_rows(user, f, by, period), key=order)
-                        self.assertEqual(got, self.expected(user, f, by, period),
-                                         (user.username, start, end, by, period))
+                        got = sorted(selectors.period_times(
+                            selectors.money_rows(user, f, by, period)), key=order)
+                        want = self.expected(user, f, by, period)
+                        self.assertEqual(got, want, (user.username, start, end, by, period))
+                totals: dict[str, Counter] = {}
+                for row in want:
+                    totals.setdefault(row["cur"], Counter()).update(
+                        {k: v for k, v in row.items() if k.endswith(("_count", "_cents"))})
+                self.assertEqual(
+                    selectors.money_totals(user, f),
+                    [{"cur": cur, **{f"{s}_{m}": totals[cur][f"{s}_{m}"] for s in STATES
+                                     for m in ("count", "cents")}} for cur in sorted(totals)])
                 approved = Counter()
                 for d in selectors.donations(user, f).filter(state="approved",
                                                              device__shop=self.s1):
