@@ -152,8 +152,10 @@ LARGE_ROWS = [
 
 
 def _django(service: Service, script: str, *argv: str) -> dict:
-    done = subprocess.run([sys.executable, "-c", script, *argv], env=service.env, check=True,
+    done = subprocess.run([sys.executable, "-c", script, *argv], env=service.env,
                           capture_output=True, text=True, timeout=600)
+    if done.returncode:
+        raise RuntimeError(f"fixture script failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
