@@ -234,6 +234,17 @@ def period_times(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     return found
 
 
+def added_up(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The whole selection per currency, added up from its ``money_rows`` (every one)."""
+    totals: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        total = totals.setdefault(row["cur"], {"cur": row["cur"]})
+        for name, value in row.items():
+            if name.endswith(("_count", "_cents")):
+                total[name] = total.get(name, 0) + value
+    return [totals[cur] for cur in sorted(totals)]
+
+
 def money_totals(user: User, f: MoneyFilter) -> list[dict[str, Any]]:
     """The whole selection per currency: counts and sums of cents per final state."""
     rows, rolled = _summed(user, f)

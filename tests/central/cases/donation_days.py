@@ -120,6 +120,7 @@ class DonationDayTests(TestCase):
                 for row in want:
                     totals.setdefault(row["cur"], Counter()).update(
                         {k: v for k, v in row.items() if k.endswith(("_count", "_cents"))})
+                self.assertEqual(selectors.added_up(got), selectors.money_totals(user, f))
                 self.assertEqual(
                     selectors.money_totals(user, f),
                     [{"cur": cur, **{f"{s}_{m}": totals[cur][f"{s}_{m}"] for s in STATES
