@@ -62,12 +62,40 @@ class ShopProjectInline(admin.TabularInline):
     extra = 0
 
 
+def _actions_list(obj: Any) -> str:
+    """The last back-office actions on a project or a shop, for its change page."""
+    rows = obj.staff_actions.all()[:20] if obj.pk else []
+    if not rows:
+        return "—"
+    return format_html("<ul>{}</ul>", format_html_join(
+        "", "<li><time datetime=\"{}\">{}</time> — {} — {} ({})</li>",
+        ((a.at.isoformat(), date_format(localtime(a.at), "SHORT_DATETIME_FORMAT"),
+          a.username, a.get_action_display(), ", ".join(a.detail.get("fields", [])))
+         for a in rows)))
+
+
 @admin.register(Shop)
 class ShopAdmin(ScopedAdmin):
     selector = selectors.shops
     list_display = ["name", "town"]
     list_filter = ["town"]
     inlines = [ShopProjectInline]
+    readonly_fields = ["back_office_actions"]
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any,
+                     change: bool) -> None:
+        # After the shop and its listings are saved, in the admin's transaction: the audit
+        # row says which fields changed, "listings" for the projects the kiosks show.
+        super().save_related(request, form, formsets, change)
+        changed = list(form.changed_data)
+        if any(formset.has_changed() for formset in formsets):
+            changed.append("listings")
+        backoffice.record_shop(request.user, form.instance, created=not change,
+                               changed=changed)
+
+    @admin.display(description="Done in the back office")
+    def back_office_actions(self, obj: Shop) -> str:
+        return _actions_list(obj)
 
 
 @admin.register(Project)
@@ -87,14 +115,7 @@ class ProjectAdmin(ScopedAdmin):
 
     @admin.display(description=_("Done in the back office"))
     def back_office_actions(self, obj: Project) -> str:
-        rows = obj.staff_actions.all()[:20] if obj.pk else []
-        if not rows:
-            return "—"
-        return format_html("<ul>{}</ul>", format_html_join(
-            "", "<li><time datetime=\"{}\">{}</time> — {} — {} ({})</li>",
-            ((a.at.isoformat(), date_format(localtime(a.at), "SHORT_DATETIME_FORMAT"),
-              a.username, a.get_action_display(), ", ".join(a.detail.get("fields", [])))
-             for a in rows)))
+        return _actions_list(obj)
 
 
 @admin.register(Image)

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django import forms
 from django.db.models import QuerySet
+from django.forms.utils import flatatt
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from central.backoffice.selectors import MoneyFilter
@@ -25,10 +29,26 @@ def town_choices(shops: QuerySet) -> list[tuple[str, str]]:
     return [("", _("All towns")), *((t, t) for t in towns)]
 
 
+class QuickSelect(forms.Select):
+    """A select written in one pass in Python: Django renders each option through its own
+    template, which for a network's 200 shops cost more than the fleet page's SQL."""
+
+    def render(self, name: str, value: Any, attrs: dict[str, Any] | None = None,
+               renderer: Any = None) -> SafeString:
+        widget = self.get_context(name, value, attrs)["widget"]
+        options = format_html_join(
+            "", "<option value=\"{}\"{}>{}</option>",
+            ((o["value"], mark_safe(" selected") if o["selected"] else "", o["label"])
+             for _group, group_options, _index in widget["optgroups"]
+             for o in group_options))
+        return format_html("<select name=\"{}\"{}>{}</select>", widget["name"],
+                           flatatt(widget["attrs"]), options)
+
+
 class FleetFilterForm(forms.Form):
     town = forms.ChoiceField(required=False, label=_("Town"))
     shop = forms.ModelChoiceField(queryset=None, required=False, label=_("Shop"),
-                                  empty_label=_("All shops"))
+                                  empty_label=_("All shops"), widget=QuickSelect)
     problem = forms.ChoiceField(choices=PROBLEM_CHOICES, required=False, label=_("Problem"))
 
     def __init__(self, *args: object, shops: QuerySet, **kwargs: object) -> None:

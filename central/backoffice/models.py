@@ -13,10 +13,13 @@ class StaffAction(models.Model):
     RESOLVE_OUTCOME = "resolve_outcome"
     CREATE_PROJECT = "create_project"
     EDIT_PROJECT = "edit_project"
+    CREATE_SHOP = "create_shop"
+    EDIT_SHOP = "edit_shop"
     ACTIONS = [(CREATE_CODE, "create an enrollment code"), (REVOKE, "revoke"),
                (UPLOAD_SETTLEMENT, "upload a settlement file"),
                (RESOLVE_OUTCOME, "resolve an unknown outcome"),
-               (CREATE_PROJECT, "create a project"), (EDIT_PROJECT, "edit a project")]
+               (CREATE_PROJECT, "create a project"), (EDIT_PROJECT, "edit a project"),
+               (CREATE_SHOP, "create a shop"), (EDIT_SHOP, "edit a shop")]
 
     # The name is kept as well: the row must still say who after the account is deleted.
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
@@ -29,6 +32,9 @@ class StaffAction(models.Model):
     # The project created or edited (its id is in ``detail`` too, should it be deleted).
     project = models.ForeignKey("catalog.Project", null=True, blank=True,
                                 on_delete=models.SET_NULL, related_name="staff_actions")
+    # The shop created or edited (its name is in ``detail`` too).
+    shop = models.ForeignKey("catalog.Shop", null=True, blank=True,
+                             on_delete=models.SET_NULL, related_name="staff_actions")
     detail = models.JSONField(default=dict)
     at = models.DateTimeField(auto_now_add=True, db_index=True)
 

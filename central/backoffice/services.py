@@ -7,7 +7,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
 from central.backoffice.models import StaffAction
-from central.catalog.models import Project
+from central.catalog.models import Project, Shop
 from central.devices import services as devices
 from central.devices.models import Device
 
@@ -27,6 +27,15 @@ def record_project(user: AbstractBaseUser, project: Project, created: bool,
         user=user, username=user.get_username(), project=project,
         action=StaffAction.CREATE_PROJECT if created else StaffAction.EDIT_PROJECT,
         detail={"project_id": project.project_id, "fields": sorted(changed)})
+
+
+def record_shop(user: AbstractBaseUser, shop: Shop, created: bool, changed: list[str]) -> None:
+    """A shop created or edited in the back office, its listed projects included (inside
+    the admin's transaction, after the save): who, when, which fields."""
+    StaffAction.objects.create(
+        user=user, username=user.get_username(), shop=shop,
+        action=StaffAction.CREATE_SHOP if created else StaffAction.EDIT_SHOP,
+        detail={"shop": shop.name, "fields": sorted(changed)})
 
 
 def create_enrollment_code(user: AbstractBaseUser, device: Device, expires_days: int) -> str:

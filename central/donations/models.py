@@ -63,3 +63,31 @@ class ShopMonthTotal(models.Model):
         ordering = ["shop", "-month"]
         constraints = [models.UniqueConstraint(fields=["shop", "month", "currency"],
                                                name="one_total_per_shop_month")]
+
+
+class DonationDay(models.Model):
+    """Donations added up per day, kiosk, project (as sent, and as the server knew it),
+    state and currency. The day is the kiosk's ``created_at`` in the service's time zone,
+    the date the back office selects donations by. Kept in the same transaction as the
+    batch ingest and as a reconciliation decision (central.donations.daily), so the money
+    pages add up days instead of every donation of a period."""
+
+    day = models.DateField()
+    device = models.ForeignKey("devices.Device", on_delete=models.PROTECT,
+                               related_name="donation_days")
+    project_ref = models.CharField(max_length=128)
+    project = models.ForeignKey("catalog.Project", null=True, blank=True,
+                                on_delete=models.SET_NULL, related_name="donation_days")
+    state = models.CharField(max_length=16, choices=Donation.STATES)
+    currency = models.CharField(max_length=3)
+    count = models.PositiveBigIntegerField(default=0)
+    cents = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-day", "device", "project_ref"]
+        # With no project (NULL) two rows of a key may exist after a race: harmless, the
+        # pages add rows up and the writers add to one row by its pk.
+        constraints = [models.UniqueConstraint(
+            fields=["day", "device", "project_ref", "project", "state", "currency"],
+            name="one_donation_day")]
+        indexes = [models.Index(fields=["day"], name="donationday_day")]

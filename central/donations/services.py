@@ -5,12 +5,13 @@ supporters) in the same transaction.
 Per batch, whatever its size: one SELECT of the ids already stored, one SELECT of the
 projects named, one multi-row INSERT (two on SQLite, whose parameter limit Django keeps at
 999), one UPDATE of the projects' live totals, one UPDATE of the sponsors' matched totals
-(central.sponsors.services) and one of the shop's month total (an INSERT the first time in a
-month). The INSERT is built from the model's columns and run on Django's connection with the
-values adapted as the backend stores them: ``bulk_create`` built it through the SQL compiler
-value by value and model instance by instance, which cost about 10 ms of Python per 100 rows,
-more than the database work; an ``executemany`` sent one statement per row (Django's psycopg
-cursor binds on the client)."""
+(central.sponsors.services), one of the shop's month total (an INSERT the first time in a
+month), and one SELECT and one UPDATE of the daily roll-up (central.donations.daily; an INSERT
+per row a day's first donation needs). The INSERT is built from the model's columns and run on
+Django's connection with the values adapted as the backend stores them: ``bulk_create`` built
+it through the SQL compiler value by value and model instance by instance, which cost about 10
+ms of Python per 100 rows, more than the database work; an ``executemany`` sent one statement
+per row (Django's psycopg cursor binds on the client)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from django.utils import timezone
 from central.catalog.models import Project
 from central.common.canonical import canonical
 from central.devices.models import Device
+from central.donations import daily
 from central.donations.models import Donation, ShopMonthTotal
 from central.sponsors import services as sponsors
 
@@ -89,6 +91,7 @@ def _ingest(device: Device, items: list[dict[str, Any]], ids: list[uuid.UUID],
         _add_totals(raised, supporters)
         sponsors.match(raised)
         _add_shop_month(device, [items[n] for n in new if items[n]["state"] == "approved"])
+        daily.add_batch(device, [items[n] for n in new], projects)
     new_set = set(new)
     return ["created" if n in new_set else
             "duplicate" if stored[ids[n]] == contents[n] else "conflict"

@@ -18,6 +18,7 @@ from django.utils import timezone
 from central.backoffice.models import StaffAction
 from central.catalog.models import Project
 from central.devices.models import Device
+from central.donations import daily
 from central.donations.models import Donation
 from central.reconciliation import settlement
 from central.reconciliation.models import OutcomeDecision, SettlementFile, SettlementLine
@@ -95,8 +96,9 @@ def _match(lines: list[settlement.SettlementLine], first: dt.date,
 def decide(user: AbstractBaseUser, donation: Donation, decision: str, note: str = "",
            line: SettlementLine | None = None) -> OutcomeDecision:
     """Record a person's decision on an unknown donation: its central state becomes the
-    decision, an approval is added to its project's raised total, and the action is
-    audited, together. Raises DecisionRefused if it is not unknown or already decided."""
+    decision, an approval is added to its project's raised total, the daily roll-up moves it
+    to its new state, and the action is audited, together. Raises DecisionRefused if it is
+    not unknown or already decided."""
     if decision not in (OutcomeDecision.APPROVED, OutcomeDecision.DECLINED):
         raise ValueError(f"decision {decision!r}")
     with transaction.atomic():
@@ -107,6 +109,7 @@ def decide(user: AbstractBaseUser, donation: Donation, decision: str, note: str 
         made = OutcomeDecision.objects.create(
             donation=locked, decision=decision, decided_by=user,
             username=user.get_username(), settlement_line=line, note=note)
+        daily.move(locked, decision)
         locked.state = decision
         locked.save(update_fields=["state"])
         if decision == OutcomeDecision.APPROVED and locked.project_id is not None:

@@ -63,3 +63,9 @@ def test_sponsors_and_shop_totals(backend: str, request: pytest.FixtureRequest,
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_pledges(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
     run_cases("pledges", backend, request, tmp_path)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_donation_days_agree_with_the_donations(backend: str, request: pytest.FixtureRequest,
+                                                tmp_path: Path) -> None:
+    run_cases("donation_days", backend, request, tmp_path)

@@ -143,6 +143,29 @@ class BackofficeRoleTests(TestCase):
                          {**form, "project_id": "p2", "title": "taken over"})
         self.assertFalse(StaffAction.objects.filter(project=self.p2).exists())
 
+    def test_creating_and_editing_a_shop_and_its_listings_is_recorded(self) -> None:
+        self.client.force_login(self.admin)
+        none = {"listings-TOTAL_FORMS": "0", "listings-INITIAL_FORMS": "0"}
+        self.client.post(f"{ADMIN}catalog/shop/add/", {"name": "S3", **none})
+        made = Shop.objects.get(name="S3")
+        done = self.client.post(f"{ADMIN}catalog/shop/{made.pk}/change/", {
+            "name": "S3", "town": "Nice", "listings-TOTAL_FORMS": "1",
+            "listings-INITIAL_FORMS": "0", "listings-0-project": self.p1.pk,
+            "listings-0-position": "1"})
+        self.assertRedirects(done, f"{ADMIN}catalog/shop/")
+        rows = [(a.username, a.action, a.detail) for a in
+                StaffAction.objects.filter(shop=made).order_by("pk")]
+        self.assertEqual(rows, [
+            ("netadmin", StaffAction.CREATE_SHOP, {"shop": "S3", "fields": ["name"]}),
+            ("netadmin", StaffAction.EDIT_SHOP, {"shop": "S3",
+                                                 "fields": ["listings", "town"]})])
+        page = self.client.get(f"{ADMIN}catalog/shop/{made.pk}/change/")
+        self.assertContains(page, "netadmin — edit a shop (listings, town)")
+        # A shop owner's refused edit (another shop) records nothing.
+        self.client.force_login(self.shop1)
+        self.client.post(f"{ADMIN}catalog/shop/{self.s2.pk}/change/", {"name": "x", **none})
+        self.assertFalse(StaffAction.objects.filter(shop=self.s2).exists())
+
     def test_shop_sees_only_its_own_kiosks_and_listings(self) -> None:
         self.assertEqual(self.listed(self.shop1, "devices/device"), {self.d1})
         self.assertEqual(self.listed(self.shop1, "catalog/shop"), {self.s1})

@@ -1,0 +1,117 @@
+"""The daily roll-up (DonationDay): what a batch ingest and a reconciliation decision add
+to it, each inside its own transaction, and its fill from the stored donations.
+
+A row's key is (day, device, project as sent, project as known, state, currency); the day
+is the kiosk's ``created_at`` in the service's time zone. Writers add to existing rows in
+one UPDATE by pk and create the rows a day's first donation needs, each in a savepoint: a
+concurrent creator of the same row (PostgreSQL, READ COMMITTED) makes ours fail there, and
+we add to theirs, as the shop's month total does."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import BigIntegerField, Case, Count, F, Sum, Value, When
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from central.devices.models import Device
+from central.donations.models import Donation, DonationDay
+
+# day, device pk, project_ref, project pk (None: unknown to the server), state, currency
+Key = tuple[dt.date, int, str, int | None, str, str]
+_FIELDS = ("day", "device_id", "project_ref", "project_id", "state", "currency")
+
+
+def local_day(moment: dt.datetime) -> dt.date:
+    return timezone.localtime(moment).date()
+
+
+def add_batch(device: Device, items: list[dict[str, Any]],
+              projects: dict[str, tuple[int, str]]) -> None:
+    """Count the donations a batch has just stored (decoded items, never a duplicate or a
+    conflict); ``projects`` maps a project id as sent to (pk, currency), as the ingest
+    resolved it."""
+    changes: dict[Key, tuple[int, int]] = {}
+    for item in items:
+        project = projects.get(item["project_id"])
+        key = (local_day(dt.datetime.fromisoformat(item["created_at"])), device.pk,
+               item["project_id"], project[0] if project else None, item["state"],
+               item["currency"])
+        count, cents = changes.get(key, (0, 0))
+        changes[key] = (count + 1, cents + item["amount_cents"])
+    add(changes)
+
+
+def move(donation: Donation, to_state: str) -> None:
+    """A stored donation's state changes (a decision on an unknown outcome): its count and
+    amount leave its day's row for that state and join the new state's."""
+    old = key_of(donation)
+    new = (*old[:4], to_state, old[5])
+    add({old: (-1, -donation.amount_cents), new: (1, donation.amount_cents)})
+
+
+def key_of(donation: Donation) -> Key:
+    return (local_day(donation.created_at), donation.device_id, donation.project_ref,
+            donation.project_id, donation.state, donation.currency)
+
+
+def add(changes: dict[Key, tuple[int, int]]) -> None:
+    """Add (count, cents) to each key's row, negative to take away; inside a transaction."""
+    changes = {k: v for k, v in changes.items() if v != (0, 0)}
+    if not changes:
+        return
+    existing = _existing(changes)
+    if existing:
+        _update({existing[k]: v for k, v in changes.items() if k in existing})
+    for key, (count, cents) in changes.items():
+        if key in existing:
+            continue
+        try:
+            with transaction.atomic():
+                DonationDay.objects.create(**dict(zip(_FIELDS, key, strict=True)),
+                                           count=count, cents=cents)
+        except IntegrityError:
+            pk = _existing({key: (count, cents)}).get(key)
+            if pk is None:
+                raise
+            _update({pk: (count, cents)})
+
+
+def _existing(changes: dict[Key, tuple[int, int]]) -> dict[Key, int]:
+    """Each key's row pk, in one SELECT (a batch is one device's, over a day or two). With
+    no project two rows of a key may exist: the fuller one takes a subtraction."""
+    rows = (DonationDay.objects.filter(day__in={k[0] for k in changes},
+                                       device_id__in={k[1] for k in changes})
+            .order_by("count").values_list("pk", *_FIELDS))
+    return {key: pk for pk, *fields in rows if (key := tuple(fields)) in changes}
+
+
+def _update(by_pk: dict[int, tuple[int, int]]) -> None:
+    out = BigIntegerField()
+    DonationDay.objects.filter(pk__in=by_pk).update(
+        count=F("count") + Case(*(When(pk=pk, then=Value(c)) for pk, (c, _) in by_pk.items()),
+                                default=Value(0), output_field=out),
+        cents=F("cents") + Case(*(When(pk=pk, then=Value(s)) for pk, (_, s) in by_pk.items()),
+                                default=Value(0), output_field=out))
+
+
+def fill(donations: Any = Donation, days: Any = DonationDay, chunk: int = 5000) -> int:
+    """Rebuild every row from the donations (the migration that adds the roll-up, and a
+    repair); ``donations`` and ``days`` are the models (a migration passes its own).
+    Returns how many rows were written."""
+    days.objects.all().delete()
+    grouped = (donations.objects
+               .annotate(day=TruncDate("created_at", tzinfo=timezone.get_current_timezone()))
+               .values(*_FIELDS).annotate(n=Count("pk"), total=Sum("amount_cents"))
+               .order_by(*_FIELDS))
+    batch, written = [], 0
+    for row in grouped.iterator(chunk_size=chunk):
+        batch.append(days(**{f: row[f] for f in _FIELDS}, count=row["n"], cents=row["total"]))
+        if len(batch) == chunk:
+            days.objects.bulk_create(batch)
+            written, batch = written + len(batch), []
+    days.objects.bulk_create(batch)
+    return written + len(batch)
