@@ -300,9 +300,14 @@ class PtySimulator:
         self._send_answer(answer, step)
 
     def _send_endless(self, limit_s: float = 60.0) -> None:
-        """ENQ, then STX and printable bytes without end (until stopped, or ``limit_s``)."""
-        self._write(bytes([ENQ]))
-        if self._read_byte(self.byte_timeout) != ACK:
+        """ENQ, then STX and printable bytes without end (until stopped, or ``limit_s``).
+        The session is offered like any answer (ENQ repeated while nobody takes it), so a
+        register slow to ACK on a loaded machine still meets the babble, not a lost answer."""
+        for _offer in range(1 + self.answer_repeats):
+            self._write(bytes([ENQ]))
+            if self._read_byte(self.byte_timeout) == ACK:
+                break
+        else:
             return
         self._write(bytes([STX]))
         end = time.monotonic() + limit_s

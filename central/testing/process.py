@@ -184,13 +184,15 @@ def start(db: Path | str, *, host: str = "127.0.0.1", port: int = 0,
           enroll_codes: tuple[str, ...] = (), demo_catalog: bool = False, record: bool = True,
           database_url: str | None = None, device_id: str = DEFAULT_DEVICE,
           env: dict[str, str] | None = None, workers: int = 2,
-          tls: tuple[Path, Path] | None = None, template: Path | None = None) -> Running:
+          tls: tuple[Path, Path] | None = None, template: Path | None = None,
+          migrated: bool = False) -> Running:
     """Migrate the database (SQLite file ``db`` unless ``database_url``), start gunicorn on
     ``host:port`` (0: any free port) and wait until it answers. ``enroll_codes`` are for
     ``device_id``. ``tls``: (certificate, key) for gunicorn to serve HTTPS with; the
     certificate is also the CA the administration calls trust. ``template``: a SQLite file
     migrated once (made on first use) and copied for a new ``db``, which saves a migration
-    per test. (``record`` is accepted for compatibility: the test settings record.)"""
+    per test; ``migrated``: the database is already migrated (copied from a template by the
+    caller). (``record`` is accepted for compatibility: the test settings record.)"""
     db = Path(db)
     token = secrets.token_urlsafe(24)
     if tls:  # gunicorn reads extra options from GUNICORN_CMD_ARGS; `central serve` passes it
@@ -202,7 +204,7 @@ def start(db: Path | str, *, host: str = "127.0.0.1", port: int = 0,
         for suffix in ("", "-wal"):  # a WAL left not yet checkpointed holds migrations too
             if Path(f"{template}{suffix}").exists():
                 shutil.copyfile(f"{template}{suffix}", f"{db}{suffix}")
-    else:
+    elif not migrated:
         _migrate(full_env)
     log = db.with_name(db.name + ".serve.log")
     # The log is appended to by every start on this database: read only this start's lines.
@@ -231,6 +233,11 @@ def start(db: Path | str, *, host: str = "127.0.0.1", port: int = 0,
     if demo_catalog:
         running.store.set_catalog(*load_demo_catalog())
     return running
+
+
+def migrate_database(database_url: str) -> None:
+    """Migrate the database at ``database_url`` (e.g. a template that tests copy)."""
+    _migrate(_env(Path("."), database_url, "", None))
 
 
 def _migrate(env: dict[str, str]) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import requests
 
-from central.testing.process import Running, start
+from central.testing.process import Running, migrate_database, start
 from tests.central.postgres import Cluster
 from tests.sync.openapi_check import check_exchange
 
@@ -39,16 +39,60 @@ def pg_cluster() -> Iterator[Cluster]:
         shutil.rmtree(root, ignore_errors=True)
 
 
-def database_url(backend: str, cluster_factory: Any, workdir: Path) -> str:
-    if backend == "sqlite":
-        return f"sqlite:///{workdir / 'central.sqlite3'}"
-    return cluster_factory().create_database(f"central_{next(_names)}")
+@dataclass
+class Templates:
+    """One migrated database per backend for the session (made on first use), copied for
+    each test: a migration costs seconds of CPU, a copy a few milliseconds. A SQLite file is
+    copied; a PostgreSQL database is created from the template (CREATE DATABASE ... TEMPLATE),
+    in this session's own cluster."""
+
+    root: Path
+    request: pytest.FixtureRequest
+    _sqlite: Path | None = None
+    _postgres: str | None = None
+
+    def sqlite(self) -> Path:
+        if self._sqlite is None:
+            path = self.root / "template.sqlite3"
+            migrate_database(f"sqlite:///{path}")
+            self._sqlite = path
+        return self._sqlite
+
+    def postgres(self) -> str:
+        if self._postgres is None:
+            cluster: Cluster = self.request.getfixturevalue("pg_cluster")
+            migrate_database(cluster.create_database("central_template"))
+            self._postgres = "central_template"
+        return self._postgres
+
+    def copy(self, backend: str, path: Path | None = None, name: str | None = None) -> str:
+        """A migrated database of its own: a SQLite file at ``path``, or a PostgreSQL
+        database named ``name`` (default: a new name); its URL."""
+        if backend == "sqlite":
+            assert path is not None
+            shutil.copyfile(self.sqlite(), path)
+            return f"sqlite:///{path}"
+        cluster = self.request.getfixturevalue("pg_cluster")
+        name = name or f"central_{next(_names)}"
+        return cluster.create_database(name, template=self.postgres())
+
+
+@pytest.fixture(scope="session")
+def central_templates(request: pytest.FixtureRequest,
+                      tmp_path_factory: pytest.TempPathFactory) -> Templates:
+    return Templates(tmp_path_factory.mktemp("central-templates"), request)
+
+
+def database_url(backend: str, request: pytest.FixtureRequest, workdir: Path) -> str:
+    """A migrated database of the test's own on ``backend`` (SQLite: in ``workdir``)."""
+    templates: Templates = request.getfixturevalue("central_templates")
+    return templates.copy(backend, workdir / "central.sqlite3")
 
 
 def start_service(backend: str, request: pytest.FixtureRequest, workdir: Path,
                   **kwargs: Any) -> Running:
-    url = database_url(backend, lambda: request.getfixturevalue("pg_cluster"), workdir)
-    return start(workdir / "central.sqlite3", database_url=url, **kwargs)
+    url = database_url(backend, request, workdir)
+    return start(workdir / "central.sqlite3", database_url=url, migrated=True, **kwargs)
 
 
 @pytest.fixture(scope="session", params=BACKENDS)

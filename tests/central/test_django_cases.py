@@ -11,21 +11,29 @@ from pathlib import Path
 
 import pytest
 
-from tests.central.conftest import BACKENDS, database_url
+from tests.central.conftest import BACKENDS, Templates
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 def run_cases(module: str, backend: str, request: pytest.FixtureRequest,
               workdir: Path) -> None:
-    url = database_url(backend, lambda: request.getfixturevalue("pg_cluster"), workdir)
+    # The runner's test database is made beforehand from the session's migrated template
+    # and kept (--keepdb): the runner's own migration would cost seconds per module.
+    templates: Templates = request.getfixturevalue("central_templates")
+    if backend == "sqlite":  # central.settings.test names the test file after the database
+        url = f"sqlite:///{workdir / 'central.sqlite3'}"
+        templates.copy(backend, workdir / "central.sqlite3.test")
+    else:
+        url = templates.copy(backend)
+        templates.copy(backend, name=f"test_{url.rsplit('/', 1)[1]}")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_"))}
     env.update(DJANGO_SETTINGS_MODULE="central.settings.test", DATABASE_URL=url,
                HYPOTHESIS_STORAGE_DIRECTORY=str(workdir / "hypothesis"))
     done = subprocess.run(
         [sys.executable, "-m", "central", "test", f"tests.central.cases.{module}",
-         "--noinput", "-v", "2"], env=env, cwd=REPO, capture_output=True, text=True,
-        timeout=600)
+         "--noinput", "--keepdb", "-v", "2"], env=env, cwd=REPO, capture_output=True,
+        text=True, timeout=600)
     # The runner reports on stderr; every case must have run and passed.
     assert done.returncode == 0, done.stdout + done.stderr
     assert "\nOK" in done.stderr and "skipped" not in done.stderr, done.stderr
