@@ -5,7 +5,7 @@ once its first attract frame, photo included, is drawn; against a bare Kivy hell
 spawned and timed the same way (READY=1 after its first frame is drawn). 5 runs each,
 alternated: a restart (the first slide's photo kept scaled from the run before, as on any
 start with an unchanged catalog), and a start with that photo to decode (a new catalog).
-Goal: ≤ 1.5×.
+Goal (issue 17): ≤ 1.2× for both.
 
 The project's modules are compiled to bytecode first, as in a release (pip compiles a wheel's
 files when it installs it; Kivy's own files were compiled the same way)."""
@@ -27,6 +27,7 @@ from tests.benchmarks._screen_run import ROOT, hello_argv
 from tests.benchmarks._table import median, p95, print_table
 
 RUNS = 5
+GOAL = "<= 1.2"  # issue 17, for both the restart and the first start
 KIOSK = Path(sys.executable).parent / "kiosk"  # the console script a device runs
 
 
@@ -76,9 +77,9 @@ def main() -> None:
         ["app", "runs", "median ms", "p95 ms", "median ratio", "goal"],
         [["bare Kivy hello-world", RUNS, median(hello_ms), p95(hello_ms), 1.0, ""],
          ["kiosk, first attract frame", RUNS, median(restart), p95(restart),
-          median(restart) / median(hello_ms), "<= 1.5"],
+          median(restart) / median(hello_ms), GOAL],
          ["kiosk, first photo not cached", RUNS, median(cold), p95(cold),
-          median(cold) / median(hello_ms), "<= 1.5"]])
+          median(cold) / median(hello_ms), GOAL]])
 
 
 if __name__ == "__main__":

@@ -75,6 +75,8 @@ def decode_qr(shot: str | Image.Image) -> list[str]:
 def test_approved_donation_end_to_end(tmp_path, size):
     report = drive(tmp_path, "approved", size)
     assert report["shown"]["photo"], "on_shown came before the first slide had its photo"
+    # The slides' QR codes are made after the first frame, not competing with it (start-up).
+    assert not report["shown"]["qrcode_imported"]
     # The first frame already says giving is available (no « unavailable » flash at start).
     assert report["shown"]["available"] and report["shown"]["give_text"] == "Je donne"
     assert report["screens"] == ["amount", "payment", "thanks", "attract"]

@@ -398,7 +398,9 @@ def run_app(app: Any, driver: Driver, scenario: str) -> dict[str, Any]:
                                   "photo": slide is not None and slide.photo is not None,
                                   "limit_s": SHOWN_AT_LATEST_S, "available": app.available,
                                   "portrait": app.portrait,
-                                  "give_text": app.screen("attract").ids.give.text}
+                                  "give_text": app.screen("attract").ids.give.text,
+                                  # QR codes wait for the first frame (KioskApp.after_shown)
+                                  "qrcode_imported": "qrcode" in sys.modules}
         Clock.schedule_once(lambda _dt: run_steps(
             app, scenario_steps(driver, scenario), 20.0, done), 0.2)
 

@@ -49,7 +49,7 @@ from kivy.properties import (
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from kiosk.assets import SOUNDS_DIR
-from kiosk.core import i18n, receipt
+from kiosk.core import i18n
 from kiosk.core.catalog import Project
 from kiosk.core.funnel import Counter
 from kiosk.core.money import format_cents
@@ -187,6 +187,7 @@ class KioskApp(App):
         self.receipt_key: str | None = None
         self.manager: ScreenManager | None = None
         self.owner: OwnerPanel | None = None  # once the first frame is shown
+        self._after_shown: list[Callable[[], None]] = []
 
     @property
     def health(self) -> Health | None:
@@ -219,6 +220,18 @@ class KioskApp(App):
             from kiosk.screen.ui.owner_panel import OwnerPanel
 
             OwnerPanel.install(self, self.context.owner)
+        waiting, self._after_shown = self._after_shown, []
+        for fn in waiting:
+            fn()
+
+    def after_shown(self, fn: Callable[[], None]) -> None:
+        """Run ``fn`` on the UI thread once the first screen is shown (now if it is already):
+        for work the first frame does not need, such as the slides' QR codes, which would
+        otherwise compete with it for the two cores (start-up)."""
+        if self.readiness.shown:
+            fn()
+        else:
+            self._after_shown.append(fn)
 
     def on_shown(self) -> None:
         pass
@@ -451,6 +464,8 @@ class KioskApp(App):
                 result_wait_s=ctx.result_wait_s)
         qr = None
         if result.outcome is FlowOutcome.APPROVED and self.receipt_key and result.donation_id:
+            from kiosk.core import receipt  # hashlib and hmac: not on the start-up path
+
             url = receipt.receipt_url(ctx.receipt_base_url, self.receipt_key, ctx.device_id,
                                       result.donation_id, start.amount_cents, start.currency,
                                       start.project_id)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Generic, TypeVar
 
-from PIL import Image, ImageOps
+from PIL import Image
 
 from kiosk.core.catalog import MAX_IMAGE_PIXELS
 
@@ -43,6 +43,8 @@ def load_photo(path: Path | None, width: int, height: int) -> Pixels | None:
     than ``MAX_IMAGE_PIXELS`` (the slide then shows without a photo rather than failing)."""
     if path is None or width <= 0 or height <= 0:
         return None
+    from PIL import ImageOps  # here: a restart shows its first photo without it
+
     try:
         with warnings.catch_warnings():
             # Pillow's own (much higher) bomb threshold only warns; the cap below decides.

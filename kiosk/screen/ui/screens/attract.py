@@ -7,6 +7,7 @@ thread to the size they are shown at; a small LRU keeps the textures.
 
 from __future__ import annotations
 
+import gc
 import logging
 from concurrent.futures import Future, wait
 from pathlib import Path
@@ -51,6 +52,10 @@ SWIPE_MIN = 60  # layout units a finger travels sideways for a swipe (less is a 
 # empty frame the photo pops into a few frames later; after that it carries on without it.
 FIRST_PHOTO_WAIT_S = 0.15
 SHOP_SLIDE = "shop_total"
+# A dropped slide's widgets hold each other in reference cycles, so their text and photo
+# textures (native memory) would wait for Python's occasional full collection; one is run
+# this long after a drop, once the slide transition is over and nothing is being drawn.
+COLLECT_AFTER_DROP_S = 1.0
 
 
 def _layout_now(widget: Widget) -> None:
@@ -186,6 +191,7 @@ class AttractScreen(KioskScreen):
         self._rotate_event: ClockEvent | None = None
         self._textures: pictures.TextureCache[PhotoKey] = pictures.TextureCache(PHOTO_TEXTURES)
         self._refill = Clock.create_trigger(self._refill_current, 0)
+        self._collect = Clock.create_trigger(self._collect_dropped, COLLECT_AFTER_DROP_S)
         self._recent: list[str] = []
         self._decoding: set[PhotoKey] = set()  # photos asked for and not back yet
         Clock.schedule_once(lambda _dt: self._show_first(), 0)
@@ -397,7 +403,10 @@ class AttractScreen(KioskScreen):
         while len(self._recent) >= MAX_SLIDES:  # drop the least recently shown slide
             oldest = next(n for n in self._recent if n != manager.current)
             self._recent.remove(oldest)
-            manager.remove_widget(manager.get_screen(oldest))
+            dropped = manager.get_screen(oldest)
+            manager.remove_widget(dropped)
+            dropped.photo = dropped.learn_more = dropped.ask_qr = None  # go now, not at GC
+            self._collect()
         self._recent.append(name)
         p = self.projects[index]
         local = App.get_running_app().local_progress.get(p.id, (0, 0))[0]
@@ -408,10 +417,15 @@ class AttractScreen(KioskScreen):
         _set_sponsor_line(slide, p, local, App.get_running_app().lang)
         manager.add_widget(slide)
         slide.ids.photo.bind(size=self._refill)
-        if p.url:  # on the next frame: behind this slide's photo on the pictures thread
-            Clock.schedule_once(lambda _dt, url=p.url, s=slide: App.get_running_app().background(
-                pictures.qr_pixels, url, QR_PX, done=lambda px: self._qr_ready(s, px)), 0)
+        if p.url:  # once the first screen is shown: behind the photos on the pictures thread
+            app = App.get_running_app()
+            app.after_shown(lambda url=p.url, s=slide: app.background(
+                pictures.qr_pixels, url, QR_PX, done=lambda px: self._qr_ready(s, px)))
         return slide
+
+    def _collect_dropped(self, _dt: float) -> None:
+        gc.collect()
+        pictures.return_free_memory()
 
     def _refill_current(self, _dt: float) -> None:
         """Once layout settles (or the window turns), reload the photo at its shown size."""
