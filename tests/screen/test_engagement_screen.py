@@ -72,24 +72,36 @@ def whole_width(label: Any) -> float:
     return core.content_width
 
 
+def first_band(d: Any) -> Iterator[Any]:
+    """Once the loop shows its first photo: that slide's band (an ask's or a pledge's) in the
+    report, as ``band``, whether its words fit beside the button (``band_fits``) and whether
+    any had to be shortened (``band_shortened``)."""
+    app = d.app
+    slides = app.screen("attract").ids.slides
+    yield lambda: app.health is not None and app.available
+    yield lambda: getattr(slides.current_screen, "photo", None)
+    yield 0.3
+    slide = slides.current_screen
+    ids = slide.ids
+    words = (ids.ask_what, ids.ask_when, ids.ask_count)
+    d.report["band"] = {"count": ids.ask_count.text, "join": ids.join.text,
+                        "what": ids.ask_what.text, "when": ids.ask_when.text,
+                        "details": slide.ask_details}
+    d.report["band_fits"] = all(
+        whole_width(w) <= w.width + 1 and w.texture_size[1] <= w.height + 1
+        for w in words) and all(w.right <= ids.join.x + 1 for w in words[1:])
+    d.report["band_shortened"] = any(w._label.is_shortened for w in words)
+
+
 def steps(d: Any) -> Iterator[Any]:
     from tests.screen.ui_driver import counts_written, tap
 
     app = d.app
     attract = app.screen("attract")
     slides = attract.ids.slides
-    yield lambda: app.health is not None and app.available
-    yield lambda: getattr(slides.current_screen, "photo", None)
-    yield 0.3
+    yield from first_band(d)
     slide = slides.current_screen
     ids = slide.ids
-    d.report["band"] = {"count": ids.ask_count.text, "join": ids.join.text,
-                        "what": ids.ask_what.text, "when": ids.ask_when.text,
-                        "details": slide.ask_details}
-    d.report["band_fits"] = all(
-        whole_width(w) <= w.width + 1 and w.texture_size[1] <= w.height + 1
-        for w in (ids.ask_what, ids.ask_when, ids.ask_count)) and all(
-        w.right <= ids.join.x + 1 for w in (ids.ask_when, ids.ask_count))
     d.shot("attract-ask")
     tap(slide.ids.join)
     yield lambda: slide.ask_qr is not None
