@@ -72,12 +72,18 @@ def whole_width(label: Any) -> float:
     return core.content_width
 
 
-def first_band(d: Any) -> Iterator[Any]:
+def band_and_join(d: Any, shot: str) -> Iterator[Any]:
     """Once the loop shows its first photo: that slide's band (an ask's or a pledge's) in the
     report, as ``band``, whether its words fit beside the button (``band_fits``) and whether
-    any had to be shortened (``band_shortened``)."""
+    any had to be shortened (``band_shortened``); screenshot ``shot``; then its join button
+    tapped: whether the details fit beside the QR (``panel_fits``), where the screen stands
+    (``after_join``, ``join_caption``) and how many donations there are
+    (``donations_after_join``)."""
+    from tests.screen.ui_driver import tap
+
     app = d.app
-    slides = app.screen("attract").ids.slides
+    attract = app.screen("attract")
+    slides = attract.ids.slides
     yield lambda: app.health is not None and app.available
     yield lambda: getattr(slides.current_screen, "photo", None)
     yield 0.3
@@ -91,6 +97,18 @@ def first_band(d: Any) -> Iterator[Any]:
         whole_width(w) <= w.width + 1 and w.texture_size[1] <= w.height + 1
         for w in words) and all(w.right <= ids.join.x + 1 for w in words[1:])
     d.report["band_shortened"] = any(w._label.is_shortened for w in words)
+    d.shot(shot)
+    tap(ids.join)
+    yield lambda: slide.ask_qr is not None
+    yield 0.3
+    panel = ids.ask_details
+    d.report["panel_fits"] = panel.texture_size[0] <= panel.width + 1 and \
+        ids.ask_panel.y <= panel.y and panel.top <= ids.ask_qr.y + 1
+    d.report["after_join"] = {"screen": app.manager.current, "open": slide.ask_open,
+                              "paused": attract.choice.paused(app.context.clock())}
+    d.report["join_caption"] = ids.ask_caption.text
+    d.report["donations_after_join"] = app.context.ledger.db.conn.execute(
+        "SELECT count(*) FROM donations").fetchone()[0]
 
 
 def steps(d: Any) -> Iterator[Any]:
@@ -99,20 +117,7 @@ def steps(d: Any) -> Iterator[Any]:
     app = d.app
     attract = app.screen("attract")
     slides = attract.ids.slides
-    yield from first_band(d)
-    slide = slides.current_screen
-    ids = slide.ids
-    d.shot("attract-ask")
-    tap(slide.ids.join)
-    yield lambda: slide.ask_qr is not None
-    yield 0.3
-    panel = ids.ask_details
-    d.report["panel_fits"] = panel.texture_size[0] <= panel.width + 1 and \
-        ids.ask_panel.y <= panel.y and panel.top <= ids.ask_qr.y + 1
-    d.report["after_join"] = {"screen": app.manager.current, "open": slide.ask_open,
-                              "paused": attract.choice.paused(app.context.clock())}
-    d.report["donations_after_join"] = app.context.ledger.db.conn.execute(
-        "SELECT count(*) FROM donations").fetchone()[0]
+    yield from band_and_join(d, "attract-ask")
     d.shot("attract-ask-qr")
     tap(attract.ids.next)
     yield 0.05
