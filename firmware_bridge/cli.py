@@ -190,6 +190,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="firmware-bridge: %(levelname)s %(message)s")
     parser = build_parser()
     args = parser.parse_args(argv)
+    # kioskctl dispatches the same way; kept twice on purpose: the bridge imports nothing from
+    # the kiosk, and five lines are not worth a package both would depend on.
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return EXIT_USAGE

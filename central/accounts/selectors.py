@@ -47,13 +47,13 @@ def projects(user: User) -> QuerySet[Project]:
 
 
 def shops(user: User) -> QuerySet[Shop]:
-    if _is_network_admin(user) or _memberships(user).filter(role=Membership.OPERATOR).exists():
+    if sees_fleet(user):  # every shop's kiosks are theirs to look after
         return Shop.objects.all()
     return Shop.objects.filter(pk__in=_ids(user, Membership.SHOP, "shop"))
 
 
 def devices(user: User) -> QuerySet[Device]:
-    if _is_network_admin(user) or _memberships(user).filter(role=Membership.OPERATOR).exists():
+    if sees_fleet(user):
         return Device.objects.all()
     return Device.objects.filter(shop__in=_ids(user, Membership.SHOP, "shop"))
 

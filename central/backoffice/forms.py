@@ -14,6 +14,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from central.backoffice.selectors import MoneyFilter
+from central.common.days import local_midnight
 from central.reconciliation.settlement import SettlementError
 
 PROBLEM_CHOICES = [("", _("All devices")), ("any", _("Any problem")),
@@ -75,18 +76,10 @@ def next_month(day: dt.date) -> dt.date:
     return (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
 
 
-def local_midnight(day: dt.date) -> dt.datetime:
-    return timezone.make_aware(dt.datetime.combine(day, dt.time()))
+class DaysFilterForm(forms.Form):
+    """What the money and engagement pages' filters (GET) share: a range of days, and the
+    association and town among those the user may see (any other is refused)."""
 
-
-class MoneyFilterForm(forms.Form):
-    by = forms.ChoiceField(label=_("Group by"), required=False, initial="project",
-                           choices=[("project", _("Project")),
-                                    ("association", _("Association")),
-                                    ("shop", _("Shop")), ("device", _("Kiosk"))])
-    period = forms.ChoiceField(label=_("Period"), required=False, initial="month",
-                               choices=[("day", _("By day")), ("month", _("By month")),
-                                        ("range", _("Whole range"))])
     start = forms.DateField(label=_("From"), required=False,
                             widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     end = forms.DateField(label=_("To (included)"), required=False,
@@ -94,26 +87,58 @@ class MoneyFilterForm(forms.Form):
     association = forms.ModelChoiceField(queryset=None, required=False,
                                          label=_("Association"),
                                          empty_label=_("All associations"))
-    shop = forms.ModelChoiceField(queryset=None, required=False, label=_("Shop"),
-                                  empty_label=_("All shops"))
     town = forms.ChoiceField(required=False, label=_("Town"))
 
     def __init__(self, *args: object, associations: QuerySet, shops: QuerySet,
                  **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.fields["association"].queryset = associations
-        self.fields["shop"].queryset = shops
         self.fields["town"].choices = town_choices(shops)
+
+    def default_start(self, end: dt.date, today: dt.date) -> dt.date:
+        """The first day when none is given: each page says (a subclass's hook)."""
+        raise NotImplementedError
 
     def clean(self) -> dict:
         data = super().clean()
-        today = timezone.localdate()
-        data["by"] = data.get("by") or "project"
-        data["period"] = data.get("period") or "month"
-        data["start"] = data.get("start") or month_start(today)
-        data["end"] = data.get("end") or today
+        data["end"] = data.get("end") or timezone.localdate()
+        data["start"] = data.get("start") or self.default_start(data["end"],
+                                                                timezone.localdate())
         if data["end"] < data["start"]:
             raise forms.ValidationError(_("The end date is before the start date."))
+        return data
+
+    def moments(self) -> tuple[dt.datetime, dt.datetime]:
+        """From the first day's local midnight to the one after the last day (the form must
+        be valid)."""
+        d = self.cleaned_data
+        return local_midnight(d["start"]), local_midnight(d["end"] + dt.timedelta(days=1))
+
+
+class MoneyFilterForm(DaysFilterForm):
+    by = forms.ChoiceField(label=_("Group by"), required=False, initial="project",
+                           choices=[("project", _("Project")),
+                                    ("association", _("Association")),
+                                    ("shop", _("Shop")), ("device", _("Kiosk"))])
+    period = forms.ChoiceField(label=_("Period"), required=False, initial="month",
+                               choices=[("day", _("By day")), ("month", _("By month")),
+                                        ("range", _("Whole range"))])
+    shop = forms.ModelChoiceField(queryset=None, required=False, label=_("Shop"),
+                                  empty_label=_("All shops"))
+    field_order = ["by", "period", "start", "end", "association", "shop", "town"]
+
+    def __init__(self, *args: object, associations: QuerySet, shops: QuerySet,
+                 **kwargs: object) -> None:
+        super().__init__(*args, associations=associations, shops=shops, **kwargs)
+        self.fields["shop"].queryset = shops
+
+    def default_start(self, end: dt.date, today: dt.date) -> dt.date:
+        return month_start(today)
+
+    def clean(self) -> dict:
+        data = super().clean()
+        data["by"] = data.get("by") or "project"
+        data["period"] = data.get("period") or "month"
         return data
 
     def money_filter(self, **fixed: object) -> MoneyFilter:
@@ -123,8 +148,8 @@ class MoneyFilterForm(forms.Form):
                   "shop": d["shop"].pk if d.get("shop") else None,
                   "town": d.get("town") or None}
         chosen.update(fixed)
-        return MoneyFilter(start=local_midnight(d["start"]),
-                           end=local_midnight(d["end"] + dt.timedelta(days=1)), **chosen)
+        start, end = self.moments()
+        return MoneyFilter(start=start, end=end, **chosen)
 
 
 # The settlement decoder's problems (central.reconciliation.settlement.PROBLEMS) in the

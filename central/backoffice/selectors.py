@@ -29,6 +29,7 @@ from django.utils import timezone
 from central.accounts import selectors as scope
 from central.accounts.selectors import User
 from central.backoffice.models import StaffAction
+from central.common.days import local_midnight
 from central.devices.models import AuditRow, Device, HeartbeatRollup
 from central.donations.models import Donation, DonationDay
 
@@ -230,7 +231,7 @@ def period_times(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     for row in found:
         when = row.get("period")
         if isinstance(when, dt.date) and not isinstance(when, dt.datetime):
-            row["period"] = timezone.make_aware(dt.datetime.combine(when, dt.time()))
+            row["period"] = local_midnight(when)
     return found
 
 

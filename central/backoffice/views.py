@@ -26,12 +26,12 @@ from central.backoffice.forms import (
     FleetFilterForm,
     MoneyFilterForm,
     RevokeForm,
-    local_midnight,
     month_start,
     next_month,
 )
 from central.backoffice.presenters import fleet_row
-from central.common.csv_download import csv_download
+from central.common.csv_download import range_csv_download
+from central.common.days import local_midnight
 from central.devices.models import Device
 
 PAGE_SIZE = 50
@@ -232,12 +232,8 @@ class MoneyExportView(RoleRequiredMixin, View):
 
     def get(self, request: HttpRequest) -> HttpResponse:
         form = _money_form(request)
-        if not form.is_valid():
-            return HttpResponse(str(form.errors), status=400, content_type="text/plain")
-        rows = selectors.export_rows(request.user, form.money_filter())
-        d = form.cleaned_data
-        name = f"donations-{d['start']:%Y-%m-%d}-{d['end']:%Y-%m-%d}.csv"
-        return csv_download(name, EXPORT_COLUMNS, _csv_rows(rows))
+        return range_csv_download(form, "donations", EXPORT_COLUMNS, lambda: _csv_rows(
+            selectors.export_rows(request.user, form.money_filter())))
 
 
 def _csv_rows(rows: Any) -> Iterator[list[Any]]:

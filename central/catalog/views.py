@@ -12,8 +12,7 @@ from django.views.decorators.http import require_GET
 
 from central.catalog import selectors, validation
 from central.catalog.models import Project
-from central.common.decode import Invalid
-from central.common.http import JSON_TYPE, ApiError, api_endpoint, read_json
+from central.common.http import JSON_TYPE, ApiError, api_endpoint, decoded_body
 from central.devices import services as device_services
 from central.devices.auth import authenticated_device
 from central.receipts.donor import donor_page, money
@@ -39,10 +38,7 @@ def catalog(request: HttpRequest, device_id: str) -> HttpResponse:
 @api_endpoint("PUT")
 def featured(request: HttpRequest, device_id: str) -> HttpResponse:
     device = authenticated_device(request, device_id)
-    try:
-        ids = validation.featured_body(read_json(request))
-    except Invalid as e:
-        raise ApiError(400, "bad_request", str(e)) from None
+    ids = decoded_body(request, validation.featured_body)
     device_services.set_featured(device, ids)
     return HttpResponse(status=204)
 

@@ -8,19 +8,21 @@ from __future__ import annotations
 import datetime
 from collections import defaultdict
 
-from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.mail import EmailMessage
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from central.catalog.models import Association
 from central.claims import pdf
 from central.claims.models import AnnualReceipt, Claim, ClaimAction
-from central.claims.services import NotIssuable, donation_for, next_number
-from central.claims.words import amount_in_words
+from central.claims.services import (
+    NotIssuable,
+    donation_for,
+    next_number,
+    receipt_fields,
+    send_tax_receipt,
+)
 from central.receipts.donor import long_date, money
 
 
@@ -78,14 +80,8 @@ def _issue_one(association: Association, year: int,
 
 def annual_text(receipt: AnnualReceipt, gifts: list[tuple[Claim, datetime.date]]
                 ) -> pdf.ReceiptText:
-    a = receipt.association
     return pdf.ReceiptText(
-        number=receipt.receipt_number, association=a.name,
-        association_address=a.address, association_purpose=a.purpose,
-        association_registration=a.registration, association_kind=a.kind,
-        signatory=a.signatory, donor_name=receipt.name, donor_address=receipt.address,
-        amount=money(receipt.total_cents, receipt.currency, "fr"),
-        amount_words=amount_in_words(receipt.total_cents, receipt.currency),
+        **receipt_fields(receipt, receipt.association, receipt.total_cents, receipt.currency),
         gift_date=f"du 1er janvier au 31 décembre {receipt.receipt_year}",
         issued_on=long_date(receipt.issued_at.date(), "fr"),
         gifts=tuple((long_date(day, "fr"), money(claim.amount_cents, claim.currency, "fr"))
@@ -99,16 +95,12 @@ def annual_links(receipt: AnnualReceipt, base_url: str) -> dict[str, str]:
 
 
 def send_annual(receipt: AnnualReceipt, base_url: str) -> None:
-    with translation.override("fr"):  # a French tax document; the page is bilingual
-        body = render_to_string("claims/annual_email.txt", {
-            "receipt": receipt, "links": annual_links(receipt, base_url),
-            "association": receipt.association.name,
-            "amount": money(receipt.total_cents, receipt.currency, "fr")})
-    message = EmailMessage(f"Votre reçu fiscal annuel n° {receipt.receipt_number}", body,
-                           settings.DEFAULT_FROM_EMAIL, [receipt.email])
-    message.attach(f"recu-{receipt.receipt_number}.pdf", bytes(receipt.pdf or b""),
-                   "application/pdf")
-    message.send()
+    send_tax_receipt(receipt.email, receipt.receipt_number, bytes(receipt.pdf or b""),
+                     "claims/annual_email.txt",
+                     {"receipt": receipt, "links": annual_links(receipt, base_url),
+                      "association": receipt.association.name,
+                      "amount": money(receipt.total_cents, receipt.currency, "fr")},
+                     subject="Votre reçu fiscal annuel n° {number}")
 
 
 def withdraw_annual(receipt: AnnualReceipt) -> None:

@@ -35,25 +35,27 @@ def prune_claims(now: datetime.datetime | None = None) -> Pruned:
     unissued_before = now - datetime.timedelta(
         days=settings.CENTRAL_UNISSUED_CLAIM_RETENTION_DAYS)
     issued_before = years_before(now, settings.CENTRAL_RECEIPT_RETENTION_YEARS)
-    kept = (Claim.ISSUED, Claim.WITHDRAWN)
     with transaction.atomic():
         deleted, _ = Claim.objects.filter(status__in=(Claim.FILED, Claim.VALIDATED),
                                           filed_at__lt=unissued_before).delete()
-        erased = 0
-        for claim in Claim.objects.select_for_update().filter(
-                status__in=kept, issued_at__lt=issued_before):
-            _erase(claim, now)
-            claim.save(update_fields=["name", "address", "email", "token", "pdf", "status",
-                                      "erased_at"])
-            erased += 1
-        annual = 0
-        for receipt in AnnualReceipt.objects.select_for_update().filter(
-                status__in=kept, issued_at__lt=issued_before):
-            _erase(receipt, now)
-            receipt.save(update_fields=["name", "address", "email", "token", "pdf", "status",
-                                        "erased_at"])
-            annual += 1
+        erased = _erase_issued(Claim, issued_before, now)
+        annual = _erase_issued(AnnualReceipt, issued_before, now)
     return Pruned(deleted, erased, annual)
+
+
+def _erase_issued(model: type[Claim] | type[AnnualReceipt], issued_before: datetime.datetime,
+                  now: datetime.datetime) -> int:
+    """Erase the copies (claims' or annual receipts') issued before ``issued_before``; how
+    many."""
+    erased = 0
+    kept = (model.ISSUED, model.WITHDRAWN)
+    for row in model.objects.select_for_update().filter(status__in=kept,
+                                                        issued_at__lt=issued_before):
+        _erase(row, now)
+        row.save(update_fields=["name", "address", "email", "token", "pdf", "status",
+                                "erased_at"])
+        erased += 1
+    return erased
 
 
 def _erase(row: Claim | AnnualReceipt, now: datetime.datetime) -> None:

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from central.catalog.models import Association, Project
 from central.claims import pdf
-from central.claims.models import Claim, ClaimAction, ReceiptCounter, new_token
+from central.claims.models import AnnualReceipt, Claim, ClaimAction, ReceiptCounter, new_token
 from central.claims.words import amount_in_words
 from central.donations.models import Donation
 from central.receipts.donor import long_date, money
@@ -125,14 +125,23 @@ def issue(claim_pk: int, base_url: str, user: AbstractBaseUser | None,
 def receipt_text(claim: Claim, issued_on: datetime.date) -> pdf.ReceiptText:
     a = claim.association
     assert a is not None and claim.gift_date is not None
-    return pdf.ReceiptText(
-        number=claim.receipt_number, association=a.name,
-        association_address=a.address, association_purpose=a.purpose,
-        association_registration=a.registration, association_kind=a.kind,
-        signatory=a.signatory, donor_name=claim.name, donor_address=claim.address,
-        amount=money(claim.amount_cents, claim.currency, "fr"),
-        amount_words=amount_in_words(claim.amount_cents, claim.currency),
-        gift_date=long_date(claim.gift_date, "fr"), issued_on=long_date(issued_on, "fr"))
+    return pdf.ReceiptText(**receipt_fields(claim, a, claim.amount_cents, claim.currency),
+                           gift_date=long_date(claim.gift_date, "fr"),
+                           issued_on=long_date(issued_on, "fr"))
+
+
+def receipt_fields(receipt: Claim | AnnualReceipt, association: Association, cents: int,
+                   currency: str) -> dict[str, str]:
+    """What every receipt (single or annual) says, in French: its number, the association,
+    the donor and the amount in figures and words."""
+    return {"number": receipt.receipt_number, "association": association.name,
+            "association_address": association.address,
+            "association_purpose": association.purpose,
+            "association_registration": association.registration,
+            "association_kind": association.kind, "signatory": association.signatory,
+            "donor_name": receipt.name, "donor_address": receipt.address,
+            "amount": money(cents, currency, "fr"),
+            "amount_words": amount_in_words(cents, currency)}
 
 
 def claim_links(claim: Claim, base_url: str) -> dict[str, Any]:
@@ -141,16 +150,23 @@ def claim_links(claim: Claim, base_url: str) -> dict[str, Any]:
 
 
 def send_receipt(claim: Claim, base_url: str) -> None:
-    # In French: the receipt is a French tax document; the links lead to the bilingual page.
+    send_tax_receipt(claim.email, claim.receipt_number, bytes(claim.pdf or b""),
+                     "claims/receipt_email.txt",
+                     {"claim": claim, "links": claim_links(claim, base_url),
+                      "association": claim.association.name if claim.association else "",
+                      "amount": money(claim.amount_cents, claim.currency, "fr")},
+                     subject="Votre reçu fiscal n° {number}")
+
+
+def send_tax_receipt(to: str, number: str, pdf_bytes: bytes, template: str,
+                     context: dict[str, Any], *, subject: str) -> None:
+    """Email a receipt (single or annual) with its PDF, in French: the receipt is a French tax
+    document; the links lead to the bilingual page. ``subject`` has a ``{number}``."""
     with translation.override("fr"):
-        context = {"claim": claim, "links": claim_links(claim, base_url),
-                   "association": claim.association.name if claim.association else "",
-                   "amount": money(claim.amount_cents, claim.currency, "fr")}
-        body = render_to_string("claims/receipt_email.txt", context)
-    message = EmailMessage(f"Votre reçu fiscal n° {claim.receipt_number}", body,
-                           settings.DEFAULT_FROM_EMAIL, [claim.email])
-    message.attach(f"recu-{claim.receipt_number}.pdf", bytes(claim.pdf or b""),
-                   "application/pdf")
+        body = render_to_string(template, context)
+    message = EmailMessage(subject.format(number=number), body, settings.DEFAULT_FROM_EMAIL,
+                           [to])
+    message.attach(f"recu-{number}.pdf", pdf_bytes, "application/pdf")
     message.send()
 
 

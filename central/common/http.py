@@ -7,13 +7,16 @@ import functools
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from central.common.decode import Invalid, TooLarge
+
 MAX_BODY_BYTES = 1 << 20
 JSON_TYPE = "application/json"
+T = TypeVar("T")
 
 
 class ApiError(Exception):
@@ -67,6 +70,17 @@ def read_json(request: HttpRequest) -> Any:
     except (UnicodeDecodeError, ValueError) as e:
         raise ApiError(400, "bad_request", f"body: not valid JSON ({e})") from None
 
+
+
+def decoded_body(request: HttpRequest, decode: Callable[[Any], T]) -> T:
+    """The JSON body as ``decode`` reads it: what it refuses is answered 400 (413 when it is
+    too large), in the contract's error shape."""
+    try:
+        return decode(read_json(request))
+    except TooLarge as e:
+        raise ApiError(413, "too_large", str(e)) from None
+    except Invalid as e:
+        raise ApiError(400, "bad_request", str(e)) from None
 
 def api_endpoint(*methods: str) -> Callable[[Callable[..., HttpResponse]],
                                              Callable[..., HttpResponse]]:

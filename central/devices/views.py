@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import HttpRequest, HttpResponse
 
-from central.common.decode import Invalid
 from central.common.http import (
     ApiError,
     api_endpoint,
     client_address,
+    decoded_body,
     json_response,
     now_rfc3339,
-    read_json,
 )
 from central.devices import services, validation
 from central.devices.auth import authenticated_device
@@ -21,10 +22,7 @@ from central.reconciliation import services as reconciliation
 
 @api_endpoint("POST")
 def enroll(request: HttpRequest) -> HttpResponse:
-    try:
-        code, device_id = validation.enroll_body(read_json(request))
-    except Invalid as e:
-        raise ApiError(400, "bad_request", str(e)) from None
+    code, device_id = decoded_body(request, validation.enroll_body)
     try:
         done = services.enroll_device(code, device_id, client_address(request))
     except services.EnrollThrottled as e:
@@ -35,15 +33,16 @@ def enroll(request: HttpRequest) -> HttpResponse:
                           "receipt_key": done.receipt_key})
 
 
+def _heartbeat_parts(doc: Any) -> tuple[dict[str, Any], list[Any]]:
+    body = validation.heartbeat_body(doc)
+    # Stored as counts, not in the heartbeat's history: they would fill it.
+    return body, insights_validation.engagement_rows(body.pop("engagement", []))
+
+
 @api_endpoint("POST")
 def heartbeat(request: HttpRequest, device_id: str) -> HttpResponse:
     device = authenticated_device(request, device_id)
-    try:
-        body = validation.heartbeat_body(read_json(request))
-        # Stored as counts, not in the heartbeat's history: they would fill it.
-        counts = insights_validation.engagement_rows(body.pop("engagement", []))
-    except Invalid as e:
-        raise ApiError(400, "bad_request", str(e)) from None
+    body, counts = decoded_body(request, _heartbeat_parts)
     services.record_heartbeat(device, body, counts=counts)
     # Decisions on its unknown outcomes ride on the answer until the kiosk's audit log says
     # it applied or refused them (an older kiosk ignores the field).

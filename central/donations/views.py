@@ -6,8 +6,8 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 
-from central.common.decode import Invalid, TooLarge
-from central.common.http import ApiError, api_endpoint, json_response, now_rfc3339, read_json
+from central.common.decode import Invalid
+from central.common.http import api_endpoint, decoded_body, json_response, now_rfc3339
 from central.devices.auth import authenticated_device
 from central.donations import services, validation
 
@@ -15,12 +15,7 @@ from central.donations import services, validation
 @api_endpoint("POST")
 def batch(request: HttpRequest, device_id: str) -> HttpResponse:
     device = authenticated_device(request, device_id)
-    try:
-        items = validation.batch_body(read_json(request))
-    except TooLarge as e:
-        raise ApiError(413, "too_large", str(e)) from None
-    except Invalid as e:
-        raise ApiError(400, "bad_request", str(e)) from None
+    items = decoded_body(request, validation.batch_body)
     results: list[dict[str, Any] | None] = [None] * len(items)
     valid: list[tuple[int, dict[str, Any]]] = []
     for n, item in enumerate(items):

@@ -14,7 +14,7 @@ from django.views.generic import TemplateView
 
 from central.accounts import selectors as scope
 from central.backoffice.views import RoleRequiredMixin
-from central.common.csv_download import csv_download
+from central.common.csv_download import range_csv_download
 from central.insights import selectors
 from central.insights.forms import DEFAULT_DAYS, InsightsFilterForm
 
@@ -58,12 +58,8 @@ class InsightsExportView(RoleRequiredMixin, View):
 
     def get(self, request: HttpRequest) -> HttpResponse:
         form = _form(request)
-        if not form.is_valid():
-            return HttpResponse(str(form.errors), status=400, content_type="text/plain")
-        rows = selectors.export_rows(request.user, form.chosen())
-        d = form.cleaned_data
-        name = f"engagement-{d['start']:%Y-%m-%d}-{d['end']:%Y-%m-%d}.csv"
-        return csv_download(name, selectors.EXPORT_COLUMNS, _csv_rows(rows))
+        return range_csv_download(form, "engagement", selectors.EXPORT_COLUMNS, lambda: _csv_rows(
+            selectors.export_rows(request.user, form.chosen())))
 
 
 def _csv_rows(rows: Any) -> Iterator[list[Any]]:

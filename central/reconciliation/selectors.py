@@ -9,9 +9,9 @@ from typing import Any
 
 from django.db.models import QuerySet
 
+from central.common.days import local_midnight
 from central.donations.models import Donation
 from central.reconciliation.models import OutcomeDecision, SettlementFile, SettlementLine
-from central.reconciliation.services import local_midnight
 
 SHOWN = 200  # rows per group on the page; the count says how many there are in all
 

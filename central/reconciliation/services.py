@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from central.backoffice.models import StaffAction
 from central.catalog.models import Project
+from central.common.days import local_midnight
 from central.devices.models import Device
 from central.donations import daily
 from central.donations.models import Donation
@@ -32,10 +33,6 @@ KIOSK_APPLIED, KIOSK_REFUSED = "reconcile", "reconcile_refused"
 
 class DecisionRefused(Exception):
     """The donation is not (or no longer) an unknown outcome waiting for a decision."""
-
-
-def local_midnight(day: dt.date) -> dt.datetime:
-    return timezone.make_aware(dt.datetime.combine(day, dt.time()))
 
 
 def import_file(user: AbstractBaseUser, name: str, data: bytes) -> SettlementFile:

@@ -9,9 +9,12 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
+
+from kiosk.core.catalog import Ask, Pledge, ShopTotal, Sponsor
 
 MAX_PROJECTS = 500
 # The sum of a catalog's image sizes (distinct images): 500 images of 8 MiB would be 4 GiB on
@@ -23,6 +26,7 @@ MAX_SHOP_NAME = 200  # the central service's Shop.name
 MAX_ASKS = 20  # per project: a kiosk shows the soonest one
 
 log = logging.getLogger("kiosk.sync.catalog")
+T = TypeVar("T")
 
 
 class CatalogRefused(Exception):
@@ -34,54 +38,6 @@ class ImageRef:
     url: str
     sha256: str
     bytes: int
-
-
-@dataclass(frozen=True)
-class AskEntry:
-    """A volunteer ask, as the catalog carries it (central_api/openapi.yaml ``Ask``)."""
-
-    id: str
-    what: str
-    starts_at: str  # RFC 3339 with the association's offset
-    place: str
-    duration_minutes: int
-    needed: int
-    signed_up: int
-    url: str
-
-
-@dataclass(frozen=True)
-class SponsorEntry:
-    """A sponsor matching each gift (central_api/openapi.yaml ``Sponsor``), in EUR cents."""
-
-    name: str
-    text: str
-    budget_cents: int
-    budget_left_cents: int
-    ends_on: str
-
-
-@dataclass(frozen=True)
-class ShopTotalEntry:
-    """What the shop collected this month (``ShopTotal``)."""
-
-    month: str  # YYYY-MM
-    raised_cents: int
-    currency: str
-    shop_name: str | None = None  # optional: None, the screen says « Ce commerce »
-
-
-@dataclass(frozen=True)
-class PledgeEntry:
-    """A project's pledge, as the catalog carries it (central_api/openapi.yaml ``Pledge``)."""
-
-    id: str
-    commitment: str
-    threshold: int
-    count: int
-    deadline: str  # YYYY-MM-DD, the last day to pledge
-    reached: bool
-    url: str
 
 
 @dataclass(frozen=True)
@@ -99,16 +55,16 @@ class ProjectEntry:
     ends_on: str | None
     active: bool
     supporters: int | None = None
-    asks: tuple[AskEntry, ...] = ()
-    sponsor: SponsorEntry | None = None
-    pledge: PledgeEntry | None = None
+    asks: tuple[Ask, ...] = ()
+    sponsor: Sponsor | None = None
+    pledge: Pledge | None = None
 
 
 @dataclass(frozen=True)
 class CatalogDoc:
     version: str
     projects: list[ProjectEntry]
-    shop_total: ShopTotalEntry | None = None
+    shop_total: ShopTotal | None = None
 
 
 def _is_utf8(v: str) -> bool:
@@ -175,7 +131,7 @@ def _qr_url(a: dict[str, Any]) -> str:
     return url
 
 
-def _ask(a: Any) -> AskEntry:
+def _ask(a: Any) -> Ask:
     if not isinstance(a, dict):
         raise _BadAsk("expected an object")
     starts_at = _ask_text(a, "starts_at", 64)
@@ -186,13 +142,13 @@ def _ask(a: Any) -> AskEntry:
         raise _BadAsk("starts_at: expected a date and time with its offset") from None
     url = _qr_url(a)
     needed = _ask_count(a, "needed", 1, 100_000)
-    return AskEntry(id=_ask_text(a, "id", 64), what=_ask_text(a, "what", 200),
+    return Ask(id=_ask_text(a, "id", 64), what=_ask_text(a, "what", 200),
                     starts_at=starts_at, place=_ask_text(a, "place", 200),
                     duration_minutes=_ask_count(a, "duration_minutes", 1, 60 * 24 * 31),
                     needed=needed, signed_up=_ask_count(a, "signed_up", 0, 100_000), url=url)
 
 
-def _asks(p: dict[str, Any], where: str) -> tuple[AskEntry, ...]:
+def _asks(p: dict[str, Any], where: str) -> tuple[Ask, ...]:
     """Optional and read leniently: a malformed ask is dropped with its reason logged, and the
     catalog (the projects people give to) goes live without it."""
     raw = p.get("asks")
@@ -201,7 +157,7 @@ def _asks(p: dict[str, Any], where: str) -> tuple[AskEntry, ...]:
     if not isinstance(raw, list):
         log.warning("%s.asks dropped: expected a list", where)
         return ()
-    asks: list[AskEntry] = []
+    asks: list[Ask] = []
     for n, a in enumerate(raw[:MAX_ASKS]):
         try:
             ask = _ask(a)
@@ -217,34 +173,38 @@ def _asks(p: dict[str, Any], where: str) -> tuple[AskEntry, ...]:
     return tuple(asks)
 
 
-def _pledge(p: dict[str, Any], where: str) -> PledgeEntry | None:
-    """Optional and read leniently, like asks: a malformed pledge is dropped with its reason
-    logged, and the project goes live without it."""
-    raw = p.get("pledge")
+def _lenient(raw: Any, where: str, read: Callable[[dict[str, Any]], T]) -> T | None:
+    """An optional object read leniently, like asks: absent is None; malformed is dropped with
+    its reason logged (None), and what carries it (a project, the catalog) goes live without
+    it."""
     if raw is None:
         return None
     try:
         if not isinstance(raw, dict):
             raise _BadAsk("expected an object")
-        deadline = _ask_text(raw, "deadline", 10)
-        try:
-            dt.date.fromisoformat(deadline)
-        except ValueError:
-            raise _BadAsk("deadline: expected a date YYYY-MM-DD") from None
-        reached = raw.get("reached")
-        if not isinstance(reached, bool):
-            raise _BadAsk("reached: expected true or false")
-        return PledgeEntry(id=_ask_text(raw, "id", 64),
-                           commitment=_ask_text(raw, "commitment", 200),
-                           threshold=_ask_count(raw, "threshold", 1, 10_000_000),
-                           count=_ask_count(raw, "count", 0, 10_000_000), deadline=deadline,
-                           reached=reached, url=_qr_url(raw))
+        return read(raw)
     except _BadAsk as e:
-        log.warning("%s.pledge dropped: %s", where, e)
+        log.warning("%s dropped: %s", where, e)
         return None
 
 
-def _sponsor_fields(raw: dict[str, Any]) -> SponsorEntry:
+def _pledge_fields(raw: dict[str, Any]) -> Pledge:
+    deadline = _ask_text(raw, "deadline", 10)
+    try:
+        dt.date.fromisoformat(deadline)
+    except ValueError:
+        raise _BadAsk("deadline: expected a date YYYY-MM-DD") from None
+    reached = raw.get("reached")
+    if not isinstance(reached, bool):
+        raise _BadAsk("reached: expected true or false")
+    return Pledge(id=_ask_text(raw, "id", 64), commitment=_ask_text(raw, "commitment", 200),
+                  threshold=_ask_count(raw, "threshold", 1, 10_000_000),
+                  count=_ask_count(raw, "count", 0, 10_000_000), deadline=deadline,
+                  reached=reached, url=_qr_url(raw))
+
+
+def _sponsor_fields(raw: dict[str, Any]) -> Sponsor:
+    # Dropped when malformed: the kiosk then simply does not say the gift is doubled.
     budget = _ask_count(raw, "budget_cents", 1, MAX_CENTS)
     left = _ask_count(raw, "budget_left_cents", 1, budget)
     ends_on = _ask_text(raw, "ends_on", 10)
@@ -252,44 +212,19 @@ def _sponsor_fields(raw: dict[str, Any]) -> SponsorEntry:
         dt.date.fromisoformat(ends_on)
     except ValueError:
         raise _BadAsk("ends_on: expected a date YYYY-MM-DD") from None
-    return SponsorEntry(name=_ask_text(raw, "name", 120), text=_ask_text(raw, "text", 200),
-                        budget_cents=budget, budget_left_cents=left, ends_on=ends_on)
+    return Sponsor(name=_ask_text(raw, "name", 120), text=_ask_text(raw, "text", 200),
+                   budget_cents=budget, budget_left_cents=left, ends_on=ends_on)
 
 
-def _sponsor(p: dict[str, Any], where: str) -> SponsorEntry | None:
-    """Optional and read leniently like the asks: a malformed sponsor is dropped (logged);
-    the kiosk then simply does not say the gift is doubled."""
-    raw = p.get("sponsor")
-    if raw is None:
-        return None
-    try:
-        if not isinstance(raw, dict):
-            raise _BadAsk("expected an object")
-        return _sponsor_fields(raw)
-    except _BadAsk as e:
-        log.warning("%s.sponsor dropped: %s", where, e)
-        return None
-
-
-def _shop_total(doc: dict[str, Any]) -> ShopTotalEntry | None:
-    """Optional and lenient: a malformed total is dropped (logged), the catalog kept."""
-    raw = doc.get("shop_total")
-    if raw is None:
-        return None
-    try:
-        if not isinstance(raw, dict):
-            raise _BadAsk("expected an object")
-        month = _ask_text(raw, "month", 7)
-        if re.fullmatch(r"[0-9]{4}-(0[1-9]|1[0-2])", month) is None:
-            raise _BadAsk("month: expected YYYY-MM")
-        currency = raw.get("currency")
-        if not isinstance(currency, str) or re.fullmatch(r"[A-Z]{3}", currency) is None:
-            raise _BadAsk("currency: expected a 3-letter ISO 4217 code")
-        return ShopTotalEntry(month, _ask_count(raw, "raised_cents", 0, MAX_CENTS), currency,
-                              _shop_name(raw))
-    except _BadAsk as e:
-        log.warning("catalog.shop_total dropped: %s", e)
-        return None
+def _shop_total_fields(raw: dict[str, Any]) -> ShopTotal:
+    month = _ask_text(raw, "month", 7)
+    if re.fullmatch(r"[0-9]{4}-(0[1-9]|1[0-2])", month) is None:
+        raise _BadAsk("month: expected YYYY-MM")
+    currency = raw.get("currency")
+    if not isinstance(currency, str) or re.fullmatch(r"[A-Z]{3}", currency) is None:
+        raise _BadAsk("currency: expected a 3-letter ISO 4217 code")
+    return ShopTotal(month, _ask_count(raw, "raised_cents", 0, MAX_CENTS), currency,
+                     _shop_name(raw))
 
 
 def _shop_name(raw: dict[str, Any]) -> str | None:
@@ -382,10 +317,11 @@ def parse_catalog(doc: Any, max_image_bytes: int,
             url=_text(p, "url", where, 2048, nullable=True),
             starts_on=_date(p, "starts_on", where), ends_on=_date(p, "ends_on", where),
             active=active, supporters=_supporters(p), asks=_asks(p, where),
-            sponsor=_sponsor(p, where),
-            pledge=_pledge(p, where)))
+            sponsor=_lenient(p.get("sponsor"), f"{where}.sponsor", _sponsor_fields),
+            pledge=_lenient(p.get("pledge"), f"{where}.pledge", _pledge_fields)))
     sizes = {p.image.sha256: p.image.bytes for p in projects if p.image}
     if sum(sizes.values()) > max_total_bytes:
         raise CatalogRefused(f"catalog: its images total {sum(sizes.values())} bytes, more than "
                              f"the {max_total_bytes} a kiosk keeps")
-    return CatalogDoc(version, projects, _shop_total(doc))
+    return CatalogDoc(version, projects,
+                      _lenient(doc.get("shop_total"), "catalog.shop_total", _shop_total_fields))

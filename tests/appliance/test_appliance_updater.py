@@ -112,15 +112,21 @@ def test_a_release_that_does_not_install_changes_nothing(
     assert list((base / "releases").iterdir()) == []
 
 
-def test_recover_goes_back_after_an_update_cut_short(tmp_path: Path) -> None:
-    base = tmp_path / "opt-kiosk"
+def cut_short_update(base: Path) -> Path:
+    """``base`` as a power cut leaves it mid-update: switched from 0.9.0-a to 0.9.1-b, with the
+    state update() writes before switching still there; the release to go back to."""
     old, new = base / "releases/0.9.0-a", base / "releases/0.9.1-b"
     old.mkdir(parents=True)
     new.mkdir()
     updater.switch(base, "current", new)
-    # What update() writes before switching; a power cut left it behind.
     (base / "update-state.json").write_text(json.dumps({"release": new.name,
                                                         "previous": old.name}))
+    return old
+
+
+def test_recover_goes_back_after_an_update_cut_short(tmp_path: Path) -> None:
+    base = tmp_path / "opt-kiosk"
+    old = cut_short_update(base)
     marker = tmp_path / "restarted"
     message = updater.recover(base, [sys.executable, "-c", f"open('{marker}', 'w')"])
     assert "back on 0.9.0-a" in message
@@ -179,12 +185,7 @@ def test_the_boot_unit_command_undoes_an_interrupted_update(tmp_path: Path) -> N
     exec_start = next(line for line in unit.splitlines() if line.startswith("ExecStart="))
     argv = exec_start.split("=", 1)[1].split()[1:]  # after .../bin/kioskctl
     base = tmp_path / "opt-kiosk"
-    old, new = base / "releases/0.9.0-a", base / "releases/0.9.1-b"
-    old.mkdir(parents=True)
-    new.mkdir()
-    updater.switch(base, "current", new)
-    (base / "update-state.json").write_text(json.dumps({"release": new.name,
-                                                        "previous": old.name}))
+    old = cut_short_update(base)
     done = subprocess.run([sys.executable, "-m", "kiosk.ops.kioskctl", *argv, "--base", str(base)],
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr

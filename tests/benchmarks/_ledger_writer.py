@@ -15,6 +15,18 @@ from kiosk.core.ledger import Ledger
 from tests.sync.helpers import LIMITS
 
 
+def timed_gift(ledger: Ledger, project_id: str, pending: list[float],
+               final: list[float]) -> None:
+    """One gift as the screen commits it: the pending row's and the outcome's commit times
+    (seconds) appended to ``pending`` and ``final``."""
+    t0 = time.perf_counter()
+    donation = ledger.create_pending(project_id, 500, "EUR")
+    t1 = time.perf_counter()
+    ledger.finish(donation.id, "approved", auth_code="A1", card_suffix="4242")
+    pending.append(t1 - t0)
+    final.append(time.perf_counter() - t1)
+
+
 def main(argv: list[str]) -> None:
     ledger_path, stop_file = Path(argv[0]), Path(argv[1])
     limit, pause_s = int(argv[2]), float(argv[3])
@@ -22,13 +34,7 @@ def main(argv: list[str]) -> None:
     pending: list[float] = []
     final: list[float] = []
     while len(pending) < limit and not stop_file.exists():
-        t0 = time.perf_counter()
-        d = ledger.create_pending("proj-1", 500, "EUR")
-        t1 = time.perf_counter()
-        ledger.finish(d.id, "approved", auth_code="A1", card_suffix="4242")
-        t2 = time.perf_counter()
-        pending.append(t1 - t0)
-        final.append(t2 - t1)
+        timed_gift(ledger, "proj-1", pending, final)
         time.sleep(pause_s)  # a donor's pace is far slower; this samples the sync's work often
     ledger.close()
     print(json.dumps({"pending_s": pending, "finish_s": final}), flush=True)

@@ -7,7 +7,9 @@ import socket
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -24,6 +26,20 @@ from kiosk.payment.outcomes import BRIDGE_OUTCOMES
 
 def ref() -> str:
     return str(uuid.uuid4())
+
+
+def paying(bridge: Any, reference: str, amount_cents: int = 700) -> threading.Thread:
+    """A payment under way on its own thread (join it once done with it)."""
+    worker = threading.Thread(target=bridge.client.pay, args=(reference, amount_cents, "EUR"))
+    worker.start()
+    return worker
+
+
+def wait_until(condition: Callable[[], object], timeout_s: float = 3) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, "not reached in time"
+        time.sleep(0.01)
 
 
 def test_pay_reports_progress_then_outcome(make_bridge):
@@ -59,10 +75,7 @@ def test_repeated_pay_while_running_with_another_amount_is_refused(make_bridge, 
     payer = threading.Thread(target=lambda: first.append(bridge.client.pay(reference, 100,
                                                                            "EUR")))
     payer.start()
-    deadline = time.monotonic() + 3
-    while bridge.client.result(reference).status != "in_progress":
-        assert time.monotonic() < deadline
-        time.sleep(0.01)
+    wait_until(lambda: bridge.client.result(reference).status == "in_progress")
     with pytest.raises(BridgeError) as err:
         bridge.client.pay(reference, amount, currency)
     assert err.value.code == "bad_request"
@@ -75,12 +88,8 @@ def test_repeated_pay_while_running_with_another_amount_is_refused(make_bridge, 
 def test_result_in_progress_then_final_and_not_found(make_bridge):
     bridge = make_bridge("approve:0.6")
     reference = ref()
-    worker = threading.Thread(target=bridge.client.pay, args=(reference, 700, "EUR"))
-    worker.start()
-    deadline = time.monotonic() + 2
-    while bridge.client.result(reference).status == "not_found":
-        assert time.monotonic() < deadline
-        time.sleep(0.01)
+    worker = paying(bridge, reference)
+    wait_until(lambda: bridge.client.result(reference).status != "not_found")
     assert bridge.client.result(reference).status == "in_progress"
     assert bridge.client.status().busy is True
     worker.join()
@@ -90,10 +99,8 @@ def test_result_in_progress_then_final_and_not_found(make_bridge):
 
 def test_second_payment_while_busy_is_refused(make_bridge):
     bridge = make_bridge("approve:0.5")
-    worker = threading.Thread(target=bridge.client.pay, args=(ref(), 700, "EUR"))
-    worker.start()
-    while not bridge.client.status().busy:
-        time.sleep(0.01)
+    worker = paying(bridge, ref())
+    wait_until(lambda: bridge.client.status().busy)
     with pytest.raises(BridgeError) as err:
         bridge.client.pay(ref(), 300, "EUR")
     assert err.value.code == "busy"
@@ -104,10 +111,8 @@ def test_second_payment_while_busy_is_refused(make_bridge):
 def test_cancel_once_on_the_terminal_is_not_possible(make_bridge):
     bridge = make_bridge("approve:0.5")
     reference = ref()
-    worker = threading.Thread(target=bridge.client.pay, args=(reference, 700, "EUR"))
-    worker.start()
-    while bridge.client.result(reference).status != "in_progress":
-        time.sleep(0.01)
+    worker = paying(bridge, reference)
+    wait_until(lambda: bridge.client.result(reference).status == "in_progress")
     time.sleep(0.1)
     with pytest.raises(BridgeError) as err:
         bridge.client.cancel(reference)
@@ -168,10 +173,7 @@ def test_connection_dropped_mid_payment_raises_and_the_result_is_kept(make_bridg
         s.sendall(f'{{"op":"pay","reference":"{reference}","amount_cents":900,'
                   f'"currency":"EUR"}}\n'.encode())
         s.recv(100)  # the first progress line: the payment started
-    deadline = time.monotonic() + 3
-    while bridge.client.result(reference).status == "in_progress":
-        assert time.monotonic() < deadline
-        time.sleep(0.02)
+    wait_until(lambda: bridge.client.result(reference).status != "in_progress")
     assert bridge.client.result(reference).status == "approved"
     assert len(bridge.sim.record.approvals) == 1
 

@@ -9,25 +9,18 @@ Screenshots are kept as tests/helpers/screenshots.py says.
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
-import json
-import os
-import subprocess
 import sys
-import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from kiosk.core.catalog import Ask
-from tests.helpers.screenshots import keep_screenshots
+from kiosk.core.catalog import Ask, Project
+from tests.helpers.screen_child import run_screen_child, screen_child_report
 from tests.screen.test_screen_ui import SIZES, decode_qr
 
-ROOT = Path(__file__).resolve().parents[2]
 ASK_URL = "https://dons.example.org/v/Zq3xY8pL2mNa"
 OPEN_ASK = Ask(id="Zq3xY8pL2mNa", what="Planter les bulbes du square",
                starts_at="2031-03-15T10:00:00+01:00", place="Square des Capucins",
@@ -39,17 +32,8 @@ FULL_ASK = dataclasses.replace(OPEN_ASK, id="full", signed_up=3, url=ASK_URL + "
 @pytest.mark.parametrize("size", SIZES)
 def test_an_open_ask_on_the_loop_and_its_sign_up_qr(tmp_path: Path, size: str,
                                                     lang: str) -> None:
-    workdir = tmp_path / f"ask-{size}-{lang}"
-    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
-    env.update(SDL_AUDIODRIVER="dummy", KIVY_NO_ARGS="1", PYTHONPATH=str(ROOT))
-    proc = subprocess.run([sys.executable, "-m", "tests.screen.test_engagement_screen",
-                           "--size", size, "--workdir", str(workdir), "--lang", lang],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
-    report_path = workdir / "report.json"
-    assert report_path.exists(), proc.stderr[-3000:]
-    report = json.loads(report_path.read_text())
-    assert report["error"] is None, report["error"] + proc.stderr[-2000:]
-    keep_screenshots(report["shots"].values())
+    report = screen_child_report("tests.screen.test_engagement_screen",
+                                 tmp_path / f"ask-{size}-{lang}", size, lang)
 
     words = {"fr": ("2 / 3 bénévoles", "Je participe", "sam. 15 mars, 10:00"),
              "en": ("2 / 3 volunteers", "I volunteer", "Sat 15 Mar, 10:00")}[lang]
@@ -88,8 +72,14 @@ def whole_width(label: Any) -> float:
     return core.content_width
 
 
-def steps(d: Any) -> Iterator[Any]:
-    from tests.screen.ui_driver import counts_written, tap
+def band_and_join(d: Any, shot: str) -> Iterator[Any]:
+    """Once the loop shows its first photo: that slide's band (an ask's or a pledge's) in the
+    report, as ``band``, whether its words fit beside the button (``band_fits``) and whether
+    any had to be shortened (``band_shortened``); screenshot ``shot``; then its join button
+    tapped: whether the details fit beside the QR (``panel_fits``), where the screen stands
+    (``after_join``, ``join_caption``) and how many donations there are
+    (``donations_after_join``)."""
+    from tests.screen.ui_driver import tap
 
     app = d.app
     attract = app.screen("attract")
@@ -99,15 +89,16 @@ def steps(d: Any) -> Iterator[Any]:
     yield 0.3
     slide = slides.current_screen
     ids = slide.ids
+    words = (ids.ask_what, ids.ask_when, ids.ask_count)
     d.report["band"] = {"count": ids.ask_count.text, "join": ids.join.text,
                         "what": ids.ask_what.text, "when": ids.ask_when.text,
                         "details": slide.ask_details}
     d.report["band_fits"] = all(
         whole_width(w) <= w.width + 1 and w.texture_size[1] <= w.height + 1
-        for w in (ids.ask_what, ids.ask_when, ids.ask_count)) and all(
-        w.right <= ids.join.x + 1 for w in (ids.ask_when, ids.ask_count))
-    d.shot("attract-ask")
-    tap(slide.ids.join)
+        for w in words) and all(w.right <= ids.join.x + 1 for w in words[1:])
+    d.report["band_shortened"] = any(w._label.is_shortened for w in words)
+    d.shot(shot)
+    tap(ids.join)
     yield lambda: slide.ask_qr is not None
     yield 0.3
     panel = ids.ask_details
@@ -115,8 +106,18 @@ def steps(d: Any) -> Iterator[Any]:
         ids.ask_panel.y <= panel.y and panel.top <= ids.ask_qr.y + 1
     d.report["after_join"] = {"screen": app.manager.current, "open": slide.ask_open,
                               "paused": attract.choice.paused(app.context.clock())}
+    d.report["join_caption"] = ids.ask_caption.text
     d.report["donations_after_join"] = app.context.ledger.db.conn.execute(
         "SELECT count(*) FROM donations").fetchone()[0]
+
+
+def steps(d: Any) -> Iterator[Any]:
+    from tests.screen.ui_driver import counts_written, tap
+
+    app = d.app
+    attract = app.screen("attract")
+    slides = attract.ids.slides
+    yield from band_and_join(d, "attract-ask")
     d.shot("attract-ask-qr")
     tap(attract.ids.next)
     yield 0.05
@@ -138,59 +139,16 @@ def steps(d: Any) -> Iterator[Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--size", default="800x480")
-    parser.add_argument("--workdir", type=Path, required=True)
-    parser.add_argument("--lang", default="fr")
-    args = parser.parse_args(argv)
-    from tests.screen.ui_driver import configure_window
+    from tests.screen.ui_driver import engagement_by_project
 
-    configure_window(args.workdir, *(int(v) for v in args.size.split("x")))
-    from kivy.clock import Clock
+    def with_asks(projects: list[Project]) -> list[Project]:
+        projects[0] = dataclasses.replace(projects[0], asks=(OPEN_ASK,))
+        projects[1] = dataclasses.replace(projects[1], asks=(FULL_ASK,))
+        return projects
 
-    from kiosk.payment.client import BridgeClient
-    from kiosk.payment.port import BridgePort
-    from kiosk.screen.donation_flow import FlowSettings
-    from kiosk.screen.startup import register_font, tune_interpreter
-    from kiosk.screen.ui import hardening
-    from kiosk.screen.ui.app import KioskApp, KioskContext
-    from tests.helpers.real_bridge import start_bridge
-    from tests.screen.screen_fixtures import make_projects, open_ledger
-    from tests.screen.ui_driver import RECEIPT_KEY, Driver, engagement_by_project, run_steps
-
-    ledger = open_ledger(args.workdir / "data" / "kiosk.db")
-    ledger.set_setting("receipt_key", RECEIPT_KEY)
-    bridge = start_bridge(Path(tempfile.mkdtemp(prefix="ks-")), "approve:0.8", card_wait_s=1.5)
-    port = BridgePort(BridgeClient(bridge.socket_path, timeout_s=2, pay_timeout_s=10))
-    projects = make_projects(args.workdir / "photos")
-    projects[0] = dataclasses.replace(projects[0], asks=(OPEN_ASK,))
-    projects[1] = dataclasses.replace(projects[1], asks=(FULL_ASK,))
-    settings = FlowSettings(preset_amounts_cents=(200, 500, 1000, 2000), custom_min_cents=100,
-                            custom_max_cents=15000, idle_timeout_s=30, payment_timeout_s=60)
-    context = KioskContext(flow_settings=settings, projects=projects, ledger=ledger, port=port,
-                           device_id="kiosk-test-01", receipt_base_url="http://127.0.0.1:9/api",
-                           language=args.lang, slide_duration_s=30, health_interval_s=0.5)
-    register_font()
-    tune_interpreter()
-    app = KioskApp(context)
-    driver = Driver(app, args.workdir, args.size, args.lang)
-    hardening.lock_window(app)
-    result: dict[str, Any] = {}
-
-    def done(error: str | None) -> None:
-        result["error"] = error
-        app.stop()
-
-    app.bind(on_shown=lambda *_a: Clock.schedule_once(
-        lambda _dt: run_steps(app, steps(driver), 20.0, done), 0.2))
-    started = time.monotonic()
-    app.run()
-    report = driver.report | {"error": result.get("error"),
-                              "run_s": time.monotonic() - started,
-                              "engagement": engagement_by_project(ledger)}
-    bridge.stop()
-    (args.workdir / "report.json").write_text(json.dumps(report, indent=2))
-    return 0 if report["error"] is None else 1
+    return run_screen_child(argv, steps, projects=with_asks,
+                            more_report=lambda ledger: {
+                                "engagement": engagement_by_project(ledger)})
 
 
 if __name__ == "__main__":

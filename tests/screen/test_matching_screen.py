@@ -8,26 +8,23 @@ Screenshots are kept as tests/helpers/screenshots.py says.
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import datetime as dt
 import json
-import os
-import subprocess
 import sys
-import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from kiosk.core.catalog import Sponsor
-from tests.helpers.screenshots import keep_screenshots
+from kiosk.core.catalog import Project, Sponsor
+from tests.helpers.screen_child import run_screen_child, screen_child_report
 from tests.screen.test_screen_ui import SIZES
 
-ROOT = Path(__file__).resolve().parents[2]
+if TYPE_CHECKING:
+    from kiosk.core.ledger import Ledger
+
 SPONSOR = Sponsor("la boulangerie Martin", "Chaque don doublé, jusqu'à 500 €", 50_000, 3000,
                   "2099-12-31")
 
@@ -44,17 +41,8 @@ def _euros(text: str) -> str:
 @pytest.mark.parametrize("size", SIZES)
 def test_sponsor_doubled_thanks_shop_total_and_owner_switch(tmp_path: Path, size: str,
                                                              lang: str) -> None:
-    workdir = tmp_path / f"match-{size}-{lang}"
-    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
-    env.update(SDL_AUDIODRIVER="dummy", KIVY_NO_ARGS="1", PYTHONPATH=str(ROOT))
-    proc = subprocess.run([sys.executable, "-m", "tests.screen.test_matching_screen",
-                           "--size", size, "--workdir", str(workdir), "--lang", lang],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=180)
-    report_path = workdir / "report.json"
-    assert report_path.exists(), proc.stderr[-3000:]
-    report = json.loads(report_path.read_text())
-    assert report["error"] is None, report["error"] + proc.stderr[-2000:]
-    keep_screenshots(report["shots"].values())
+    report = screen_child_report("tests.screen.test_matching_screen",
+                                 tmp_path / f"match-{size}-{lang}", size, lang, timeout_s=180)
 
     assert report["sponsor_line"] == "Chaque don doublé, jusqu'à 500 € — la boulangerie Martin"
     assert report["sponsor_fits"], "the sponsor's line is cut"
@@ -183,70 +171,25 @@ def steps(d: Any) -> Iterator[Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--size", default="800x480")
-    parser.add_argument("--workdir", type=Path, required=True)
-    parser.add_argument("--lang", default="fr")
-    args = parser.parse_args(argv)
-    from tests.screen.ui_driver import configure_window
-
-    configure_window(args.workdir, *(int(v) for v in args.size.split("x")))
-    from kivy.clock import Clock
-
     from kiosk.core import pin as pinmod
     from kiosk.owner.options import OwnerOptions
-    from kiosk.payment.client import BridgeClient
-    from kiosk.payment.port import BridgePort
-    from kiosk.screen.donation_flow import FlowSettings
-    from kiosk.screen.startup import register_font, tune_interpreter
-    from kiosk.screen.ui import hardening
-    from kiosk.screen.ui.app import KioskApp, KioskContext
-    from tests.helpers.real_bridge import start_bridge
     from tests.owner.owner_ui_driver import LOCK_SCHEDULE, OWNER_PIN
-    from tests.screen.screen_fixtures import make_projects, open_ledger
-    from tests.screen.ui_driver import RECEIPT_KEY, Driver, run_steps
 
-    data_dir = args.workdir / "data"
-    ledger = open_ledger(data_dir / "kiosk.db")
-    ledger.set_setting("receipt_key", RECEIPT_KEY)
-    ledger.set_setting("pin_hash", pinmod.hash_pin(OWNER_PIN, log2_n=10))
-    # The last catalog said: 1 240 € collected here this month, and the shop's name (no
-    # projects cached: the screen is handed its projects below).
-    ledger.switch_catalog([], "v1", '"v1"', set(),
-                          shop_total=(f"{dt.datetime.now():%Y-%m}", 124_000, "EUR"),
-                          shop_name=SHOP_NAME)
-    bridge = start_bridge(Path(tempfile.mkdtemp(prefix="ks-")), "approve:0.8", card_wait_s=1.5)
-    port = BridgePort(BridgeClient(bridge.socket_path, timeout_s=2, pay_timeout_s=10))
-    projects = make_projects(args.workdir / "photos")[:3]
-    projects[0] = dataclasses.replace(projects[0], sponsor=SPONSOR)
-    settings = FlowSettings(preset_amounts_cents=(200, 500, 1000, 2000), custom_min_cents=100,
-                            custom_max_cents=15000, idle_timeout_s=30, payment_timeout_s=60)
-    options = OwnerOptions(data_dir=data_dir, opening_time="00:00", closing_time="00:00",
-                           lock_schedule=LOCK_SCHEDULE)
-    context = KioskContext(flow_settings=settings, projects=projects, ledger=ledger, port=port,
-                           device_id="kiosk-test-01", receipt_base_url="http://127.0.0.1:9/api",
-                           language=args.lang, slide_duration_s=30, health_interval_s=0.5,
-                           owner=options)
-    register_font()
-    tune_interpreter()
-    app = KioskApp(context)
-    driver = Driver(app, args.workdir, args.size, args.lang)
-    hardening.lock_window(app)
-    result: dict[str, Any] = {}
+    def prepare(ledger: Ledger, data_dir: Path) -> None:
+        ledger.set_setting("pin_hash", pinmod.hash_pin(OWNER_PIN, log2_n=10))
+        # The last catalog said: 1 240 € collected here this month, and the shop's name (no
+        # projects cached: the screen is handed its projects).
+        ledger.switch_catalog([], "v1", '"v1"', set(),
+                              shop_total=(f"{dt.datetime.now():%Y-%m}", 124_000, "EUR"),
+                              shop_name=SHOP_NAME)
 
-    def done(error: str | None) -> None:
-        result["error"] = error
-        app.stop()
+    def sponsored(projects: list[Project]) -> list[Project]:
+        return [dataclasses.replace(projects[0], sponsor=SPONSOR), *projects[1:3]]
 
-    app.bind(on_shown=lambda *_a: Clock.schedule_once(
-        lambda _dt: run_steps(app, steps(driver), 20.0, done), 0.2))
-    started = time.monotonic()
-    app.run()
-    report = driver.report | {"error": result.get("error"),
-                              "run_s": time.monotonic() - started}
-    bridge.stop()
-    (args.workdir / "report.json").write_text(json.dumps(report, indent=2, default=str))
-    return 0 if report["error"] is None else 1
+    return run_screen_child(argv, steps, projects=sponsored, prepare=prepare,
+                            owner=lambda data_dir: OwnerOptions(
+                                data_dir=data_dir, opening_time="00:00", closing_time="00:00",
+                                lock_schedule=LOCK_SCHEDULE))
 
 
 if __name__ == "__main__":

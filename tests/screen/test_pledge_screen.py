@@ -10,26 +10,19 @@ Screenshots are kept as tests/helpers/screenshots.py says.
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
-import json
-import os
-import subprocess
 import sys
-import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from kiosk.core.catalog import Pledge
-from tests.helpers.screenshots import keep_screenshots
-from tests.screen.test_engagement_screen import whole_width
+from kiosk.core.catalog import Pledge, Project
+from tests.helpers.screen_child import run_screen_child, screen_child_report
+from tests.screen.test_engagement_screen import band_and_join
 from tests.screen.test_screen_ui import SIZES, decode_qr
 
-ROOT = Path(__file__).resolve().parents[2]
 PLEDGE_URL = "https://dons.example.org/e/Qm7wT2xK9pLa"
 OPEN_PLEDGE = Pledge(id="Qm7wT2xK9pLa", commitment="Je trie mes biodéchets",
                      threshold=500, count=312, deadline="2031-06-30", reached=False,
@@ -43,17 +36,8 @@ PAST = dataclasses.replace(OPEN_PLEDGE, id="past", deadline="2020-01-31",
 @pytest.mark.parametrize("lang", ["fr", "en"])
 @pytest.mark.parametrize("size", SIZES)
 def test_a_pledge_on_the_loop_and_its_qr(tmp_path: Path, size: str, lang: str) -> None:
-    workdir = tmp_path / f"pledge-{size}-{lang}"
-    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
-    env.update(SDL_AUDIODRIVER="dummy", KIVY_NO_ARGS="1", PYTHONPATH=str(ROOT))
-    proc = subprocess.run([sys.executable, "-m", "tests.screen.test_pledge_screen",
-                           "--size", size, "--workdir", str(workdir), "--lang", lang],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
-    report_path = workdir / "report.json"
-    assert report_path.exists(), proc.stderr[-3000:]
-    report = json.loads(report_path.read_text())
-    assert report["error"] is None, report["error"] + proc.stderr[-2000:]
-    keep_screenshots(report["shots"].values())
+    report = screen_child_report("tests.screen.test_pledge_screen",
+                                 tmp_path / f"pledge-{size}-{lang}", size, lang)
 
     words = {"fr": ("312 / 500 voisins", "Je m’engage", "jusqu’au 30 juin",
                     "Objectif atteint !", "Scannez pour vous engager sur votre téléphone"),
@@ -63,9 +47,10 @@ def test_a_pledge_on_the_loop_and_its_qr(tmp_path: Path, size: str, lang: str) -
                               "what": "Je trie mes biodéchets",
                               "when": words[2], "details": f"{words[0]} · {words[2]}"}
     assert report["band_fits"], "the pledge's words are cut or overlap the button"
+    assert not report["band_shortened"], "the pledge's words are shortened with « … »"
     # « Je m'engage »: the QR of the pledge page, and no gift started.
-    assert report["after_join"] == {"screen": "attract", "open": True, "paused": True,
-                                    "caption": words[4]}
+    assert report["after_join"] == {"screen": "attract", "open": True, "paused": True}
+    assert report["join_caption"] == words[4]
     assert decode_qr(report["shots"]["attract-pledge-qr"]) == [PLEDGE_URL]
     assert report["donations_after_join"] == 0
     assert report["panel_fits"], "the pledge's details beside its QR are cut or overlap it"
@@ -93,32 +78,7 @@ def steps(d: Any) -> Iterator[Any]:
     app = d.app
     attract = app.screen("attract")
     slides = attract.ids.slides
-    yield lambda: app.health is not None and app.available
-    yield lambda: getattr(slides.current_screen, "photo", None)
-    yield 0.3
-    slide = slides.current_screen
-    ids = slide.ids
-    d.report["band"] = {"count": ids.ask_count.text, "join": ids.join.text,
-                        "what": ids.ask_what.text, "when": ids.ask_when.text,
-                        "details": slide.ask_details}
-    d.report["band_fits"] = all(
-        whole_width(w) <= w.width + 1 and w.texture_size[1] <= w.height + 1
-        for w in (ids.ask_what, ids.ask_when, ids.ask_count)) and all(
-        w.right <= ids.join.x + 1 for w in (ids.ask_when, ids.ask_count)) and not any(
-        w._label.is_shortened for w in (ids.ask_what, ids.ask_when, ids.ask_count))
-    d.shot("attract-pledge")
-    tap(slide.ids.join)
-    yield lambda: slide.ask_qr is not None
-    yield 0.3
-    panel = ids.ask_details
-    d.report["panel_fits"] = panel.texture_size[0] <= panel.width + 1 and \
-        ids.ask_panel.y <= panel.y and panel.top <= ids.ask_qr.y + 1
-    caption = ids.ask_caption
-    d.report["after_join"] = {"screen": app.manager.current, "open": slide.ask_open,
-                              "paused": attract.choice.paused(app.context.clock()),
-                              "caption": caption.text}
-    d.report["donations_after_join"] = app.context.ledger.db.conn.execute(
-        "SELECT count(*) FROM donations").fetchone()[0]
+    yield from band_and_join(d, "attract-pledge")
     d.shot("attract-pledge-qr")
     yield from next_slide(attract)
     reached = slides.current_screen
@@ -139,59 +99,13 @@ def steps(d: Any) -> Iterator[Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--size", default="800x480")
-    parser.add_argument("--workdir", type=Path, required=True)
-    parser.add_argument("--lang", default="fr")
-    args = parser.parse_args(argv)
-    from tests.screen.ui_driver import configure_window
+    def with_pledges(projects: list[Project]) -> list[Project]:
+        projects[0] = dataclasses.replace(projects[0], pledge=OPEN_PLEDGE)
+        projects[1] = dataclasses.replace(projects[1], pledge=REACHED)
+        projects[2] = dataclasses.replace(projects[2], pledge=PAST)
+        return projects
 
-    configure_window(args.workdir, *(int(v) for v in args.size.split("x")))
-    from kivy.clock import Clock
-
-    from kiosk.payment.client import BridgeClient
-    from kiosk.payment.port import BridgePort
-    from kiosk.screen.donation_flow import FlowSettings
-    from kiosk.screen.startup import register_font, tune_interpreter
-    from kiosk.screen.ui import hardening
-    from kiosk.screen.ui.app import KioskApp, KioskContext
-    from tests.helpers.real_bridge import start_bridge
-    from tests.screen.screen_fixtures import make_projects, open_ledger
-    from tests.screen.ui_driver import RECEIPT_KEY, Driver, run_steps
-
-    ledger = open_ledger(args.workdir / "data" / "kiosk.db")
-    ledger.set_setting("receipt_key", RECEIPT_KEY)
-    bridge = start_bridge(Path(tempfile.mkdtemp(prefix="ks-")), "approve:0.8", card_wait_s=1.5)
-    port = BridgePort(BridgeClient(bridge.socket_path, timeout_s=2, pay_timeout_s=10))
-    projects = make_projects(args.workdir / "photos")
-    projects[0] = dataclasses.replace(projects[0], pledge=OPEN_PLEDGE)
-    projects[1] = dataclasses.replace(projects[1], pledge=REACHED)
-    projects[2] = dataclasses.replace(projects[2], pledge=PAST)
-    settings = FlowSettings(preset_amounts_cents=(200, 500, 1000, 2000), custom_min_cents=100,
-                            custom_max_cents=15000, idle_timeout_s=30, payment_timeout_s=60)
-    context = KioskContext(flow_settings=settings, projects=projects, ledger=ledger, port=port,
-                           device_id="kiosk-test-01", receipt_base_url="http://127.0.0.1:9/api",
-                           language=args.lang, slide_duration_s=30, health_interval_s=0.5)
-    register_font()
-    tune_interpreter()
-    app = KioskApp(context)
-    driver = Driver(app, args.workdir, args.size, args.lang)
-    hardening.lock_window(app)
-    result: dict[str, Any] = {}
-
-    def done(error: str | None) -> None:
-        result["error"] = error
-        app.stop()
-
-    app.bind(on_shown=lambda *_a: Clock.schedule_once(
-        lambda _dt: run_steps(app, steps(driver), 20.0, done), 0.2))
-    started = time.monotonic()
-    app.run()
-    report = driver.report | {"error": result.get("error"),
-                              "run_s": time.monotonic() - started}
-    bridge.stop()
-    (args.workdir / "report.json").write_text(json.dumps(report, indent=2))
-    return 0 if report["error"] is None else 1
+    return run_screen_child(argv, steps, projects=with_pledges)
 
 
 if __name__ == "__main__":

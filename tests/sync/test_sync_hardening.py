@@ -7,6 +7,7 @@ real files, a real small filesystem."""
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import functools
 import gzip
@@ -15,7 +16,7 @@ import http.server
 import io
 import subprocess
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -191,27 +192,49 @@ def _edited(data: bytes, edits: list[tuple[int, int]]) -> bytes:
 # -- 2 and 10. a bad catalog never ends the round -------------------------------------------
 
 
-@pytest.fixture
-def other_port() -> Iterator[tuple[int, list[str]]]:
-    """Another local service on 127.0.0.1 (a router page, an internal API): records any hit."""
-    hits: list[str] = []
+def reply(request: http.server.BaseHTTPRequestHandler, status: int, body: bytes = b"",
+          **headers: str) -> None:
+    """Answer ``request`` with ``status``, ``headers`` (``_`` for ``-``) and ``body``."""
+    request.send_response(status)
+    for name, value in headers.items():
+        request.send_header(name.replace("_", "-"), value)
+    request.send_header("Content-Length", str(len(body)))
+    request.end_headers()
+    request.wfile.write(body)
+
+
+@contextlib.contextmanager
+def local_server(answer: Callable[[http.server.BaseHTTPRequestHandler], None]
+                 ) -> Iterator[str]:
+    """A real HTTP server on 127.0.0.1 that answers every GET with ``answer``; its URL."""
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self) -> None:
-            hits.append(self.path)
-            self.send_response(200)
-            self.send_header("Content-Length", "2")
-            self.end_headers()
-            self.wfile.write(b"hi")
+            answer(self)
 
         def log_message(self, *args: Any) -> None:
             pass
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield server.server_address[1], hits
-    server.shutdown()
-    server.server_close()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def other_port() -> Iterator[tuple[int, list[str]]]:
+    """Another local service on 127.0.0.1 (a router page, an internal API): records any hit."""
+    hits: list[str] = []
+
+    def answer(request: http.server.BaseHTTPRequestHandler) -> None:
+        hits.append(request.path)
+        reply(request, 200, b"hi")
+
+    with local_server(answer) as url:
+        yield int(url.rsplit(":", 1)[1]), hits
 
 
 def bad_projects(port: int) -> list[tuple[str, dict[str, Any], str]]:
@@ -268,29 +291,12 @@ def test_a_bad_project_is_a_refused_catalog_and_the_round_goes_on(
 def test_an_endlessly_nested_catalog_body_is_refused(tmp_path: Path, central: Any) -> None:
     """400 KB of '[': json's recursion limit, on a real HTTP answer."""
     body = b"[" * 400_000
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
+    with local_server(lambda r: reply(r, 200, body, Content_Type="application/json")) as url:
         kiosk = make_kiosk(tmp_path, central)
-        client = ApiClient(f"http://127.0.0.1:{server.server_address[1]}", "token")
+        client = ApiClient(url, "token")
         result = catalog_pull.pull(kiosk.ledger, client, DEVICE_ID, kiosk.cfg.images_dir,
                                    1 << 20)
         client.close()
-    finally:
-        server.shutdown()
-        server.server_close()
     assert result.outcome == "refused" and "not valid JSON" in result.reason
     kiosk.ledger.close()
 
@@ -476,24 +482,10 @@ def gzip_gzip_bomb(mib: int = 1024) -> bytes:
 @pytest.fixture
 def bomb_server() -> Iterator[str]:
     body = gzip_gzip_bomb()
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Encoding", "gzip, gzip")  # whatever was asked for
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    # Content-Encoding gzip twice, whatever was asked for.
+    with local_server(lambda r: reply(r, 200, body, Content_Type="application/json",
+                                      Content_Encoding="gzip, gzip")) as url:
+        yield url
 
 
 BOMB_CLIENT = """
@@ -532,28 +524,17 @@ def test_image_downloads_ask_for_identity(tmp_path: Path) -> None:
     data = jpeg((3, 3, 3))
     seen: list[str | None] = []
 
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            seen.append(self.headers.get("Accept-Encoding"))
-            self.send_response(200)
-            self.send_header("Content-Type", "image/jpeg")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+    def answer(request: http.server.BaseHTTPRequestHandler) -> None:
+        seen.append(request.headers.get("Accept-Encoding"))
+        reply(request, 200, data, Content_Type="image/jpeg")
 
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    client = ApiClient(f"http://127.0.0.1:{server.server_address[1]}", "token")
-    try:
-        ref = ImageRef("v1/images/x", hashlib.sha256(data).hexdigest(), len(data))
-        assert ImageCache(tmp_path / "images").fetch(client, ref).read_bytes() == data
-    finally:
-        client.close()
-        server.shutdown()
-        server.server_close()
+    with local_server(answer) as url:
+        client = ApiClient(url, "token")
+        try:
+            ref = ImageRef("v1/images/x", hashlib.sha256(data).hexdigest(), len(data))
+            assert ImageCache(tmp_path / "images").fetch(client, ref).read_bytes() == data
+        finally:
+            client.close()
     assert seen == ["identity"]
 
 
@@ -564,31 +545,19 @@ def test_redirects_are_not_followed_and_the_token_stays_home(
         other_port: tuple[int, list[str]], monkeypatch: Any) -> None:
     port, hits = other_port
 
-    class Redirect(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            self.send_response(302)
-            self.send_header("Location", f"http://127.0.0.1:{port}/stolen")
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Redirect)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
     # Proxy and CA variables of the environment are not used (no proxy gets the token, no
     # bundle replaces the configured trust).
     monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{port}")
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/nonexistent")
-    client = ApiClient(f"http://127.0.0.1:{server.server_address[1]}", "secret-token")
-    try:
-        with pytest.raises(Transient, match="HTTP 302"):
-            client.call("GET", "v1/devices/d/catalog")
-        with pytest.raises(Refused, match="refusing to send the device token"):
-            client.call("GET", "https://elsewhere.example.org/x")
-        assert client.session.verify is True and client.session.trust_env is False
-    finally:
-        client.close()
-        server.shutdown()
-        server.server_close()
+    with local_server(lambda r: reply(r, 302, Location=f"http://127.0.0.1:{port}/stolen")
+                      ) as url:
+        client = ApiClient(url, "secret-token")
+        try:
+            with pytest.raises(Transient, match="HTTP 302"):
+                client.call("GET", "v1/devices/d/catalog")
+            with pytest.raises(Refused, match="refusing to send the device token"):
+                client.call("GET", "https://elsewhere.example.org/x")
+            assert client.session.verify is True and client.session.trust_env is False
+        finally:
+            client.close()
     assert hits == []

@@ -50,6 +50,8 @@ def main(argv: list[str] | None = None) -> int:
     os.umask(0o007)
     parser = build_parser()
     args = parser.parse_args(argv)
+    # firmware-bridge dispatches the same way; kept twice on purpose (the bridge imports
+    # nothing from the kiosk, and five lines are not worth a package both would depend on).
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return EXIT_USAGE

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
+from pathlib import Path
 
 from kiosk.core.config import Config
 from kiosk.core.config_args import EXIT_PROBLEM, load_config_or_exit
@@ -11,19 +13,19 @@ from kiosk.core.ledger import Ledger, LedgerError, Limits
 
 
 def open_ledger_or_exit(args: argparse.Namespace) -> tuple[Config, Ledger]:
-    cfg = load_config_or_exit(args)
-    try:
-        return cfg, Ledger.open(cfg.ledger_path, Limits.from_config(cfg))
-    except LedgerError as e:
-        print(f"ledger problem: {e}", file=sys.stderr)
-        raise SystemExit(EXIT_PROBLEM) from None
+    return _open_or_exit(args, Ledger.open)
 
 
 def open_ledger_readonly_or_exit(args: argparse.Namespace) -> tuple[Config, Ledger]:
     """For commands that only read: never creates nor migrates the ledger."""
+    return _open_or_exit(args, Ledger.open_readonly)
+
+
+def _open_or_exit(args: argparse.Namespace,
+                  opener: Callable[[Path, Limits], Ledger]) -> tuple[Config, Ledger]:
     cfg = load_config_or_exit(args)
     try:
-        return cfg, Ledger.open_readonly(cfg.ledger_path, Limits.from_config(cfg))
+        return cfg, opener(cfg.ledger_path, Limits.from_config(cfg))
     except LedgerError as e:
         print(f"ledger problem: {e}", file=sys.stderr)
         raise SystemExit(EXIT_PROBLEM) from None

@@ -54,8 +54,15 @@ class BrowserPages(StaticLiveServerTestCase):
 
     # -- helpers -----------------------------------------------------------------------------
 
-    def open(self, path: str) -> None:
-        self.driver.get(f"{self.live_server_url}{path}")
+    def open(self, url: str) -> None:
+        """A path on the live server, or a whole URL (a link from an email)."""
+        self.driver.get(url if url.startswith("http") else f"{self.live_server_url}{url}")
+
+    def language(self, accept: str) -> None:
+        """The phone's languages, as its browser sends them (Accept-Language)."""
+        agent = self.driver.execute_script("return navigator.userAgent")
+        self.driver.execute_cdp_cmd("Emulation.setUserAgentOverride",
+                                    {"userAgent": agent, "acceptLanguage": accept})
 
     def sign_in(self, name: str) -> None:
         self.driver.delete_all_cookies()

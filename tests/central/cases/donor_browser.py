@@ -9,13 +9,10 @@ Run per database by test_backoffice_browser.py."""
 from __future__ import annotations
 
 import json
-import os
 from importlib import import_module
-from pathlib import Path
 
 from django.apps import apps as django_apps
 from django.contrib.auth.models import User
-from django.contrib.staticfiles.testing import StaticLiveServerTestCase
 from django.test import Client
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
@@ -34,26 +31,7 @@ DONATION_ID = "3f1c2b9e-8d7a-4c61-9e2f-5a4b3c2d1e0f"
 OTHER_ID = "7a6b5c4d-3e2f-4a1b-8c9d-0e1f2a3b4c5d"
 
 
-class DonorBrowserTests(StaticLiveServerTestCase):
-    host = "127.0.0.1"
-    click_and_load = backoffice.BackofficeBrowserTests.click_and_load
-    heading = backoffice.BackofficeBrowserTests.heading
-    open = backoffice.BackofficeBrowserTests.open
-    sign_in = backoffice.BackofficeBrowserTests.sign_in
-
-    @classmethod
-    def setUpClass(cls) -> None:
-        super().setUpClass()
-        cls.shots = Path(os.environ["BACKOFFICE_SCREENSHOTS"])
-        cls.shots.mkdir(parents=True, exist_ok=True)
-        cls.driver = backoffice.browser()
-        cls.driver.set_page_load_timeout(30)
-
-    @classmethod
-    def tearDownClass(cls) -> None:
-        cls.driver.quit()
-        super().tearDownClass()
-
+class DonorBrowserTests(backoffice.BrowserPages):
     def setUp(self) -> None:
         self.association = Association.objects.create(
             name="Les Mains Vertes", address="12 rue des Capucins, 69001 Lyon",
@@ -80,11 +58,6 @@ class DonorBrowserTests(StaticLiveServerTestCase):
 
     # -- helpers -----------------------------------------------------------------------------
 
-    def language(self, accept: str) -> None:
-        agent = self.driver.execute_script("return navigator.userAgent")
-        self.driver.execute_cdp_cmd("Emulation.setUserAgentOverride",
-                                    {"userAgent": agent, "acceptLanguage": accept})
-
     def receipt(self, donation_id: str, amount: int) -> str:
         return receipt_url(self.live_server_url, self.key, "cafe-01", donation_id, amount,
                            "EUR", "jardin")
@@ -102,7 +75,7 @@ class DonorBrowserTests(StaticLiveServerTestCase):
         return self.driver.find_element(By.TAG_NAME, "main").text
 
     def shoot(self, name: str, reload: bool = True) -> None:
-        backoffice.BackofficeBrowserTests.shoot(self, name, reload)
+        super().shoot(name, reload)
         self.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", PHONE)
 
     # -- the walk ----------------------------------------------------------------------------

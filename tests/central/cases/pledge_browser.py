@@ -9,11 +9,8 @@ Run per database by test_backoffice_browser.py."""
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
-from pathlib import Path
 
-from django.contrib.staticfiles.testing import StaticLiveServerTestCase
 from django.core import mail
 from django.utils import timezone
 from selenium.webdriver.common.by import By
@@ -22,27 +19,12 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from central.catalog.models import Association, Project
 from central.engagement.models import Pledge, PledgeSignature
-from tests.helpers.chromium import browser, shoot
+from tests.central.cases.backoffice_browser import BrowserPages
 
 LINK = re.compile(r"https?://\S+/e/confirm/[A-Za-z0-9_-]+")
 
 
-class PledgeBrowserTests(StaticLiveServerTestCase):
-    host = "127.0.0.1"
-
-    @classmethod
-    def setUpClass(cls) -> None:
-        super().setUpClass()
-        cls.shots = Path(os.environ["BACKOFFICE_SCREENSHOTS"])
-        cls.shots.mkdir(parents=True, exist_ok=True)
-        cls.driver = browser()
-        cls.driver.set_page_load_timeout(30)
-
-    @classmethod
-    def tearDownClass(cls) -> None:
-        cls.driver.quit()
-        super().tearDownClass()
-
+class PledgeBrowserTests(BrowserPages):
     def setUp(self) -> None:
         association = Association.objects.create(name="Quartier Zéro Déchet")
         project = Project.objects.create(project_id="compost", association=association,
@@ -56,15 +38,6 @@ class PledgeBrowserTests(StaticLiveServerTestCase):
             PledgeSignature.objects.create(pledge=self.pledge, email=f"n{n}@example.org",
                                            token_sha256=f"{n}" * 64,
                                            confirmed_at=timezone.now())
-
-    def open(self, url: str) -> None:
-        self.driver.get(url if url.startswith("http") else f"{self.live_server_url}{url}")
-
-    def language(self, accept: str) -> None:
-        """The phone's languages, as its browser sends them (Accept-Language)."""
-        agent = self.driver.execute_script("return navigator.userAgent")
-        self.driver.execute_cdp_cmd("Emulation.setUserAgentOverride",
-                                    {"userAgent": agent, "acceptLanguage": accept})
 
     def text(self, element_id: str) -> str:
         return self.driver.find_element(By.ID, element_id).text
@@ -85,13 +58,13 @@ class PledgeBrowserTests(StaticLiveServerTestCase):
         self.assertEqual(self.text("count"), "2 / 3")
         label = self.driver.find_element(By.CSS_SELECTOR, "label[for=id_email]")
         self.assertTrue(label.text.startswith("E-mail"), label.text)
-        shoot(self.driver, self.shots, "pledge")
+        self.shoot("pledge")
 
         self.driver.find_element(By.ID, "id_email").send_keys("camille@")
         self.submit("sign")
         self.assertIn("Saisissez une adresse e-mail valide",
                       self.driver.find_element(By.CLASS_NAME, "errorlist").text)
-        shoot(self.driver, self.shots, "pledge-error", reload=False)
+        self.shoot("pledge-error", reload=False)
 
         field = self.driver.find_element(By.ID, "id_email")
         field.clear()
@@ -99,7 +72,7 @@ class PledgeBrowserTests(StaticLiveServerTestCase):
         self.driver.find_element(By.ID, "id_first_name").send_keys("Camille")
         self.submit("sign")
         self.assertEqual(self.text("sent"), "Regardez vos e-mails")
-        shoot(self.driver, self.shots, "pledge-sent", reload=False)
+        self.shoot("pledge-sent", reload=False)
         self.assertEqual(self.text("count"), "2 / 3", "not counted before the link")
 
         [message] = mail.outbox
@@ -107,13 +80,13 @@ class PledgeBrowserTests(StaticLiveServerTestCase):
         link = LINK.search(message.body)
         self.assertIsNotNone(link, message.body)
         self.open(link.group(0))
-        shoot(self.driver, self.shots, "pledge-confirm")
+        self.shoot("pledge-confirm")
         self.submit("confirm")
         self.assertEqual(self.text("status"), "Compté")
         self.assertEqual(self.text("count"), "3 / 3")
         self.assertEqual(self.text("reached"), "Objectif atteint !")
         self.assertTrue(self.driver.find_element(By.ID, "just-reached").is_displayed())
-        shoot(self.driver, self.shots, "pledge-confirmed", reload=False)
+        self.shoot("pledge-confirmed", reload=False)
         # The two who had confirmed and Camille are told, once each.
         told = [m for m in mail.outbox if "Objectif atteint" in m.subject]
         self.assertEqual(sorted(m.to[0] for m in told),
@@ -127,11 +100,11 @@ class PledgeBrowserTests(StaticLiveServerTestCase):
             label = self.driver.find_element(By.CSS_SELECTOR, "label[for=id_email]")
             self.assertTrue(label.text.startswith("Email"), label.text)
             self.assertEqual(self.text("sign"), "Send me the link")
-            shoot(self.driver, self.shots, "pledge-en")
+            self.shoot("pledge-en")
             self.driver.find_element(By.ID, "id_email").send_keys("camille@")
             self.submit("sign")
             self.assertIn("Enter a valid email address, like name@example.org.",
                           self.driver.find_element(By.CLASS_NAME, "errorlist").text)
-            shoot(self.driver, self.shots, "pledge-en-error", reload=False)
+            self.shoot("pledge-en-error", reload=False)
         finally:
             self.language("fr-FR,fr")

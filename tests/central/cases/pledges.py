@@ -10,7 +10,6 @@ import io
 import re
 
 from django.contrib.admin.models import LogEntry
-from django.contrib.auth.models import User
 from django.core import mail
 from django.core.management import call_command
 from django.test import TestCase, override_settings
@@ -22,15 +21,10 @@ from hypothesis.extra.django import TestCase as HypothesisTestCase
 from central.accounts.models import Membership
 from central.catalog.models import Association, Project
 from central.engagement.models import Pledge, PledgeSignature
+from tests.central.cases.backoffice import staff
 
 ADMIN = "/backoffice/"
 LINK = re.compile(r"https?://\S+/e/confirm/([A-Za-z0-9_-]+)")
-
-
-def staff(name: str, association: Association) -> User:
-    user = User.objects.create_user(name, password="pw", is_staff=True)
-    Membership.objects.create(user=user, role=Membership.ASSOCIATION, association=association)
-    return user
 
 
 class PledgeTests(TestCase):
@@ -46,7 +40,9 @@ class PledgeTests(TestCase):
             project=cls.p1, commitment="Je trie mes biodéchets", threshold=2,
             deadline=timezone.localdate() + dt.timedelta(days=30),
             outcome="La mairie installe un deuxième composteur.")
-        cls.assoc1, cls.assoc2 = staff("assoc1", cls.a1), staff("assoc2", cls.a2)
+        cls.assoc1, cls.assoc2 = (
+            staff(name, Membership.ASSOCIATION, association=a)
+            for name, a in (("assoc1", cls.a1), ("assoc2", cls.a2)))
 
     def sign(self, email: str, first_name: str = "", lang: str = "fr") -> str | None:
         """Sign on the page; returns the token of the link mailed for it (None: the mail

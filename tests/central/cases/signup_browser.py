@@ -51,11 +51,6 @@ class SignupBrowserTests(BrowserPages):
 
     # -- helpers -----------------------------------------------------------------------------
 
-    def language(self, accept: str) -> None:
-        agent = self.driver.execute_script("return navigator.userAgent")
-        self.driver.execute_cdp_cmd("Emulation.setUserAgentOverride",
-                                    {"userAgent": agent, "acceptLanguage": accept})
-
     def text(self, element_id: str) -> str:
         return self.driver.find_element(By.ID, element_id).text
 
