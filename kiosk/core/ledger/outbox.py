@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from kiosk.core import db as dbmod
-from kiosk.core.ledger.donations import COLUMNS, SELECT
+from kiosk.core.ledger.donations import SELECT
 from kiosk.core.ledger.part import LedgerPart
 from kiosk.core.ledger.records import Backlog, Donation, utc_now
 
@@ -19,7 +19,7 @@ class Outbox(LedgerPart):
         """Final, unsynced donations in ``seq`` order (never by the device clock)."""
         rows = self.db.conn.execute(f"{SELECT} WHERE {BACKLOG} AND seq > ? ORDER BY seq LIMIT ?",
                                     (after_seq, limit)).fetchall()
-        return [Donation.from_row(r, COLUMNS) for r in rows]
+        return [Donation.from_returning(r) for r in rows]
 
     def backlog(self) -> Backlog:
         count, cents, oldest_seq = self.db.conn.execute(

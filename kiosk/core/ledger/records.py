@@ -7,7 +7,7 @@ import os
 import re
 import sqlite3
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -103,6 +103,18 @@ class Donation:
     def from_row(cls, row: sqlite3.Row | tuple, columns: list[str]) -> Donation:
         return cls(**dict(zip(columns, row, strict=True)))
 
+    @classmethod
+    def from_returning(cls, row: tuple) -> Donation:
+        """A row holding every field in order (the ledger's own SELECT and RETURNING lists).
+        Fills the instance's ``__dict__`` at once: the frozen dataclass ``__init__`` sets the
+        18 fields one ``object.__setattr__`` at a time, ~4 times slower, on the donor's path."""
+        donation = object.__new__(cls)
+        donation.__dict__.update(zip(DONATION_FIELDS, row, strict=True))
+        return donation
+
+
+DONATION_FIELDS = tuple(f.name for f in fields(Donation))
+
 
 @dataclass(frozen=True)
 class Backlog:
@@ -158,7 +170,7 @@ def mask_card(value: str | None) -> str | None:
     return digits[-4:] or None
 
 
-def free_disk_bytes(path: Path) -> int:
+def free_disk_bytes(path: Path | str) -> int:
     st = os.statvfs(path)
     return st.f_bavail * st.f_frsize
 
