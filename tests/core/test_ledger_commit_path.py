@@ -40,6 +40,15 @@ def test_create_and_finish_are_one_statement_each_between_begin_and_commit(tmp_p
         "BEGIN IMMEDIATE", "UPDATE", "COMMIT"]
 
 
+def test_create_pending_returns_exactly_the_row_it_stored(tmp_path):
+    # It returns only seq from the INSERT and fills in the rest: the stored row must agree.
+    ledger = Ledger.open(tmp_path / "k.db", LIMITS)
+    for amount in (1, 500, 9_499):
+        made = ledger.create_pending("p", amount, "EUR")
+        assert made == ledger.get(made.id)
+        assert made.state == "pending" and made.sync_state == "unsynced"
+
+
 def test_seq_counter_follows_every_insert_including_an_older_releases(tmp_path):
     path = tmp_path / "k.db"
     ledger = Ledger.open(path, LIMITS)

@@ -162,11 +162,14 @@ def boot_clock_ns() -> int:
     return time.clock_gettime_ns(time.CLOCK_BOOTTIME)
 
 
+NOT_A_DIGIT = re.compile(r"\D")
+
+
 def mask_card(value: str | None) -> str | None:
     """Keep at most the last four digits of whatever card number the terminal sent."""
     if not value:
         return None
-    digits = re.sub(r"\D", "", value)
+    digits = NOT_A_DIGIT.sub("", value)
     return digits[-4:] or None
 
 
