@@ -20,8 +20,9 @@ if TYPE_CHECKING:
     import sqlite_utils
 
 BUSY_TIMEOUT_MS = 5000
-# Polling for a lock: first after 0.2 ms, doubling to 2 ms between tries.
-LOCK_POLL_FIRST_S, LOCK_POLL_MAX_S = 0.0002, 0.002
+# Polling for a lock: first after 0.2 ms, doubling to 1 ms between tries, so a waiter takes a
+# released lock within a millisecond (and a writer giving way pauses that long).
+LOCK_POLL_FIRST_S, LOCK_POLL_MAX_S = 0.0002, 0.001
 # sqlite3's own execute, without the polling: for statements inside a transaction, and called
 # directly rather than through super() (a few tenths of a microsecond per statement).
 _execute = sqlite3.Connection.execute

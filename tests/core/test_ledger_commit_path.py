@@ -1,21 +1,28 @@
 """The donor's path in as few statements as a raw commit: ``create_pending`` is BEGIN, one
 INSERT, COMMIT (the sequence from the counter and the offline cap in that INSERT; trigger
 ``donations_seq``, schema migration 8, moves the counter on); ``finish`` is BEGIN, one
-conditional UPDATE, COMMIT. The guards refuse exactly as before, with the same errors. Real
-SQLite files."""
+conditional UPDATE, COMMIT. The guards refuse exactly as before, with the same errors. And
+kiosk-sync's ``mark_synced`` holds the lock in short chunks the screen's commit gets between.
+Real SQLite files, real connections."""
 
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
+import time
 import uuid
+from pathlib import Path
 
 import pytest
 
 from kiosk.core import db as dbmod
-from kiosk.core.ledger import GuardRefused, IllegalTransition, Ledger, Limits
+from kiosk.core.ledger import GuardRefused, IllegalTransition, Ledger, Limits, State
+from kiosk.core.ledger.outbox import SYNCED_CHUNK
 from kiosk.core.schema import migrate, schema_problems
 
 LIMITS = Limits(max_donation_cents=15_000, offline_cap_cents=10_000, min_free_disk_bytes=0)
+REPO = Path(__file__).resolve().parents[2]
 
 
 def statements(ledger: Ledger, action) -> list[str]:
@@ -139,3 +146,48 @@ def test_migration_8_adds_the_seq_trigger_and_keeps_the_counter(tmp_path):
     dropped.close()
     assert "trigger donations_seq on donations is missing" in Ledger.open(
         tmp_path / "k.db", LIMITS).check()
+
+
+def test_mark_synced_commits_in_short_chunks_and_never_moves_a_pending_row(tmp_path):
+    ledger = Ledger.open(tmp_path / "k.db", Limits(15_000, 10**9, 0))
+    done = [ledger.finish(ledger.create_pending("p", 100, "EUR").id, "approved").id
+            for _ in range(2 * SYNCED_CHUNK + 3)]
+    pending = ledger.create_pending("p", 100, "EUR").id
+    ran = statements(ledger, lambda: ledger.mark_synced([*done, pending]))
+    assert ran == ["BEGIN IMMEDIATE", "UPDATE", "COMMIT"] * 3
+    assert {d.sync_state for d in ledger.in_state(State.APPROVED)} == {"synced"}
+    assert ledger.get(pending).sync_state == "unsynced"
+    assert ledger.at_risk_cents() == 100 and ledger.check() == []
+
+
+def test_a_writer_waiting_for_the_lock_gets_in_between_mark_synced_chunks(tmp_path):
+    # The screen's pending commit (another process, polling for the lock) must not wait for
+    # all of sync's chunks: it starts waiting while the first chunk holds the lock and must
+    # have committed before the last chunk commits.
+    path = tmp_path / "k.db"
+    sync = Ledger.open(path, Limits(15_000, 10**12, 0))
+    done = [sync.finish(sync.create_pending("p", 100, "EUR").id, "approved").id
+            for _ in range(8 * SYNCED_CHUNK)]
+    go = tmp_path / "go"
+    screen = subprocess.Popen([sys.executable, "-m", "tests.helpers.pending_waiter", str(path),
+                               str(go)], cwd=REPO, stdout=subprocess.PIPE, text=True)
+    assert screen.stdout.readline().strip() == "ready"
+    reader = sqlite3.connect(path)
+    screen_row_at_commit: list[int] = []
+
+    def on_statement(sql: str) -> None:
+        if sql != "COMMIT":  # traced once per chunk, before it commits
+            return
+        if not screen_row_at_commit:
+            go.touch()  # the screen starts its commit while this chunk holds the lock
+            time.sleep(0.2)
+        screen_row_at_commit.append(reader.execute(
+            "SELECT count(*) FROM donations WHERE project_id = 'screen'").fetchone()[0])
+
+    sync.db.conn.set_trace_callback(on_statement)
+    sync.mark_synced(done)
+    sync.db.conn.set_trace_callback(None)
+    assert screen.stdout.readline().strip() == "done"
+    assert screen.wait(10) == 0
+    assert len(screen_row_at_commit) == 8
+    assert screen_row_at_commit[0] == 0 and screen_row_at_commit[-1] == 1, screen_row_at_commit
