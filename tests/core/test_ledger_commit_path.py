@@ -7,6 +7,7 @@ Real SQLite files, real connections."""
 
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
 import subprocess
 import sys
@@ -15,10 +16,13 @@ import uuid
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from kiosk.core import db as dbmod
 from kiosk.core.ledger import GuardRefused, IllegalTransition, Ledger, Limits, State
 from kiosk.core.ledger.outbox import SYNCED_CHUNK
+from kiosk.core.ledger.records import utc_now, utc_stamp
 from kiosk.core.schema import migrate, schema_problems
 
 LIMITS = Limits(max_donation_cents=15_000, offline_cap_cents=10_000, min_free_disk_bytes=0)
@@ -191,3 +195,19 @@ def test_a_writer_waiting_for_the_lock_gets_in_between_mark_synced_chunks(tmp_pa
     assert screen.wait(10) == 0
     assert len(screen_row_at_commit) == 8
     assert screen_row_at_commit[0] == 0 and screen_row_at_commit[-1] == 1, screen_row_at_commit
+
+
+@given(st.integers(min_value=0, max_value=(4102444800 * 10**9) - 1))  # 1970 to 2100
+def test_utc_stamp_writes_what_datetime_writes(ns):
+    # The cached-second formatter against the datetime formatting it replaced, for any instant
+    # (and in any order, so the cache is hit and missed).
+    as_datetime = dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(microseconds=ns // 1000)
+    expected = as_datetime.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    assert utc_stamp(ns) == expected
+    assert utc_stamp(ns) == expected  # from the cache
+
+
+def test_utc_now_is_now():
+    before = dt.datetime.now(dt.UTC) - dt.timedelta(milliseconds=1)
+    stamp = dt.datetime.fromisoformat(utc_now().replace("Z", "+00:00"))
+    assert before <= stamp <= dt.datetime.now(dt.UTC)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import re
 import sqlite3
@@ -146,8 +145,24 @@ class SettingChange:
 
 
 def utc_now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace(
-        "+00:00", "Z")
+    """The wall clock in UTC to the millisecond, ``2026-11-30T10:00:00.123Z``."""
+    return utc_stamp(time.time_ns())
+
+
+# (second, its text): the date and time are formatted once per second. Every commit on the
+# donor's path stamps one; formatting a datetime each time cost ~2 µs of a ~0.2 ms commit.
+_last_second: tuple[int, str] = (-1, "")
+
+
+def utc_stamp(ns: int) -> str:
+    """``ns`` nanoseconds since the epoch as :func:`utc_now` writes them (milliseconds, floor)."""
+    global _last_second
+    second, milli = divmod(ns // 1_000_000, 1000)
+    cached = _last_second
+    if cached[0] != second:  # one tuple swapped whole: threads never see half of it
+        cached = _last_second = (second, time.strftime("%Y-%m-%dT%H:%M:%S",
+                                                       time.gmtime(second)))
+    return f"{cached[1]}.{milli:03d}Z"
 
 
 def boot_id() -> str:
