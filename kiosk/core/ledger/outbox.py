@@ -44,7 +44,7 @@ class Outbox(LedgerPart):
         pause between them: the screen's pending commit waiting for the lock takes it in that
         gap instead of waiting for the whole batch (back to back, the next chunk's BEGIN won
         the lock a microsecond after the COMMIT, before the screen's next try). kiosk-sync
-        uploads the next batch meanwhile, so the pauses cost its drain nothing. A crash
+        uploads the next batch meanwhile, which the pauses should hide behind. A crash
         between chunks loses nothing: the rest are sent again, answered ``duplicate``."""
         ids = list(donation_ids)
         now = utc_now()
