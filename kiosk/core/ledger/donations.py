@@ -55,7 +55,8 @@ NEW_ROW_DEFAULTS = (None, None, None, None, None, "unsynced", 0, None, None)
 FINISH = ("UPDATE donations SET state = ?, finished_at = ?, finished_mono_ns = ?, auth_code = ?,"
           " card_suffix = ?, reason = ? WHERE id = ? AND state = 'pending'"
           f" RETURNING {RETURNING}")
-assert {s for s, moves in TRANSITIONS.items() if moves} == {State.PENDING}
+if {s for s, moves in TRANSITIONS.items() if moves} != {State.PENDING}:
+    raise RuntimeError("FINISH moves only pending rows: update it with TRANSITIONS")
 
 
 def created_between(start: str | None, end: str | None) -> tuple[str, list[str]]:
