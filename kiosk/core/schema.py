@@ -199,10 +199,24 @@ def _v7_at_risk_counter(db: Database) -> None:
                  f" WHEN {moved} != 0 BEGIN {update.format(moved)} END")
 
 
+SEQ_COUNTER = "donation_seq"
+
+
+def _v8_donation_seq_trigger(db: Database) -> None:
+    # The sequence counter follows every inserted row, so create_pending takes its seq from the
+    # counter inside its one INSERT (one statement where there were two). max(): a rolled-back
+    # release bumps the counter itself before inserting, and must find it where it left it.
+    db.conn.execute(
+        "CREATE TRIGGER donations_seq AFTER INSERT ON donations BEGIN"
+        f" INSERT INTO counters (name, value) VALUES ('{SEQ_COUNTER}', NEW.seq)"
+        " ON CONFLICT (name) DO UPDATE SET value = max(value, excluded.value); END")
+
+
 # Append only. Never edit a migration that has shipped; add a new one.
 MIGRATIONS: list[Migration] = [_v1_ledger, _v2_catalog_supporters, _v3_catalog_asks,
                                _v4_catalog_pledges, _v5_catalog_sponsor,
-                               _v6_engagement_counts, _v7_at_risk_counter]
+                               _v6_engagement_counts, _v7_at_risk_counter,
+                               _v8_donation_seq_trigger]
 
 
 def _run_script(conn: sqlite3.Connection, script: str) -> None:

@@ -1,6 +1,7 @@
 """Draining the outbox: final, unsynced donations sent in ``seq`` order, in batches.
 
-``created`` and ``duplicate`` mark rows synced (one transaction per batch); ``conflict`` and
+``created`` and ``duplicate`` mark rows synced (short transactions of a few dozen rows, the
+screen's commits let in between them: ``Ledger.mark_synced``); ``conflict`` and
 non-retryable rejects go to quarantine (kept, counted, shown to the operator, never deleted);
 anything else stays unsynced and is sent again later. Only one batch is in memory at a time,
 so a backlog of 100 000 costs no more memory than a backlog of 100.

@@ -102,13 +102,14 @@ def test_pragmas_on_every_connection(tmp_path):
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
     assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
-    assert conn.execute("PRAGMA busy_timeout").fetchone()[0] == dbmod.BUSY_TIMEOUT_MS
+    # SQLite's sleeping busy handler off: the connection polls for locks (test_db_lock).
+    assert conn.execute("PRAGMA busy_timeout").fetchone()[0] == 0
 
 
-def test_immediate_takes_the_write_lock_at_begin(tmp_path):
+def test_immediate_takes_the_write_lock_at_begin(tmp_path, monkeypatch):
+    monkeypatch.setattr(dbmod, "BUSY_TIMEOUT_MS", 50)
     first = dbmod.connect(tmp_path / "x.db")
     second = dbmod.connect(tmp_path / "x.db")
-    second.conn.execute("PRAGMA busy_timeout = 50")
     with dbmod.immediate(first):
         with pytest.raises(sqlite3.OperationalError, match="locked"):
             second.conn.execute("BEGIN IMMEDIATE")

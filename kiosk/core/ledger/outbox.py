@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 
 from kiosk.core import db as dbmod
-from kiosk.core.ledger.donations import COLUMNS, SELECT
+from kiosk.core.ledger.donations import SELECT
 from kiosk.core.ledger.part import LedgerPart
 from kiosk.core.ledger.records import Backlog, Donation, utc_now
 
 # The backlog: final donations not confirmed by the central API (quarantined ones are kept
 # aside, pending ones are not final yet). Written once; every count of it uses this.
 BACKLOG = "sync_state = 'unsynced' AND state != 'pending'"
+# Rows marked synced per transaction: ~0.3 ms of statements (100 took ~1.5 ms on this
+# machine, all of it a wait for the screen's pending commit when they met).
+SYNCED_CHUNK = 25
 
 
 class Outbox(LedgerPart):
@@ -19,7 +23,7 @@ class Outbox(LedgerPart):
         """Final, unsynced donations in ``seq`` order (never by the device clock)."""
         rows = self.db.conn.execute(f"{SELECT} WHERE {BACKLOG} AND seq > ? ORDER BY seq LIMIT ?",
                                     (after_seq, limit)).fetchall()
-        return [Donation.from_row(r, COLUMNS) for r in rows]
+        return [Donation.from_returning(r) for r in rows]
 
     def backlog(self) -> Backlog:
         count, cents, oldest_seq = self.db.conn.execute(
@@ -34,12 +38,25 @@ class Outbox(LedgerPart):
             "SELECT count(*) FROM donations WHERE sync_state = 'quarantined'").fetchone()[0]
 
     def mark_synced(self, donation_ids: Iterable[str]) -> int:
+        """Record the central API's confirmation of these donations (pending ones never move).
+
+        In chunks of :data:`SYNCED_CHUNK`, one UPDATE and one short transaction each, with a
+        pause between them: the screen's pending commit waiting for the lock takes it in that
+        gap instead of waiting for the whole batch (back to back, the next chunk's BEGIN won
+        the lock a microsecond after the COMMIT, before the screen's next try). kiosk-sync
+        uploads the next batch meanwhile, which the pauses should hide behind. A crash
+        between chunks loses nothing: the rest are sent again, answered ``duplicate``."""
         ids = list(donation_ids)
         now = utc_now()
-        with dbmod.immediate(self.db) as conn:
-            conn.executemany("UPDATE donations SET sync_state = 'synced', synced_at = ?,"
+        for start in range(0, len(ids), SYNCED_CHUNK):
+            if start:
+                time.sleep(dbmod.LOCK_POLL_MAX_S)  # a waiting writer's next try lands in it
+            chunk = ids[start:start + SYNCED_CHUNK]
+            with dbmod.immediate(self.db) as conn:
+                conn.execute("UPDATE donations SET sync_state = 'synced', synced_at = ?,"
                              " sync_attempts = sync_attempts + 1, sync_error = NULL"
-                             " WHERE id = ? AND state != 'pending'", [(now, i) for i in ids])
+                             f" WHERE id IN ({', '.join('?' * len(chunk))})"
+                             " AND state != 'pending'", (now, *chunk))
         return len(ids)
 
     def quarantine(self, donation_id: str, error: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from kiosk.core.db import Database
@@ -15,3 +16,5 @@ class LedgerPart:
         self.db = db
         self.path = path
         self.limits = limits
+        # A str, for the free-disk guard's statvfs: Path.parent costs more than the call.
+        self.data_dir = os.fspath(path.parent)

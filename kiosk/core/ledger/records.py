@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import re
 import sqlite3
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -103,6 +102,18 @@ class Donation:
     def from_row(cls, row: sqlite3.Row | tuple, columns: list[str]) -> Donation:
         return cls(**dict(zip(columns, row, strict=True)))
 
+    @classmethod
+    def from_returning(cls, row: tuple) -> Donation:
+        """A row holding every field in order (the ledger's own SELECT and RETURNING lists).
+        Fills the instance's ``__dict__`` at once: the frozen dataclass ``__init__`` sets the
+        18 fields one ``object.__setattr__`` at a time, ~4 times slower, on the donor's path."""
+        donation = object.__new__(cls)
+        donation.__dict__.update(zip(DONATION_FIELDS, row, strict=True))
+        return donation
+
+
+DONATION_FIELDS = tuple(f.name for f in fields(Donation))
+
 
 @dataclass(frozen=True)
 class Backlog:
@@ -134,8 +145,24 @@ class SettingChange:
 
 
 def utc_now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace(
-        "+00:00", "Z")
+    """The wall clock in UTC to the millisecond, ``2026-11-30T10:00:00.123Z``."""
+    return utc_stamp(time.time_ns())
+
+
+# (second, its text): the date and time are formatted once per second. Every commit on the
+# donor's path stamps one; formatting a datetime each time cost ~2 µs of a ~0.2 ms commit.
+_last_second: tuple[int, str] = (-1, "")
+
+
+def utc_stamp(ns: int) -> str:
+    """``ns`` nanoseconds since the epoch as :func:`utc_now` writes them (milliseconds, floor)."""
+    global _last_second
+    second, milli = divmod(ns // 1_000_000, 1000)
+    cached = _last_second
+    if cached[0] != second:  # one tuple swapped whole: threads never see half of it
+        cached = _last_second = (second, time.strftime("%Y-%m-%dT%H:%M:%S",
+                                                       time.gmtime(second)))
+    return f"{cached[1]}.{milli:03d}Z"
 
 
 def boot_id() -> str:
@@ -150,15 +177,18 @@ def boot_clock_ns() -> int:
     return time.clock_gettime_ns(time.CLOCK_BOOTTIME)
 
 
+NOT_A_DIGIT = re.compile(r"\D")
+
+
 def mask_card(value: str | None) -> str | None:
     """Keep at most the last four digits of whatever card number the terminal sent."""
     if not value:
         return None
-    digits = re.sub(r"\D", "", value)
+    digits = NOT_A_DIGIT.sub("", value)
     return digits[-4:] or None
 
 
-def free_disk_bytes(path: Path) -> int:
+def free_disk_bytes(path: Path | str) -> int:
     st = os.statvfs(path)
     return st.f_bavail * st.f_frsize
 
