@@ -67,7 +67,9 @@ def test_an_open_ask_on_the_loop_and_its_sign_up_qr(tmp_path: Path, size: str,
     assert report["full_ask_band"] == ""
     # Giving is still two taps: « Je donne », then an amount, and the payment starts.
     assert report["give_screens"] == ["amount", "payment"]
-    # The anonymous counts of all this: the first slide shown twice (back to it with the
+    assert report["written_on_the_loop"] == {"proj-1 slide_shown": 1}
+    # The anonymous counts of all this (the gift's written at the app's stop: a clean stop
+    # loses none): the first slide shown twice (back to it with the
     # arrow), the second once, « Je participe » once; then one gift.
     assert report["engagement"] == {
         "proj-1 slide_shown": 2, "proj-2 slide_shown": 1, "proj-1 participate_tapped": 1,
@@ -89,7 +91,7 @@ def whole_width(label: Any) -> float:
 
 
 def steps(d: Any) -> Iterator[Any]:
-    from tests.screen.ui_driver import counts_written, tap
+    from tests.screen.ui_driver import engagement_by_project, tap
 
     app = d.app
     attract = app.screen("attract")
@@ -107,6 +109,11 @@ def steps(d: Any) -> Iterator[Any]:
         for w in (ids.ask_what, ids.ask_when, ids.ask_count)) and all(
         w.right <= ids.join.x + 1 for w in (ids.ask_when, ids.ask_count))
     d.shot("attract-ask")
+    # The loop writes its counts while it runs (every count_flush_s), not only at the stop.
+    yield 0.8
+    written = app._io.submit(engagement_by_project, app.context.ledger)
+    yield written.done
+    d.report["written_on_the_loop"] = written.result()
     tap(slide.ids.join)
     yield lambda: slide.ask_qr is not None
     yield 0.3
@@ -134,7 +141,6 @@ def steps(d: Any) -> Iterator[Any]:
     screens.append(app.manager.current)
     d.report["give_screens"] = screens
     yield d.at("thanks")
-    yield from counts_written(app)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -169,7 +175,8 @@ def main(argv: list[str] | None = None) -> int:
                             custom_max_cents=15000, idle_timeout_s=30, payment_timeout_s=60)
     context = KioskContext(flow_settings=settings, projects=projects, ledger=ledger, port=port,
                            device_id="kiosk-test-01", receipt_base_url="http://127.0.0.1:9/api",
-                           language=args.lang, slide_duration_s=30, health_interval_s=0.5)
+                           language=args.lang, slide_duration_s=30, health_interval_s=0.5,
+                           count_flush_s=0.5)
     register_font()
     tune_interpreter()
     app = KioskApp(context)
