@@ -56,41 +56,6 @@ class Picture(Widget):
     fitted_size = AliasProperty(_fitted, bind=("texture", "size"), cache=True)
 
 
-class PositionDots(Widget):
-    """○ ● ○: where the shown item is among ``count``, drawn as circles (a ring each, filled
-    for ``current``). Not a text label: a label's new text is a texture upload, which with
-    software OpenGL waits for the frame being drawn (a stall of a few frames at every slide);
-    circles only move vertices. Centred in the widget; ``color`` as a theme's rgba."""
-
-    count = NumericProperty(0)
-    current = NumericProperty(0)
-    dot = NumericProperty(10)  # diameter
-    gap = NumericProperty(8)
-    color = ColorProperty([1, 1, 1, 1])
-
-    def __init__(self, **kwargs: Any):
-        self._redraw = Clock.create_trigger(self._draw, -1)
-        super().__init__(**kwargs)
-        self.bind(count=self._redraw, current=self._redraw, dot=self._redraw,
-                  gap=self._redraw, color=self._redraw, pos=self._redraw, size=self._redraw)
-
-    def _draw(self, *_args: Any) -> None:
-        from kivy.graphics import Color, Ellipse, Line
-
-        self.canvas.clear()
-        count, d = int(self.count), self.dot
-        width = count * d + max(0, count - 1) * self.gap
-        x, y = self.center_x - width / 2, self.center_y - d / 2
-        with self.canvas:
-            Color(rgba=self.color)
-            for i in range(count):
-                if i == int(self.current):
-                    Ellipse(pos=(x, y), size=(d, d))
-                else:
-                    Line(circle=(x + d / 2, y + d / 2, d / 2 - 1), width=1.2)
-                x += d + self.gap
-
-
 class FitLabel(Label):
     """Wrapped text that shrinks (down to ``min_font_size``) until it fits its height, so a
     long project summary is never cut at the top or bottom of the slide."""

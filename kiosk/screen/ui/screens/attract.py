@@ -176,7 +176,7 @@ class AttractScreen(KioskScreen):
 
     index = NumericProperty(0)
     current_project_id = StringProperty("")
-    dot_count = NumericProperty(0)  # the position dots under the slides: ○ ● ○
+    dots = StringProperty("")  # where the shown project is among them: ○ ● ○
     several = BooleanProperty(False)  # arrows and dots only when there is a choice
     shop_amount = StringProperty("")  # the shop's total for the month, "" when not shown
     shop_words = StringProperty("")
@@ -379,7 +379,7 @@ class AttractScreen(KioskScreen):
         slide = self._slide(index)
         self.index, self.current_project_id = index, slide.project_id
         self.several = len(self.projects) > 1
-        self.dot_count = len(self.projects)
+        self.dots = " ".join("●" if i == index else "○" for i in range(len(self.projects)))
         self._load_photo(slide, index)
         manager.transition = (SlideTransition(direction=direction, duration=0.6) if animate
                               else NoTransition())
