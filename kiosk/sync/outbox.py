@@ -5,6 +5,10 @@ screen's commits let in between them: ``Ledger.mark_synced``); ``conflict`` and
 non-retryable rejects go to quarantine (kept, counted, shown to the operator, never deleted);
 anything else stays unsynced and is sent again later. Only one batch is in memory at a time,
 so a backlog of 100 000 costs no more memory than a backlog of 100.
+
+Between batches the drain pauses briefly (``BATCH_PAUSE_S``): on a device sync shares the CPU
+and the ledger's write lock with the screen, and a backlog drained flat out would take both in
+long runs; the pause is where the screen's frames and a donor's pending commit get in.
 """
 
 from __future__ import annotations
@@ -18,6 +22,9 @@ from kiosk.core.ledger import Donation, Ledger
 from kiosk.sync.client import ApiClient, TooLarge, Transient
 
 STATUSES = ("created", "duplicate", "conflict", "rejected")
+# A frame or so of a 60 Hz screen; the next batch's upload goes on meanwhile, so a backlog of
+# 10 000 in batches of 100 takes at most a second longer.
+BATCH_PAUSE_S = 0.01
 
 
 @dataclass(frozen=True)
@@ -80,9 +87,10 @@ def parse_results(doc: Any, sent_ids: list[str]) -> dict[str, ItemResult]:
 
 
 class Outbox:
-    def __init__(self, ledger: Ledger, client: ApiClient, device_id: str, batch_size: int = 100):
+    def __init__(self, ledger: Ledger, client: ApiClient, device_id: str, batch_size: int = 100,
+                 pause_s: float = BATCH_PAUSE_S):
         self.ledger, self.client, self.device_id = ledger, client, device_id
-        self.batch_size = batch_size
+        self.batch_size, self.pause_s = batch_size, pause_s
 
     def drain(self, stop: threading.Event | None = None) -> DrainReport:
         """Send everything unsynced once, in seq order. Raises the client's errors for the
@@ -115,6 +123,8 @@ class Outbox:
                 upload = pool.submit(self._upload, following) if following else None
                 self.apply(batch, results, report)
                 batch = following
+                if batch and self.pause_s > 0:  # leave the CPU and the write lock a moment
+                    (stop or threading.Event()).wait(self.pause_s)
         return report
 
     def _upload(self, batch: list[Donation]) -> dict[str, ItemResult]:

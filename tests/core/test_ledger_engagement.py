@@ -137,3 +137,27 @@ def test_a_count_is_never_part_of_a_donation_transaction(tmp_path) -> None:
     assert len(screen.in_state(State.PENDING)) == 50
     screen.close()
     counter.close()
+
+
+def test_a_batch_adds_its_counts_in_one_transaction(ledger: Ledger) -> None:
+    ledger.count(Counter.SLIDE_SHOWN, "velo", hour=H10)
+    statements: list[str] = []
+    ledger.db.conn.set_trace_callback(statements.append)
+    ledger.add_counts({(H10, "velo", Counter.SLIDE_SHOWN): 4,
+                       (H11, "chats", Counter.GIVE_TAPPED): 2})
+    ledger.db.conn.set_trace_callback(None)
+    assert [s for s in statements if s == "COMMIT"] == ["COMMIT"]  # one durable commit
+    assert ledger.engagement_totals() == {(H10, "velo", "slide_shown"): 5,
+                                          (H11, "chats", "give_tapped"): 2}
+    assert {r["count"] for r in ledger.unsent_counts(10)} == {5, 2}
+
+
+@pytest.mark.parametrize("bad", [
+    {(H10, "", Counter.SLIDE_SHOWN): 1},
+    {(H10, "velo", "card_number"): 1},
+    {(H10, "velo", Counter.SLIDE_SHOWN): 0},
+])
+def test_a_batch_with_one_bad_count_writes_none(ledger: Ledger, bad: dict) -> None:
+    with pytest.raises(ValueError):
+        ledger.add_counts({(H10, "chats", Counter.SLIDE_SHOWN): 1, **bad})
+    assert ledger.engagement_totals() == {}

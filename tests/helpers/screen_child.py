@@ -90,7 +90,7 @@ def run_screen_child(argv: list[str] | None, steps: Callable[[Driver], Iterator[
                            projects=projects(make_projects(args.workdir / "photos")),
                            ledger=ledger, port=port, device_id="kiosk-test-01",
                            receipt_base_url="http://127.0.0.1:9/api", language=args.lang,
-                           slide_duration_s=30, health_interval_s=0.5,
+                           slide_duration_s=30, health_interval_s=0.5, count_flush_s=0.5,
                            owner=owner(data_dir) if owner is not None else None)
     register_font()
     tune_interpreter()

@@ -51,7 +51,9 @@ def test_an_open_ask_on_the_loop_and_its_sign_up_qr(tmp_path: Path, size: str,
     assert report["full_ask_band"] == ""
     # Giving is still two taps: « Je donne », then an amount, and the payment starts.
     assert report["give_screens"] == ["amount", "payment"]
-    # The anonymous counts of all this: the first slide shown twice (back to it with the
+    assert report["written_on_the_loop"] == {"proj-1 slide_shown": 1}
+    # The anonymous counts of all this (the gift's written at the app's stop: a clean stop
+    # loses none): the first slide shown twice (back to it with the
     # arrow), the second once, « Je participe » once; then one gift.
     assert report["engagement"] == {
         "proj-1 slide_shown": 2, "proj-2 slide_shown": 1, "proj-1 participate_tapped": 1,
@@ -72,14 +74,15 @@ def whole_width(label: Any) -> float:
     return core.content_width
 
 
-def band_and_join(d: Any, shot: str) -> Iterator[Any]:
+def band_and_join(d: Any, shot: str, read_counts: bool = False) -> Iterator[Any]:
     """Once the loop shows its first photo: that slide's band (an ask's or a pledge's) in the
     report, as ``band``, whether its words fit beside the button (``band_fits``) and whether
     any had to be shortened (``band_shortened``); screenshot ``shot``; then its join button
     tapped: whether the details fit beside the QR (``panel_fits``), where the screen stands
     (``after_join``, ``join_caption``) and how many donations there are
-    (``donations_after_join``)."""
-    from tests.screen.ui_driver import tap
+    (``donations_after_join``). ``read_counts``: before the tap, the engagement counts the
+    loop has written so far (``written_on_the_loop``)."""
+    from tests.screen.ui_driver import engagement_by_project, tap
 
     app = d.app
     attract = app.screen("attract")
@@ -98,6 +101,11 @@ def band_and_join(d: Any, shot: str) -> Iterator[Any]:
         for w in words) and all(w.right <= ids.join.x + 1 for w in words[1:])
     d.report["band_shortened"] = any(w._label.is_shortened for w in words)
     d.shot(shot)
+    if read_counts:  # the loop writes its counts while it runs (every count_flush_s)
+        yield 0.8
+        written = app._io.submit(engagement_by_project, app.context.ledger)
+        yield written.done
+        d.report["written_on_the_loop"] = written.result()
     tap(ids.join)
     yield lambda: slide.ask_qr is not None
     yield 0.3
@@ -112,12 +120,12 @@ def band_and_join(d: Any, shot: str) -> Iterator[Any]:
 
 
 def steps(d: Any) -> Iterator[Any]:
-    from tests.screen.ui_driver import counts_written, tap
+    from tests.screen.ui_driver import tap
 
     app = d.app
     attract = app.screen("attract")
     slides = attract.ids.slides
-    yield from band_and_join(d, "attract-ask")
+    yield from band_and_join(d, "attract-ask", read_counts=True)
     d.shot("attract-ask-qr")
     tap(attract.ids.next)
     yield 0.05
@@ -135,7 +143,6 @@ def steps(d: Any) -> Iterator[Any]:
     screens.append(app.manager.current)
     d.report["give_screens"] = screens
     yield d.at("thanks")
-    yield from counts_written(app)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -335,15 +335,6 @@ def scenario_steps(d: Driver, name: str) -> Iterator[Any]:
     tap(d.widget(final, "done"))
     yield d.at("attract")
     d.report["screens"].append("attract")
-    yield from counts_written(app)
-
-
-def counts_written(app: Any) -> Iterator[Any]:
-    """Until the engagement counts queued so far are in the ledger: the screen writes them on
-    its one I/O thread, in order, so a no-op queued behind them marks the end."""
-    yield 0.1  # a count is handed to the I/O thread on the next frame
-    behind = app._io.submit(lambda: None)
-    yield behind.done
 
 
 def run_steps(app: Any, steps: Iterator[Any], timeout_s: float, on_done: Callable) -> None:

@@ -212,3 +212,28 @@ def test_unusual_but_legitimate_terminal_texts_are_accepted(kiosk: Kiosk) -> Non
         kiosk.ledger.finish(d.id, "declined", auth_code=auth, reason=reason)
     assert kiosk.service().run_once() == 0
     assert_invariant(kiosk.central, kiosk.ledger)
+
+
+def test_the_drain_pauses_between_batches_and_a_stop_cuts_the_pause(kiosk: Kiosk) -> None:
+    """Between batches the drain leaves the CPU and the ledger's write lock to the screen; a
+    stop asked meanwhile ends the drain at once, with what was confirmed kept."""
+    from kiosk.sync.outbox import Outbox
+
+    add_donations(kiosk.ledger, N_DONATIONS)  # three batches: two pauses
+    client = kiosk.client()
+    try:
+        t0 = time.monotonic()
+        report = Outbox(kiosk.ledger, client, "cafe-test-01", pause_s=0.5).drain()
+        assert time.monotonic() - t0 >= 2 * 0.5
+        assert report.synced == N_DONATIONS
+        assert_invariant(kiosk.central, kiosk.ledger)
+
+        add_donations(kiosk.ledger, N_DONATIONS, seed=2)
+        stop = threading.Event()
+        threading.Timer(0.3, stop.set).start()  # during the first pause
+        t0 = time.monotonic()
+        report = Outbox(kiosk.ledger, client, "cafe-test-01", pause_s=30).drain(stop)
+        assert time.monotonic() - t0 < 10  # not the 30 s pause
+        assert 0 < report.synced < N_DONATIONS
+    finally:
+        client.close()

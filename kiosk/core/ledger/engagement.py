@@ -1,10 +1,11 @@
 """Anonymous engagement counts (:mod:`kiosk.core.funnel`): one row per (UTC hour, project,
-counter), incremented by one short UPSERT, read by the heartbeat as absolute snapshots."""
+counter), incremented by short UPSERTs (a batch of them in one transaction), read by the
+heartbeat as absolute snapshots."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from kiosk.core import db as dbmod
@@ -19,15 +20,27 @@ class Engagement(LedgerPart):
         Its own short transaction, never a donation's: a count that fails (or waits) changes
         nothing of a donation. The row is unsent again, so the next heartbeat carries its new
         total even if its hour was already confirmed."""
-        counter = Counter(counter)
-        if not project_id:
-            raise ValueError("a count needs a project id")
+        self.add_counts({(hour or current_hour(), project_id, counter): 1})
+
+    def add_counts(self, counts: Mapping[tuple[str, str, Counter], int]) -> None:
+        """Add each ``n`` of ``{(hour, project id, counter): n}`` in one short transaction (the
+        screen gathers its counts in memory and writes them now and then: one durable commit
+        instead of one per slide shown). All or nothing: an unknown counter, an empty project
+        id or a count below one writes none of them."""
+        rows = []
+        for (hour, project_id, counter), n in counts.items():
+            if not project_id:
+                raise ValueError("a count needs a project id")
+            if n < 1:
+                raise ValueError(f"a count adds at least one, not {n}")
+            rows.append((hour, project_id, Counter(counter).value, n))
+        if not rows:
+            return
         with dbmod.immediate(self.db) as conn:
-            conn.execute(
+            conn.executemany(
                 "INSERT INTO engagement_counts (hour, project_id, counter, count, sent)"
-                " VALUES (?, ?, ?, 1, 0) ON CONFLICT (hour, project_id, counter)"
-                " DO UPDATE SET count = count + 1, sent = 0",
-                (hour or current_hour(), project_id, counter.value))
+                " VALUES (?, ?, ?, ?, 0) ON CONFLICT (hour, project_id, counter)"
+                " DO UPDATE SET count = count + excluded.count, sent = 0", rows)
 
     def unsent_counts(self, limit: int) -> list[dict[str, Any]]:
         """Rows the central service has not confirmed at their present count, oldest hour

@@ -55,6 +55,7 @@ from kiosk.core.funnel import Counter
 from kiosk.core.money import format_cents
 from kiosk.payment.runner import PaymentPort, run_donation
 from kiosk.screen.catalog_watch import CatalogWatch
+from kiosk.screen.count_batch import CountBatch, CountKey
 from kiosk.screen.donation_flow import (
     CancelPayment,
     DonationFlow,
@@ -86,6 +87,9 @@ _T = TypeVar("_T")
 
 log = logging.getLogger("kiosk.screen")
 PREWARM_AFTER_S = 2.0
+# How long at most the app's stop waits for the last engagement counts to be written (behind
+# a payment still running, say); they are written before the process exits all the same.
+COUNTS_STOP_WAIT_S = 5.0
 DONOR_SCREENS = ("projects", "amount", "payment", "thanks", "outcome", "keypad")
 STAGES = {
     "connecting": "Connecting to the terminal…",
@@ -121,6 +125,9 @@ class KioskContext:
     # Where the first slide's photo is kept, scaled, across restarts (pictures.FirstPhotoCache);
     # None: decoded at every start.
     first_photo_cache: Path | None = None
+    # Engagement counts gathered in memory are written this often, on the attract loop only
+    # (never beside a donor's payment); a crash loses at most this long of counts.
+    count_flush_s: float = 30.0
 
 
 class KioskApp(App):
@@ -166,7 +173,8 @@ class KioskApp(App):
         self.context = context
         self.lang = context.language
         self.flow = DonationFlow(context.flow_settings, on_count=self.count)
-        self._counts_waiting: list[tuple[Counter, str]] = []
+        self.counts = CountBatch()
+        self._stopping = False
         self.projects = list(context.projects)
         self._io = ThreadPoolExecutor(1, thread_name_prefix="kiosk-io")   # ledger + pay
         self._side = ThreadPoolExecutor(1, thread_name_prefix="kiosk-side")  # cancel, status
@@ -209,6 +217,7 @@ class KioskApp(App):
         self.screen("attract").start(Window.size)
         Clock.schedule_once(self._prewarm, PREWARM_AFTER_S)
         Clock.schedule_interval(self._tick, 0.5)
+        Clock.schedule_interval(self._flush_counts, self.context.count_flush_s)
         self.health_schedule.start()
         return self.manager
 
@@ -285,9 +294,17 @@ class KioskApp(App):
         self.local_progress = local
 
     def on_stop(self) -> None:
+        if self._stopping:
+            return  # Kivy dispatches on_stop from stop() and again as run() returns
         if self.owner is not None:
             self.owner.stop()
-        self._io.shutdown(wait=False, cancel_futures=True)
+        self._stopping = True  # a payment still queued on the I/O thread does not start
+        last = self._io.submit(self._write_counts, self.counts.take())
+        self._io.shutdown(wait=False)
+        try:  # a clean stop loses no count: written behind whatever the I/O thread is doing
+            last.result(timeout=COUNTS_STOP_WAIT_S)
+        except TimeoutError:
+            log.warning("engagement counts still waiting for the I/O thread at stop")
         self._side.shutdown(wait=False, cancel_futures=True)
         self._pictures.shutdown(wait=False, cancel_futures=True)
 
@@ -417,26 +434,23 @@ class KioskApp(App):
     # -- anonymous engagement counts (kiosk.core.funnel) -----------------------------------
 
     def count(self, counter: Counter, project_id: str) -> None:
-        """UI thread, never waits: queued, then written on the I/O thread from the next
-        frame, so a payment submitted by the same tap is ahead of it (the pending commit is
-        never behind a count)."""
-        self._counts_waiting.append((counter, project_id))
-        if len(self._counts_waiting) == 1:
-            Clock.schedule_once(self._submit_counts, 0)
+        """UI thread, never waits: gathered in memory (kiosk.screen.count_batch) and written
+        with the others by the next flush on the attract loop, or at the app's stop."""
+        self.counts.add(counter, project_id)
 
-    def _submit_counts(self, _dt: float = 0) -> None:
-        waiting, self._counts_waiting = self._counts_waiting, []
-        if waiting:
-            self._io.submit(self._write_counts, waiting)
+    def _flush_counts(self, _dt: float = 0) -> None:
+        """Every ``count_flush_s``, on the attract loop only: the I/O thread stays free for a
+        donor's payment, whose pending commit never waits behind a batch of counts."""
+        if self.counts and self.flow.step is FlowStep.ATTRACT:
+            self._io.submit(self._write_counts, self.counts.take())
 
-    def _write_counts(self, waiting: list[tuple[Counter, str]]) -> None:
-        """I/O thread: each count in its own short transaction; a failure loses that count
-        only (never a donation, never the screen)."""
-        for counter, project_id in waiting:
-            try:
-                self.context.ledger.count(counter, project_id)
-            except Exception as e:  # noqa: BLE001 - a count is never worth an error screen
-                log.warning("engagement count %s for %s not stored: %s", counter, project_id, e)
+    def _write_counts(self, counts: dict[CountKey, int]) -> None:
+        """I/O thread: the batch in one short transaction; a failure loses that batch only
+        (never a donation, never the screen)."""
+        try:
+            self.context.ledger.add_counts(counts)
+        except Exception as e:  # noqa: BLE001 - a count is never worth an error screen
+            log.warning("%d engagement counts not stored: %s", sum(counts.values()), e)
 
     # -- effects ----------------------------------------------------------------------
 
@@ -454,6 +468,8 @@ class KioskApp(App):
     def _payment_worker(self, start: StartPayment) -> None:
         """Worker thread: the whole attempt, then one hand-back to the UI thread."""
         ctx = self.context
+        if self._stopping:
+            return  # queued when the app stopped: never started, nothing to recover
         if ctx.port is None:
             result = PaymentResult(FlowOutcome.NOT_STARTED, None, start.amount_cents,
                                    "no terminal bridge client")

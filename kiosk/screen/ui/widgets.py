@@ -7,10 +7,17 @@ from typing import Any
 
 from kivy.clock import Clock
 from kivy.lang import Builder
-from kivy.properties import NumericProperty, StringProperty
+from kivy.properties import (
+    AliasProperty,
+    ColorProperty,
+    NumericProperty,
+    ObjectProperty,
+    StringProperty,
+)
 from kivy.uix.button import Button
 from kivy.uix.label import Label
 from kivy.uix.screenmanager import Screen
+from kivy.uix.widget import Widget
 
 from kiosk.screen.ui import theme
 
@@ -25,6 +32,28 @@ class KioskButton(Button):
     bg = StringProperty(theme.BUTTON)
     fg = StringProperty(theme.BUTTON_TEXT)
 
+
+
+class Picture(Widget):
+    """A texture at the largest size that fits the widget, centred (Kivy's Image with
+    ``fit_mode: 'contain'``), drawn as one rectangle, and nothing without a texture.
+
+    Kivy's Image draws a stencil pass on every frame (two widget-sized quads and the stencil
+    buffer around the picture): with software OpenGL each of them is filled pixel by pixel,
+    which cost the attract loop's slide transitions a third of their CPU. A picture that only
+    has to fit needs no clipping."""
+
+    texture = ObjectProperty(None, allownone=True)
+    color = ColorProperty([1, 1, 1, 1])
+
+    def _fitted(self) -> tuple[float, float]:
+        if self.texture is None or self.width <= 0 or self.height <= 0:
+            return 0.0, 0.0
+        tw, th = self.texture.size
+        ratio = min(self.width / max(1, tw), self.height / max(1, th))
+        return tw * ratio, th * ratio
+
+    fitted_size = AliasProperty(_fitted, bind=("texture", "size"), cache=True)
 
 
 class FitLabel(Label):
