@@ -21,6 +21,7 @@ from central.backoffice.models import StaffAction
 from central.catalog.models import Association, Project, Shop, ShopProject
 from central.devices import services as device_services
 from central.devices.models import Device
+from central.donations.services import ingest_batch
 from kiosk.core.ledger.records import Donation as KioskDonation
 from tests.central.helpers import donation, heartbeat
 
@@ -194,6 +195,49 @@ class BackofficePageTests(TestCase):
         self.assertEqual(self.get(self.shop1, f"{BO}shops/{self.s2.pk}/print/2026-03/")
                          .status_code, 404)
         self.assertEqual(self.get(self.assoc1, f"{BO}shops/{self.s1.pk}/").status_code, 404)
+
+    def test_a_large_selection_is_paged_in_the_database_with_the_same_numbers(self) -> None:
+        # A donation a day on each kiosk for 300 days (May 2025 to February 2026, before the
+        # fixture's March): 600 rows by kiosk and by day, more than the page reads at once
+        # (views.MONEY_ROWS_AT_ONCE), so counted, sliced and totalled in the database.
+        first = dt.datetime(2025, 5, 1, 10, tzinfo=dt.UTC)
+        want: dict[tuple, int] = {}
+        for kiosk, base in ((self.k1, 100), (self.k2, 7)):
+            items = []
+            for n in range(300):
+                at = iso(first + dt.timedelta(days=n))
+                items.append(donation(kiosk.seq + n + 1, "p2", base + n, created_at=at,
+                                      finished_at=at))
+                want[(at[:10], kiosk.device_id)] = base + n
+            kiosk.seq += 300
+            ingest_batch(Device.objects.get(device_id=kiosk.device_id), items)
+        period = {"start": "2025-05-01", "end": "2026-02-24"}
+        seen: dict[tuple, int] = {}
+        page = self.get(self.admin, f"{BO}money/", by="device", period="day", **period)
+        self.assertEqual(page.context["rows"].paginator.count, 600)
+        totals = page.context["totals"]
+        for number in page.context["rows"].paginator.page_range:
+            rows = self.get(self.admin, f"{BO}money/", by="device", period="day",
+                            page=str(number), **period).context["rows"].object_list
+            for r in rows:
+                self.assertEqual(r["approved_count"], 1)
+                seen[(timezone.localtime(r["period"]).strftime("%Y-%m-%d"), r["key"])] = \
+                    r["approved_cents"]
+        self.assertEqual(seen, want)
+        self.assertEqual([(t["cur"], t["approved_count"], t["approved_cents"]) for t in totals],
+                         [("EUR", 600, sum(want.values()))])
+        # The same days by month (month rows, then the days of February) and over the whole
+        # range: the same numbers, each read at once.
+        for by_period in ("month", "range"):
+            page = self.get(self.admin, f"{BO}money/", by="device", period=by_period,
+                            **period)
+            self.assertEqual(page.context["totals"], totals)
+            kiosks: dict[str, int] = {}
+            for r in page.context["rows"].object_list:
+                kiosks[r["key"]] = kiosks.get(r["key"], 0) + r["approved_cents"]
+            self.assertEqual(kiosks, {k: sum(v for (_, d), v in want.items() if d == k)
+                                      for k in ("cafe-01", "salon-01")})
+        self.assertEqual(len(page.context["rows"].object_list), 2)
 
     def test_csv_has_the_kiosk_export_columns_plus_device_and_shop(self) -> None:
         answer = self.get(self.assoc2, f"{BO}money/export.csv", **RANGE)
