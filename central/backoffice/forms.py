@@ -93,9 +93,9 @@ class MoneyFilterForm(forms.Form):
                           widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     association = forms.ModelChoiceField(queryset=None, required=False,
                                          label=_("Association"),
-                                         empty_label=_("All associations"))
+                                         empty_label=_("All associations"), widget=QuickSelect)
     shop = forms.ModelChoiceField(queryset=None, required=False, label=_("Shop"),
-                                  empty_label=_("All shops"))
+                                  empty_label=_("All shops"), widget=QuickSelect)
     town = forms.ChoiceField(required=False, label=_("Town"))
 
     def __init__(self, *args: object, associations: QuerySet, shops: QuerySet,
