@@ -14,6 +14,7 @@ from django.db.models import (
     BooleanField,
     Case,
     Count,
+    DateField,
     ExpressionWrapper,
     F,
     IntegerField,
@@ -23,7 +24,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, TruncDay, TruncMonth
+from django.db.models.functions import Cast, Coalesce, TruncDay, TruncMonth
 from django.utils import timezone
 
 from central.accounts import selectors as scope
@@ -234,7 +235,9 @@ def _period_column(kind: str, period: str) -> Any:
         return trunc("created_at", tzinfo=timezone.get_current_timezone())
     if kind == "month":
         return F("month")
-    return F("day") if period == "day" else TruncMonth("day")
+    # PostgreSQL's date_trunc gives a timestamp, which would make a UNION with the month
+    # rows' dates one of timestamps: a date, as theirs.
+    return F("day") if period == "day" else Cast(TruncMonth("day"), DateField())
 
 
 def _together(queries: list[QuerySet]) -> QuerySet:
