@@ -86,7 +86,7 @@ class DaysFilterForm(forms.Form):
                           widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     association = forms.ModelChoiceField(queryset=None, required=False,
                                          label=_("Association"),
-                                         empty_label=_("All associations"))
+                                         empty_label=_("All associations"), widget=QuickSelect)
     town = forms.ChoiceField(required=False, label=_("Town"))
 
     def __init__(self, *args: object, associations: QuerySet, shops: QuerySet,
@@ -124,7 +124,7 @@ class MoneyFilterForm(DaysFilterForm):
                                choices=[("day", _("By day")), ("month", _("By month")),
                                         ("range", _("Whole range"))])
     shop = forms.ModelChoiceField(queryset=None, required=False, label=_("Shop"),
-                                  empty_label=_("All shops"))
+                                  empty_label=_("All shops"), widget=QuickSelect)
     field_order = ["by", "period", "start", "end", "association", "shop", "town"]
 
     def __init__(self, *args: object, associations: QuerySet, shops: QuerySet,

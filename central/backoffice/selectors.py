@@ -14,6 +14,7 @@ from django.db.models import (
     BooleanField,
     Case,
     Count,
+    DateField,
     ExpressionWrapper,
     F,
     IntegerField,
@@ -23,7 +24,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, TruncDay, TruncMonth
+from django.db.models.functions import Cast, Coalesce, TruncDay, TruncMonth
 from django.utils import timezone
 
 from central.accounts import selectors as scope
@@ -31,7 +32,7 @@ from central.accounts.selectors import User
 from central.backoffice.models import StaffAction
 from central.common.days import local_midnight
 from central.devices.models import AuditRow, Device, HeartbeatRollup
-from central.donations.models import Donation, DonationDay
+from central.donations.models import Donation, DonationDay, DonationMonth
 
 # -- the fleet ------------------------------------------------------------------------------
 
@@ -174,54 +175,116 @@ def _whole_days(f: MoneyFilter) -> bool:
     return all(timezone.localtime(t).time() == dt.time() for t in (f.start, f.end))
 
 
-def days(user: User, f: MoneyFilter) -> QuerySet[DonationDay]:
+def days(user: User, f: MoneyFilter, start: dt.date | None = None,
+         end: dt.date | None = None) -> QuerySet[DonationDay]:
     """The daily roll-up rows of the same selection as :func:`donations`, for a filter of
-    whole local days (the forms always make one): the same conditions, the same names."""
+    whole local days (the forms always make one): the same conditions, the same names;
+    ``start`` and ``end`` narrow its days."""
     return _narrowed(DonationDay.objects.filter(
-        scope.donation_scope(user), day__gte=timezone.localtime(f.start).date(),
-        day__lt=timezone.localtime(f.end).date()), f)
+        scope.donation_scope(user), day__gte=start or timezone.localtime(f.start).date(),
+        day__lt=end or timezone.localtime(f.end).date()), f)
 
 
-def _summed(user: User, f: MoneyFilter) -> tuple[QuerySet, bool]:
-    """The rows to add up and whether they are the roll-up: it is, for whole days (every
-    page); the donations themselves otherwise."""
-    if _whole_days(f):
-        return days(user, f), True
-    return donations(user, f), False
+def months(user: User, f: MoneyFilter, start: dt.date, end: dt.date
+           ) -> QuerySet[DonationMonth]:
+    """The monthly roll-up rows of the months from ``start`` to ``end`` (first days)."""
+    return _narrowed(DonationMonth.objects.filter(
+        scope.donation_scope(user), month__gte=start, month__lt=end), f)
 
 
-def _measures(rolled: bool, only: Q | None = None) -> tuple[Any, Any]:
+def _parts(user: User, f: MoneyFilter, by_month: bool = True) -> list[tuple[QuerySet, str]]:
+    """Rows that together hold the selection once, each with its kind ("donation", "day"
+    or "month"): the donations for a filter of other than whole days; else the day rows,
+    or, when the range covers whole months and ``by_month``, the month rows for those and
+    the day rows of the part-months before and after them (a year: ~12 rows per kiosk and
+    project instead of ~365)."""
+    if not _whole_days(f):
+        return [(donations(user, f), "donation")]
+    first, last = (timezone.localtime(t).date() for t in (f.start, f.end))
+    whole_from = first if first.day == 1 else (first.replace(day=28)
+                                                + dt.timedelta(days=4)).replace(day=1)
+    whole_to = last.replace(day=1)
+    if not by_month or whole_from >= whole_to:
+        return [(days(user, f), "day")]
+    found = [(months(user, f, whole_from, whole_to), "month")]
+    if first < whole_from:
+        found.append((days(user, f, first, whole_from), "day"))
+    if whole_to < last:
+        found.append((days(user, f, whole_to, last), "day"))
+    return found
+
+
+def _measures(kind: str, only: Q | None = None) -> tuple[Any, Any]:
     """How many donations and how many cents, over roll-up rows or donation rows."""
-    if rolled:
-        return Sum("count", filter=only), Sum("cents", filter=only)
-    return Count("pk", filter=only), Sum("amount_cents", filter=only)
+    if kind == "donation":
+        return Count("pk", filter=only), Sum("amount_cents", filter=only)
+    return Sum("count", filter=only), Sum("cents", filter=only)
 
 
-def _state_columns(rolled: bool) -> dict[str, Any]:
+def _state_columns(kind: str) -> dict[str, Any]:
     cols: dict[str, Any] = {}
     for state in ("approved", "declined", "cancelled", "failed", "unknown"):
-        count, cents = _measures(rolled, Q(state=state))
+        count, cents = _measures(kind, Q(state=state))
         cols[f"{state}_count"] = Coalesce(count, 0)
         cols[f"{state}_cents"] = Coalesce(cents, 0)
     return cols
 
 
+def _period_column(kind: str, period: str) -> Any:
+    if kind == "donation":
+        trunc = TruncDay if period == "day" else TruncMonth
+        return trunc("created_at", tzinfo=timezone.get_current_timezone())
+    if kind == "month":
+        return F("month")
+    # PostgreSQL's date_trunc gives a timestamp, which would make a UNION with the month
+    # rows' dates one of timestamps: a date, as theirs.
+    return F("day") if period == "day" else Cast(TruncMonth("day"), DateField())
+
+
+def _together(queries: list[QuerySet]) -> QuerySet:
+    """Aggregates with the same columns as one query (UNION ALL: one round trip)."""
+    queries = [q.order_by() for q in queries]
+    return queries[0] if len(queries) == 1 else queries[0].union(*queries[1:], all=True)
+
+
+def _folded(rows: Iterable[dict[str, Any]], keys: tuple[str, ...]) -> list[dict[str, Any]]:
+    """Rows with the same ``keys`` (a group found in several parts) as one, their counts
+    and cents added up."""
+    found: dict[tuple, dict[str, Any]] = {}
+    for row in rows:
+        into = found.setdefault(tuple(row[k] for k in keys), {k: row[k] for k in keys})
+        for name, value in row.items():
+            if name not in keys:
+                into[name] = into.get(name, 0) + value
+    return list(found.values())
+
+
+def _none_last(value: Any) -> tuple[bool, Any]:
+    # As PostgreSQL orders: NULL after every value.
+    return (value is None, "" if value is None else value)
+
+
 def money_rows(user: User, f: MoneyFilter, by: str = "project",
-               period: str = "month") -> QuerySet:
+               period: str = "month") -> QuerySet | list[dict[str, Any]]:
     """One row per (period, group, currency): counts and sums of cents per final state.
     Amounts in different currencies are never added together. A page fetches its slice
     only (a month by kiosk and by day is 30 000 rows for 1 000 kiosks); its ``period``
-    values go through :func:`period_times`."""
+    values go through :func:`period_times`. By month, the parts' periods never meet, so
+    their rows are the page's as they are, ordered and sliced in the database; over the
+    whole range a group may be in each part: its few rows are added up here (a list)."""
     key, label = GROUPS[by]
-    rows, rolled = _summed(user, f)
+    parts = _parts(user, f, by_month=period != "day")
     columns = {"key": F(key), "label": F(label), "cur": F("currency")}
     order = ["label", "key", "cur"]
     if period in ("day", "month"):
-        trunc = TruncDay if period == "day" else TruncMonth
-        columns["period"] = ((F("day") if period == "day" else TruncMonth("day")) if rolled
-                             else trunc("created_at", tzinfo=timezone.get_current_timezone()))
         order = ["-period", *order]
-    return rows.values(**columns).annotate(**_state_columns(rolled)).order_by(*order)
+    query = _together([rows.values(**columns, **({} if period == "range" else
+                                                 {"period": _period_column(kind, period)}))
+                       .annotate(**_state_columns(kind)) for rows, kind in parts])
+    if period == "range" and len(parts) > 1:
+        return sorted(_folded(query, ("key", "label", "cur")),
+                      key=lambda r: (_none_last(r["label"]), _none_last(r["key"]), r["cur"]))
+    return query.order_by(*order)
 
 
 def period_times(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -248,9 +311,9 @@ def added_up(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def money_totals(user: User, f: MoneyFilter) -> list[dict[str, Any]]:
     """The whole selection per currency: counts and sums of cents per final state."""
-    rows, rolled = _summed(user, f)
-    return list(rows.values(cur=F("currency")).annotate(**_state_columns(rolled))
-                .order_by("cur"))
+    query = _together([rows.values(cur=F("currency")).annotate(**_state_columns(kind))
+                       for rows, kind in _parts(user, f)])
+    return sorted(_folded(query, ("cur",)), key=lambda r: r["cur"])
 
 
 def export_rows(user: User, f: MoneyFilter) -> QuerySet[Donation]:
@@ -261,10 +324,13 @@ def export_rows(user: User, f: MoneyFilter) -> QuerySet[Donation]:
 def approved_by_project(user: User, shop_id: int, start: dt.datetime,
                         end: dt.datetime) -> list[dict[str, Any]]:
     """A shop's approved takings per project and currency, biggest first."""
-    rows, rolled = _summed(user, MoneyFilter(start, end, shop=shop_id))
-    count, cents = _measures(rolled)
-    return list(rows.filter(state="approved")
-                .values("project_ref", "currency", title=F("project__title"),
-                        association=F("project__association__name"))
-                .annotate(count=count, cents=cents)
-                .order_by("-cents", "project_ref"))
+    keys = ("project_ref", "currency", "title", "association")
+    parts = []
+    for rows, kind in _parts(user, MoneyFilter(start, end, shop=shop_id)):
+        count, cents = _measures(kind)
+        parts.append(rows.filter(state="approved")
+                     .values("project_ref", "currency", title=F("project__title"),
+                             association=F("project__association__name"))
+                     .annotate(count=count, cents=cents))
+    return sorted(_folded(_together(parts), keys),
+                  key=lambda r: (-r["cents"], r["project_ref"]))

@@ -91,3 +91,29 @@ class DonationDay(models.Model):
             fields=["day", "device", "project_ref", "project", "state", "currency"],
             name="one_donation_day")]
         indexes = [models.Index(fields=["day"], name="donationday_day")]
+
+
+class DonationMonth(models.Model):
+    """The daily roll-up added up per month (its first day): the same key with ``month``
+    for ``day``, kept by the same writer in the same transaction (central.donations.daily).
+    A year of a network's donations is twelve of these per kiosk and project instead of
+    365 days, which the money pages add up for the whole months of a range."""
+
+    month = models.DateField(help_text=_("the month's first day"))
+    device = models.ForeignKey("devices.Device", on_delete=models.PROTECT,
+                               related_name="donation_months")
+    project_ref = models.CharField(max_length=128)
+    project = models.ForeignKey("catalog.Project", null=True, blank=True,
+                                on_delete=models.SET_NULL, related_name="donation_months")
+    state = models.CharField(max_length=16, choices=Donation.STATES)
+    currency = models.CharField(max_length=3)
+    count = models.PositiveBigIntegerField(default=0)
+    cents = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-month", "device", "project_ref"]
+        # As DonationDay's: with no project, a race may leave two rows of a key.
+        constraints = [models.UniqueConstraint(
+            fields=["month", "device", "project_ref", "project", "state", "currency"],
+            name="one_donation_month")]
+        indexes = [models.Index(fields=["month"], name="donationmonth_month")]

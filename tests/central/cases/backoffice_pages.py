@@ -21,6 +21,7 @@ from central.backoffice.models import StaffAction
 from central.catalog.models import Association, Project, Shop, ShopProject
 from central.devices import services as device_services
 from central.devices.models import Device
+from central.donations.services import ingest_batch
 from kiosk.core.ledger.records import Donation as KioskDonation
 from tests.central.helpers import donation, heartbeat
 
@@ -194,6 +195,53 @@ class BackofficePageTests(TestCase):
         self.assertEqual(self.get(self.shop1, f"{BO}shops/{self.s2.pk}/print/2026-03/")
                          .status_code, 404)
         self.assertEqual(self.get(self.assoc1, f"{BO}shops/{self.s1.pk}/").status_code, 404)
+
+    def test_a_large_selection_is_paged_in_the_database_with_the_same_numbers(self) -> None:
+        # 60 kiosks, a donation each month from May 2025 to February 2026 (before the
+        # fixture's March): 600 rows by kiosk and by day, 600 by kiosk and by month, more
+        # than the page reads at once (views.MONEY_ROWS_AT_ONCE), so counted, sliced and
+        # totalled in the database; by month from the month rows of May to January and
+        # the day rows of February (the range ends on the 24th).
+        want: dict[tuple, int] = {}
+        months = [dt.date(2025 + (4 + m) // 12, (4 + m) % 12 + 1, 1) for m in range(10)]
+        for k in range(60):
+            device = Device.objects.create(device_id=f"kiosk-{k:02d}", shop=self.s1)
+            items = []
+            for m, month in enumerate(months):
+                at = f"{month.replace(day=1 + k % 20):%Y-%m-%d}T10:00:00.000Z"
+                items.append(donation(m + 1, "p2", 100 + 10 * k + m, created_at=at,
+                                      finished_at=at))
+                want[(at[:10], device.device_id)] = 100 + 10 * k + m
+            self.assertEqual(set(ingest_batch(device, items)), {"created"})
+        period = {"start": "2025-04-20", "end": "2026-02-24", "by": "device"}
+        totals = [{"cur": "EUR", **{f"{s}_{m}": 0 for s in ("approved", "declined",
+                                                             "cancelled", "failed", "unknown")
+                                    for m in ("count", "cents")},
+                   "approved_count": 600, "approved_cents": sum(want.values())}]
+        for by_period, key_of in (("day", lambda r: r["period"].strftime("%Y-%m-%d")),
+                                  ("month", lambda r: r["period"].strftime("%Y-%m"))):
+            page = self.get(self.admin, f"{BO}money/", period=by_period, **period)
+            self.assertEqual(page.context["rows"].paginator.count, 600)
+            self.assertEqual(page.context["totals"], totals)
+            seen: dict[tuple, int] = {}
+            for number in page.context["rows"].paginator.page_range:
+                rows = self.get(self.admin, f"{BO}money/", period=by_period, page=str(number),
+                                **period).context["rows"].object_list
+                for r in rows:
+                    self.assertEqual(r["approved_count"], 1)
+                    seen[(key_of(r), r["key"])] = r["approved_cents"]
+            self.assertEqual(seen, {(day[:len(key_of(rows[0]))], device): cents
+                                    for (day, device), cents in want.items()})
+        # Over the whole range: a row per kiosk, read at once, the same totals.
+        page = self.get(self.admin, f"{BO}money/", period="range", **period)
+        self.assertEqual(page.context["totals"], totals)
+        self.assertEqual(page.context["rows"].paginator.count, 60)
+        # The export of the same selection: every donation once, the page's totals.
+        answer = self.get(self.admin, f"{BO}money/export.csv", period="day", **period)
+        exported = list(csv.DictReader(io.StringIO(
+            b"".join(answer.streaming_content).decode())))
+        self.assertEqual({(r["created_at"][:10], r["device_id"]): int(r["amount_cents"])
+                          for r in exported}, want)
 
     def test_csv_has_the_kiosk_export_columns_plus_device_and_shop(self) -> None:
         answer = self.get(self.assoc2, f"{BO}money/export.csv", **RANGE)
