@@ -1,10 +1,10 @@
-"""Batch ingest: store each donation once per (device, id), tell created / duplicate /
-conflict, and add approved amounts and donors to the projects' live totals (raised_cents,
-supporters) in the same transaction.
+"""Batch ingest: store each donation once per (device, id), tell created / duplicate / conflict,
+and add approved amounts and donors to the projects' live totals (raised_cents, supporters) in
+the same transaction.
 
-Per batch, whatever its size: one SELECT of the ids already stored, one SELECT of the
-projects named, one multi-row INSERT (two on SQLite, whose parameter limit Django keeps at
-999), one UPDATE of the projects' live totals, one UPDATE of the sponsors' matched totals
+Per batch, whatever its size: one SELECT of the ids already stored, one SELECT of the projects
+named (with whether each has a sponsor), one multi-row INSERT, one UPDATE of the projects' live
+totals, one UPDATE of the sponsors' matched totals when a project named has a sponsor
 (central.sponsors.services), one of the shop's month total (an INSERT the first time in a
 month), and one SELECT and one UPDATE of the daily roll-up (central.donations.daily; an INSERT
 per row a day's first donation needs). The INSERT is built from the model's columns and run on
@@ -15,6 +15,7 @@ per row (Django's psycopg cursor binds on the client)."""
 
 from __future__ import annotations
 
+import sqlite3
 import uuid
 from datetime import datetime
 from typing import Any
@@ -74,9 +75,14 @@ def _ingest(device: Device, items: list[dict[str, Any]], ids: list[uuid.UUID],
         stored = dict(Donation.objects.filter(device=device, donation_id__in=ids)
                       .order_by().values_list("donation_id", "content"))
         new = [n for n, i in enumerate(ids) if i not in stored]
-        projects = {ref: (pk, currency) for ref, pk, currency in Project.objects.filter(
-            project_id__in={items[n]["project_id"] for n in new})
-            .values_list("project_id", "pk", "currency")} if new else {}
+        # With each project, whether it has a sponsor: most have none, and their batches
+        # then skip the sponsors' UPDATE (a sponsor added while this batch runs matches the
+        # next one).
+        named = list(Project.objects.filter(
+            project_id__in={items[n]["project_id"] for n in new}).values_list(
+            "project_id", "pk", "currency", "sponsor")) if new else []
+        projects = {ref: (pk, currency) for ref, pk, currency, _ in named}
+        sponsored = {pk for _, pk, _, sponsor in named if sponsor is not None}
         if new:
             _insert(device, items, ids, contents, new, projects)
         raised: dict[tuple[int, str], int] = {}
@@ -89,7 +95,7 @@ def _ingest(device: Device, items: list[dict[str, Any]], ids: list[uuid.UUID],
                 raised[key] = raised.get(key, 0) + item["amount_cents"]
                 supporters[project[0]] = supporters.get(project[0], 0) + 1
         _add_totals(raised, supporters)
-        sponsors.match(raised)
+        sponsors.match({key: cents for key, cents in raised.items() if key[0] in sponsored})
         _add_shop_month(device, [items[n] for n in new if items[n]["state"] == "approved"])
         daily.add_batch(device, [items[n] for n in new], projects)
     new_set = set(new)
@@ -117,14 +123,23 @@ def _insert(device: Device, items: list[dict[str, Any]], ids: list[uuid.UUID],
                      as_time(_time(item["created_at"])), as_time(_time(item["finished_at"])),
                      terminal["auth_code"], terminal["card_suffix"], terminal["reason"],
                      contents[n], received))
-    # As many rows per statement as the backend takes parameters (Django's own rule for
-    # bulk_create: SQLite 62 rows of 16 here, PostgreSQL the whole batch).
     width = len(_COLUMNS)
-    per = connection.ops.bulk_batch_size(_COLUMNS, new) * width
+    per = _rows_per_insert(len(new)) * width
     with connection.cursor() as cursor:
         for start in range(0, len(values), per):
             chunk = values[start:start + per]
             cursor.execute(_insert_sql(len(chunk) // width), chunk)
+
+
+def _rows_per_insert(count: int) -> int:
+    """As many rows per statement as the database takes parameters: PostgreSQL the whole
+    batch; SQLite what this library was built with (32 766 since SQLite 3.32, the whole
+    batch too), where Django assumes the oldest limit, 999 (62 rows of 16: two statements)."""
+    if connection.vendor != "sqlite":
+        return connection.ops.bulk_batch_size(_COLUMNS, [None] * count)
+    connection.ensure_connection()
+    limit = connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+    return max(1, limit // len(_COLUMNS))
 
 
 def _add_totals(raised: dict[tuple[int, str], int], supporters: dict[int, int]) -> None:
@@ -134,6 +149,15 @@ def _add_totals(raised: dict[tuple[int, str], int], supporters: dict[int, int]) 
     if not supporters:
         return
     cents_field = Project._meta.get_field("raised_cents")
+    if len(supporters) == 1:  # the common batch: one project, no CASE over the projects
+        (pk, count), = supporters.items()
+        Project.objects.filter(pk=pk).update(
+            raised_cents=F("raised_cents") + Case(
+                *(When(currency=currency, then=Value(cents))
+                  for (_, currency), cents in raised.items()),
+                default=Value(0), output_field=cents_field),
+            supporters=F("supporters") + count)
+        return
     count_field = Project._meta.get_field("supporters")
     Project.objects.filter(pk__in=supporters).update(
         raised_cents=F("raised_cents") + Case(
