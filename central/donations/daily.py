@@ -3,9 +3,10 @@ to it, each inside its own transaction, and its fill from the stored donations.
 
 A row's key is (day, device, project as sent, project as known, state, currency); the day
 is the kiosk's ``created_at`` in the service's time zone. Writers add to existing rows in
-one UPDATE by pk and create the rows a day's first donation needs, each in a savepoint: a
-concurrent creator of the same row (PostgreSQL, READ COMMITTED) makes ours fail there, and
-we add to theirs, as the shop's month total does."""
+one UPDATE (by the key when it is the only one and names a known project, else by pk) and
+create the rows a day's first donation needs, each in a savepoint: a concurrent creator of
+the same row (PostgreSQL, READ COMMITTED) makes ours fail there, and we add to theirs, as
+the shop's month total does."""
 
 from __future__ import annotations
 
@@ -67,6 +68,15 @@ def add(changes: dict[Key, tuple[int, int]]) -> None:
     changes = {k: v for k, v in changes.items() if v != (0, 0)}
     if not changes:
         return
+    if len(changes) == 1:
+        (key, (count, cents)), = changes.items()
+        # One key with a known project (the common batch): the unique constraint makes it
+        # one row at most, so one UPDATE by the key does it, without a SELECT of its pk.
+        # A day's first batch finds no row and goes on to create it below.
+        if key[3] is not None and DonationDay.objects.filter(
+                **dict(zip(_FIELDS, key, strict=True))).update(
+                count=F("count") + count, cents=F("cents") + cents):
+            return
     existing = _existing(changes)
     if existing:
         _update({existing[k]: v for k, v in changes.items() if k in existing})
