@@ -161,8 +161,9 @@ def _ingest(name: str, service: Service, raw_conn: Any, placeholder: str,
             raw_conn.commit()
             raw_lat.append(time.perf_counter() - t0)
     # Every batch went over the one keep-alive connection, as kiosk-sync's session sends them.
-    pool = session.get_adapter(url).poolmanager.connection_from_url(url)
-    assert pool.num_connections == 1, f"{pool.num_connections} connections for one client"
+    pools = session.get_adapter(url).poolmanager.pools
+    opened = sum(pools[key].num_connections for key in pools.keys())
+    assert opened == 1, f"{opened} connections opened for one client"
     session.close()
     http_rate, raw_rate = BATCH / median(http_lat), BATCH / median(raw_lat)
     rows.append([f"{name}: raw executemany + commit", median(raw_lat) * 1e3,
