@@ -3,15 +3,17 @@ and add approved amounts and donors to the projects' live totals (raised_cents, 
 the same transaction.
 
 Per batch, whatever its size: one SELECT of the ids already stored, one SELECT of the projects
-named (with whether each has a sponsor), one multi-row INSERT, one UPDATE of the projects' live
-totals, one UPDATE of the sponsors' matched totals when a project named has a sponsor
+named (with whether each has a sponsor), one INSERT (a multi-row VALUES list on SQLite; on
+PostgreSQL the batch as one JSON parameter), one UPDATE of the projects' live totals, one
+UPDATE of the sponsors' matched totals when a project named has a sponsor
 (central.sponsors.services), one of the shop's month total (an INSERT the first time in a
-month), and one SELECT and one UPDATE of the daily roll-up (central.donations.daily; an INSERT
-per row a day's first donation needs). The INSERT is built from the model's columns and run on
-Django's connection with the values adapted as the backend stores them: ``bulk_create`` built
-it through the SQL compiler value by value and model instance by instance, which cost about 10
-ms of Python per 100 rows, more than the database work; an ``executemany`` sent one statement
-per row (Django's psycopg cursor binds on the client)."""
+month), and one UPDATE of the daily roll-up (central.donations.daily; a SELECT first when the
+batch spans several keys, an INSERT per row a day's first donation needs). The INSERT is built
+from the model's columns and run on Django's connection with the values adapted as the backend
+stores them: ``bulk_create`` built it through the SQL compiler value by value and model
+instance by instance, which cost about 10 ms of Python per 100 rows, more than the database
+work; an ``executemany`` sent one statement per row (Django's psycopg cursor binds on the
+client)."""
 
 from __future__ import annotations
 
@@ -54,16 +56,18 @@ def _recordset_sql() -> str:
     list at every batch and escaped every array element of an UNNEST one by one (the
     canonical texts are full of quotes), each about a third of the batch's CPU; one JSON
     text is encoded and quoted in C, and the server plans one parameter."""
-    meta, quote = Donation._meta, connection.ops.quote_name
-    columns = ", ".join(quote(meta.get_field(name).column) for name in _COLUMNS)
-    return (f"{_insert_into()} SELECT {columns} FROM "
-            f"json_populate_recordset(NULL::{quote(meta.db_table)}, %s::json)")
+    table = connection.ops.quote_name(Donation._meta.db_table)
+    return (f"{_insert_into()} SELECT {_column_list()} FROM "
+            f"json_populate_recordset(NULL::{table}, %s::json)")
 
 
 def _insert_into() -> str:
+    return f"INSERT INTO {connection.ops.quote_name(Donation._meta.db_table)} ({_column_list()})"
+
+
+def _column_list() -> str:
     meta, quote = Donation._meta, connection.ops.quote_name
-    columns = ", ".join(quote(meta.get_field(name).column) for name in _COLUMNS)
-    return f"INSERT INTO {quote(meta.db_table)} ({columns})"
+    return ", ".join(quote(meta.get_field(name).column) for name in _COLUMNS)
 
 
 def _time(text: str) -> datetime:
