@@ -5,6 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+# One encoder for the process: json.dumps with options builds a new one at every call, a
+# measurable part of a 100-donation batch.
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
 
 def canonical(doc: Any) -> str:
-    return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return _ENCODER.encode(doc)

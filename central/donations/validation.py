@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import re
-import uuid
 from typing import Any
 
 from central.common.decode import Invalid, TooLarge, is_int, rfc3339, short_text
 
 MAX_BATCH = 100
+# The one text form of an id: what str(uuid.UUID(text)) gives back, lowercase with hyphens.
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+_CURRENCY = re.compile(r"[A-Z]{3}")
+_CARD_SUFFIX = re.compile(r"[0-9]{1,4}")
 STATES = ("approved", "declined", "cancelled", "failed", "unknown")
 _TERMINAL_KEYS = ("auth_code", "card_suffix", "reason")
 
@@ -17,12 +20,8 @@ def donation_item(item: Any) -> dict[str, Any]:
     """One item of a batch, normalised to exactly the contract's fields."""
     if not isinstance(item, dict):
         raise Invalid("donation: expected an object")
-    raw_id = item.get("id")
-    try:
-        donation_id = str(uuid.UUID(raw_id)) if isinstance(raw_id, str) else None
-    except ValueError:
-        donation_id = None
-    if donation_id is None or donation_id != raw_id:
+    donation_id = item.get("id")
+    if not isinstance(donation_id, str) or _UUID.fullmatch(donation_id) is None:
         raise Invalid("id: expected a lowercase uuid")
     seq = item.get("seq")
     if not is_int(seq) or seq < 1 or seq >= 1 << 63:
@@ -31,7 +30,7 @@ def donation_item(item: Any) -> dict[str, Any]:
     if not is_int(amount) or not 0 < amount < 1 << 63:
         raise Invalid("amount_cents: expected a whole number of cents > 0")
     currency = item.get("currency")
-    if not isinstance(currency, str) or re.fullmatch(r"[A-Z]{3}", currency) is None:
+    if not isinstance(currency, str) or _CURRENCY.fullmatch(currency) is None:
         raise Invalid("currency: expected a 3-letter ISO 4217 code")
     if item.get("state") not in STATES:
         raise Invalid(f"state: expected one of {', '.join(STATES)}")
@@ -40,7 +39,7 @@ def donation_item(item: Any) -> dict[str, Any]:
         raise Invalid(f"terminal: expected an object with {', '.join(_TERMINAL_KEYS)}")
     suffix = terminal["card_suffix"]
     if suffix is not None and (not isinstance(suffix, str)
-                               or re.fullmatch(r"[0-9]{1,4}", suffix) is None):
+                               or _CARD_SUFFIX.fullmatch(suffix) is None):
         raise Invalid("terminal.card_suffix: expected at most 4 digits or null")
     rfc3339(item.get("created_at"), "created_at")
     rfc3339(item.get("finished_at"), "finished_at")

@@ -198,6 +198,28 @@ def test_server_item_validation_with_one_field_changed(key: str, value: Any) -> 
     assert json.loads(json.dumps(clean)) == clean
 
 
+def _uuid_round_trips(text: str) -> bool:
+    try:
+        return str(uuid.UUID(text)) == text
+    except ValueError:
+        return False
+
+
+@given(st.one_of(st.uuids().map(str), st.uuids().map(lambda u: str(u).upper()),
+                 st.uuids().map(lambda u: u.hex), st.uuids().map(lambda u: f"{{{u}}}"),
+                 st.uuids().map(lambda u: f"urn:uuid:{u}"),
+                 st.uuids().map(lambda u: f"{u}\n"), st.text(max_size=40)))
+def test_server_item_id_is_exactly_the_canonical_uuid_text(raw_id: str) -> None:
+    """The id check (a pattern) accepts exactly the texts uuid.UUID gives back unchanged."""
+    item = {**good_item(), "id": raw_id}
+    try:
+        accepted = validation.donation_item(item)["id"] == raw_id
+    except Invalid as e:
+        assert str(e).startswith("id:")
+        accepted = False
+    assert accepted == _uuid_round_trips(raw_id)
+
+
 def test_server_item_validation_keeps_a_good_item() -> None:
     item = good_item()
     assert validation.donation_item(item) == item
