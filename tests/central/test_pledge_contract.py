@@ -8,13 +8,12 @@ threshold at the same moment reach it once and mail each pledger once."""
 from __future__ import annotations
 
 import datetime as dt
-import email
-import email.policy
 import re
 import threading
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +30,7 @@ from tests.central.test_engagement_contract import (
     post_form,
     signed_in,
 )
+from tests.helpers.sent_mail import sent_messages
 from tests.sync.openapi_check import check_exchange
 
 LINK = re.compile(r"https?://\S+/e/confirm/[A-Za-z0-9_-]+")
@@ -48,14 +48,8 @@ def central(request: pytest.FixtureRequest,
     running.stop()
 
 
-def mails(folder: Path) -> list[email.message.EmailMessage]:
-    """Every message the service has written, oldest first."""
-    return [email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
-            for p in sorted(folder.glob("*.log"), key=lambda p: p.stat().st_mtime_ns)]
-
-
-def mailed_to(folder: Path, address: str) -> list[email.message.EmailMessage]:
-    return [m for m in mails(folder) if m["To"] == address]
+def mailed_to(folder: Path, address: str) -> list[EmailMessage]:
+    return [m for m in sent_messages(folder) if m["To"] == address]
 
 
 def confirm_link(folder: Path, address: str) -> str:

@@ -6,7 +6,6 @@ issued by concurrent processes without gap or duplicate."""
 
 from __future__ import annotations
 
-import email
 import re
 import subprocess
 import uuid
@@ -22,6 +21,7 @@ from central.testing.process import Running
 from kiosk.core.receipt import receipt_url, signature
 from tests.central.conftest import BACKENDS, start_service
 from tests.central.helpers import donation, project
+from tests.helpers.sent_mail import sent_messages
 
 BATCH = "/v1/devices/{}/donations:batch"
 PASSWORD = "a long test password 42"
@@ -266,7 +266,7 @@ def test_claim_issue_email_pdf_and_withdrawal(central: tuple[Running, Path],
             "Mode de versement : carte bancaire", "article 200 du CGI",
             ASSOCIATION["signatory"]):
         assert mention in flat, mention
-    sent = [email.message_from_bytes(p.read_bytes()) for p in mail.glob("*.log")]
+    sent = sent_messages(mail)
     mine = [m for m in sent if number in m["Subject"] and m["To"] == "lea@example.org"]
     assert len(mine) == 1
     parts = {p.get_content_type(): p for p in mine[0].walk()}

@@ -11,7 +11,6 @@ issues it; the receipt's PDF, as emailed, carries every mention the law asks of 
 from __future__ import annotations
 
 import datetime as dt
-import email
 import json
 import os
 import re
@@ -36,6 +35,7 @@ from kiosk.core.ledger import Ledger, Limits
 from kiosk.ops import demo
 from tests.helpers import chromium
 from tests.helpers.screenshots import keep_screenshots
+from tests.helpers.sent_mail import sent_messages
 from tests.screen.test_screen_ui import decode_qr
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -91,12 +91,8 @@ def tap_through_a_donation(cfg_path: Path, workdir: Path) -> dict:
 
 def emailed_pdf(mail_dir: Path, number: str) -> bytes:
     """The PDF attached to the receipt's email, as the file backend wrote it."""
-    for path in sorted(mail_dir.glob("*.log")):
-        # One message per file here, then the backend's line of 79 dashes.
-        raw = path.read_bytes().split(b"\n" + b"-" * 79)[0]
-        message = email.message_from_bytes(raw)
-        if number in str(email.header.make_header(
-                email.header.decode_header(message["Subject"]))):
+    for message in sent_messages(mail_dir):
+        if number in message["Subject"]:
             [part] = [p for p in message.walk() if p.get_content_type() == "application/pdf"]
             return part.get_payload(decode=True)
     raise AssertionError(f"no email for receipt {number} in {sorted(mail_dir.iterdir())}")
