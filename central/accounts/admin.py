@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from central.accounts import selectors
 from central.accounts.models import Membership
 from central.backoffice import services as backoffice
-from central.catalog.forms import ProjectForm
+from central.catalog.forms import ProjectForm, https_by_default
 from central.catalog.models import Association, Image, Project, Shop, ShopProject
 from central.devices.models import Device, DeviceState, HeartbeatRollup
 from central.donations.models import Donation
@@ -105,6 +105,13 @@ class ProjectAdmin(ScopedAdmin):
     list_display = ["project_id", "title", "association", "raised_cents", "active"]
     list_filter = ["active", "association"]
     readonly_fields = ["image", "raised_cents", "supporters", "back_office_actions"]
+
+    def formfield_for_dbfield(self, db_field: Any, request: HttpRequest,
+                              **kwargs: Any) -> Any:
+        # The admin builds its fields itself (the form's own callback is not used): a web
+        # address typed without its scheme is https here too.
+        return super().formfield_for_dbfield(db_field, request,
+                                             **https_by_default(db_field, kwargs))
 
     def save_model(self, request: HttpRequest, obj: Project, form: Any, change: bool) -> None:
         # The admin's change view runs in one transaction: the project and its audit row

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import io
 import struct
+from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 from PIL import Image as PILImage
 from PIL import ImageOps
@@ -50,6 +52,17 @@ def reencode_photo(data: bytes) -> bytes:
     return out.getvalue()
 
 
+def https_by_default(field: models.Field, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """A form field's arguments, with a web address typed without its scheme taken as https
+    (Django 6's default; Django 5.2 warns that it still assumes http)."""
+    return {**kwargs, "assume_scheme": "https"} if isinstance(field, models.URLField) \
+        else kwargs
+
+
+def _formfield(field: models.Field, **kwargs: Any) -> forms.Field | None:
+    return field.formfield(**https_by_default(field, kwargs))
+
+
 class ProjectForm(forms.ModelForm):
     photo = forms.FileField(label=_("Photo"), required=False,
                             help_text=_("JPEG or PNG; stored re-encoded"))
@@ -57,6 +70,7 @@ class ProjectForm(forms.ModelForm):
     class Meta:
         model = Project
         exclude = ["image", "raised_cents", "supporters"]
+        formfield_callback = _formfield
 
     def clean_photo(self) -> bytes | None:
         upload = self.cleaned_data.get("photo")

@@ -114,6 +114,26 @@ UPLOADS = st.one_of(st.binary(max_size=2048), *[_mutated(s) for s in SEEDS],
                         lambda s: st.integers(0, len(s)).map(lambda n: s[:n])))
 
 
+class WebAddressTests(TestCase):
+    def test_an_address_typed_without_its_scheme_is_https(self) -> None:
+        for built in (lambda data: ProjectForm(data=data),
+                      lambda data: _admin_form()(data=data)):
+            typed = built({"url": "example.org/jardin"})
+            typed.is_valid()
+            self.assertEqual(typed.cleaned_data["url"], "https://example.org/jardin")
+
+
+def _admin_form() -> type:
+    """The form the Django admin builds for a project (its own fields, not the form's)."""
+    from django.contrib.admin.sites import site
+    from django.contrib.auth.models import User
+    from django.test import RequestFactory
+
+    request = RequestFactory().get("/")
+    request.user = User(is_superuser=True, is_staff=True)
+    return site._registry[Project].get_form(request)
+
+
 class PhotoFuzzTests(HypothesisTestCase):
     @settings(max_examples=150, deadline=None,
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
