@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import os
+import random
 import re
 import secrets
 import signal
@@ -40,9 +41,24 @@ def has_display() -> bool:
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A loopback port free now that no other program is handed out before our server binds
+    it: the kernel gives a port asked for as 0 from its ephemeral range, so a port below that
+    range cannot be taken meanwhile by another server starting on port 0 (the tests' parallel
+    workers start many), only by one choosing the way this does."""
+    try:
+        ephemeral_low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        ephemeral_low = 32768  # Linux's default range starts there
+    low = 10000 if ephemeral_low > 11000 else 1024
+    for _ in range(200):
+        port = random.randrange(low, ephemeral_low)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue  # in use: another
+            return port
+    raise RuntimeError(f"no free loopback port between {low} and {ephemeral_low}")
 
 
 def write_demo_config(workdir: Path, api_url: str = "http://127.0.0.1:8765") -> Path:

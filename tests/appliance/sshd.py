@@ -15,6 +15,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from kiosk.ops.demo import free_port
+
 SSHD = "/usr/sbin/sshd"
 
 
@@ -27,12 +29,6 @@ class SshTarget:
     known_hosts: Path
     # For ssh's ControlPath: a Unix socket path must stay under 108 bytes.
     control_dir: Path
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _keygen(path: Path) -> None:

@@ -161,17 +161,15 @@ def test_kioskctl_sync_now(kiosk: Kiosk, capsys: Any) -> None:
 
 def test_enroll_waits_for_a_server_that_is_still_starting(tmp_path: Path) -> None:
     """As in the demo (and a device just booted): the server comes up a moment later."""
-    import socket
     import threading
 
     from central.testing.process import start
+    from kiosk.ops.demo import free_port
     from kiosk.sync.enroll import enroll
     from kiosk.sync.service import make_client
     from tests.sync.helpers import open_ledger, write_config
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     cfg = write_config(tmp_path, f"http://127.0.0.1:{port}")
     ledger = open_ledger(cfg)
     # The code is issued first (a service answers as soon as it listens, before start()
