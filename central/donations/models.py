@@ -65,23 +65,30 @@ class ShopMonthTotal(models.Model):
                                                name="one_total_per_shop_month")]
 
 
-class DonationDay(models.Model):
-    """Donations added up per day, kiosk, project (as sent, and as the server knew it),
-    state and currency. The day is the kiosk's ``created_at`` in the service's time zone,
-    the date the back office selects donations by. Kept in the same transaction as the
-    batch ingest and as a reconciliation decision (central.donations.daily), so the money
-    pages add up days instead of every donation of a period."""
+class DonationTotals(models.Model):
+    """One roll-up row: donations counted and added up per kiosk, project (as sent, and as
+    the server knew it), state and currency, for the period its subclass names."""
 
-    day = models.DateField()
-    device = models.ForeignKey("devices.Device", on_delete=models.PROTECT,
-                               related_name="donation_days")
+    device = models.ForeignKey("devices.Device", on_delete=models.PROTECT)
     project_ref = models.CharField(max_length=128)
     project = models.ForeignKey("catalog.Project", null=True, blank=True,
-                                on_delete=models.SET_NULL, related_name="donation_days")
+                                on_delete=models.SET_NULL)
     state = models.CharField(max_length=16, choices=Donation.STATES)
     currency = models.CharField(max_length=3)
     count = models.PositiveBigIntegerField(default=0)
     cents = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+
+class DonationDay(DonationTotals):
+    """The day is the kiosk's ``created_at`` in the service's time zone, the date the back
+    office selects donations by. Kept in the same transaction as the batch ingest and as a
+    reconciliation decision (central.donations.daily), so the money pages add up days
+    instead of every donation of a period."""
+
+    day = models.DateField()
 
     class Meta:
         ordering = ["-day", "device", "project_ref"]
@@ -93,22 +100,13 @@ class DonationDay(models.Model):
         indexes = [models.Index(fields=["day"], name="donationday_day")]
 
 
-class DonationMonth(models.Model):
-    """The daily roll-up added up per month (its first day): the same key with ``month``
-    for ``day``, kept by the same writer in the same transaction (central.donations.daily).
-    A year of a network's donations is twelve of these per kiosk and project instead of
-    365 days, which the money pages add up for the whole months of a range."""
+class DonationMonth(DonationTotals):
+    """The daily roll-up added up per month (its first day), kept by the same writer in the
+    same transaction (central.donations.daily). A year of a network's donations is twelve
+    of these per kiosk and project instead of 365 days, which the money pages add up for
+    the whole months of a range."""
 
     month = models.DateField(help_text=_("the month's first day"))
-    device = models.ForeignKey("devices.Device", on_delete=models.PROTECT,
-                               related_name="donation_months")
-    project_ref = models.CharField(max_length=128)
-    project = models.ForeignKey("catalog.Project", null=True, blank=True,
-                                on_delete=models.SET_NULL, related_name="donation_months")
-    state = models.CharField(max_length=16, choices=Donation.STATES)
-    currency = models.CharField(max_length=3)
-    count = models.PositiveBigIntegerField(default=0)
-    cents = models.PositiveBigIntegerField(default=0)
 
     class Meta:
         ordering = ["-month", "device", "project_ref"]
