@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 import sqlite3
-import uuid
 from collections.abc import Iterable, Iterator
+from time import monotonic
 from typing import Any
 
 from kiosk.core import db as dbmod
@@ -24,6 +24,7 @@ from kiosk.core.ledger.records import (
     boot_clock_ns,
     free_disk_bytes,
     mask_card,
+    new_donation_id,
     utc_now,
 )
 from kiosk.core.schema import AT_RISK, AT_RISK_COUNTER, SEQ_COUNTER
@@ -34,6 +35,12 @@ COLUMNS = list(DONATION_FIELDS)
 RETURNING = ", ".join(COLUMNS)
 SELECT = f"SELECT {RETURNING} FROM donations"
 CURRENCY = re.compile(r"[A-Z]{3}")
+# The free-disk guard reuses a reading that left at least this much above the minimum for this
+# long (a health check on the attract loop reads it every few seconds); nearer the minimum it
+# reads the disk at every new donation. The one process writing large files (the catalog's
+# photos) stops at the same minimum by itself, and a commit needs kilobytes.
+DISK_READING_MAX_AGE_S = 30.0
+DISK_READING_HEADROOM_BYTES = 64 * 2**20
 
 # A new pending donation: its seq is the counter's next, and no row at all when the money at
 # risk plus the amount passes the offline cap. The at-risk total is the counter's row, or the
@@ -46,11 +53,7 @@ INSERT_PENDING = (
     f" WHERE coalesce((SELECT value FROM counters WHERE name = '{AT_RISK_COUNTER}'),"
     f" (SELECT coalesce(sum(amount_cents), 0) FROM donations WHERE {AT_RISK})) + ?8 <= ?9"
     " RETURNING seq")
-# The rest of a new row is what create_pending inserted and the schema's defaults (migration 1;
-# a shipped migration never changes): returning every column cost ~5 µs more than seq alone.
-# finished_at, finished_mono_ns, auth_code, card_suffix, reason; sync_state, sync_attempts,
-# sync_error, synced_at.
-NEW_ROW_DEFAULTS = (None, None, None, None, None, "unsynced", 0, None, None)
+_execute = dbmod.execute_in_transaction
 # Only a pending donation moves (TRANSITIONS: pending is the only state a donation leaves).
 FINISH = ("UPDATE donations SET state = ?, finished_at = ?, finished_mono_ns = ?, auth_code = ?,"
           " card_suffix = ?, reason = ? WHERE id = ? AND state = 'pending'"
@@ -125,7 +128,7 @@ class Donations(LedgerPart):
 
         :meth:`create_pending` checks the same guards, the offline cap inside its INSERT."""
         self._check_amount(amount_cents)
-        self._check_disk()
+        self._check_disk(fresh=True)
         at_risk = self.at_risk_cents()
         if at_risk + amount_cents > self.limits.offline_cap_cents:
             raise self._over_offline_cap(at_risk, amount_cents)
@@ -138,12 +141,21 @@ class Donations(LedgerPart):
             raise GuardRefused("over_cap", f"amount {amount_cents} cents is over the per-donation "
                                            f"cap of {self.limits.max_donation_cents} cents")
 
-    def _check_disk(self) -> None:
+    def _check_disk(self, *, fresh: bool = False) -> None:
+        """Refuse when the data disk has less than the minimum free. Reads the disk
+        (statvfs) unless ``fresh`` is False and a reading far enough above the minimum is
+        recent enough to reuse (DISK_READING_MAX_AGE_S, DISK_READING_HEADROOM_BYTES)."""
+        now = monotonic()
+        if not fresh and now < self.disk_reading_ok_until:
+            return
+        self.disk_reading_ok_until = 0.0
         free = free_disk_bytes(self.data_dir)
-        if free < self.limits.min_free_disk_bytes:
-            need = self.limits.min_free_disk_bytes // 2**20
+        minimum = self.limits.min_free_disk_bytes
+        if free < minimum:
             raise GuardRefused("disk_full", f"only {free // 2**20} MiB free on the data disk, "
-                                            f"{need} MiB needed")
+                                            f"{minimum // 2**20} MiB needed")
+        if free >= minimum + DISK_READING_HEADROOM_BYTES:
+            self.disk_reading_ok_until = now + DISK_READING_MAX_AGE_S
 
     def _over_offline_cap(self, at_risk: int, amount_cents: int) -> GuardRefused:
         return GuardRefused("offline_cap", f"{at_risk} cents are waiting to be synced; another "
@@ -164,22 +176,21 @@ class Donations(LedgerPart):
             raise GuardRefused("bad_currency", f"currency must be a 3-letter ISO code, "
                                                f"got {currency!r}")
         self._check_amount(amount_cents)  # the limits only: no need of the lock
-        donation_id = str(uuid.uuid4())
+        donation_id = new_donation_id()
         try:
             with dbmod.immediate(self.db) as conn:
-                self._check_disk()  # inside the lock, as before: one statvfs, ~2 µs
+                self._check_disk()  # inside the lock, as before
                 created_at, created_mono_ns = utc_now(), boot_clock_ns()
-                row = conn.execute(INSERT_PENDING, (
+                row = _execute(conn, INSERT_PENDING, (
                     donation_id, BOOT_ID, project_id, amount_cents, currency, created_at,
                     created_mono_ns, amount_cents, self.limits.offline_cap_cents)).fetchone()
                 if row is None:  # the offline cap refused it: nothing was inserted
                     raise self._over_offline_cap(self.at_risk_cents(), amount_cents)
         except sqlite3.Error as e:
             raise LedgerUnavailable(f"cannot record a new donation: {e}") from e
-        # Field order: DONATION_FIELDS (a test checks the result equals the stored row).
-        return Donation.from_returning((donation_id, row[0], BOOT_ID, project_id, amount_cents,
-                                        currency, "pending", created_at, created_mono_ns)
-                                       + NEW_ROW_DEFAULTS)
+        # A test checks the result equals the stored row.
+        return Donation.new_pending(donation_id, row[0], project_id, amount_cents, currency,
+                                    created_at, created_mono_ns)
 
     def finish(self, donation_id: str, state: str, *, auth_code: str | None = None,
                card_suffix: str | None = None, reason: str | None = None) -> Donation:
@@ -190,7 +201,7 @@ class Donations(LedgerPart):
         new = State(state)
         try:
             with dbmod.immediate(self.db) as conn:
-                row = None if new is State.PENDING else conn.execute(FINISH, (
+                row = None if new is State.PENDING else _execute(conn, FINISH, (
                     new.value, utc_now(), boot_clock_ns(), auth_code, mask_card(card_suffix),
                     reason, donation_id)).fetchone()
                 if row is None:
