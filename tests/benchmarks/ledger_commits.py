@@ -31,6 +31,7 @@ import uuid
 from pathlib import Path
 
 from kiosk.core.ledger import Ledger, Limits
+from kiosk.core.ledger.records import BOOT_ID
 from tests.benchmarks._ledger_writer import timed_gift
 from tests.benchmarks._table import median, p95, print_table
 
@@ -44,8 +45,9 @@ LIMITS = Limits(max_donation_cents=15_000, offline_cap_cents=10**12,
 SETTINGS = ("journal_mode", "synchronous", "foreign_keys", "wal_autocheckpoint",
             "journal_size_limit", "page_size", "cache_size", "locking_mode")
 
+# The same bytes as the ledger's row: its boot id (36 characters), project, amount, currency.
 RAW_INSERT = ("INSERT INTO donations (id, seq, boot_id, project_id, amount_cents, currency,"
-              " created_at, created_mono_ns) VALUES (?, ?, 'boot', 'proj', 500, 'EUR', ?, ?)")
+              " created_at, created_mono_ns) VALUES (?, ?, ?, 'proj', 500, 'EUR', ?, ?)")
 
 
 def _raw(path: Path) -> sqlite3.Connection:
@@ -62,7 +64,7 @@ def _raw(path: Path) -> sqlite3.Connection:
 
 def _raw_commit(conn: sqlite3.Connection, n: int) -> None:
     conn.execute("BEGIN IMMEDIATE")
-    conn.execute(RAW_INSERT, (str(uuid.uuid4()), n, "2026-11-30T10:00:00.000Z",
+    conn.execute(RAW_INSERT, (str(uuid.uuid4()), n, BOOT_ID, "2026-11-30T10:00:00.000Z",
                               time.monotonic_ns()))
     conn.execute("COMMIT")
 
