@@ -129,7 +129,7 @@ class Donations(LedgerPart):
 
         :meth:`create_pending` checks the same guards, the offline cap inside its INSERT."""
         self._check_amount(amount_cents)
-        self._check_disk(fresh=True)
+        self._check_disk()
         at_risk = self.at_risk_cents()
         if at_risk + amount_cents > self.limits.offline_cap_cents:
             raise self._over_offline_cap(at_risk, amount_cents)
@@ -142,13 +142,10 @@ class Donations(LedgerPart):
             raise GuardRefused("over_cap", f"amount {amount_cents} cents is over the per-donation "
                                            f"cap of {self.limits.max_donation_cents} cents")
 
-    def _check_disk(self, *, fresh: bool = False) -> None:
-        """Refuse when the data disk has less than the minimum free. Reads the disk
-        (statvfs) unless ``fresh`` is False and a reading far enough above the minimum is
-        recent enough to reuse (DISK_READING_MAX_AGE_S, DISK_READING_HEADROOM_BYTES)."""
-        now = monotonic()
-        if not fresh and now < self.disk_reading_ok_until:
-            return
+    def _check_disk(self) -> None:
+        """Read the free space on the data disk (statvfs) and refuse below the minimum. A
+        reading at least DISK_READING_HEADROOM_BYTES above it may be reused by create_pending
+        for DISK_READING_MAX_AGE_S (``disk_reading_ok_until``); a lower one never is."""
         self.disk_reading_ok_until = 0.0
         free = free_disk_bytes(self.data_dir)
         minimum = self.limits.min_free_disk_bytes
@@ -156,7 +153,7 @@ class Donations(LedgerPart):
             raise GuardRefused("disk_full", f"only {free // 2**20} MiB free on the data disk, "
                                             f"{minimum // 2**20} MiB needed")
         if free >= minimum + DISK_READING_HEADROOM_BYTES:
-            self.disk_reading_ok_until = now + DISK_READING_MAX_AGE_S
+            self.disk_reading_ok_until = monotonic() + DISK_READING_MAX_AGE_S
 
     def _over_offline_cap(self, at_risk: int, amount_cents: int) -> GuardRefused:
         return GuardRefused("offline_cap", f"{at_risk} cents are waiting to be synced; another "
@@ -176,16 +173,20 @@ class Donations(LedgerPart):
         if not CURRENCY.fullmatch(currency or ""):
             raise GuardRefused("bad_currency", f"currency must be a 3-letter ISO code, "
                                                f"got {currency!r}")
-        self._check_amount(amount_cents)  # the limits only: no need of the lock
+        limits = self.limits
+        if type(amount_cents) is not int or not 0 < amount_cents <= limits.max_donation_cents:
+            self._check_amount(amount_cents)  # raises, saying why
         donation_id = new_donation_id()
         try:
             with dbmod.immediate(self.db) as conn:
-                self._check_disk()  # inside the lock, as before
+                # Inside the lock, as before; a recent reading far above the minimum is reused.
+                if monotonic() >= self.disk_reading_ok_until:
+                    self._check_disk()
                 created_at, created_mono_ns = utc_now(), boot_clock_ns()
                 try:
                     seq = _execute(conn, INSERT_PENDING, (
                         donation_id, BOOT_ID, project_id, amount_cents, currency, created_at,
-                        created_mono_ns, self.limits.offline_cap_cents)).fetchone()[0]
+                        created_mono_ns, limits.offline_cap_cents)).fetchone()[0]
                 except sqlite3.IntegrityError as e:
                     # The amount is checked positive above: NULL is the offline cap's refusal.
                     if e.sqlite_errorcode != sqlite3.SQLITE_CONSTRAINT_NOTNULL \
