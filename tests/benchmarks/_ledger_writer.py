@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from kiosk.core.ledger import Ledger
@@ -16,14 +17,18 @@ from tests.sync.helpers import LIMITS
 
 
 def timed_gift(ledger: Ledger, project_id: str, pending: list[float],
-               final: list[float]) -> None:
+               final: list[float], between: Callable[[], None] | None = None) -> None:
     """One gift as the screen commits it: the pending row's and the outcome's commit times
-    (seconds) appended to ``pending`` and ``final``."""
+    (seconds) appended to ``pending`` and ``final``. ``between`` runs untimed between the two
+    (the card's wait; ledger_commits times a raw commit there)."""
     t0 = time.perf_counter()
     donation = ledger.create_pending(project_id, 500, "EUR")
     t1 = time.perf_counter()
-    ledger.finish(donation.id, "approved", auth_code="A1", card_suffix="4242")
     pending.append(t1 - t0)
+    if between is not None:
+        between()
+        t1 = time.perf_counter()
+    ledger.finish(donation.id, "approved", auth_code="A1", card_suffix="4242")
     final.append(time.perf_counter() - t1)
 
 

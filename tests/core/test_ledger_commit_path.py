@@ -20,7 +20,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from kiosk.core import db as dbmod
-from kiosk.core.ledger import GuardRefused, IllegalTransition, Ledger, Limits, State
+from kiosk.core.ledger import (
+    GuardRefused,
+    IllegalTransition,
+    Ledger,
+    LedgerUnavailable,
+    Limits,
+    State,
+)
 from kiosk.core.ledger.outbox import SYNCED_CHUNK
 from kiosk.core.ledger.records import utc_now, utc_stamp
 from kiosk.core.schema import migrate, schema_problems
@@ -105,6 +112,18 @@ def test_the_offline_cap_in_the_insert_refuses_with_the_same_words_and_inserts_n
                                   "pass the offline cap of 10000 cents")
     assert ledger.db.conn.execute("SELECT count(*) FROM donations").fetchone()[0] == 1
     assert ledger.create_pending("p", 1_000, "EUR").seq == 2  # exactly at the cap: allowed
+
+
+def test_only_the_caps_null_amount_reads_as_the_offline_cap(tmp_path):
+    # The cap refuses through the NOT NULL constraint on the amount; any other constraint
+    # failure in that INSERT is the ledger failing, never a cap refusal.
+    ledger = Ledger.open(tmp_path / "k.db", LIMITS)
+    first = ledger.create_pending("p", 100, "EUR")
+    ledger.db.conn.execute("UPDATE counters SET value = 0 WHERE name = 'donation_seq'")
+    with pytest.raises(LedgerUnavailable, match="UNIQUE constraint failed: donations.seq"):
+        ledger.create_pending("p", 100, "EUR")  # seq 1 again: a hand-edited counter
+    assert [d.id for d in ledger.in_state(State.PENDING)] == [first.id]
+    assert not ledger.db.conn.in_transaction
 
 
 def test_without_its_counter_row_the_cap_counts_the_rows(tmp_path):

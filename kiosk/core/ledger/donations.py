@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 import sqlite3
-import uuid
 from collections.abc import Iterable, Iterator
+from time import monotonic
 from typing import Any
 
 from kiosk.core import db as dbmod
@@ -24,6 +24,7 @@ from kiosk.core.ledger.records import (
     boot_clock_ns,
     free_disk_bytes,
     mask_card,
+    new_donation_id,
     utc_now,
 )
 from kiosk.core.schema import AT_RISK, AT_RISK_COUNTER, SEQ_COUNTER
@@ -34,23 +35,26 @@ COLUMNS = list(DONATION_FIELDS)
 RETURNING = ", ".join(COLUMNS)
 SELECT = f"SELECT {RETURNING} FROM donations"
 CURRENCY = re.compile(r"[A-Z]{3}")
+# The free-disk guard reuses a reading that left at least this much above the minimum for this
+# long (a health check on the attract loop reads it every few seconds); nearer the minimum it
+# reads the disk at every new donation. The one process writing large files (the catalog's
+# photos) stops at the same minimum by itself, and a commit needs kilobytes.
+DISK_READING_MAX_AGE_S = 30.0
+DISK_READING_HEADROOM_BYTES = 64 * 2**20
 
-# A new pending donation: its seq is the counter's next, and no row at all when the money at
-# risk plus the amount passes the offline cap. The at-risk total is the counter's row, or the
-# rows' sum when the row is missing (as at_risk_cents(); coalesce() only sums then).
+# A new pending donation: its seq is the counter's next; past the offline cap its amount is
+# NULL, which the NOT NULL constraint refuses (nothing inserted; create_pending says why). The
+# at-risk total is the counter's row, or the rows' sum when the row is missing (as
+# at_risk_cents(); coalesce() only sums then). VALUES with a CASE rather than INSERT … SELECT …
+# WHERE: ~5 µs less a commit, the donor's wait.
 INSERT_PENDING = (
     "INSERT INTO donations (id, seq, boot_id, project_id, amount_cents, currency, created_at,"
-    " created_mono_ns) SELECT ?1,"
-    f" coalesce((SELECT value FROM counters WHERE name = '{SEQ_COUNTER}'), 0) + 1,"
-    " ?2, ?3, ?4, ?5, ?6, ?7"
-    f" WHERE coalesce((SELECT value FROM counters WHERE name = '{AT_RISK_COUNTER}'),"
-    f" (SELECT coalesce(sum(amount_cents), 0) FROM donations WHERE {AT_RISK})) + ?8 <= ?9"
-    " RETURNING seq")
-# The rest of a new row is what create_pending inserted and the schema's defaults (migration 1;
-# a shipped migration never changes): returning every column cost ~5 µs more than seq alone.
-# finished_at, finished_mono_ns, auth_code, card_suffix, reason; sync_state, sync_attempts,
-# sync_error, synced_at.
-NEW_ROW_DEFAULTS = (None, None, None, None, None, "unsynced", 0, None, None)
+    " created_mono_ns) VALUES (?1,"
+    f" coalesce((SELECT value FROM counters WHERE name = '{SEQ_COUNTER}'), 0) + 1, ?2, ?3,"
+    f" CASE WHEN coalesce((SELECT value FROM counters WHERE name = '{AT_RISK_COUNTER}'),"
+    f" (SELECT coalesce(sum(amount_cents), 0) FROM donations WHERE {AT_RISK})) + ?4 <= ?8"
+    " THEN ?4 END, ?5, ?6, ?7) RETURNING seq")
+_execute = dbmod.execute_in_transaction
 # Only a pending donation moves (TRANSITIONS: pending is the only state a donation leaves).
 FINISH = ("UPDATE donations SET state = ?, finished_at = ?, finished_mono_ns = ?, auth_code = ?,"
           " card_suffix = ?, reason = ? WHERE id = ? AND state = 'pending'"
@@ -139,11 +143,17 @@ class Donations(LedgerPart):
                                            f"cap of {self.limits.max_donation_cents} cents")
 
     def _check_disk(self) -> None:
+        """Read the free space on the data disk (statvfs) and refuse below the minimum. A
+        reading at least DISK_READING_HEADROOM_BYTES above it may be reused by create_pending
+        for DISK_READING_MAX_AGE_S (``disk_reading_ok_until``); a lower one never is."""
+        self.disk_reading_ok_until = 0.0
         free = free_disk_bytes(self.data_dir)
-        if free < self.limits.min_free_disk_bytes:
-            need = self.limits.min_free_disk_bytes // 2**20
+        minimum = self.limits.min_free_disk_bytes
+        if free < minimum:
             raise GuardRefused("disk_full", f"only {free // 2**20} MiB free on the data disk, "
-                                            f"{need} MiB needed")
+                                            f"{minimum // 2**20} MiB needed")
+        if free >= minimum + DISK_READING_HEADROOM_BYTES:
+            self.disk_reading_ok_until = monotonic() + DISK_READING_MAX_AGE_S
 
     def _over_offline_cap(self, at_risk: int, amount_cents: int) -> GuardRefused:
         return GuardRefused("offline_cap", f"{at_risk} cents are waiting to be synced; another "
@@ -155,31 +165,39 @@ class Donations(LedgerPart):
 
         One INSERT does the rest of the work inside the write lock: it takes the next ``seq``
         from the counter (trigger ``donations_seq`` moves the counter on) and inserts nothing
-        when the at-risk counter plus this amount passes the offline cap, so two processes'
-        taps cannot both pass the cap. The durable commit is the donor's wait: every statement
-        on this path counts."""
+        when the at-risk counter plus this amount passes the offline cap (its amount is then
+        NULL, refused by the NOT NULL constraint), so two processes' taps cannot both pass the
+        cap. The durable commit is the donor's wait: every statement on this path counts."""
         if not project_id:
             raise GuardRefused("bad_project", "a donation needs a project id")
         if not CURRENCY.fullmatch(currency or ""):
             raise GuardRefused("bad_currency", f"currency must be a 3-letter ISO code, "
                                                f"got {currency!r}")
-        self._check_amount(amount_cents)  # the limits only: no need of the lock
-        donation_id = str(uuid.uuid4())
+        limits = self.limits
+        if type(amount_cents) is not int or not 0 < amount_cents <= limits.max_donation_cents:
+            self._check_amount(amount_cents)  # raises, saying why
+        donation_id = new_donation_id()
         try:
             with dbmod.immediate(self.db) as conn:
-                self._check_disk()  # inside the lock, as before: one statvfs, ~2 µs
+                # Inside the lock, as before; a recent reading far above the minimum is reused.
+                if monotonic() >= self.disk_reading_ok_until:
+                    self._check_disk()
                 created_at, created_mono_ns = utc_now(), boot_clock_ns()
-                row = conn.execute(INSERT_PENDING, (
-                    donation_id, BOOT_ID, project_id, amount_cents, currency, created_at,
-                    created_mono_ns, amount_cents, self.limits.offline_cap_cents)).fetchone()
-                if row is None:  # the offline cap refused it: nothing was inserted
-                    raise self._over_offline_cap(self.at_risk_cents(), amount_cents)
+                try:
+                    seq = _execute(conn, INSERT_PENDING, (
+                        donation_id, BOOT_ID, project_id, amount_cents, currency, created_at,
+                        created_mono_ns, limits.offline_cap_cents)).fetchone()[0]
+                except sqlite3.IntegrityError as e:
+                    # The amount is checked positive above: NULL is the offline cap's refusal.
+                    if e.sqlite_errorcode != sqlite3.SQLITE_CONSTRAINT_NOTNULL \
+                            or "amount_cents" not in str(e):
+                        raise
+                    raise self._over_offline_cap(self.at_risk_cents(), amount_cents) from None
         except sqlite3.Error as e:
             raise LedgerUnavailable(f"cannot record a new donation: {e}") from e
-        # Field order: DONATION_FIELDS (a test checks the result equals the stored row).
-        return Donation.from_returning((donation_id, row[0], BOOT_ID, project_id, amount_cents,
-                                        currency, "pending", created_at, created_mono_ns)
-                                       + NEW_ROW_DEFAULTS)
+        # A test checks the result equals the stored row.
+        return Donation.new_pending(donation_id, seq, project_id, amount_cents, currency,
+                                    created_at, created_mono_ns)
 
     def finish(self, donation_id: str, state: str, *, auth_code: str | None = None,
                card_suffix: str | None = None, reason: str | None = None) -> Donation:
@@ -190,7 +208,7 @@ class Donations(LedgerPart):
         new = State(state)
         try:
             with dbmod.immediate(self.db) as conn:
-                row = None if new is State.PENDING else conn.execute(FINISH, (
+                row = None if new is State.PENDING else _execute(conn, FINISH, (
                     new.value, utc_now(), boot_clock_ns(), auth_code, mask_card(card_suffix),
                     reason, donation_id)).fetchone()
                 if row is None:

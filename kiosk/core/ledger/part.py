@@ -18,3 +18,6 @@ class LedgerPart:
         self.limits = limits
         # A str, for the free-disk guard's statvfs: Path.parent costs more than the call.
         self.data_dir = os.fspath(path.parent)
+        # time.monotonic() until which the free-disk guard may trust its last reading
+        # (Donations._check_disk); 0: read the disk at the next guard.
+        self.disk_reading_ok_until = 0.0

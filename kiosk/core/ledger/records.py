@@ -6,6 +6,7 @@ import os
 import re
 import sqlite3
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from pathlib import Path
@@ -111,6 +112,23 @@ class Donation:
         donation.__dict__.update(zip(DONATION_FIELDS, row, strict=True))
         return donation
 
+    @classmethod
+    def new_pending(cls, donation_id: str, seq: int, project_id: str, amount_cents: int,
+                    currency: str, created_at: str, created_mono_ns: int) -> Donation:
+        """The row create_pending has just inserted: these fields, the rest the schema's
+        defaults (_NEW_PENDING). Copies one dict rather than zipping 18 fields."""
+        donation = object.__new__(cls)
+        fields_ = donation.__dict__
+        fields_.update(_NEW_PENDING)
+        fields_["id"] = donation_id
+        fields_["seq"] = seq
+        fields_["project_id"] = project_id
+        fields_["amount_cents"] = amount_cents
+        fields_["currency"] = currency
+        fields_["created_at"] = created_at
+        fields_["created_mono_ns"] = created_mono_ns
+        return donation
+
 
 DONATION_FIELDS = tuple(f.name for f in fields(Donation))
 
@@ -172,6 +190,18 @@ def boot_id() -> str:
         return "unknown-boot"
 
 
+# The variant nibble of a uuid4 (RFC 4122: binary 10xx) for each random hex digit.
+_VARIANT = {digit: "89ab"[int(digit, 16) & 3] for digit in "0123456789abcdef"}
+
+
+def new_donation_id(random_bytes: Callable[[int], bytes] = os.urandom) -> str:
+    """A random (version 4) UUID as text, the same as ``str(uuid.uuid4())``: 122 bits from
+    os.urandom. Built from the hex digits directly: uuid.UUID's checks and integer arithmetic
+    cost ~2 µs on the donor's path, where a durable commit is ~0.2 ms."""
+    h = random_bytes(16).hex()
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:]}"
+
+
 def boot_clock_ns() -> int:
     """Time since boot, immune to wall-clock jumps (a Pi has no real-time clock)."""
     return time.clock_gettime_ns(time.CLOCK_BOOTTIME)
@@ -194,3 +224,7 @@ def free_disk_bytes(path: Path | str) -> int:
 
 
 BOOT_ID = boot_id()
+# A new pending row as migration 1's defaults leave it (a shipped migration never changes),
+# in field order; Donation.new_pending fills in the rest.
+_NEW_PENDING: dict[str, Any] = dict.fromkeys(DONATION_FIELDS)
+_NEW_PENDING.update(boot_id=BOOT_ID, state="pending", sync_state="unsynced", sync_attempts=0)
