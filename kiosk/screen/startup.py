@@ -188,6 +188,9 @@ def run(cfg: Config, *, size: tuple[int, int] | None = None, dev_mouse: bool = F
     reads, first_health = start_first_reads(cfg, ledger, port, FlowSettings.from_config(cfg))
     register_font()
     tune_interpreter()
+    from kiosk.screen.ui import kv_cache
+
+    kv_cache.use_directory(cfg.data_dir / "screen-cache" / "kv")
     from kiosk.screen.ui.app import KioskApp
 
     context = build_context(cfg, ledger, port, reads.result())
