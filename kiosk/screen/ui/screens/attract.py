@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from kivy.app import App
 from kivy.clock import Clock, mainthread
 from kivy.core.window import Window
+from kivy.lang import Builder
 from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, StringProperty
 from kivy.uix.layout import Layout
 from kivy.uix.screenmanager import NoTransition, Screen, ScreenManager, SlideTransition
@@ -330,6 +331,9 @@ class AttractScreen(KioskScreen):
         slide, key, future = pending
         if wait([future], timeout=FIRST_PHOTO_WAIT_S).done:
             self._apply_photo(slide, key, future)
+            # Kivy runs the canvas rules' expressions (the photo's rectangle) before on_draw:
+            # run them now, or this frame would be drawn without the photo.
+            Builder.sync()
         else:
             future.add_done_callback(lambda f, s=slide, k=key: self._photo_ready(s, k, f))
 
