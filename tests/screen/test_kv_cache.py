@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -70,3 +71,26 @@ def test_an_unwritable_cache_directory_only_costs_the_parse(tmp_path):
     fresh = child(tmp_path, "load", UI / "widgets.kv", "-")
     loaded = child(tmp_path, "load", UI / "widgets.kv", blocked / "kv")
     assert loaded["parsed"] == 1 and loaded["rules"] == fresh["rules"]
+
+
+def test_only_a_kept_parse_nobody_else_may_write_is_run(tmp_path):
+    """The data directory is shared with kiosk-sync (group-writable): a kept parse is code the
+    screen runs, so it is kept private and used only as the screen's own, unwritable by
+    others; a symbolic link or a FIFO in its place is refused too (never waited on)."""
+    kv, cache = UI / "widgets.kv", tmp_path / "kv"
+    fresh = child(tmp_path, "load", kv, "-")
+    child(tmp_path, "load", kv, cache)
+    kept = cache / "widgets.parsed"
+    assert stat.S_IMODE(cache.stat().st_mode) == 0o700
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o600
+    kept.chmod(0o664)  # as the group's umask would leave it
+    others_may_write = child(tmp_path, "load", kv, cache)
+    assert others_may_write["parsed"] == 1 and others_may_write["rules"] == fresh["rules"]
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o600  # kept anew, private
+    elsewhere = tmp_path / "elsewhere.parsed"
+    kept.rename(elsewhere)
+    kept.symlink_to(elsewhere)
+    assert child(tmp_path, "load", kv, cache)["parsed"] == 1
+    kept.unlink(missing_ok=True)
+    os.mkfifo(kept)
+    assert child(tmp_path, "load", kv, cache)["parsed"] == 1

@@ -7,9 +7,13 @@ was made from the same text by the same Kivy and Python; anything else (a new or
 file, an upgrade, an unreadable or truncated file) is a miss: the file is parsed as usual and
 the parse kept for the next start.
 
-The cache directory is the screen's own (``screen-cache/kv/`` in the data directory, written
-only by the screen's user), set once by :func:`use_directory` before the screens are imported;
-without it (tests, tools) every load is Kivy's plain ``Builder.load_file``.
+The cache directory is the screen's own (``screen-cache/kv/`` in the data directory), set once
+by :func:`use_directory` before the screens are imported; without it (tests, tools) every load
+is Kivy's plain ``Builder.load_file``. A kept parse holds compiled code that the screen runs,
+and the data directory is shared with kiosk-sync (group ``kiosk``, group-writable): the
+directory is made ``0700`` and each file ``0600``, and a file is used only if, opened, it
+belongs to the screen's own user and nobody else may write it, so only the screen can have
+written what it runs.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import logging
 import marshal
 import os
 import pickle
+import stat
 import sys
 import types
 from collections.abc import Iterator
@@ -81,7 +86,12 @@ def _write(path: Path, text: str, parser: Parser) -> None:
     tmp = path.with_name(path.name + ".tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        with tmp.open("wb") as f:
+        os.chmod(path.parent, 0o700)  # not the data directory's group-writable mode
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        os.fchmod(fd, 0o600)  # whatever the umask
+        with open(fd, "wb") as f:
             pickler = pickle.Pickler(f, protocol=pickle.HIGHEST_PROTOCOL)
             pickler.dispatch_table = copyreg.dispatch_table.copy()
             pickler.dispatch_table[types.CodeType] = _reduce_code
@@ -95,13 +105,21 @@ def _write(path: Path, text: str, parser: Parser) -> None:
 
 def _read(path: Path, text: str) -> Parser | None:
     try:
-        with path.open("rb") as f:
+        # O_NONBLOCK: a FIFO put in its place must not hang the start-up (refused below).
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:  # none kept yet, or a symbolic link
+        return None
+    with open(fd, "rb") as f:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_uid != os.geteuid() or st.st_mode & 0o022:
+            log.warning("parsed rules %s not used: not the screen's own file (owner %d, mode "
+                        "%o)", path, st.st_uid, stat.S_IMODE(st.st_mode))
+            return None
+        try:
             stamp, kept_text, parser = pickle.load(f)
-    except FileNotFoundError:
-        return None
-    except Exception as e:  # noqa: BLE001 - truncated or foreign: a miss, parsed again
-        log.info("parsed rules of %s unreadable, parsed again: %s", path.stem, e)
-        return None
+        except Exception as e:  # noqa: BLE001 - truncated or foreign: a miss, parsed again
+            log.info("parsed rules of %s unreadable, parsed again: %s", path.stem, e)
+            return None
     if stamp != _STAMP or kept_text != text or not isinstance(parser, Parser):
         return None
     return parser
