@@ -6,6 +6,7 @@ the Kivy clock (so a frozen UI thread stops the pings and systemd restarts the s
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import sys
@@ -188,6 +189,13 @@ def run(cfg: Config, *, size: tuple[int, int] | None = None, dev_mouse: bool = F
     reads, first_health = start_first_reads(cfg, ledger, port, FlowSettings.from_config(cfg))
     register_font()
     tune_interpreter()
+    from kiosk.screen.ui import kv_cache
+
+    kv_cache.use_directory(cfg.data_dir / "screen-cache" / "kv")
+    # Kivy runs a full collection as it creates its graphics context (with the window, when
+    # the app module is imported); everything imported so far lives as long as the process:
+    # out of the collector's sight, that collection takes ~10 ms instead of ~35 ms.
+    gc.freeze()
     from kiosk.screen.ui.app import KioskApp
 
     context = build_context(cfg, ledger, port, reads.result())
@@ -197,6 +205,13 @@ def run(cfg: Config, *, size: tuple[int, int] | None = None, dev_mouse: bool = F
     hardening.lock_window(app, dev_mouse=dev_mouse)
     start_watchdog(app)
     stop_on_signals(app)
-    app.run()
+    # ``kiosk.screen.cli`` turned the cyclic collector off for the start-up: on again once the
+    # first screen is shown (what the start-up made since the freeze is then collected as
+    # usual; the few hundred unreachable objects frozen with the imports stay, once).
+    app.bind(on_shown=lambda *_a: gc.enable())
+    try:
+        app.run()
+    finally:
+        gc.enable()
     ledger.close()
     return 0

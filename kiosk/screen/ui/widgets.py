@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Any
 
 from kivy.clock import Clock
-from kivy.lang import Builder
 from kivy.properties import (
     AliasProperty,
     ColorProperty,
@@ -19,7 +18,7 @@ from kivy.uix.label import Label
 from kivy.uix.screenmanager import Screen
 from kivy.uix.widget import Widget
 
-from kiosk.screen.ui import theme
+from kiosk.screen.ui import kv_cache, theme
 
 
 class KioskScreen(Screen):
@@ -110,4 +109,4 @@ class FitLineLabel(Label):
         self.font_size = size
 
 
-Builder.load_file(str(Path(__file__).with_name("widgets.kv")))
+kv_cache.load(Path(__file__).with_name("widgets.kv"))

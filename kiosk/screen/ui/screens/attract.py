@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from kivy.app import App
 from kivy.clock import Clock, mainthread
+from kivy.core.window import Window
 from kivy.lang import Builder
 from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, StringProperty
 from kivy.uix.layout import Layout
@@ -25,7 +26,7 @@ from kiosk.core.catalog import Project
 from kiosk.core.funnel import Counter
 from kiosk.screen.engagement import PledgeView, band_view
 from kiosk.screen.matching import shop_total_view, sponsor_line
-from kiosk.screen.ui import pictures
+from kiosk.screen.ui import kv_cache, pictures
 from kiosk.screen.ui.textures import texture_from
 from kiosk.screen.ui.widgets import KioskScreen
 
@@ -39,7 +40,7 @@ if TYPE_CHECKING:
     PhotoKey = tuple[str, int, int]  # (project id, width, height)
 
 log = logging.getLogger("kiosk.screen")
-Builder.load_file(str(Path(__file__).with_suffix(".kv")))
+kv_cache.load(Path(__file__).with_suffix(".kv"))
 
 HIDDEN_GESTURE_HOLD_S = 3.0
 PHOTO_TEXTURES = 8  # photo textures kept: the default six featured never decode twice
@@ -47,9 +48,11 @@ MAX_SLIDES = 8  # slides kept built; the default six featured projects never reb
 QR_PX = 160
 ASK_QR_PX = 320  # the sign-up QR fills the photo's place: read from a step away
 SWIPE_MIN = 60  # layout units a finger travels sideways for a swipe (less is a tap)
-# Before the very first frame, the UI thread waits this long at most for the first photo
-# (decoded on the pictures thread), so the first frame shows the slide whole instead of an
-# empty frame the photo pops into a few frames later; after that it carries on without it.
+# Right before the very first frame is drawn, the UI thread waits this long at most for the
+# first photo (decoded on the pictures thread), so the first frame shows the slide whole
+# instead of an empty frame the photo pops into a few frames later; after that it carries on
+# without it. The wait is at the draw, not in ``start``: the first frame's text is laid out
+# and rendered while the photo decodes (start-up, on a first start).
 FIRST_PHOTO_WAIT_S = 0.15
 SHOP_SLIDE = "shop_total"
 # A dropped slide's widgets hold each other in reference cycles, so their text and photo
@@ -196,6 +199,9 @@ class AttractScreen(KioskScreen):
         self._decoding: set[PhotoKey] = set()  # photos asked for and not back yet
         Clock.schedule_once(lambda _dt: self._show_first(), 0)
         self._choice: ProjectChoice | None = None
+        # The start-up photo being decoded, until the first frame's draw takes it.
+        self._first_photo: tuple[ProjectSlide, PhotoKey, Future[pictures.Pixels | None]] \
+            | None = None
         App.get_running_app().bind(local_progress=self._progress_changed,
                                    lang=self._language_changed,
                                    shop_total_cents=self._shop_total_changed,
@@ -305,13 +311,31 @@ class AttractScreen(KioskScreen):
     def start(self, size: tuple[int, int]) -> None:
         """Show the first slide laid out at ``size`` now, so its photo starts decoding while
         the first frame is being built instead of after it (start-up to the first photo).
-        Kivy lays everything out again before drawing; a wrong guess only costs a decode."""
+        Kivy lays everything out again before drawing; a wrong guess only costs a decode.
+        The photo is waited for just before the first frame is drawn."""
         self._show_first()
         self.size = size
         _layout_now(self)
         if self.projects:
-            self._load_photo(self._slide(self.index), self.index, wait_s=FIRST_PHOTO_WAIT_S,
-                             first=True)
+            self._load_photo(self._slide(self.index), self.index, first=True)
+            if self._first_photo is not None:
+                Window.bind(on_draw=self._first_photo_before_draw)
+
+    def _first_photo_before_draw(self, *_args: Any) -> None:
+        """Window ``on_draw``, bound before its own handler draws: the first frame's text is
+        ready, now wait (at most FIRST_PHOTO_WAIT_S) for the first photo to draw it too."""
+        Window.unbind(on_draw=self._first_photo_before_draw)
+        pending, self._first_photo = self._first_photo, None
+        if pending is None:
+            return
+        slide, key, future = pending
+        if wait([future], timeout=FIRST_PHOTO_WAIT_S).done:
+            self._apply_photo(slide, key, future)
+            # Kivy runs the canvas rules' expressions (the photo's rectangle) before on_draw:
+            # run them now, or this frame would be drawn without the photo.
+            Builder.sync()
+        else:
+            future.add_done_callback(lambda f, s=slide, k=key: self._photo_ready(s, k, f))
 
     @property
     def waiting_for_photo(self) -> bool:
@@ -432,8 +456,10 @@ class AttractScreen(KioskScreen):
         if self.projects:
             self._load_photo(self._slide(self.index), self.index)
 
-    def _load_photo(self, slide: ProjectSlide, index: int, wait_s: float = 0.0,
-                    first: bool = False) -> None:
+    def _load_photo(self, slide: ProjectSlide, index: int, first: bool = False) -> None:
+        """The slide's photo at its laid-out size: from the texture cache, else decoded on the
+        pictures thread. ``first``: the start-up photo, kept across restarts and held for the
+        first frame's draw (``_first_photo_before_draw``)."""
         width, height = (int(v) for v in slide.ids.photo.size)
         if (width, height) == (100, 100):
             return  # not laid out yet (Kivy's default size): the size binding calls us again
@@ -454,8 +480,8 @@ class AttractScreen(KioskScreen):
         else:
             future = app.submit_picture(pictures.load_photo, self.projects[index].image_path,
                                         width, height)
-        if wait_s > 0 and wait([future], timeout=wait_s).done:
-            self._apply_photo(slide, key, future)
+        if first:
+            self._first_photo = (slide, key, future)
             return
         future.add_done_callback(lambda f, s=slide, k=key: self._photo_ready(s, k, f))
 
