@@ -13,8 +13,17 @@ from __future__ import annotations
 from typing import Any
 
 from kivy.animation import AnimationTransition
-from kivy.graphics import (BindTexture, ClearBuffers, ClearColor, Fbo, PopMatrix, PushMatrix,
-                           Rectangle, RenderContext, Translate)
+from kivy.graphics import (
+    BindTexture,
+    ClearBuffers,
+    ClearColor,
+    Fbo,
+    PopMatrix,
+    PushMatrix,
+    Rectangle,
+    RenderContext,
+    Translate,
+)
 from kivy.properties import OptionProperty, StringProperty
 from kivy.uix.screenmanager import Screen, ShaderTransition
 

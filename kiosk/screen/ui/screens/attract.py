@@ -2,8 +2,8 @@
 
 Slides turn with SlideShaderTransition (kiosk.screen.ui.transitions): each slide is drawn
 once into a picture and the transition's frames move the two pictures, not the slides' many
-instructions; between slides nothing changes, so nothing is redrawn. Photos are decoded and scaled on a worker
-thread to the size they are shown at; a small LRU keeps the textures.
+instructions; between slides nothing changes, so nothing is redrawn. Photos are decoded and
+scaled on a worker thread to the size they are shown at; a small LRU keeps the textures.
 """
 
 from __future__ import annotations
