@@ -29,7 +29,7 @@ RECEIPT_KEY = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
 SIM_SCRIPTS = {"approved": "approve:0.8", "declined": "decline:0.8", "recover": "approve:0.1",
                "unknown": "approve+lose_answer", "unavailable": "", "timeout": "",
                "link_error": "", "locked": "", "choose": "approve:0.8", "slow-photo": "",
-               "amount-rebuilds": "", "slide-frames": ""}
+               "amount-rebuilds": "", "idle-frames": ""}
 
 
 def fault_on_cue(scenario: str, bridge: Any) -> Callable[[], None] | None:
@@ -146,51 +146,18 @@ def choose_steps(d: Driver) -> Iterator[Any]:
     d.shot("attract-goal")
 
 
-SLIDE_PROGRESS = (0.3, 0.7)
-
-
-def slide_frames_steps(d: Driver) -> Iterator[Any]:
-    """The attract screen's slide transition frozen part of its way (each direction, each of
-    SLIDE_PROGRESS) and once over, screenshotted as the kiosk draws it and as Kivy's own
-    SlideTransition draws the same two slides (the test compares them); then the frames the
-    window draws while nothing changes."""
-    from kivy.animation import Animation
+def idle_frames_steps(d: Driver) -> Iterator[Any]:
+    """The frames the window draws in two seconds on a slide that changes nothing (after a
+    slide transition, the slide's photo and QR code in), and during the next transition."""
     from kivy.core.window import Window
-    from kivy.uix.screenmanager import NoTransition, SlideTransition
 
     app, attract = d.app, d.app.screen("attract")
     slides = attract.ids.slides
     idle = lambda: not slides.transition.is_active  # noqa: E731
-    attract.move(1)  # builds the second slide (the loop now waits for the donor)
+    attract.move(1)  # a new slide, built now (the loop then waits for the donor)
     yield idle
     yield lambda: slides.current_screen.photo is not None
-    attract.move(-1)
-    yield idle
-    yield 0.3
-    first, second = slides.current, attract._slide(attract.index + 1).name
-    d.report["slide_shots"] = shots = {}
-    kinds = {"kiosk": lambda direction: _directed(attract.slide_transition, direction),
-             "kivy": lambda direction: SlideTransition(direction=direction, duration=0.6)}
-    for kind, make in kinds.items():
-        for direction in ("left", "right"):
-            for progress in SLIDE_PROGRESS:
-                slides.transition = transition = make(direction)
-                slides.current = second
-                Animation.cancel_all(transition)  # frozen where it is put
-                transition.dispatch("on_progress", progress)
-                yield 0.15
-                shots[f"{kind}-{direction}-{int(progress * 100)}"] = d.shot(
-                    f"slide-{kind}-{direction}-{int(progress * 100)}")
-                transition.stop()
-                yield 0.1
-                if progress == SLIDE_PROGRESS[-1] and direction == "left":
-                    shots[f"{kind}-done"] = d.shot(f"slide-{kind}-done")
-                slides.transition = NoTransition()
-                slides.current = first
-                yield 0.1
-    # A slide that changes nothing: how many frames the window draws in two seconds.
-    attract.move(1)
-    yield idle
+    yield lambda: slides.current_screen.learn_more is not None
     yield 0.5
     flips = {"n": 0}
 
@@ -199,14 +166,13 @@ def slide_frames_steps(d: Driver) -> Iterator[Any]:
 
     Window.bind(on_flip=count)
     yield 2.0
-    Window.unbind(on_flip=count)
     d.report["idle_frames"] = flips["n"]
+    attract.move(1)
+    yield 0.05
+    yield idle
+    d.report["transition_frames"] = flips["n"] - d.report["idle_frames"]
+    Window.unbind(on_flip=count)
     d.report["screens"].append(app.manager.current)
-
-
-def _directed(transition: Any, direction: str) -> Any:
-    transition.direction = direction
-    return transition
 
 
 def panel_touch(x: float, y: float) -> Any:
@@ -320,8 +286,8 @@ def scenario_steps(d: Driver, name: str) -> Iterator[Any]:
     if name == "choose":
         yield from choose_steps(d)
         return
-    if name == "slide-frames":
-        yield from slide_frames_steps(d)
+    if name == "idle-frames":
+        yield from idle_frames_steps(d)
         return
     if d.on_available is not None:
         d.on_available()

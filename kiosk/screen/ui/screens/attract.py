@@ -1,9 +1,8 @@
 """The attract loop: featured projects slide by, one call to action.
 
-Slides turn with SlideShaderTransition (kiosk.screen.ui.transitions): each slide is drawn
-once into a picture and the transition's frames move the two pictures, not the slides' many
-instructions; between slides nothing changes, so nothing is redrawn. Photos are decoded and
-scaled on a worker thread to the size they are shown at; a small LRU keeps the textures.
+Two slide screens are reused in turn with a plain SlideTransition (no shaders); between
+slides nothing changes, so nothing is redrawn. Photos are decoded and scaled on a worker
+thread to the size they are shown at; a small LRU keeps the textures.
 """
 
 from __future__ import annotations
@@ -19,16 +18,15 @@ from kivy.clock import Clock, mainthread
 from kivy.lang import Builder
 from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, StringProperty
 from kivy.uix.layout import Layout
-from kivy.uix.screenmanager import NoTransition, Screen, ScreenManager
+from kivy.uix.screenmanager import NoTransition, Screen, ScreenManager, SlideTransition
 from kivy.uix.widget import Widget
 
 from kiosk.core.catalog import Project
 from kiosk.core.funnel import Counter
 from kiosk.screen.engagement import PledgeView, band_view
 from kiosk.screen.matching import shop_total_view, sponsor_line
-from kiosk.screen.ui import pictures, theme
+from kiosk.screen.ui import pictures
 from kiosk.screen.ui.textures import texture_from
-from kiosk.screen.ui.transitions import SlideShaderTransition
 from kiosk.screen.ui.widgets import KioskScreen
 
 if TYPE_CHECKING:
@@ -58,7 +56,6 @@ SHOP_SLIDE = "shop_total"
 # textures (native memory) would wait for Python's occasional full collection; one is run
 # this long after a drop, once the slide transition is over and nothing is being drawn.
 COLLECT_AFTER_DROP_S = 1.0
-SLIDE_TRANSITION_S = 0.6
 
 
 def _layout_now(widget: Widget) -> None:
@@ -197,9 +194,6 @@ class AttractScreen(KioskScreen):
         self._collect = Clock.create_trigger(self._collect_dropped, COLLECT_AFTER_DROP_S)
         self._recent: list[str] = []
         self._decoding: set[PhotoKey] = set()  # photos asked for and not back yet
-        # One transition for every slide: its two pictures (Fbos) and its shader are reused.
-        self.slide_transition = SlideShaderTransition(
-            duration=SLIDE_TRANSITION_S, clearcolor=theme.rgba(theme.BACKGROUND))
         Clock.schedule_once(lambda _dt: self._show_first(), 0)
         self._choice: ProjectChoice | None = None
         App.get_running_app().bind(local_progress=self._progress_changed,
@@ -266,7 +260,8 @@ class AttractScreen(KioskScreen):
             manager.add_widget(ShopTotalSlide(name=SHOP_SLIDE))
         slide = manager.get_screen(SHOP_SLIDE)
         slide.amount, slide.words = self.shop_amount, self.shop_words
-        self._use_transition(animate, "left")
+        manager.transition = (SlideTransition(direction="left", duration=0.6) if animate
+                              else NoTransition())
         self.current_project_id = ""
         manager.current = SHOP_SLIDE
 
@@ -370,7 +365,7 @@ class AttractScreen(KioskScreen):
         """Start again after the app's projects changed (a new featured choice): every slide
         is rebuilt from the new list."""
         manager: ScreenManager = self.ids.slides
-        self._use_transition(False)
+        manager.transition = NoTransition()
         for slide in sorted(manager.screens, key=lambda s: s is manager.current_screen):
             manager.remove_widget(slide)  # the shown one last, so nothing animates
         self._recent.clear()
@@ -392,23 +387,11 @@ class AttractScreen(KioskScreen):
         self.several = len(self.projects) > 1
         self.dots = " ".join("●" if i == index else "○" for i in range(len(self.projects)))
         self._load_photo(slide, index)
-        self._use_transition(animate, direction)
+        manager.transition = (SlideTransition(direction=direction, duration=0.6) if animate
+                              else NoTransition())
         if before != slide.name:
             App.get_running_app().count(Counter.SLIDE_SHOWN, slide.project_id)
         manager.current = slide.name
-
-    def _use_transition(self, animate: bool, direction: str = "left") -> None:
-        """The next slide change slides in from ``direction``, or shows at once. A slide still
-        sliding in is finished first: a transition replaced while it runs would go on and put
-        its slide back later."""
-        manager: ScreenManager = self.ids.slides
-        if manager.transition.is_active:
-            manager.transition.stop()
-        if animate:
-            self.slide_transition.direction = direction
-            manager.transition = self.slide_transition
-        else:
-            manager.transition = NoTransition()
 
     def _slide(self, index: int) -> ProjectSlide:
         manager: ScreenManager = self.ids.slides
