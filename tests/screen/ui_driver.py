@@ -29,7 +29,7 @@ RECEIPT_KEY = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
 SIM_SCRIPTS = {"approved": "approve:0.8", "declined": "decline:0.8", "recover": "approve:0.1",
                "unknown": "approve+lose_answer", "unavailable": "", "timeout": "",
                "link_error": "", "locked": "", "choose": "approve:0.8", "slow-photo": "",
-               "amount-rebuilds": ""}
+               "amount-rebuilds": "", "idle-frames": ""}
 
 
 def fault_on_cue(scenario: str, bridge: Any) -> Callable[[], None] | None:
@@ -146,6 +146,35 @@ def choose_steps(d: Driver) -> Iterator[Any]:
     d.shot("attract-goal")
 
 
+def idle_frames_steps(d: Driver) -> Iterator[Any]:
+    """The frames the window draws in two seconds on a slide that changes nothing (after a
+    slide transition, the slide's photo and QR code in), and during the next transition."""
+    from kivy.core.window import Window
+
+    app, attract = d.app, d.app.screen("attract")
+    slides = attract.ids.slides
+    idle = lambda: not slides.transition.is_active  # noqa: E731
+    attract.move(1)  # a new slide, built now (the loop then waits for the donor)
+    yield idle
+    yield lambda: slides.current_screen.photo is not None
+    yield lambda: slides.current_screen.learn_more is not None
+    yield 0.5
+    flips = {"n": 0}
+
+    def count(*_args: Any) -> None:
+        flips["n"] += 1
+
+    Window.bind(on_flip=count)
+    yield 2.0
+    d.report["idle_frames"] = flips["n"]
+    attract.move(1)
+    yield 0.05
+    yield idle
+    d.report["transition_frames"] = flips["n"] - d.report["idle_frames"]
+    Window.unbind(on_flip=count)
+    d.report["screens"].append(app.manager.current)
+
+
 def panel_touch(x: float, y: float) -> Any:
     """A touch at the app's window point (x, y), reported as a touch panel reports it: in the
     panel's own orientation, which Kivy turns by the display's rotation (screen.rotation).
@@ -256,6 +285,9 @@ def scenario_steps(d: Driver, name: str) -> Iterator[Any]:
     yield lambda: app.available  # the bridge's first probe may still be running
     if name == "choose":
         yield from choose_steps(d)
+        return
+    if name == "idle-frames":
+        yield from idle_frames_steps(d)
         return
     if d.on_available is not None:
         d.on_available()
