@@ -100,7 +100,7 @@ def test_a_restart_draws_the_first_frame_of_a_first_start_from_what_it_kept(tmp_
     # READY=1 stands for a frame with the first photo drawn, not its placeholder.
     assert distinct_colours_in_photo_box(first, seen) > 50
     parses = {p.name: p.stat().st_mtime_ns for p in (kept / "kv").glob("*.parsed")}
-    assert set(parses) == {"attract.parsed", "widgets.parsed"}
+    assert set(parses) == {"attract.parsed", "widgets.parsed", "kivy-style.parsed"}
     assert (kept / "first-photo.rgb").is_file()
     start_screen(tmp_path, config, restart, "--window", size)
     # Read back, not written again: the restart used the kept parses.
