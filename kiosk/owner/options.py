@@ -7,10 +7,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kiosk.hardware.backlight import SYSFS_ROOT
-from kiosk.owner.pin_lock import DEFAULT_SCHEDULE
 
 if TYPE_CHECKING:
     from kiosk.core.config import Config
+
+# The PIN lock's (kiosk.owner.pin_lock) seconds locked after the 1st, 2nd, … wrong PIN; the last
+# entry repeats. Three free tries cover a mistyped digit; a guesser of a 4-digit PIN then needs
+# days for a few hundred tries. Here, not in pin_lock, so that the screen's start-up, which
+# reads these options, does not import the PIN lock before its first frame.
+DEFAULT_SCHEDULE: tuple[int, ...] = (0, 0, 0, 30, 60, 120, 300, 900)
 
 
 @dataclass(frozen=True)

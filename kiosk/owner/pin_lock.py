@@ -27,15 +27,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from kiosk.core.ledger import AuditEntry, Ledger, SettingChange, boot_clock_ns, boot_id
+from kiosk.owner.options import DEFAULT_SCHEDULE  # defined there: see its comment
 
 if TYPE_CHECKING:
     from typing import TypeGuard
 
 SETTING = "pin_lockout"
 ACTOR = "owner"
-# Seconds locked after the 1st, 2nd, … wrong PIN; the last entry repeats. Three free tries cover
-# a mistyped digit; a guesser of a 4-digit PIN then needs days for a few hundred tries.
-DEFAULT_SCHEDULE: tuple[int, ...] = (0, 0, 0, 30, 60, 120, 300, 900)
 _NEVER_SET = object()
 
 

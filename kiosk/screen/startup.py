@@ -177,6 +177,11 @@ def run(cfg: Config, *, size: tuple[int, int] | None = None, dev_mouse: bool = F
                            fullscreen=cfg.screen.fullscreen and size is None,
                            rotation=cfg.screen.rotation, invert_x=cfg.screen.invert_touch_x,
                            invert_y=cfg.screen.invert_touch_y, dev_mouse=dev_mouse)
+    from kiosk.screen.ui import kv_cache
+
+    # Before anything imports kivy.lang, whose first import parses Kivy's own style.kv
+    # (60-120 ms a start on the test machine): that parse is kept across starts too.
+    kv_cache.keep_kivy_style(cfg.data_dir / "screen-cache" / "kv")
     from kiosk.core.ledger import Ledger, LedgerError, Limits
 
     try:
@@ -189,9 +194,6 @@ def run(cfg: Config, *, size: tuple[int, int] | None = None, dev_mouse: bool = F
     reads, first_health = start_first_reads(cfg, ledger, port, FlowSettings.from_config(cfg))
     register_font()
     tune_interpreter()
-    from kiosk.screen.ui import kv_cache
-
-    kv_cache.use_directory(cfg.data_dir / "screen-cache" / "kv")
     # Kivy runs a full collection as it creates its graphics context (with the window, when
     # the app module is imported); everything imported so far lives as long as the process:
     # out of the collector's sight, that collection takes ~10 ms instead of ~35 ms.

@@ -5,7 +5,10 @@ from it and whether Kivy's parser ran.
 ``python -m tests.screen.kv_cache_child load KV CACHE_DIR`` (CACHE_DIR ``-``: no cache);
 ``python -m tests.screen.kv_cache_child damaged KV CACHE_DIR``: Hypothesis writes damaged
 kept parses (any bytes, a truncated one, another Kivy's) and every load must still give the
-rules of a fresh parse, then keep a good parse again."""
+rules of a fresh parse, then keep a good parse again.
+``python -m tests.screen.kv_cache_child style - CACHE_DIR``: Kivy's own style.kv, kept through
+``kv_cache.keep_kivy_style`` called before ``kivy.lang`` is imported (``-``: not called);
+``... style-late - CACHE_DIR``: the same, called after."""
 
 from __future__ import annotations
 
@@ -110,8 +113,36 @@ def damaged(kv: Path, cache_dir: Path) -> dict[str, Any]:
     return {"ok": True, "parsed": count.runs}
 
 
+def kivy_style(cache_dir: str, *, late: bool = False) -> dict[str, Any]:
+    import os
+
+    import kivy
+
+    from kiosk.screen.ui import kv_cache
+
+    if late:
+        import kivy.lang  # noqa: F401 - imported before the hook, as by a careless caller
+    hooked = cache_dir != "-" and kv_cache.keep_kivy_style(Path(cache_dir))
+    import kivy.lang.builder
+    from kivy.lang import Builder
+    from kivy.lang.parser import Parser
+
+    style = Path(os.path.join(kivy.kivy_data_dir, "style.kv"))
+    return {"hooked": hooked, "rules": rules_of(style),
+            # Kivy's own names, as Kivy left them: the real class, the real loader's source.
+            "builder_parser_is_kivys": kivy.lang.builder.Parser is Parser,
+            "source_readable": bool(kivy.lang.builder.__loader__.get_source(
+                "kivy.lang.builder")),
+            "finders_left": sum(type(f).__name__ == "_KivyStyleFinder" for f in sys.meta_path),
+            "builder_ok": Builder.load_string("<Hello@Label>:\n    text: 'hi'\n") is None}
+
+
 if __name__ == "__main__":
     mode, kv_file, directory = sys.argv[1:4]
-    result = (load(Path(kv_file), directory) if mode == "load"
-              else damaged(Path(kv_file), Path(directory)))
+    if mode in ("style", "style-late"):
+        result = kivy_style(directory, late=mode == "style-late")
+    elif mode == "load":
+        result = load(Path(kv_file), directory)
+    else:
+        result = damaged(Path(kv_file), Path(directory))
     print(json.dumps(result))

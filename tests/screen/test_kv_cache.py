@@ -94,3 +94,59 @@ def test_only_a_kept_parse_nobody_else_may_write_is_run(tmp_path):
     kept.unlink(missing_ok=True)
     os.mkfifo(kept)
     assert child(tmp_path, "load", kv, cache)["parsed"] == 1
+
+
+def test_kivys_own_style_parse_is_kept_too_and_read_back_the_same(tmp_path):
+    """Kivy parses its own style.kv (~1 300 lines) as kivy.lang is first imported; with the
+    hook installed before that import, the parse is kept and read back, and Kivy's builder is
+    left as Kivy made it."""
+    cache = tmp_path / "kv"
+    kept = cache / "kivy-style.parsed"
+    fresh = child(tmp_path, "style", "-", "-")
+    first = child(tmp_path, "style", "-", cache)
+    assert first["hooked"] and kept.is_file()
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o600
+    written = kept.stat().st_mtime_ns
+    again = child(tmp_path, "style", "-", cache)
+    assert kept.stat().st_mtime_ns == written  # read back, not parsed and written again
+    assert fresh["rules"] and len(fresh["rules"]) > 50
+    assert again["rules"] == first["rules"] == fresh["rules"]
+    for run in (first, again):
+        assert run["builder_parser_is_kivys"] and run["source_readable"] and run["builder_ok"]
+        assert run["finders_left"] == 0
+
+
+@pytest.mark.parametrize("damage", ["truncated", "others-may-write", "another-kivy"])
+def test_a_damaged_or_foreign_kept_kivy_style_is_parsed_as_usual(tmp_path, damage):
+    cache = tmp_path / "kv"
+    kept = cache / "kivy-style.parsed"
+    fresh = child(tmp_path, "style", "-", "-")
+    child(tmp_path, "style", "-", cache)
+    if damage == "truncated":
+        kept.write_bytes(kept.read_bytes()[:5000])
+    elif damage == "others-may-write":
+        kept.chmod(0o664)
+    else:  # the stamp names the Kivy version: an upgraded Kivy parses its own file again
+        data = kept.read_bytes()
+        version = kivy_version(tmp_path)
+        assert version.encode() in data
+        kept.write_bytes(data.replace(version.encode(), b"9" * len(version), 1))
+    before = kept.stat().st_mtime_ns
+    damaged = child(tmp_path, "style", "-", cache)
+    assert damaged["rules"] == fresh["rules"] and damaged["builder_ok"]
+    assert kept.stat().st_mtime_ns != before  # parsed again and kept anew
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o600
+
+
+def kivy_version(tmp_path: Path) -> str:
+    proc = subprocess.run([sys.executable, "-c", "import kivy; print(kivy.__version__)"],
+                          env={**os.environ, "KIVY_NO_ARGS": "1", "KIVY_NO_CONFIG": "1",
+                               "KIVY_HOME": str(tmp_path / "kivy-home")},
+                          capture_output=True, text=True, check=True)
+    return proc.stdout.strip().splitlines()[-1]
+
+
+def test_the_hook_installed_too_late_changes_nothing(tmp_path):
+    late = child(tmp_path, "style-late", "-", tmp_path / "kv")
+    assert late["hooked"] is False and late["finders_left"] == 0 and late["rules"]
+    assert not (tmp_path / "kv" / "kivy-style.parsed").exists()

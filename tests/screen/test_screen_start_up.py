@@ -38,7 +38,8 @@ CHILD = textwrap.dedent("""
         from kivy.clock import Clock
         from kivy.core.window import Window
 
-        seen = {"collections": len(collections), "frozen": gc.get_freeze_count()}
+        seen = {"collections": len(collections), "frozen": gc.get_freeze_count(),
+                "modules": sorted(m for m in sys.modules if m.startswith("kiosk"))}
         slide = App.get_running_app().screen("attract").ids.slides.current_screen
         photo = slide.ids.photo
         seen["photo_box"] = [*photo.to_window(*photo.pos), *photo.size, *Window.size]
@@ -79,6 +80,11 @@ def test_the_collector_is_off_during_start_up_and_on_once_the_screen_is_shown(tm
     assert seen["collections"] <= 5, seen
     assert seen["frozen"] > 10_000, seen  # the imports, frozen before the window
     assert seen["enabled_after"] is True, seen
+    # What the first frame does not need waits until it is shown (or a first use).
+    assert "kiosk.screen.ui.app" in seen["modules"]
+    for later in ("kiosk.owner.pin_lock", "kiosk.screen.ui.owner_panel", "kiosk.core.receipt",
+                  "kiosk.screen.ui.screens.amount", "kiosk.screen.ui.screens.payment"):
+        assert later not in seen["modules"], later
 
 
 def distinct_colours_in_photo_box(shot: Path, seen: dict[str, Any]) -> int:
@@ -100,7 +106,7 @@ def test_a_restart_draws_the_first_frame_of_a_first_start_from_what_it_kept(tmp_
     # READY=1 stands for a frame with the first photo drawn, not its placeholder.
     assert distinct_colours_in_photo_box(first, seen) > 50
     parses = {p.name: p.stat().st_mtime_ns for p in (kept / "kv").glob("*.parsed")}
-    assert set(parses) == {"attract.parsed", "widgets.parsed"}
+    assert set(parses) == {"attract.parsed", "widgets.parsed", "kivy-style.parsed"}
     assert (kept / "first-photo.rgb").is_file()
     start_screen(tmp_path, config, restart, "--window", size)
     # Read back, not written again: the restart used the kept parses.

@@ -14,12 +14,18 @@ and the data directory is shared with kiosk-sync (group ``kiosk``, group-writabl
 directory is made ``0700`` and each file ``0600``, and a file is used only if, opened, it
 belongs to the screen's own user and nobody else may write it, so only the screen can have
 written what it runs.
+
+Kivy's own widget rules (``style.kv``, ~1 300 lines) are parsed as ``kivy.lang.builder`` is
+first imported: :func:`keep_kivy_style`, called before that import, puts that parse through a
+kept one too (``kivy-style.parsed``), with the same checks and the same fall-back. This module
+imports nothing of ``kivy.lang`` at its own import, so that the hook can come first.
 """
 
 from __future__ import annotations
 
 import contextlib
 import copyreg
+import importlib.machinery
 import importlib.util
 import logging
 import marshal
@@ -28,19 +34,21 @@ import pickle
 import stat
 import sys
 import types
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import kivy
-import kivy.lang.builder as kivy_builder
-from kivy.lang import Builder
-from kivy.lang.parser import Parser
+
+if TYPE_CHECKING:
+    from kivy.lang.parser import Parser
 
 log = logging.getLogger("kiosk.screen")
 # What a kept parse depends on besides the .kv text: its code objects are the interpreter's
 # bytecode, its objects Kivy's parser classes.
 _STAMP = f"{kivy.__version__}|{importlib.util.MAGIC_NUMBER.hex()}|{sys.implementation.cache_tag}"
 _directory: Path | None = None
+_KIVY_STYLE_KEPT_AS = "kivy-style.parsed"  # not "style": a screen's own file may be style.kv
 
 
 def use_directory(directory: Path | None) -> None:
@@ -51,25 +59,103 @@ def use_directory(directory: Path | None) -> None:
 
 def load(kv: Path) -> None:
     """``Builder.load_file(kv)``, through the kept parse when there is one."""
+    from kivy.lang import Builder
+    from kivy.lang.parser import Parser
+
     if _directory is None:
         Builder.load_file(str(kv))
         return
     text = kv.read_text(encoding="utf-8")
-    cached = _directory / f"{kv.stem}.parsed"
-    parser = _read(cached, text)
-    if parser is None:
-        parser = Parser(content=text, filename=str(kv))  # also runs its #: directives
-        _write(cached, text, parser)
-    else:
-        parser.execute_directives()  # #:import and #:set, as a fresh parse would
+    parser = _kept_or_parsed(_directory / f"{kv.stem}.parsed", text, str(kv), Parser)
     with _parser_given(parser):
         Builder.load_string(text, filename=str(kv))
+
+
+def keep_kivy_style(directory: Path) -> bool:
+    """Keep parses in ``directory``, Kivy's own ``style.kv`` included: call before anything
+    imports ``kivy.lang`` (Kivy parses that file as its builder module is first imported).
+    False, and only the screen's own files kept, if ``kivy.lang`` is already imported."""
+    use_directory(directory)
+    if "kivy.lang.builder" in sys.modules:
+        return False
+    sys.meta_path.insert(0, _KivyStyleFinder())
+    return True
+
+
+def _kept_or_parsed(kept: Path, text: str, filename: str,
+                    parser_class: Callable[..., Parser]) -> Parser:
+    parser = _read(kept, text, parser_class)
+    if parser is None:
+        parser = parser_class(content=text, filename=filename)  # also runs its #: directives
+        _write(kept, text, parser)
+    else:
+        parser.execute_directives()  # #:import and #:set, as a fresh parse would
+    return parser
+
+
+class _KivyStyleFinder:
+    """Finds ``kivy.lang.builder`` as Python would, once, and wraps its loader
+    (:class:`_KivyStyleLoader`); every other import is left to the next finder."""
+
+    def find_spec(self, name: str, path: Any, target: Any = None) -> Any:
+        if name != "kivy.lang.builder":
+            return None
+        with contextlib.suppress(ValueError):
+            sys.meta_path.remove(self)  # once: a later re-import is Kivy's plain one
+        spec = importlib.machinery.PathFinder.find_spec(name, path, target)
+        if spec is not None and spec.loader is not None and hasattr(spec.loader, "exec_module"):
+            spec.loader = _KivyStyleLoader(spec.loader)
+        return spec
+
+
+class _KivyStyleLoader:
+    """Runs ``kivy.lang.builder`` with its ``Parser`` handing back the kept parse of
+    ``style.kv`` (the one file it parses at import); every other parse, and any file that
+    does not match what was kept, is Kivy's own."""
+
+    def __init__(self, real: Any) -> None:
+        self._real = real
+
+    def __getattr__(self, name: str) -> Any:  # get_source, get_code, ...: the real loader's
+        return getattr(self._real, name)
+
+    def create_module(self, spec: Any) -> Any:
+        return self._real.create_module(spec)
+
+    def exec_module(self, module: types.ModuleType) -> None:
+        # The parser module needs only the builder's name, not its content (Kivy imports it
+        # from the builder in this same circular way).
+        import kivy.lang.parser as kv_parser
+
+        real = kv_parser.Parser
+        style = os.path.abspath(os.path.join(kivy.kivy_data_dir, "style.kv"))
+
+        def parser(**kwargs: Any) -> Parser:
+            kv_parser.Parser = real  # pickle finds the class by its module's name
+            filename = kwargs.get("filename")
+            if _directory is None or not filename or os.path.abspath(filename) != style:
+                return real(**kwargs)
+            try:
+                return _kept_or_parsed(_directory / _KIVY_STYLE_KEPT_AS, kwargs["content"],
+                                       filename, real)
+            except Exception as e:  # noqa: BLE001 - Kivy must start: its own parse
+                log.warning("Kivy's style.kv parsed as usual (kept parse failed: %s)", e)
+                return real(**kwargs)
+
+        kv_parser.Parser = parser  # the builder's `from kivy.lang.parser import Parser`
+        try:
+            self._real.exec_module(module)
+        finally:
+            kv_parser.Parser = real
+            module.Parser = real
 
 
 @contextlib.contextmanager
 def _parser_given(parser: Parser) -> Iterator[None]:
     """``Builder.load_string`` makes its ``Parser(content=..., filename=...)`` through the
     builder module's global: hand it ``parser`` instead, for this one call (UI thread)."""
+    import kivy.lang.builder as kivy_builder
+
     real = kivy_builder.Parser
     kivy_builder.Parser = lambda **_kwargs: parser
     try:
@@ -103,7 +189,7 @@ def _write(path: Path, text: str, parser: Parser) -> None:
             tmp.unlink(missing_ok=True)
 
 
-def _read(path: Path, text: str) -> Parser | None:
+def _read(path: Path, text: str, parser_class: Callable[..., Parser]) -> Parser | None:
     try:
         # O_NONBLOCK: a FIFO put in its place must not hang the start-up (refused below).
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
@@ -120,6 +206,6 @@ def _read(path: Path, text: str) -> Parser | None:
         except Exception as e:  # noqa: BLE001 - truncated or foreign: a miss, parsed again
             log.info("parsed rules of %s unreadable, parsed again: %s", path.stem, e)
             return None
-    if stamp != _STAMP or kept_text != text or not isinstance(parser, Parser):
+    if stamp != _STAMP or kept_text != text or type(parser) is not parser_class:
         return None
     return parser
