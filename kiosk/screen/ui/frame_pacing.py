@@ -1,16 +1,18 @@
 """At most one frame queued to the GPU behind the one being drawn (screen memory, issue 17).
 
-Kivy swaps and goes on to the next frame without waiting for the GPU. When the display does
-not hold the swap back (an offscreen window, a driver that queues swaps) and the renderer
-falls behind, every frame of a slide transition is queued, with its draw commands: Mesa's
-llvmpipe keeps each queued frame's binned scene (~1.5 MB) and reuses them later, so one
-transition left ~45 MB in the process for good. A Pi's KMS/DRM swap already waits for the
-previous page flip, so there this costs nothing; it bounds the queue wherever the display
-does not, and a queued frame is only latency between a touch and what the donor sees.
+Kivy swaps and goes on to the next frame without waiting for the GPU, and a swap that shows
+nothing (an offscreen window's pbuffer) does not even flush: Mesa's llvmpipe then kept binning
+frame after frame of a slide transition into scenes it flushed only when something forced
+it, and kept that memory for reuse (~50 MB of the process after one transition). A flush per
+frame alone left the frames queued behind a renderer falling behind (peak 204 MB against
+237-247 MB; paced, 181 MB). A Pi's KMS/DRM swap flushes and waits for the previous page flip,
+so there this costs nothing; it bounds the queue wherever the display does not, and a queued
+frame is only latency between a touch and what the donor sees.
 
-Each frame gets a GL fence before its swap, and the UI thread waits (at most
-:data:`WAIT_LIMIT_S`) for the previous frame's fence: the frame being drawn plus one in the
-GPU's hands. GL 3.2, ARB_sync or OpenGL ES 3.0 are needed; without them nothing is done.
+Each frame gets a GL fence before its swap (Mesa flushes the frame to make it), and the UI
+thread waits (at most :data:`WAIT_LIMIT_S`) for the previous frame's fence: the frame being
+drawn plus one in the GPU's hands. GL 3.2, ARB_sync or OpenGL ES 3.0 are needed; without
+them nothing is done.
 """
 
 from __future__ import annotations
