@@ -264,9 +264,11 @@ def run_memory(workdir: Path, projects_count: int) -> None:
         attract.next_slide()
         shown["n"] += 1
         if shown["n"] >= projects_count + 2:
+            pacer = app.frame_pacer  # None: the GL context had no fences, frames unpaced
             emit({"rss_mb": rss_mb(), "slides_shown": shown["n"],
                   "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                  "textures_kept": len(attract._textures)})
+                  "textures_kept": len(attract._textures),
+                  "paced": f"{pacer.waits} ({pacer.late} late)" if pacer else "no"})
             app.stop()
             return False
         return True

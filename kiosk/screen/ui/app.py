@@ -69,7 +69,7 @@ from kiosk.screen.donation_flow import (
 )
 from kiosk.screen.health import Health
 from kiosk.screen.payment_hold import PaymentHold
-from kiosk.screen.ui import pictures, theme
+from kiosk.screen.ui import frame_pacing, pictures, theme
 from kiosk.screen.ui.chime import Chime
 from kiosk.screen.ui.health_schedule import HealthSchedule
 from kiosk.screen.ui.readiness import Readiness
@@ -195,6 +195,7 @@ class KioskApp(App):
         self.receipt_key: str | None = None
         self.manager: ScreenManager | None = None
         self.owner: OwnerPanel | None = None  # once the first frame is shown
+        self.frame_pacer: frame_pacing.FramePacer | None = None  # set by build
         self._after_shown: list[Callable[[], None]] = []
 
     @property
@@ -209,6 +210,8 @@ class KioskApp(App):
         Window.clearcolor = theme.rgba(theme.BACKGROUND)  # every screen's background
         importlib.import_module("kiosk.screen.ui.widgets")
         self.manager = ScreenManager(transition=NoTransition())
+        # One frame queued to the GPU at most: a renderer falling behind keeps no backlog.
+        self.frame_pacer = frame_pacing.install(Window)
         Window.bind(size=self._on_window_size, on_touch_down=self._on_any_touch)
         self.readiness.watch()
         self._on_window_size(Window, Window.size)
