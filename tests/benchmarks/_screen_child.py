@@ -211,8 +211,10 @@ def run_attract(workdir: Path, duration_s: float, slide_s: float, bare: bool) ->
         Clock.schedule_once(end, duration_s)
 
     def end(_dt: float) -> None:
+        pacer = app.frame_pacer
         emit({"cpu_s": time.process_time() - marks["cpu"],
-              "wall_s": time.perf_counter() - marks["wall"]})
+              "wall_s": time.perf_counter() - marks["wall"],
+              "paced": f"{pacer.waits} ({pacer.late} late)" if pacer else "no"})
         app.stop()
 
     Clock.schedule_once(begin, 2.0)  # after start-up, first photos loaded
@@ -228,6 +230,14 @@ def bare_slider(paths: list[str], slide_s: float) -> Any:
 
     class Bare(App):
         def build(self) -> ScreenManager:
+            from kivy.core.window import Window
+
+            from kiosk.screen.ui import frame_pacing
+
+            # The kiosk paces its frames (one queued at most), so each is drawn as it is made;
+            # an offscreen window's swap does not flush, so unpaced the slider's frames would
+            # be drawn only when Mesa's queue fills: paced alike, both draw every frame.
+            self.frame_pacer = frame_pacing.install(Window)
             self.sm = ScreenManager(transition=SlideTransition(duration=0.6))
             for i, path in enumerate(paths):
                 s = Screen(name=str(i))
