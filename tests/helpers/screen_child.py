@@ -30,19 +30,27 @@ if TYPE_CHECKING:
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def screen_child_report(module: str, workdir: Path, size: str, lang: str,
-                        timeout_s: float = 120) -> dict[str, Any]:
-    """Run ``module``'s scenario at ``size`` in ``lang``; its report, once it ran without
-    error (its screenshots kept as tests/helpers/screenshots.py says)."""
+def child_report(module: str, workdir: Path, *args: str,
+                 timeout_s: float = 120) -> dict[str, Any]:
+    """Run ``python -m module *args`` with no display; the report it wrote in ``workdir``,
+    once it ran without error."""
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
     env.update(SDL_AUDIODRIVER="dummy", KIVY_NO_ARGS="1", PYTHONPATH=str(ROOT))
-    proc = subprocess.run([sys.executable, "-m", module, "--size", size,
-                           "--workdir", str(workdir), "--lang", lang],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout_s)
+    proc = subprocess.run([sys.executable, "-m", module, *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=timeout_s)
     report_path = workdir / "report.json"
     assert report_path.exists(), proc.stderr[-3000:]
     report = json.loads(report_path.read_text())
     assert report["error"] is None, report["error"] + proc.stderr[-2000:]
+    return report
+
+
+def screen_child_report(module: str, workdir: Path, size: str, lang: str,
+                        timeout_s: float = 120) -> dict[str, Any]:
+    """Run ``module``'s scenario at ``size`` in ``lang``; its report, once it ran without
+    error (its screenshots kept as tests/helpers/screenshots.py says)."""
+    report = child_report(module, workdir, "--size", size, "--workdir", str(workdir),
+                          "--lang", lang, timeout_s=timeout_s)
     keep_screenshots(report["shots"].values())
     return report
 

@@ -9,26 +9,16 @@ from __future__ import annotations
 
 import gc
 import json
-import os
-import subprocess
 import sys
 import weakref
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.helpers.screen_child import child_report
 
 
 def test_a_dropped_slide_is_freed_soon_after(tmp_path):
-    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
-    env.update(SDL_AUDIODRIVER="dummy", KIVY_NO_ARGS="1", PYTHONPATH=str(ROOT))
-    proc = subprocess.run([sys.executable, "-m", "tests.screen.test_attract_drops",
-                           str(tmp_path)], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=120)
-    report_path = tmp_path / "report.json"
-    assert report_path.exists(), proc.stderr[-3000:]
-    report = json.loads(report_path.read_text())
-    assert report["error"] is None, report["error"]
+    report = child_report("tests.screen.test_attract_drops", tmp_path, str(tmp_path))
     assert report["dropped"] >= 1  # the loop went past the slides it keeps
     # With Python's automatic collection off, only the loop's own collection frees them.
     assert report["alive_after_collect"] == 0

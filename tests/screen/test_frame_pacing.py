@@ -8,8 +8,6 @@ per process); it writes WORKDIR/report.json."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -19,8 +17,7 @@ from hypothesis import strategies as st
 
 from kiosk.screen.ui import frame_pacing
 from kiosk.screen.ui.frame_pacing import FramePacer, has_fences
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.helpers.screen_child import child_report
 
 
 def test_which_contexts_have_fences():
@@ -82,15 +79,7 @@ def test_each_frame_waits_for_the_one_before_it():
 
 
 def test_the_real_app_paces_its_frames(tmp_path):
-    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
-    env.update(SDL_AUDIODRIVER="dummy", KIVY_NO_ARGS="1", PYTHONPATH=str(ROOT))
-    proc = subprocess.run([sys.executable, "-m", "tests.screen.test_frame_pacing",
-                           str(tmp_path)], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=120)
-    report_path = tmp_path / "report.json"
-    assert report_path.exists(), proc.stderr[-3000:]
-    report = json.loads(report_path.read_text())
-    assert report["error"] is None, report["error"]
+    report = child_report("tests.screen.test_frame_pacing", tmp_path, str(tmp_path))
     assert report["paced"], report  # Mesa's context here has fences, so the app paces
     assert report["slides"] == 4
     assert report["flips"] >= 20  # four 0.6 s slide transitions were drawn
