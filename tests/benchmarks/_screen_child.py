@@ -116,10 +116,13 @@ def start_bridge_host(workdir: Path) -> tuple[Any, str]:
     return host, json.loads(host.stdout.readline())["socket"]
 
 
-def donor_steps(app: Any, count: int, enq: EnqLog, taps: list[tuple[int, float]]) -> Any:
+def donor_steps(app: Any, count: int, enq: EnqLog, taps: list[tuple[int, float]],
+                reactions_s: tuple[float, ...] = (0.0,)) -> Any:
     """A generator of waits run on the Kivy clock by :func:`run_steps`: ``count`` donations
     tapped through (give, the second amount, done), each amount tap recorded in ``taps`` as
-    (ENQs seen before it, its time)."""
+    (ENQs seen before it, its time). Donation n taps its amount ``reactions_s[n % len]``
+    seconds after the amount screen is shown (0: in the next frame, before anybody could
+    have seen the button)."""
     from tests.screen.ui_driver import tap
 
     deadline = time.monotonic() + 30
@@ -130,9 +133,11 @@ def donor_steps(app: Any, count: int, enq: EnqLog, taps: list[tuple[int, float]]
         return app.available
 
     yield available
-    for _ in range(count):
+    for n in range(count):
         tap(app.screen("attract").ids.give)
         yield lambda: app.manager.current == "amount" and not app.manager.transition.is_active
+        reaction_ends = time.monotonic() + reactions_s[n % len(reactions_s)]
+        yield lambda: time.monotonic() >= reaction_ends  # noqa: B023 - used before the next n
         button = list(reversed(app.screen("amount").ids.presets.children))[1]
         before = len(enq.times())
         t0 = time.perf_counter()
