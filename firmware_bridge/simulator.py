@@ -257,10 +257,15 @@ class PtySimulator:
         return self
 
     def stop(self) -> None:
+        """The terminal unplugged: its device closes and its link goes, as a USB serial
+        device's node disappears. A link left behind would name a freed pseudo-terminal that
+        the kernel hands to the next program opening one (another simulator), and a bridge
+        opening it would find somebody else's terminal there."""
         self._stop.set()
         if self._thread:
             self._thread.join(timeout=5)
         self._close_pty()
+        self.link_path.unlink(missing_ok=True)
 
     def run(self) -> None:
         while not self._stop.is_set():

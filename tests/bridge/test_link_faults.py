@@ -382,3 +382,20 @@ def test_the_simulator_pty_opens_again_at_7e1_after_a_close(make_sim):
         time.sleep(0.01)
     assert sim.probes == 3
     assert is_pseudo_terminal(path) and not is_pseudo_terminal(__file__)
+
+
+def test_an_unplugged_simulator_leaves_no_device_to_open(make_sim):
+    """A stopped simulator is an unplugged terminal: its device link goes with its pty. Left
+    behind, the link named a freed pseudo-terminal that the next program opening one (another
+    test's simulator) was given, and a bridge opened that terminal instead of finding none."""
+    sim = make_sim()
+    link = sim.link_path
+    sim.stop()
+    reused = os.openpty()  # the kernel hands out the lowest free one: likely the freed one
+    try:
+        assert not os.path.lexists(link)
+        with pytest.raises(TransportError, match="cannot open"):
+            SerialTransport(str(link))
+    finally:
+        for fd in reused:
+            os.close(fd)
