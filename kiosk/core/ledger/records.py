@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
@@ -98,10 +97,6 @@ class Donation:
     sync_attempts: int
     sync_error: str | None
     synced_at: str | None
-
-    @classmethod
-    def from_row(cls, row: sqlite3.Row | tuple, columns: list[str]) -> Donation:
-        return cls(**dict(zip(columns, row, strict=True)))
 
     @classmethod
     def from_returning(cls, row: tuple) -> Donation:
