@@ -14,12 +14,12 @@ import re
 from django.core import mail
 from django.utils import timezone
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
 from central.catalog.models import Association, Project
 from central.engagement.models import Pledge, PledgeSignature
 from tests.central.cases.backoffice_browser import BrowserPages
+from tests.helpers.chromium import click_and_load
 
 LINK = re.compile(r"https?://\S+/e/confirm/[A-Za-z0-9_-]+")
 
@@ -43,14 +43,11 @@ class PledgeBrowserTests(BrowserPages):
         return self.driver.find_element(By.ID, element_id).text
 
     def submit(self, button_id: str) -> None:
-        page = self.driver.find_element(By.TAG_NAME, "html")
-        self.driver.find_element(By.ID, button_id).click()
-        # The answer replaced this page, and has been parsed far enough to read its heading.
-        WebDriverWait(self.driver, 15).until(expected_conditions.staleness_of(page))
+        # The answer replaced this page (Chromium may report the old page's node as stale or
+        # as "not in the document": click_and_load takes both), then it is parsed whole.
+        click_and_load(self.driver, self.driver.find_element(By.ID, button_id))
         WebDriverWait(self.driver, 15).until(
             lambda driver: driver.execute_script("return document.readyState") == "complete")
-        WebDriverWait(self.driver, 15).until(
-            expected_conditions.presence_of_element_located((By.TAG_NAME, "h1")))
 
     def test_sign_confirm_from_the_email_and_see_the_count(self) -> None:
         self.open(self.pledge.get_absolute_url())
