@@ -1,14 +1,25 @@
 """A Raspberry Pi-sized budget for a group of processes: one CPU and 1 GiB of memory shared by
-everything started in it. The first mechanism that works here is used, and named in the output:
+everything started in it.
 
-1. ``systemd-run --scope`` in a slice with CPUQuota=100% and MemoryMax=1G (systemd as PID 1);
-2. a cgroup v2 child of this process's cgroup with cpu.max and memory.max (controllers
-   delegated to it);
-3. a cgroup v1 child (cpu and memory hierarchies mounted, written as root) with a CFS quota of
-   100 ms per 100 ms period and memory.limit_in_bytes;
-4. otherwise ``taskset`` to one CPU and RLIMIT_AS of 1 GiB per process (address space, not
-   memory used: no shared limit and no group peak; the screen, whose software OpenGL reserves
-   about 1.1 GB of address space, may fail to start under it, which the output then shows).
+One CPU is one core of this machine given to the group alone: every process in it is pinned to
+that core (a cpuset where the mechanism has one, the affinity mask otherwise), and whoever
+starts the group pins itself and what it starts outside the group (the central service) to the
+other cores (:func:`pin_outside`). A CFS quota of one CPU stays on as a cap, but it no longer
+decides: on a 2-core host a quota alone lets the group run on both cores for half of each
+100 ms period and then stops every thread in it, the screen's included, for the other half, a
+stall no single-core device has (a single core time-slices its threads by their nice level).
+The first mechanism that works here is used, and named in the output:
+
+1. ``systemd-run --scope`` in a slice with AllowedCPUs=, CPUQuota=100% and MemoryMax=1G
+   (systemd as PID 1);
+2. a cgroup v2 child of this process's cgroup with cpuset.cpus, cpu.max and memory.max
+   (controllers delegated to it);
+3. a cgroup v1 child (cpuset, cpu and memory hierarchies mounted, written as root) with
+   cpuset.cpus, a CFS quota of 100 ms per 100 ms period and memory.limit_in_bytes;
+4. otherwise ``taskset`` to the group's core and RLIMIT_AS of 1 GiB per process (address space,
+   not memory used: no shared limit and no group peak; the screen, whose software OpenGL
+   reserves about 1.1 GB of address space, may fail to start under it, which the output then
+   shows).
 """
 
 from __future__ import annotations
@@ -27,10 +38,30 @@ MEMORY_MAX = 1 << 30
 UNIFIED = (Path("/sys/fs/cgroup"), Path("/sys/fs/cgroup/unified"))
 
 
+# The cores this process could run on when it started (before pin_outside narrowed them).
+CORES = frozenset(os.sched_getaffinity(0))
+
+
+def group_core() -> int:
+    """The core given to the group: the last one this process could run on."""
+    return max(CORES)
+
+
+def pin_outside() -> set[int]:
+    """Pin this process (and what it starts from now on) to the cores the group does not use,
+    so the group's core is its own, as a device's CPU is. Returns those cores (empty, and
+    nothing pinned, on a one-core machine)."""
+    others = set(CORES - {group_core()})
+    if others:
+        os.sched_setaffinity(0, others)
+    return others
+
+
 class Budget:
     """Start processes inside the budget with ``wrap(argv)`` → (argv, preexec_fn)."""
 
     name = "none"
+    core = -1
 
     def wrap(self, argv: list[str]) -> tuple[list[str], Callable[[], None] | None]:
         return argv, None
@@ -56,17 +87,20 @@ class Budget:
 
 
 class SystemdSlice(Budget):
-    def __init__(self, unit: str) -> None:
-        self.unit = unit
-        self.name = f"systemd-run --scope in {unit} (CPUQuota=100%, MemoryMax=1G)"
-        subprocess.run(["systemctl", "set-property", "--runtime", unit, "CPUQuota=100%",
-                        "MemoryMax=1G"], check=True, capture_output=True, timeout=10)
+    def __init__(self, unit: str, core: int) -> None:
+        self.unit, self.core = unit, core
+        self.name = (f"systemd-run --scope in {unit} (AllowedCPUs={core}, CPUQuota=100%, "
+                     "MemoryMax=1G)")
+        subprocess.run(["systemctl", "set-property", "--runtime", unit, f"AllowedCPUs={core}",
+                        "CPUQuota=100%", "MemoryMax=1G"], check=True, capture_output=True,
+                       timeout=10)
         group = subprocess.run(["systemctl", "show", "-P", "ControlGroup", unit],
                                capture_output=True, text=True, timeout=10).stdout.strip()
         self.dir = Path("/sys/fs/cgroup") / group.lstrip("/") if group else None
 
     def wrap(self, argv: list[str]) -> tuple[list[str], Callable[[], None] | None]:
-        return ["systemd-run", "--scope", "--quiet", f"--slice={self.unit}", "--", *argv], None
+        return ["systemd-run", "--scope", "--quiet", f"--slice={self.unit}", "--", *argv], \
+            _pin(self.core)
 
     def peak_memory_mb(self) -> float | None:
         return _read_mb(self.dir / "memory.peak") if self.dir else None
@@ -85,17 +119,24 @@ class SystemdSlice(Budget):
 
 
 class CgroupV2(Budget):
-    def __init__(self, parent: Path, name: str) -> None:
-        self.name = f"cgroup v2 {parent / name} (cpu.max 100000 100000, memory.max 1G)"
-        (parent / "cgroup.subtree_control").write_text("+cpu +memory")
+    def __init__(self, parent: Path, name: str, core: int) -> None:
+        self.core = core
+        self.name = (f"cgroup v2 {parent / name} (cpuset.cpus {core}, cpu.max 100000 100000, "
+                     "memory.max 1G)")
+        (parent / "cgroup.subtree_control").write_text("+cpuset +cpu +memory")
         self.dir = parent / name
         self.dir.mkdir()
+        (self.dir / "cpuset.cpus").write_text(str(core))
         (self.dir / "cpu.max").write_text(f"{CPU_PERIOD_US} {CPU_PERIOD_US}")
         (self.dir / "memory.max").write_text(str(MEMORY_MAX))
 
     def wrap(self, argv: list[str]) -> tuple[list[str], Callable[[], None] | None]:
-        procs = self.dir / "cgroup.procs"
-        return argv, lambda: procs.write_text(str(os.getpid()))
+        procs, pin = self.dir / "cgroup.procs", _pin(self.core)
+
+        def join() -> None:
+            procs.write_text(str(os.getpid()))
+            pin()
+        return argv, join
 
     def peak_memory_mb(self) -> float | None:
         return _read_mb(self.dir / "memory.peak")
@@ -114,24 +155,32 @@ class CgroupV2(Budget):
 
 
 class CgroupV1(Budget):
-    def __init__(self, cpu: Path, memory: Path) -> None:
-        self.cpu, self.memory = cpu, memory
-        self.name = (f"cgroup v1 {cpu} + {memory} (cpu.cfs_quota_us {CPU_PERIOD_US} per "
-                     f"{CPU_PERIOD_US} us, memory.limit_in_bytes 1G)")
-        cpu.mkdir()
+    def __init__(self, cpuset: Path, cpu: Path, memory: Path, core: int) -> None:
+        self.cpuset, self.cpu, self.memory, self.core = cpuset, cpu, memory, core
+        self.name = (f"cgroup v1 {cpuset} + {cpu} + {memory} (cpuset.cpus {core}, "
+                     f"cpu.cfs_quota_us {CPU_PERIOD_US} per {CPU_PERIOD_US} us, "
+                     "memory.limit_in_bytes 1G)")
+        made: list[Path] = []
         try:
-            memory.mkdir()
+            for group in (cpuset, cpu, memory):
+                group.mkdir()
+                made.append(group)
         except OSError:
-            cpu.rmdir()
+            _remove(made)
             raise
+        (cpuset / "cpuset.mems").write_text((cpuset.parent / "cpuset.mems").read_text())
+        (cpuset / "cpuset.cpus").write_text(str(core))
         (cpu / "cpu.cfs_period_us").write_text(str(CPU_PERIOD_US))
         (cpu / "cpu.cfs_quota_us").write_text(str(CPU_PERIOD_US))
         (memory / "memory.limit_in_bytes").write_text(str(MEMORY_MAX))
 
     def wrap(self, argv: list[str]) -> tuple[list[str], Callable[[], None] | None]:
+        pin = _pin(self.core)
+
         def join() -> None:
-            for group in (self.cpu, self.memory):
+            for group in (self.cpuset, self.cpu, self.memory):
                 (group / "cgroup.procs").write_text(str(os.getpid()))
+            pin()
         return argv, join
 
     def peak_memory_mb(self) -> float | None:
@@ -150,24 +199,31 @@ class CgroupV1(Budget):
         return _cpu_stat(self.cpu / "cpu.stat", "throttled_time", 1e-9)
 
     def close(self) -> None:
-        _remove([self.cpu, self.memory])
+        _remove([self.cpuset, self.cpu, self.memory])
 
 
 class TasksetRlimit(Budget):
-    name = "taskset -c 0 + RLIMIT_AS 1 GiB per process (no shared limit, no group peak)"
+    def __init__(self, core: int) -> None:
+        self.core = core
+        self.name = (f"taskset -c {core} + RLIMIT_AS 1 GiB per process (no shared limit, no "
+                     "group peak)")
 
     def wrap(self, argv: list[str]) -> tuple[list[str], Callable[[], None] | None]:
+        pin = _pin(self.core)
+
         def limit() -> None:
+            pin()
             resource.setrlimit(resource.RLIMIT_AS, (MEMORY_MAX, MEMORY_MAX))
-        return ["taskset", "-c", "0", *argv], limit
+        return argv, limit
 
 
 def make_budget(label: str) -> Budget:
     """A fresh group named after ``label`` with the first mechanism that works here."""
     name = f"kiosk-budget-{label}-{uuid.uuid4().hex[:8]}"
+    core = group_core()
     if Path("/run/systemd/system").is_dir() and shutil.which("systemd-run"):
         try:
-            return SystemdSlice(f"{name}.slice")
+            return SystemdSlice(f"{name}.slice", core)
         except (OSError, subprocess.SubprocessError):
             pass
     own = _own_cgroups()
@@ -175,19 +231,19 @@ def make_budget(label: str) -> Budget:
         if (root / "cgroup.controllers").exists() and "" in own:
             parent = root / own[""].lstrip("/")
             controllers = (parent / "cgroup.controllers").read_text().split()
-            if {"cpu", "memory"} <= set(controllers):
+            if {"cpuset", "cpu", "memory"} <= set(controllers):
                 try:
-                    return CgroupV2(parent, name)
+                    return CgroupV2(parent, name, core)
                 except OSError:
                     pass
     mounts = _v1_mounts()
-    if "cpu" in mounts and "memory" in mounts:
+    if {"cpuset", "cpu", "memory"} <= set(mounts):
         try:
-            return CgroupV1(mounts["cpu"] / own.get("cpu", "/").lstrip("/") / name,
-                            mounts["memory"] / own.get("memory", "/").lstrip("/") / name)
+            return CgroupV1(*(mounts[c] / own.get(c, "/").lstrip("/") / name
+                              for c in ("cpuset", "cpu", "memory")), core)
         except OSError:
             pass
-    return TasksetRlimit()
+    return TasksetRlimit(core)
 
 
 def _remove(groups: list[Path], wait_s: float = 10) -> None:
@@ -221,9 +277,15 @@ def _v1_mounts() -> dict[str, Path]:
         _, where, kind, options, *_ = line.split()
         if kind == "cgroup":
             for option in options.split(","):
-                if option in ("cpu", "memory"):
+                if option in ("cpuset", "cpu", "memory"):
                     mounts[option] = Path(where)
     return mounts
+
+
+def _pin(core: int) -> Callable[[], None]:
+    """Run in the child before exec: the child and every thread it starts run on ``core``
+    (a cpuset sets this too on joining; the mask is set anyway for mechanisms without one)."""
+    return lambda: os.sched_setaffinity(0, {core})
 
 
 def _read_mb(path: Path) -> float | None:

@@ -41,6 +41,40 @@ def vm_hwm_mb(pid: int) -> float:
     return 0.0
 
 
+class StageClock:
+    """Measurement hooks on the tap's path, for the breakdown of each tap → ENQ: when the
+    ledger's pending commit starts, holds the write lock and ends (I/O thread), and when the
+    request leaves for the bridge. ``marks`` holds one (commit start, lock taken, commit end,
+    request sent) per donation."""
+
+    def __init__(self, ledger: Any, port: Any) -> None:
+        from kiosk.core import db
+
+        self.marks: list[tuple[float, float, float, float]] = []
+        self._commit: tuple[float, float, float] = (0.0, 0.0, 0.0)
+        self._locked = 0.0
+        create_pending, pay, enter = ledger.create_pending, port.pay, db.immediate.__enter__
+
+        def timed_enter(transaction: Any) -> Any:
+            conn = enter(transaction)
+            self._locked = time.perf_counter()
+            return conn
+
+        def timed_create_pending(*args: Any, **kwargs: Any) -> Any:
+            start = time.perf_counter()
+            try:
+                return create_pending(*args, **kwargs)
+            finally:
+                self._commit = (start, self._locked, time.perf_counter())
+
+        def timed_pay(*args: Any, **kwargs: Any) -> Any:
+            self.marks.append((*self._commit, time.perf_counter()))
+            return pay(*args, **kwargs)
+
+        ledger.create_pending, port.pay = timed_create_pending, timed_pay
+        db.immediate.__enter__ = timed_enter
+
+
 def budget_steps(app: Any, go: Path, attract_s: float, frames: list[float],
                  donor: Any) -> Any:
     phase = {"attract": False}
@@ -85,6 +119,7 @@ def main(argv: list[str]) -> None:
     tune_interpreter()
     from kiosk.screen.ui.app import KioskApp
 
+    stages = StageClock(context.ledger, context.port)
     app = KioskApp(context)
     enq = EnqLog(workdir)
     frames: list[float] = []
@@ -92,10 +127,18 @@ def main(argv: list[str]) -> None:
     run_steps(app, budget_steps(app, workdir / "go", attract_s, frames,
                                 donor_steps(app, donations, enq, taps, REACTIONS_S)))
     tap_s = [enq.after(before) - t0 for before, t0 in taps]
+    # Per tap: to the commit's start (the I/O thread picks the request up), the wait for the
+    # write lock, the transaction, to the request leaving for the bridge, and from there to
+    # the terminal's ENQ.
+    stage_s = [[start - t0, locked - start, end - locked, sent - end, enq.after(before) - sent]
+               for (before, t0), (start, locked, end, sent)
+               in zip(taps, stages.marks, strict=True)]
     bridge_hwm = vm_hwm_mb(host.pid)
     host.stdin.close()
     host.wait(timeout=10)
-    emit({"frames_s": frames, "tap_s": tap_s, "bridge_peak_rss_mb": bridge_hwm,
+    lock_waits = [(start, locked) for start, locked, _end, _sent in stages.marks]
+    emit({"frames_s": frames, "tap_s": tap_s, "stage_s": stage_s, "lock_waits": lock_waits,
+          "bridge_peak_rss_mb": bridge_hwm,
           "screen_peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
           "screen_cpu_s": time.process_time()})
 

@@ -84,12 +84,17 @@ def with_comment(jpeg: bytes, text: bytes) -> bytes:
     return jpeg[:2] + b"\xff\xfe" + (len(text) + 2).to_bytes(2, "big") + text + jpeg[2:]
 
 
-def add_backlog(side: SyncSide, count: int, chunk: int | None = None) -> int:
+def add_backlog(side: SyncSide, count: int, chunk: int | None = None,
+                writes: list[tuple[float, float]] | None = None) -> int:
     """``count`` final donations to send, in transactions of ``chunk`` rows (all in one by
-    default); returns the last one's seq."""
+    default); returns the last one's seq. ``writes`` gets each transaction's start and end
+    (``time.perf_counter``: CLOCK_MONOTONIC, comparable across processes)."""
     chunk = chunk or count
     for done in range(0, count, chunk):
+        start = time.perf_counter()
         bulk_insert(side.ledger, min(chunk, count - done))
+        if writes is not None:
+            writes.append((start, time.perf_counter()))
     return int(side.ledger.db.conn.execute("SELECT max(seq) FROM donations").fetchone()[0])
 
 

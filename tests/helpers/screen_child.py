@@ -45,6 +45,17 @@ def child_report(module: str, workdir: Path, *args: str,
     return report
 
 
+def run_and_report(app: Any, report: dict[str, Any], workdir: Path) -> int:
+    """The child's side of :func:`child_report`: run ``app``, then write ``report`` to
+    WORKDIR/report.json, with the app's error if it raised one."""
+    try:
+        app.run()
+    except Exception as e:  # noqa: BLE001 - reported to the test with its message
+        report["error"] = repr(e)
+    (workdir / "report.json").write_text(json.dumps(report))
+    return 0
+
+
 def screen_child_report(module: str, workdir: Path, size: str, lang: str,
                         timeout_s: float = 120) -> dict[str, Any]:
     """Run ``module``'s scenario at ``size`` in ``lang``; its report, once it ran without

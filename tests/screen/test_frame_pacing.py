@@ -7,7 +7,6 @@ per process); it writes WORKDIR/report.json."""
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,7 @@ from hypothesis import strategies as st
 
 from kiosk.screen.ui import frame_pacing
 from kiosk.screen.ui.frame_pacing import FramePacer, has_fences
-from tests.helpers.screen_child import child_report
+from tests.helpers.screen_child import child_report, run_and_report
 
 
 def test_which_contexts_have_fences():
@@ -128,12 +127,7 @@ def main(workdir: Path) -> int:
         return False
 
     app.bind(on_shown=lambda *_a: Clock.schedule_interval(step, 0.1))
-    try:
-        app.run()
-    except Exception as e:  # noqa: BLE001 - reported to the test with its message
-        report["error"] = repr(e)
-    (workdir / "report.json").write_text(json.dumps(report))
-    return 0
+    return run_and_report(app, report, workdir)
 
 
 if __name__ == "__main__":

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from kiosk.core.catalog import Project
 from kiosk.screen.catalog_watch import CatalogWatch
-from kiosk.screen.payment_hold import MIN_PAYMENT_SCREEN_S, PAYMENT_SCREEN_HOLD_S, PaymentHold
+from kiosk.screen.payment_hold import (
+    FRAME_HOLD_S,
+    MIN_PAYMENT_SCREEN_S,
+    PAYMENT_SCREEN_HOLD_S,
+    PaymentHold,
+)
 
 
 class FakeClock:
@@ -32,6 +37,29 @@ def test_payment_screen_is_held_until_the_request_is_at_the_terminal_or_the_hold
     hold.started()
     hold.finished()
     assert hold.hold_left() == 0
+
+
+def test_frames_are_held_until_the_request_is_at_the_terminal_or_a_few_frames_passed():
+    clock = FakeClock()
+    hold = PaymentHold(clock)
+    assert not hold.frames_held()  # no request: every frame is drawn
+    hold.started()
+    assert hold.frames_held()
+    hold.progress("connecting")
+    hold.progress("sending")  # written, not yet acknowledged by the terminal
+    clock.now += FRAME_HOLD_S - 0.001
+    assert hold.frames_held()
+    hold.progress("waiting_card")
+    assert not hold.frames_held()
+    assert hold.hold_left() == 0  # the payment screen may show now too
+    hold.started()
+    clock.now += FRAME_HOLD_S
+    assert not hold.frames_held()  # ran out: the donor sees the pressed button anyway
+    assert hold.hold_left() > 0  # the payment screen is held for longer
+    hold.started()
+    hold.finished()  # refused by the ledger, or the bridge answered at once
+    assert not hold.frames_held()
+    assert FRAME_HOLD_S < PAYMENT_SCREEN_HOLD_S
 
 
 def test_outcome_waits_until_the_payment_screen_was_seen_long_enough():

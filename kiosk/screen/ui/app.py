@@ -222,7 +222,13 @@ class KioskApp(App):
         Clock.schedule_interval(self._tick, 0.5)
         Clock.schedule_interval(self._flush_counts, self.context.count_flush_s)
         self.health_schedule.start()
+        # Bound last, so asked first: no frame while a donor's request is on its way to the
+        # terminal (kiosk.screen.payment_hold); Kivy draws the frame once the hold ends.
+        Window.bind(on_draw=self._hold_frame, on_flip=self._hold_frame)
         return self.manager
+
+    def _hold_frame(self, *_args: Any) -> bool:
+        return self.payment_hold.frames_held()
 
     def _dispatch_shown(self) -> None:
         self.dispatch("on_shown")
