@@ -6,12 +6,14 @@ catalog kiosk-sync pulled), built as ``kiosk`` builds it; the bridge and the ter
 simulator in a child process (so inside the budget too). Prints ``{"ready": true}`` once giving
 is available, waits for WORKDIR/go, then records the Kivy clock's frame times on the attract
 loop for ATTRACT_S seconds (a slide every SLIDE_S), then a scripted donor taps through
-DONATIONS donations (tap → ENQ seen by the simulator). Prints one JSON line at the end.
+DONATIONS donations (tap → ENQ seen by the simulator). Writes its figures to
+WORKDIR/result.json at the end.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 import resource
 import sys
 import time
@@ -137,10 +139,12 @@ def main(argv: list[str]) -> None:
     host.stdin.close()
     host.wait(timeout=10)
     lock_waits = [(start, locked) for start, locked, _end, _sent in stages.marks]
-    emit({"frames_s": frames, "tap_s": tap_s, "stage_s": stage_s, "lock_waits": lock_waits,
-          "bridge_peak_rss_mb": bridge_hwm,
-          "screen_peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-          "screen_cpu_s": time.process_time()})
+    # To a file: a few hundred kB, more than a pipe holds while the parent waits for the exit.
+    (workdir / "result.json").write_text(json.dumps({
+        "frames_s": frames, "tap_s": tap_s, "stage_s": stage_s, "lock_waits": lock_waits,
+        "bridge_peak_rss_mb": bridge_hwm,
+        "screen_peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "screen_cpu_s": time.process_time()}))
 
 
 if __name__ == "__main__":

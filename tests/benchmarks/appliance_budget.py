@@ -116,10 +116,10 @@ def run_round(side: SyncSide, workdir: Path, photos: Path, label: str,
                 load.keep_busy()
             time.sleep(0.05)
         elapsed = time.monotonic() - started
-        out = [line for line in screen.stdout.read().splitlines() if line.startswith("{")]
-        if screen.returncode or not out:
+        figures = screen_dir / "result.json"
+        if screen.returncode or not figures.exists():
             raise RuntimeError(f"the screen failed ({screen.returncode})")
-        result = json.loads(out[-1])
+        result = json.loads(figures.read_text())
         result.update(sync_peak_rss_mb=vm_hwm_mb(sync.pid), sync_cpu_s=cpu_s(sync.pid),
                       elapsed_s=elapsed, load_rounds=load.rounds if load else 0,
                       backlog_writes=load.writes if load else [])
