@@ -85,12 +85,14 @@ def with_comment(jpeg: bytes, text: bytes) -> bytes:
 
 
 def add_backlog(side: SyncSide, count: int, chunk: int | None = None,
-                writes: list[tuple[float, float]] | None = None) -> int:
+                writes: list[tuple[float, float]] | None = None, pause_s: float = 0.0) -> int:
     """``count`` final donations to send, in transactions of ``chunk`` rows (all in one by
-    default); returns the last one's seq. ``writes`` gets each transaction's start and end
-    (``time.perf_counter``: CLOCK_MONOTONIC, comparable across processes)."""
+    default) ``pause_s`` apart; returns the last one's seq. ``writes`` gets each transaction's
+    start and end (``time.perf_counter``: CLOCK_MONOTONIC, comparable across processes)."""
     chunk = chunk or count
     for done in range(0, count, chunk):
+        if done and pause_s:
+            time.sleep(pause_s)
         start = time.perf_counter()
         bulk_insert(side.ledger, min(chunk, count - done))
         if writes is not None:
