@@ -16,6 +16,7 @@ import dataclasses
 import json
 import resource
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -54,12 +55,14 @@ class StageClock:
 
         self.marks: list[tuple[float, float, float, float]] = []
         self._commit: tuple[float, float, float] = (0.0, 0.0, 0.0)
-        self._locked = 0.0
+        # Per thread: another thread's transaction (the side thread's) must not set the time
+        # the payment's commit took the lock.
+        self._locked = threading.local()
         create_pending, pay, enter = ledger.create_pending, port.pay, db.immediate.__enter__
 
         def timed_enter(transaction: Any) -> Any:
             conn = enter(transaction)
-            self._locked = time.perf_counter()
+            self._locked.at = time.perf_counter()
             return conn
 
         def timed_create_pending(*args: Any, **kwargs: Any) -> Any:
@@ -67,7 +70,7 @@ class StageClock:
             try:
                 return create_pending(*args, **kwargs)
             finally:
-                self._commit = (start, self._locked, time.perf_counter())
+                self._commit = (start, self._locked.at, time.perf_counter())
 
         def timed_pay(*args: Any, **kwargs: Any) -> Any:
             self.marks.append((*self._commit, time.perf_counter()))

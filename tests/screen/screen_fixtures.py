@@ -81,6 +81,16 @@ def open_ledger(path: Path, offline_cap_cents: int = 300000) -> Ledger:
                                     min_free_disk_bytes=0))
 
 
+class FakeClock:
+    """A clock that stands still until a test moves ``now``."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
 class ScriptedPort:
     """Answers ``pay`` with a scripted outcome after the documented progress stages.
 

@@ -8,13 +8,12 @@ The real app in an offscreen window, run in its own process (one Kivy window per
 from __future__ import annotations
 
 import gc
-import json
 import sys
 import weakref
 from pathlib import Path
 from typing import Any
 
-from tests.helpers.screen_child import child_report
+from tests.helpers.screen_child import child_report, run_and_report
 
 
 def test_a_dropped_slide_is_freed_soon_after(tmp_path):
@@ -83,12 +82,9 @@ def main(workdir: Path) -> int:
 
     app.bind(on_shown=start)
     try:
-        app.run()
-    except Exception as e:  # noqa: BLE001 - reported to the test with its message
-        report["error"] = repr(e)
-    gc.enable()
-    (workdir / "report.json").write_text(json.dumps(report))
-    return 0
+        return run_and_report(app, report, workdir)
+    finally:
+        gc.enable()
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ from typing import Any
 
 from kiosk.payment.client import BridgeOutcome
 from tests.helpers.screen_child import child_report, run_and_report
-from tests.screen.screen_fixtures import ScriptedPort
+from tests.screen.screen_fixtures import FakeClock, ScriptedPort
 
 
 def test_the_pressed_frame_waits_for_the_request_or_the_hold_to_end(tmp_path):
@@ -49,16 +49,6 @@ class GatedPort(ScriptedPort):
         self.gate.set()
 
 
-class StillClock:
-    """The payment hold's clock, moved only by the test."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def main(workdir: Path) -> int:
     from tests.screen.ui_driver import configure_window
 
@@ -75,7 +65,7 @@ def main(workdir: Path) -> int:
     settings = FlowSettings(preset_amounts_cents=(200, 500), custom_min_cents=100,
                             custom_max_cents=15000)
     register_font()
-    port, clock = GatedPort(), StillClock()
+    port, clock = GatedPort(), FakeClock()
     app = KioskApp(KioskContext(flow_settings=settings,
                                 projects=make_projects(workdir / "photos", 2, (640, 400)),
                                 ledger=open_ledger(workdir / "data" / "kiosk.db"),

@@ -10,14 +10,7 @@ from kiosk.screen.payment_hold import (
     PAYMENT_SCREEN_HOLD_S,
     PaymentHold,
 )
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.screen.screen_fixtures import FakeClock
 
 
 def test_payment_screen_is_held_until_the_request_is_at_the_terminal_or_the_hold_ends():

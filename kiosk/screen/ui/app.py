@@ -196,6 +196,7 @@ class KioskApp(App):
         self.manager: ScreenManager | None = None
         self.owner: OwnerPanel | None = None  # once the first frame is shown
         self.frame_pacer: frame_pacing.FramePacer | None = None  # set by build
+        self._frame_held = False  # whether this frame's draw was held back (payment_hold)
         self._after_shown: list[Callable[[], None]] = []
 
     @property
@@ -224,11 +225,17 @@ class KioskApp(App):
         self.health_schedule.start()
         # Bound last, so asked first: no frame while a donor's request is on its way to the
         # terminal (kiosk.screen.payment_hold); Kivy draws the frame once the hold ends.
-        Window.bind(on_draw=self._hold_frame, on_flip=self._hold_frame)
+        Window.bind(on_draw=self._hold_draw, on_flip=self._hold_flip)
         return self.manager
 
-    def _hold_frame(self, *_args: Any) -> bool:
-        return self.payment_hold.frames_held()
+    def _hold_draw(self, *_args: Any) -> bool:
+        self._frame_held = self.payment_hold.frames_held()
+        return self._frame_held
+
+    def _hold_flip(self, *_args: Any) -> bool:
+        # The draw's decision, not asked again: a hold ending between the two would swap in
+        # a frame never drawn.
+        return self._frame_held
 
     def _dispatch_shown(self) -> None:
         self.dispatch("on_shown")
